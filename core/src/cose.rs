@@ -1,0 +1,86 @@
+//! COSE_Sign1 with the DP1 header rules, shared by passes and trust lists.
+//!
+//! Protected header `{1: -8 (EdDSA), 4: kid}`, empty unprotected header, no external AAD, tagged with
+//! CBOR tag 18 when encoded; decoding accepts the untagged form too.
+
+use coset::{
+    CborSerializable, CoseSign1, CoseSign1Builder, HeaderBuilder, RegisteredLabelWithPrivate,
+    TaggedCborSerializable, iana,
+};
+use ed25519_dalek::{Signature, Signer};
+
+use crate::error::FormatError;
+use crate::keys::{KeyId, SigningKey, VerifyingKey};
+
+/// CBOR tag 18 (COSE_Sign1) as its one-byte encoding.
+const COSE_SIGN1_TAG_BYTE: u8 = 0xd2;
+
+/// Signs `payload` with `key`, returning the tagged COSE_Sign1 encoding.
+pub(crate) fn sign(payload: Vec<u8>, key: &SigningKey) -> Vec<u8> {
+    let protected = HeaderBuilder::new()
+        .algorithm(iana::Algorithm::EdDSA)
+        .key_id(KeyId::of(&key.verifying_key()).0.to_vec())
+        .build();
+    let sign1 = CoseSign1Builder::new()
+        .protected(protected)
+        .payload(payload)
+        .create_signature(b"", |tbs| key.sign(tbs).to_bytes().to_vec())
+        .build();
+    // Serialising a COSE_Sign1 we just built from plain values cannot fail.
+    sign1.to_tagged_vec().unwrap_or_default()
+}
+
+/// A parsed COSE_Sign1 whose header follows the DP1 rules; its signature is not yet checked.
+#[derive(Debug, Clone)]
+pub(crate) struct Signed {
+    /// The key id from the protected header.
+    pub kid: KeyId,
+    /// The payload bytes.
+    pub payload: Vec<u8>,
+    /// The bytes the signature covers (the COSE `Sig_structure`).
+    tbs: Vec<u8>,
+    signature: Signature,
+}
+
+impl Signed {
+    /// Parses a COSE_Sign1 (tagged or untagged) and checks its header.
+    pub fn parse(bytes: &[u8]) -> Result<Self, FormatError> {
+        let sign1 = if bytes.first() == Some(&COSE_SIGN1_TAG_BYTE) {
+            CoseSign1::from_tagged_slice(bytes)?
+        } else {
+            CoseSign1::from_slice(bytes)?
+        };
+        let header = &sign1.protected.header;
+        if header.alg != Some(RegisteredLabelWithPrivate::Assigned(iana::Algorithm::EdDSA)) {
+            return Err(FormatError::Header("algorithm is not EdDSA (-8)".into()));
+        }
+        let kid: [u8; 8] = header.key_id.as_slice().try_into().map_err(|_| {
+            FormatError::Header(format!(
+                "key id is {} bytes, expected 8",
+                header.key_id.len()
+            ))
+        })?;
+        let payload = sign1
+            .payload
+            .clone()
+            .ok_or_else(|| FormatError::Shape("COSE_Sign1 has no payload".into()))?;
+        let signature = Signature::from_slice(&sign1.signature).map_err(|_| {
+            FormatError::Shape(format!(
+                "signature is {} bytes, expected 64",
+                sign1.signature.len()
+            ))
+        })?;
+        let tbs = sign1.tbs_data(b"");
+        Ok(Signed {
+            kid: KeyId(kid),
+            payload,
+            tbs,
+            signature,
+        })
+    }
+
+    /// Whether the signature checks against `key` (strict Ed25519: no malleable or weak-key forms).
+    pub fn verify(&self, key: &VerifyingKey) -> bool {
+        key.verify_strict(&self.tbs, &self.signature).is_ok()
+    }
+}

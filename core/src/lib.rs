@@ -1,0 +1,31 @@
+//! Doorpass core: everything a pass wallet and an offline door verifier need.
+//!
+//! The DP1 wire format (see `DESIGN.md`) is built from standard parts: a pass is a CWT inside a
+//! COSE_Sign1 signed with Ed25519 by an issuer; the QR code carries the pass plus a holder proof that
+//! changes every 30 seconds; a door checks it offline against a trust list signed by a pinned anchor.
+//!
+//! Modules, one concept each:
+//! - [`keys`]: Ed25519 keys, key ids and PEM key files.
+//! - [`pass`]: the signed pass (issuer side: build and sign; holder side: parse and check).
+//! - [`trust_list`]: the signed list of issuer keys a verifier trusts.
+//! - [`presentation`]: what the QR code carries, rotating or static.
+//! - [`verifier`]: the offline door check and its verdict.
+//! - [`qr`]: QR module matrices and their SVG, PNG and terminal renderings.
+
+mod cbor;
+mod cose;
+pub mod error;
+pub mod keys;
+pub mod pass;
+pub mod presentation;
+pub mod qr;
+pub mod trust_list;
+pub mod verifier;
+
+pub use error::FormatError;
+pub use keys::{KeyId, SigningKey, VerifyingKey};
+pub use pass::{Pass, PassClaims, PassKind};
+pub use presentation::{Presentation, STEP_SECONDS};
+pub use qr::{ErrorCorrection, QrError, QrMatrix};
+pub use trust_list::{TrustList, TrustListContent, TrustListError, TrustedIssuer};
+pub use verifier::{Refusal, Verdict, VerifiedPass, Verifier, VerifierPolicy};

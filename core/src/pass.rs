@@ -1,0 +1,442 @@
+//! The DP1 pass: a CWT claims set about one holder, signed by an issuer as a COSE_Sign1.
+
+use ciborium::Value;
+use coset::cwt::{ClaimName, ClaimsSet, Timestamp};
+use coset::{CborSerializable, iana};
+use sha2::{Digest, Sha256};
+
+use crate::cbor::{self, IntMap, invalid};
+use crate::cose::Signed;
+use crate::error::FormatError;
+use crate::keys::{KeyId, SigningKey, VerifyingKey};
+
+/// Private CWT claim holding the Doorpass details (display name, birth date, kind, renew-after).
+pub const DP_CLAIM: i64 = -65537;
+/// Largest pass accepted, in bytes. A QR code cannot carry more than about 2.9 kB anyway.
+pub const MAX_PASS_LEN: usize = 4096;
+/// Largest display name accepted, in bytes of UTF-8.
+pub const MAX_DISPLAY_NAME_LEN: usize = 64;
+/// Length of a pass id (`cti`), in bytes.
+pub const PASS_ID_LEN: usize = 16;
+
+/// What the pass attests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PassKind {
+    /// Vaccination (1).
+    Vaccination,
+    /// Recovery from the illness (2).
+    Recovery,
+    /// Medical exemption (3).
+    MedicalExemption,
+    /// A negative test (4).
+    NegativeTest,
+}
+
+impl PassKind {
+    /// Every kind, in code order.
+    pub const ALL: [PassKind; 4] = [
+        PassKind::Vaccination,
+        PassKind::Recovery,
+        PassKind::MedicalExemption,
+        PassKind::NegativeTest,
+    ];
+
+    /// The number DP1 uses for this kind.
+    pub fn code(self) -> u64 {
+        match self {
+            PassKind::Vaccination => 1,
+            PassKind::Recovery => 2,
+            PassKind::MedicalExemption => 3,
+            PassKind::NegativeTest => 4,
+        }
+    }
+
+    /// The kind with DP1 number `code`, if any.
+    pub fn from_code(code: u64) -> Option<Self> {
+        PassKind::ALL.into_iter().find(|k| k.code() == code)
+    }
+
+    /// The short name used on command lines and in CSV files.
+    pub fn short_name(self) -> &'static str {
+        match self {
+            PassKind::Vaccination => "vaccination",
+            PassKind::Recovery => "recovery",
+            PassKind::MedicalExemption => "exemption",
+            PassKind::NegativeTest => "test",
+        }
+    }
+
+    /// The kind with short name `name` (as printed by [`PassKind::short_name`]).
+    pub fn from_short_name(name: &str) -> Option<Self> {
+        PassKind::ALL.into_iter().find(|k| k.short_name() == name)
+    }
+
+    /// A label for people, e.g. "Vaccination".
+    pub fn label(self) -> &'static str {
+        match self {
+            PassKind::Vaccination => "Vaccination",
+            PassKind::Recovery => "Recovery",
+            PassKind::MedicalExemption => "Medical exemption",
+            PassKind::NegativeTest => "Negative test",
+        }
+    }
+}
+
+/// Everything a pass says, decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PassClaims {
+    /// `iss`: the issuer's id, which must match the trust list entry of the signing key.
+    pub issuer_id: String,
+    /// `iat`: when the pass was issued (seconds since the Unix epoch).
+    pub issued_at: u64,
+    /// `nbf`: the pass is valid from this moment on.
+    pub not_before: u64,
+    /// `exp`: the pass is valid until just before this moment.
+    pub expires_at: u64,
+    /// `cti`: 16 random bytes naming this pass.
+    pub pass_id: [u8; PASS_ID_LEN],
+    /// `cnf`: the holder's public key; rotating presentations are signed with its private half.
+    pub holder_key: VerifyingKey,
+    /// The holder's name as shown at the door.
+    pub display_name: String,
+    /// The holder's birth date, `YYYY-MM-DD` or `YYYY`.
+    pub birth_date: String,
+    /// What the pass attests.
+    pub kind: PassKind,
+    /// From this moment on the wallet should renew the pass (set by the issuer).
+    pub renew_after: u64,
+}
+
+impl PassClaims {
+    /// Checks the rules every pass must follow; the same rules apply when issuing and when reading.
+    pub fn validate(&self) -> Result<(), FormatError> {
+        if self.issuer_id.is_empty() {
+            return Err(invalid("iss", "empty"));
+        }
+        if self.display_name.trim().is_empty() {
+            return Err(invalid("display name", "empty"));
+        }
+        if self.display_name.len() > MAX_DISPLAY_NAME_LEN {
+            return Err(invalid(
+                "display name",
+                &format!("longer than {MAX_DISPLAY_NAME_LEN} bytes"),
+            ));
+        }
+        if self.display_name.chars().any(char::is_control) {
+            return Err(invalid("display name", "contains control characters"));
+        }
+        if !is_birth_date(&self.birth_date) {
+            return Err(invalid("birth date", "not YYYY-MM-DD or YYYY"));
+        }
+        if self.not_before >= self.expires_at {
+            return Err(invalid("exp", "not after nbf"));
+        }
+        if self.renew_after > self.expires_at {
+            return Err(invalid("renew-after", "after exp"));
+        }
+        Ok(())
+    }
+
+    /// The pass id as lower-case hex.
+    pub fn pass_id_hex(&self) -> String {
+        crate::keys::hex(&self.pass_id)
+    }
+
+    fn to_cbor(&self) -> Vec<u8> {
+        let cose_key = Value::Map(vec![
+            (cbor::key(1), cbor::key(1)),  // kty: OKP
+            (cbor::key(-1), cbor::key(6)), // crv: Ed25519
+            (
+                cbor::key(-2),
+                Value::Bytes(self.holder_key.to_bytes().to_vec()),
+            ), // x
+        ]);
+        let cnf = Value::Map(vec![(cbor::key(1), cose_key)]);
+        let dp = Value::Map(vec![
+            (cbor::key(1), Value::Text(self.display_name.clone())),
+            (cbor::key(2), Value::Text(self.birth_date.clone())),
+            (cbor::key(3), cbor::uint(self.kind.code())),
+            (cbor::key(4), cbor::uint(self.renew_after)),
+        ]);
+        // Claim keys 1, 4, 5, 6, 7, 8, -65537: coset writes them in this order, which is the
+        // deterministic order (positive integers before negative ones).
+        let claims = ClaimsSet {
+            issuer: Some(self.issuer_id.clone()),
+            expiration_time: Some(timestamp(self.expires_at)),
+            not_before: Some(timestamp(self.not_before)),
+            issued_at: Some(timestamp(self.issued_at)),
+            cwt_id: Some(self.pass_id.to_vec()),
+            rest: vec![
+                (ClaimName::Assigned(iana::CwtClaimName::Cnf), cnf),
+                (ClaimName::PrivateUse(DP_CLAIM), dp),
+            ],
+            ..ClaimsSet::default()
+        };
+        claims.to_vec().unwrap_or_default()
+    }
+
+    fn from_cbor(bytes: &[u8]) -> Result<Self, FormatError> {
+        let claims = ClaimsSet::from_slice(bytes)?;
+        let issuer_id = claims.issuer.ok_or(FormatError::MissingClaim("iss"))?;
+        let expires_at = seconds(claims.expiration_time, "exp")?;
+        let not_before = seconds(claims.not_before, "nbf")?;
+        let issued_at = seconds(claims.issued_at, "iat")?;
+        let pass_id = claims.cwt_id.ok_or(FormatError::MissingClaim("cti"))?;
+        let pass_id: [u8; PASS_ID_LEN] = pass_id
+            .as_slice()
+            .try_into()
+            .map_err(|_| invalid("cti", "not 16 bytes"))?;
+        let mut cnf = None;
+        let mut dp = None;
+        for (name, value) in claims.rest {
+            match name {
+                ClaimName::Assigned(iana::CwtClaimName::Cnf) => cnf = Some(value),
+                ClaimName::PrivateUse(DP_CLAIM) => dp = Some(value),
+                _ => {} // Unknown claims are ignored, as CWT allows.
+            }
+        }
+        let holder_key = holder_key_from_cnf(cnf.ok_or(FormatError::MissingClaim("cnf"))?)?;
+        let mut dp = IntMap::new(dp.ok_or(FormatError::MissingClaim("dp"))?, "dp")?;
+        let display_name = dp.text(1, "display name")?;
+        let birth_date = dp.text(2, "birth date")?;
+        let kind_code = dp.uint(3, "pass kind")?;
+        let kind = PassKind::from_code(kind_code)
+            .ok_or_else(|| invalid("pass kind", &format!("unknown kind {kind_code}")))?;
+        let renew_after = dp.uint(4, "renew-after")?;
+        let claims = PassClaims {
+            issuer_id,
+            issued_at,
+            not_before,
+            expires_at,
+            pass_id,
+            holder_key,
+            display_name,
+            birth_date,
+            kind,
+            renew_after,
+        };
+        claims.validate()?;
+        Ok(claims)
+    }
+}
+
+fn holder_key_from_cnf(cnf: Value) -> Result<VerifyingKey, FormatError> {
+    let mut cnf = IntMap::new(cnf, "cnf")?;
+    let mut cose_key = cnf.map(1, "cnf COSE_Key")?;
+    let what = cose_key.what();
+    if cose_key.uint(1, "kty")? != 1 {
+        return Err(invalid("kty", "not OKP (1)"));
+    }
+    if cose_key.take(-1, "crv")? != cbor::key(6) {
+        return Err(invalid("crv", &format!("{what} curve is not Ed25519 (6)")));
+    }
+    let x: [u8; 32] = cose_key.bytes(-2, "x")?;
+    VerifyingKey::from_bytes(&x).map_err(|_| invalid("x", "not a valid Ed25519 public key"))
+}
+
+fn timestamp(secs: u64) -> Timestamp {
+    Timestamp::WholeSeconds(i64::try_from(secs).unwrap_or(i64::MAX))
+}
+
+fn seconds(t: Option<Timestamp>, name: &'static str) -> Result<u64, FormatError> {
+    match t.ok_or(FormatError::MissingClaim(name))? {
+        Timestamp::WholeSeconds(s) => u64::try_from(s).map_err(|_| invalid(name, "negative")),
+        Timestamp::FractionalSeconds(_) => Err(invalid(name, "not whole seconds")),
+    }
+}
+
+/// Whether `s` is `YYYY-MM-DD` (a real calendar date) or `YYYY`.
+pub fn is_birth_date(s: &str) -> bool {
+    let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+    match s.len() {
+        4 => digits(s),
+        10 => {
+            let (y, m, d) = (&s[0..4], &s[5..7], &s[8..10]);
+            if !(digits(y) && digits(m) && digits(d) && &s[4..5] == "-" && &s[7..8] == "-") {
+                return false;
+            }
+            let (year, month, day): (u32, u32, u32) = (
+                y.parse().unwrap_or(0),
+                m.parse().unwrap_or(0),
+                d.parse().unwrap_or(0),
+            );
+            let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+            let days = match month {
+                1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+                4 | 6 | 9 | 11 => 30,
+                2 if leap => 29,
+                2 => 28,
+                _ => return false,
+            };
+            (1..=days).contains(&day)
+        }
+        _ => false,
+    }
+}
+
+/// A signed pass: its exact bytes, its decoded claims, and the issuer key id that signed it.
+///
+/// Parsing checks structure only; whether the signature is good is asked of
+/// [`Pass::verify_issuer_signature`] with a key from the trust list.
+#[derive(Debug, Clone)]
+pub struct Pass {
+    bytes: Vec<u8>,
+    signed: Signed,
+    claims: PassClaims,
+}
+
+impl Pass {
+    /// Issues a pass: checks `claims` and signs them with the issuer's key.
+    pub fn issue(claims: &PassClaims, issuer_key: &SigningKey) -> Result<Pass, FormatError> {
+        claims.validate()?;
+        let bytes = crate::cose::sign(claims.to_cbor(), issuer_key);
+        Pass::parse(&bytes)
+    }
+
+    /// Reads a pass from its COSE_Sign1 bytes (tagged or not), without checking the signature.
+    pub fn parse(bytes: &[u8]) -> Result<Pass, FormatError> {
+        if bytes.len() > MAX_PASS_LEN {
+            return Err(FormatError::TooLong {
+                len: bytes.len(),
+                max: MAX_PASS_LEN,
+            });
+        }
+        let signed = Signed::parse(bytes)?;
+        let claims = PassClaims::from_cbor(&signed.payload)?;
+        Ok(Pass {
+            bytes: bytes.to_vec(),
+            signed,
+            claims,
+        })
+    }
+
+    /// The exact bytes of the pass, as signed.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// The decoded claims.
+    pub fn claims(&self) -> &PassClaims {
+        &self.claims
+    }
+
+    /// The key id of the issuer key that signed the pass.
+    pub fn issuer_key_id(&self) -> KeyId {
+        self.signed.kid
+    }
+
+    /// Whether the issuer signature checks against `issuer_key`.
+    pub fn verify_issuer_signature(&self, issuer_key: &VerifyingKey) -> bool {
+        self.signed.verify(issuer_key)
+    }
+
+    /// SHA-256 of the pass bytes, as bound into every rotating presentation.
+    pub fn digest(&self) -> [u8; 32] {
+        Sha256::digest(&self.bytes).into()
+    }
+
+    /// Whether the pass is inside its validity window at `now`: `nbf <= now < exp`.
+    pub fn is_valid_at(&self, now: u64) -> bool {
+        self.claims.not_before <= now && now < self.claims.expires_at
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::keys::generate_signing_key;
+
+    pub(crate) fn sample_claims(holder: &VerifyingKey) -> PassClaims {
+        PassClaims {
+            issuer_id: "KR-KDCA".into(),
+            issued_at: 1_800_000_000,
+            not_before: 1_800_000_000,
+            expires_at: 1_800_000_000 + 30 * 86_400,
+            pass_id: [9; 16],
+            holder_key: *holder,
+            display_name: "Kim Minji".into(),
+            birth_date: "1990-04-01".into(),
+            kind: PassKind::Vaccination,
+            renew_after: 1_800_000_000 + 25 * 86_400,
+        }
+    }
+
+    #[test]
+    fn issue_then_parse_round_trips() {
+        let issuer = generate_signing_key();
+        let holder = generate_signing_key();
+        let claims = sample_claims(&holder.verifying_key());
+        let pass = Pass::issue(&claims, &issuer).unwrap();
+        assert_eq!(pass.bytes()[0], 0xd2, "tagged COSE_Sign1");
+        let parsed = Pass::parse(pass.bytes()).unwrap();
+        assert_eq!(parsed.claims(), &claims);
+        assert!(parsed.verify_issuer_signature(&issuer.verifying_key()));
+        assert!(!parsed.verify_issuer_signature(&holder.verifying_key()));
+        assert_eq!(parsed.issuer_key_id(), KeyId::of(&issuer.verifying_key()));
+        // Untagged form is accepted as well.
+        assert!(
+            Pass::parse(&pass.bytes()[1..])
+                .unwrap()
+                .verify_issuer_signature(&issuer.verifying_key())
+        );
+    }
+
+    #[test]
+    fn encoding_is_deterministic_and_matches_the_spec_layout() {
+        let issuer = SigningKey::from_bytes(&[1; 32]);
+        let holder = SigningKey::from_bytes(&[2; 32]);
+        let claims = sample_claims(&holder.verifying_key());
+        let a = Pass::issue(&claims, &issuer).unwrap();
+        let b = Pass::issue(&claims, &issuer).unwrap();
+        assert_eq!(a.bytes(), b.bytes());
+        // Payload keys in deterministic order: 1, 4, 5, 6, 7, 8, -65537.
+        let Value::Map(map) = cbor::decode(&claims.to_cbor()).unwrap() else {
+            panic!("payload is a map")
+        };
+        let keys: Vec<i128> = map
+            .iter()
+            .map(|(k, _)| i128::from(k.as_integer().unwrap()))
+            .collect();
+        assert_eq!(keys, vec![1, 4, 5, 6, 7, 8, -65537]);
+    }
+
+    #[test]
+    fn invalid_claims_are_refused_at_issue() {
+        let issuer = generate_signing_key();
+        let holder = generate_signing_key().verifying_key();
+        let mut c = sample_claims(&holder);
+        c.birth_date = "1990-02-30".into();
+        assert!(matches!(
+            Pass::issue(&c, &issuer),
+            Err(FormatError::InvalidClaim {
+                claim: "birth date",
+                ..
+            })
+        ));
+        let mut c = sample_claims(&holder);
+        c.expires_at = c.not_before;
+        assert!(Pass::issue(&c, &issuer).is_err());
+        let mut c = sample_claims(&holder);
+        c.display_name = "x".repeat(65);
+        assert!(Pass::issue(&c, &issuer).is_err());
+    }
+
+    #[test]
+    fn birth_dates() {
+        for ok in ["1990", "2000-02-29", "1999-12-31"] {
+            assert!(is_birth_date(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "199",
+            "1900-02-29",
+            "1990-13-01",
+            "1990-1-01",
+            "1990/01/01",
+            "abcd",
+            "1990-00-10",
+        ] {
+            assert!(!is_birth_date(bad), "{bad}");
+        }
+    }
+}

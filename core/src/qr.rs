@@ -1,0 +1,265 @@
+//! QR codes: the module matrix shells draw, and SVG, PNG and terminal renderings of it; plus reading a
+//! QR code back out of a picture (for a desktop verifier).
+
+use std::io::Cursor;
+
+use qrcode::{EcLevel, QrCode, Version};
+
+/// Light modules around the code, in modules, as the QR standard asks for.
+pub const QUIET_ZONE: u32 = 4;
+/// Largest picture accepted for decoding, in pixels per side.
+pub const MAX_IMAGE_SIDE: u32 = 8192;
+
+/// How much of the code may be damaged and still read. DP1 uses M unless told otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ErrorCorrection {
+    /// About 7 % recoverable.
+    Low,
+    /// About 15 % recoverable (the DP1 default).
+    #[default]
+    Medium,
+    /// About 25 % recoverable.
+    Quartile,
+    /// About 30 % recoverable.
+    High,
+}
+
+impl ErrorCorrection {
+    fn level(self) -> EcLevel {
+        match self {
+            ErrorCorrection::Low => EcLevel::L,
+            ErrorCorrection::Medium => EcLevel::M,
+            ErrorCorrection::Quartile => EcLevel::Q,
+            ErrorCorrection::High => EcLevel::H,
+        }
+    }
+}
+
+/// Why a QR code could not be made or read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QrError {
+    /// The text does not fit in any QR code at this error-correction level.
+    #[error("the text is too long for a QR code ({len} characters)")]
+    TooMuchData {
+        /// Length of the text.
+        len: usize,
+    },
+    /// The picture could not be read as an image.
+    #[error("the picture could not be read: {0}")]
+    UnreadableImage(String),
+    /// The picture holds no QR code that could be found.
+    #[error("no QR code was found in the picture")]
+    NoCodeFound,
+    /// A QR code was found but could not be decoded.
+    #[error("a QR code was found but could not be decoded: {0}")]
+    Undecodable(String),
+}
+
+/// A QR code as a square of modules, without the quiet zone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QrMatrix {
+    version: u8,
+    size: u32,
+    dark: Vec<bool>,
+}
+
+impl QrMatrix {
+    /// Encodes `text` at the smallest version that fits (alphanumeric mode where the text allows).
+    pub fn encode(text: &str, ecc: ErrorCorrection) -> Result<Self, QrError> {
+        let code = QrCode::with_error_correction_level(text, ecc.level())
+            .map_err(|_| QrError::TooMuchData { len: text.len() })?;
+        let version = match code.version() {
+            Version::Normal(v) | Version::Micro(v) => u8::try_from(v).unwrap_or(0),
+        };
+        let size = u32::try_from(code.width()).unwrap_or(0);
+        Ok(QrMatrix {
+            version,
+            size,
+            dark: code
+                .to_colors()
+                .into_iter()
+                .map(|c| c == qrcode::Color::Dark)
+                .collect(),
+        })
+    }
+
+    /// The QR version used (1 to 40); a larger version has more, smaller modules.
+    pub fn version(&self) -> u8 {
+        self.version
+    }
+
+    /// Modules per side, without the quiet zone.
+    pub fn size(&self) -> u32 {
+        self.size
+    }
+
+    /// Whether the module at column `x`, row `y` is dark (false outside the code).
+    pub fn is_dark(&self, x: u32, y: u32) -> bool {
+        x < self.size && y < self.size && self.dark[(y * self.size + x) as usize]
+    }
+
+    /// Row-major modules, `true` for dark, `size * size` of them.
+    pub fn modules(&self) -> &[bool] {
+        &self.dark
+    }
+
+    /// Whether the module at quiet-zone coordinates (`x`, `y` counted from the outer edge) is dark.
+    fn is_dark_with_margin(&self, x: u32, y: u32) -> bool {
+        x >= QUIET_ZONE && y >= QUIET_ZONE && self.is_dark(x - QUIET_ZONE, y - QUIET_ZONE)
+    }
+
+    /// Side of the code including the quiet zone, in modules.
+    pub fn size_with_quiet_zone(&self) -> u32 {
+        self.size + 2 * QUIET_ZONE
+    }
+
+    /// An SVG picture, one unit per module, quiet zone included; scales to any size crisply.
+    pub fn to_svg(&self) -> String {
+        let side = self.size_with_quiet_zone();
+        let mut path = String::new();
+        for y in 0..self.size {
+            let mut x = 0;
+            while x < self.size {
+                if self.is_dark(x, y) {
+                    let start = x;
+                    while x < self.size && self.is_dark(x, y) {
+                        x += 1;
+                    }
+                    path.push_str(&format!(
+                        "M{} {}h{}v1h-{}z",
+                        start + QUIET_ZONE,
+                        y + QUIET_ZONE,
+                        x - start,
+                        x - start
+                    ));
+                } else {
+                    x += 1;
+                }
+            }
+        }
+        format!(
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {side} {side}\" shape-rendering=\"crispEdges\">\
+             <rect width=\"{side}\" height=\"{side}\" fill=\"#fff\"/><path fill=\"#000\" d=\"{path}\"/></svg>\n"
+        )
+    }
+
+    /// A PNG picture with `pixels_per_module` pixels per module (at least 1), quiet zone included.
+    pub fn to_png(&self, pixels_per_module: u32) -> Vec<u8> {
+        let scale = pixels_per_module.max(1);
+        let side = self.size_with_quiet_zone() * scale;
+        let img = image::GrayImage::from_fn(side, side, |px, py| {
+            let dark = self.is_dark_with_margin(px / scale, py / scale);
+            image::Luma([if dark { 0 } else { 255 }])
+        });
+        let mut out = Cursor::new(Vec::new());
+        // Encoding an in-memory grey image as PNG cannot fail.
+        let _ = img.write_to(&mut out, image::ImageFormat::Png);
+        out.into_inner()
+    }
+
+    /// A terminal rendering: two rows of modules per line with Unicode half blocks, drawn black on
+    /// white with ANSI colours so it scans on dark and light terminals alike.
+    pub fn to_terminal(&self) -> String {
+        const ON: &str = "\x1b[38;5;16;48;5;231m";
+        const OFF: &str = "\x1b[0m";
+        let side = self.size_with_quiet_zone();
+        let mut out = String::new();
+        for y in (0..side).step_by(2) {
+            out.push_str(ON);
+            for x in 0..side {
+                let top = self.is_dark_with_margin(x, y);
+                let bottom = y + 1 < side && self.is_dark_with_margin(x, y + 1);
+                out.push(match (top, bottom) {
+                    (true, true) => '█',
+                    (true, false) => '▀',
+                    (false, true) => '▄',
+                    (false, false) => ' ',
+                });
+            }
+            out.push_str(OFF);
+            out.push('\n');
+        }
+        out
+    }
+}
+
+/// Reads every QR code in a picture (PNG, or any format the `image` crate reads) and returns their
+/// texts, in the order found.
+pub fn decode_image(bytes: &[u8]) -> Result<Vec<String>, QrError> {
+    let mut reader = image::ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| QrError::UnreadableImage(e.to_string()))?;
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_IMAGE_SIDE);
+    limits.max_image_height = Some(MAX_IMAGE_SIDE);
+    limits.max_alloc = Some(256 << 20);
+    reader.limits(limits);
+    let img = reader
+        .decode()
+        .map_err(|e| QrError::UnreadableImage(e.to_string()))?
+        .to_luma8();
+    let mut prepared = rqrr::PreparedImage::prepare(img);
+    let grids = prepared.detect_grids();
+    if grids.is_empty() {
+        return Err(QrError::NoCodeFound);
+    }
+    grids
+        .iter()
+        .map(|g| {
+            g.decode()
+                .map(|(_, text)| text)
+                .map_err(|e| QrError::Undecodable(e.to_string()))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matrix_png_round_trip_through_rqrr() {
+        let text = "DP1:HELLO WORLD 1234";
+        let m = QrMatrix::encode(text, ErrorCorrection::Medium).unwrap();
+        assert_eq!(m.version(), 1);
+        assert_eq!(m.size(), 21);
+        assert_eq!(m.modules().len(), 21 * 21);
+        // Finder pattern corner is dark, the quiet zone is light.
+        assert!(m.is_dark(0, 0));
+        assert!(!m.is_dark_with_margin(0, 0));
+        let png = m.to_png(4);
+        assert_eq!(decode_image(&png).unwrap(), vec![text.to_string()]);
+    }
+
+    #[test]
+    fn renderings_have_the_right_size() {
+        let m = QrMatrix::encode("DP1:ABC", ErrorCorrection::Medium).unwrap();
+        let term = m.to_terminal();
+        assert_eq!(
+            term.lines().count() as u32,
+            m.size_with_quiet_zone().div_ceil(2)
+        );
+        let svg = m.to_svg();
+        assert!(svg.starts_with("<svg") && svg.contains("viewBox=\"0 0 29 29\""));
+    }
+
+    #[test]
+    fn too_much_data_and_bad_pictures_are_errors() {
+        let long = "A".repeat(5000);
+        assert_eq!(
+            QrMatrix::encode(&long, ErrorCorrection::Medium),
+            Err(QrError::TooMuchData { len: 5000 })
+        );
+        assert!(matches!(
+            decode_image(b"not a picture"),
+            Err(QrError::UnreadableImage(_))
+        ));
+        let blank = QrMatrix {
+            version: 1,
+            size: 21,
+            dark: vec![false; 441],
+        }
+        .to_png(4);
+        assert_eq!(decode_image(&blank), Err(QrError::NoCodeFound));
+    }
+}

@@ -1,0 +1,262 @@
+//! The offline door check: a presentation against a cached trust list, with a verdict that says why.
+
+use crate::pass::{Pass, PassKind};
+use crate::presentation::{Presentation, STEP_SECONDS};
+use crate::trust_list::TrustList;
+
+/// Default tolerance for clock differences between the holder's and the verifier's devices.
+pub const DEFAULT_CLOCK_TOLERANCE_SECONDS: u64 = 60;
+
+/// What a verifier accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VerifierPolicy {
+    /// Clock skew allowed between the two devices, for the step of rotating presentations.
+    pub clock_tolerance_seconds: u64,
+    /// Whether static presentations (the pass alone, e.g. on paper) are accepted.
+    pub allow_static: bool,
+}
+
+impl Default for VerifierPolicy {
+    fn default() -> Self {
+        VerifierPolicy {
+            clock_tolerance_seconds: DEFAULT_CLOCK_TOLERANCE_SECONDS,
+            allow_static: false,
+        }
+    }
+}
+
+/// Why a presentation was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// The code is not a well-formed DP1 presentation.
+    Malformed {
+        /// What is wrong, for the log and for support.
+        detail: String,
+    },
+    /// The pass is signed by a key that is not in the trust list (or is listed for another issuer).
+    UnknownIssuer {
+        /// The key id from the pass, hex.
+        key_id: String,
+    },
+    /// The issuer signature does not check.
+    BadSignature,
+    /// The issuer key is listed, but not for the time the pass says it was issued.
+    IssuerKeyNotValidAtIssuance,
+    /// The pass's validity starts later.
+    NotYetValid {
+        /// Start of validity.
+        not_before: u64,
+    },
+    /// The pass has expired.
+    Expired {
+        /// When it expired.
+        expired_at: u64,
+    },
+    /// The rotating code is older than the clock tolerance allows (e.g. a screenshot).
+    StaleStep {
+        /// Step in the code.
+        step: u64,
+        /// Verifier's current step.
+        current_step: u64,
+    },
+    /// The rotating code is for a time further ahead than the clock tolerance allows.
+    FutureStep {
+        /// Step in the code.
+        step: u64,
+        /// Verifier's current step.
+        current_step: u64,
+    },
+    /// The holder proof does not check against the key the pass is bound to.
+    BadHolderProof,
+    /// A static code was shown and this verifier's policy requires a rotating one.
+    StaticRefused,
+}
+
+impl Refusal {
+    /// A stable machine-readable code, e.g. `"expired"`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Refusal::Malformed { .. } => "malformed",
+            Refusal::UnknownIssuer { .. } => "unknown_issuer",
+            Refusal::BadSignature => "bad_signature",
+            Refusal::IssuerKeyNotValidAtIssuance => "issuer_key_not_valid_at_issuance",
+            Refusal::NotYetValid { .. } => "not_yet_valid",
+            Refusal::Expired { .. } => "expired",
+            Refusal::StaleStep { .. } => "stale_step",
+            Refusal::FutureStep { .. } => "future_step",
+            Refusal::BadHolderProof => "bad_holder_proof",
+            Refusal::StaticRefused => "static_refused",
+        }
+    }
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refusal::Malformed { detail } => write!(f, "not a valid Doorpass code: {detail}"),
+            Refusal::UnknownIssuer { key_id } => write!(f, "issued by a key this verifier does not trust ({key_id})"),
+            Refusal::BadSignature => f.write_str("the issuer signature is not valid (altered or forged pass)"),
+            Refusal::IssuerKeyNotValidAtIssuance => {
+                f.write_str("the issuer key was not trusted at the time the pass was issued")
+            }
+            Refusal::NotYetValid { not_before } => write!(f, "the pass is not valid before {not_before}"),
+            Refusal::Expired { expired_at } => write!(f, "the pass expired at {expired_at}"),
+            Refusal::StaleStep { .. } => {
+                f.write_str("the code is too old (a screenshot or a phone clock far behind); ask for the live code")
+            }
+            Refusal::FutureStep { .. } => f.write_str("the code is for a later time (a phone clock far ahead)"),
+            Refusal::BadHolderProof => f.write_str("the code was not made by the phone the pass belongs to"),
+            Refusal::StaticRefused => f.write_str("a printed (static) code is not accepted here; ask for the live code"),
+        }
+    }
+}
+
+/// What a door needs to know about a valid pass.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedPass {
+    /// Holder's name, to compare with an ID if needed.
+    pub display_name: String,
+    /// Holder's birth date, `YYYY-MM-DD` or `YYYY`.
+    pub birth_date: String,
+    /// What the pass attests.
+    pub kind: PassKind,
+    /// When the pass expires.
+    pub expires_at: u64,
+    /// Who issued it.
+    pub issuer_id: String,
+    /// The pass id, hex.
+    pub pass_id: String,
+    /// Whether it was a static code (no holder proof).
+    pub was_static: bool,
+}
+
+/// The outcome of checking a code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// The pass is valid now.
+    Valid(VerifiedPass),
+    /// The pass is refused, and why.
+    Refused(Refusal),
+}
+
+impl Verdict {
+    /// Whether the verdict is [`Verdict::Valid`].
+    pub fn is_valid(&self) -> bool {
+        matches!(self, Verdict::Valid(_))
+    }
+
+    /// The stable code of the verdict: `"valid"` or the refusal's code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Verdict::Valid(_) => "valid",
+            Verdict::Refused(r) => r.code(),
+        }
+    }
+}
+
+/// An offline verifier: a trust list and a policy. Checking a code never touches the network.
+#[derive(Debug, Clone)]
+pub struct Verifier {
+    trust_list: TrustList,
+    policy: VerifierPolicy,
+}
+
+impl Verifier {
+    /// A verifier over a trust list already checked against the pinned anchor.
+    pub fn new(trust_list: TrustList, policy: VerifierPolicy) -> Self {
+        Verifier { trust_list, policy }
+    }
+
+    /// The trust list in use.
+    pub fn trust_list(&self) -> &TrustList {
+        &self.trust_list
+    }
+
+    /// The policy in use.
+    pub fn policy(&self) -> VerifierPolicy {
+        self.policy
+    }
+
+    /// Checks QR text at time `now` (seconds since the Unix epoch).
+    pub fn verify_qr_text(&self, text: &str, now: u64) -> Verdict {
+        match Presentation::from_qr_text(text) {
+            Ok(p) => self.verify(&p, now),
+            Err(e) => Verdict::Refused(Refusal::Malformed {
+                detail: e.to_string(),
+            }),
+        }
+    }
+
+    /// Checks a decoded presentation at time `now`.
+    pub fn verify(&self, presentation: &Presentation, now: u64) -> Verdict {
+        match self.check(presentation, now) {
+            Ok(v) => Verdict::Valid(v),
+            Err(r) => Verdict::Refused(r),
+        }
+    }
+
+    fn check(&self, presentation: &Presentation, now: u64) -> Result<VerifiedPass, Refusal> {
+        let was_static = matches!(presentation, Presentation::Static { .. });
+        if was_static && !self.policy.allow_static {
+            return Err(Refusal::StaticRefused);
+        }
+        let pass = Pass::parse(presentation.pass_bytes()).map_err(|e| Refusal::Malformed {
+            detail: e.to_string(),
+        })?;
+        let claims = pass.claims();
+        let kid = pass.issuer_key_id();
+        let issuer = self
+            .trust_list
+            .issuer(kid)
+            .filter(|i| i.issuer_id == claims.issuer_id)
+            .ok_or_else(|| Refusal::UnknownIssuer {
+                key_id: kid.to_hex(),
+            })?;
+        if !pass.verify_issuer_signature(&issuer.public_key) {
+            return Err(Refusal::BadSignature);
+        }
+        if !issuer.covers(claims.issued_at) {
+            return Err(Refusal::IssuerKeyNotValidAtIssuance);
+        }
+        if now < claims.not_before {
+            return Err(Refusal::NotYetValid {
+                not_before: claims.not_before,
+            });
+        }
+        if now >= claims.expires_at {
+            return Err(Refusal::Expired {
+                expired_at: claims.expires_at,
+            });
+        }
+        if let Presentation::Rotating { step, .. } = presentation {
+            let tolerance = self.policy.clock_tolerance_seconds;
+            let current_step = now / STEP_SECONDS;
+            let earliest = now.saturating_sub(tolerance) / STEP_SECONDS;
+            let latest = now.saturating_add(tolerance) / STEP_SECONDS;
+            if *step < earliest {
+                return Err(Refusal::StaleStep {
+                    step: *step,
+                    current_step,
+                });
+            }
+            if *step > latest {
+                return Err(Refusal::FutureStep {
+                    step: *step,
+                    current_step,
+                });
+            }
+            if !presentation.holder_proof_is_valid(&pass.digest(), &claims.holder_key) {
+                return Err(Refusal::BadHolderProof);
+            }
+        }
+        Ok(VerifiedPass {
+            display_name: claims.display_name.clone(),
+            birth_date: claims.birth_date.clone(),
+            kind: claims.kind,
+            expires_at: claims.expires_at,
+            issuer_id: claims.issuer_id.clone(),
+            pass_id: claims.pass_id_hex(),
+            was_static,
+        })
+    }
+}
