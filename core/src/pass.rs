@@ -245,6 +245,23 @@ fn seconds(t: Option<Timestamp>, name: &'static str) -> Result<u64, FormatError>
     }
 }
 
+/// Draws a renew-after time uniformly in the last third of `[not_before, expires_at)`, so that
+/// wallets renewing the same day's passes spread their requests out instead of arriving together.
+pub fn draw_renew_after(not_before: u64, expires_at: u64, rng: &mut impl rand::Rng) -> u64 {
+    let lifetime = expires_at.saturating_sub(not_before);
+    let start = not_before + lifetime - lifetime / 3;
+    if start >= expires_at {
+        start
+    } else {
+        rng.gen_range(start..expires_at)
+    }
+}
+
+/// 16 random bytes for a new pass id.
+pub fn new_pass_id() -> [u8; PASS_ID_LEN] {
+    rand::random()
+}
+
 /// Whether `s` is `YYYY-MM-DD` (a real calendar date) or `YYYY`.
 pub fn is_birth_date(s: &str) -> bool {
     let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
@@ -419,6 +436,16 @@ pub(crate) mod tests {
         let mut c = sample_claims(&holder);
         c.display_name = "x".repeat(65);
         assert!(Pass::issue(&c, &issuer).is_err());
+    }
+
+    #[test]
+    fn renew_after_is_in_the_last_third() {
+        let mut rng = rand::thread_rng();
+        for _ in 0..1000 {
+            let r = draw_renew_after(300, 600, &mut rng);
+            assert!((400..600).contains(&r), "{r}");
+        }
+        assert_eq!(draw_renew_after(5, 5, &mut rng), 5);
     }
 
     #[test]

@@ -1,0 +1,161 @@
+//! Property tests: round trips, tamper evidence, and decoders that never panic.
+
+use doorpass_core::keys::SigningKey;
+use doorpass_core::pass::{Pass, PassClaims, PassKind};
+use doorpass_core::presentation::STEP_SECONDS;
+use doorpass_core::{
+    Presentation, TrustList, TrustListContent, TrustedIssuer, Verdict, Verifier, VerifierPolicy,
+};
+use proptest::prelude::*;
+
+fn birth_date() -> impl Strategy<Value = String> {
+    prop_oneof![
+        (1900u32..2030).prop_map(|y| format!("{y:04}")),
+        (1900u32..2030, 1u32..=12, 1u32..=28).prop_map(|(y, m, d)| format!("{y:04}-{m:02}-{d:02}")),
+    ]
+}
+
+prop_compose! {
+    fn claims()(
+        holder_seed in any::<[u8; 32]>(),
+        issuer_id in "[A-Z]{2}-[A-Z0-9]{1,12}",
+        name in "\\PC{1,20}",
+        birth_date in birth_date(),
+        kind in 1u64..=4,
+        not_before in 0u64..4_000_000_000,
+        lifetime in 1u64..400 * 86_400,
+        issued_before in 0u64..86_400,
+        renew_fraction in 0u64..=100,
+        pass_id in any::<[u8; 16]>(),
+    ) -> PassClaims {
+        let expires_at = not_before + lifetime;
+        PassClaims {
+            issuer_id,
+            issued_at: not_before.saturating_sub(issued_before),
+            not_before,
+            expires_at,
+            pass_id,
+            holder_key: SigningKey::from_bytes(&holder_seed).verifying_key(),
+            display_name: name,
+            birth_date,
+            kind: PassKind::from_code(kind).unwrap(),
+            renew_after: not_before + lifetime * renew_fraction / 100,
+        }
+    }
+}
+
+fn issuer() -> SigningKey {
+    SigningKey::from_bytes(&[42; 32])
+}
+
+fn verifier_for(issuer: &SigningKey, issuer_id: &str) -> Verifier {
+    let anchor = SigningKey::from_bytes(&[7; 32]);
+    let tl = TrustListContent {
+        version: 1,
+        issued_at: 0,
+        next_update: 0,
+        issuers: vec![TrustedIssuer::new(
+            issuer.verifying_key(),
+            issuer_id,
+            0,
+            u64::MAX,
+        )],
+    }
+    .sign(&anchor);
+    Verifier::new(
+        TrustList::verify(&tl, &anchor.verifying_key()).unwrap(),
+        VerifierPolicy::default(),
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn any_pass_round_trips(claims in claims()) {
+        prop_assume!(claims.display_name.trim() != "" && !claims.display_name.chars().any(char::is_control));
+        let pass = Pass::issue(&claims, &issuer()).unwrap();
+        let back = Pass::parse(pass.bytes()).unwrap();
+        prop_assert_eq!(back.claims(), &claims);
+        prop_assert!(back.verify_issuer_signature(&issuer().verifying_key()));
+    }
+
+    #[test]
+    fn any_presentation_round_trips_and_verifies(claims in claims(), offset in 0u64..1_000_000, holder_seed in any::<[u8; 32]>()) {
+        prop_assume!(claims.display_name.trim() != "" && !claims.display_name.chars().any(char::is_control));
+        let mut claims = claims;
+        let holder = SigningKey::from_bytes(&holder_seed);
+        claims.holder_key = holder.verifying_key();
+        let pass = Pass::issue(&claims, &issuer()).unwrap();
+        let now = claims.not_before + offset % (claims.expires_at - claims.not_before);
+        let p = Presentation::rotating(pass.bytes(), &holder, now);
+        let back = Presentation::from_qr_text(&p.to_qr_text()).unwrap();
+        prop_assert_eq!(&back, &p);
+        let verdict = verifier_for(&issuer(), &claims.issuer_id).verify(&back, now);
+        prop_assert!(verdict.is_valid(), "{:?}", verdict);
+        // One step too late beyond the tolerance is refused.
+        let later = now + 60 + 2 * STEP_SECONDS;
+        if later < claims.expires_at {
+            prop_assert_eq!(verifier_for(&issuer(), &claims.issuer_id).verify(&back, later).code(), "stale_step");
+        }
+    }
+
+    #[test]
+    fn any_single_byte_change_to_a_signed_pass_is_refused(claims in claims(), index in any::<prop::sample::Index>(), xor in 1u8..=255) {
+        prop_assume!(claims.display_name.trim() != "" && !claims.display_name.chars().any(char::is_control));
+        let issuer = issuer();
+        let pass = Pass::issue(&claims, &issuer).unwrap();
+        let mut bytes = pass.bytes().to_vec();
+        let i = index.index(bytes.len());
+        bytes[i] ^= xor;
+        // Either it no longer parses, or its signature no longer checks under the issuer key.
+        let refused = match Pass::parse(&bytes) {
+            Err(_) => true,
+            Ok(p) => !p.verify_issuer_signature(&issuer.verifying_key()),
+        };
+        prop_assert!(refused, "byte {} ^ {:#x} still verifies", i, xor);
+        // And a verifier refuses it as a static code.
+        let mut v = verifier_for(&issuer, &claims.issuer_id);
+        v = Verifier::new(v.trust_list().clone(), VerifierPolicy { allow_static: true, ..VerifierPolicy::default() });
+        let verdict = v.verify(&Presentation::fixed(&bytes), claims.not_before);
+        prop_assert!(matches!(verdict, Verdict::Refused(_)), "{:?}", verdict);
+    }
+
+    #[test]
+    fn decoders_never_panic_on_arbitrary_bytes(bytes in prop::collection::vec(any::<u8>(), 0..600)) {
+        let _ = Pass::parse(&bytes);
+        let _ = Presentation::from_cbor(&bytes);
+        let _ = TrustList::verify(&bytes, &issuer().verifying_key());
+        let text = format!("DP1:{}", base45_like(&bytes));
+        let _ = verifier_for(&issuer(), "X").verify_qr_text(&text, 0);
+    }
+
+    #[test]
+    fn decoders_never_panic_on_arbitrary_text(text in "\\PC{0,300}") {
+        let _ = Presentation::from_qr_text(&text);
+        let _ = Presentation::from_qr_text(&format!("DP1:{text}"));
+        let _ = verifier_for(&issuer(), "X").verify_qr_text(&text, 0);
+    }
+
+    #[test]
+    fn truncated_valid_codes_are_malformed_not_panics(claims in claims(), cut in any::<prop::sample::Index>()) {
+        prop_assume!(claims.display_name.trim() != "" && !claims.display_name.chars().any(char::is_control));
+        let holder = SigningKey::from_bytes(&[3; 32]);
+        let mut claims = claims;
+        claims.holder_key = holder.verifying_key();
+        let pass = Pass::issue(&claims, &issuer()).unwrap();
+        let text = Presentation::rotating(pass.bytes(), &holder, claims.not_before).to_qr_text();
+        let cut = 4 + cut.index(text.len() - 4);
+        let verdict = verifier_for(&issuer(), &claims.issuer_id).verify_qr_text(&text[..cut], claims.not_before);
+        prop_assert_eq!(verdict.code(), "malformed");
+    }
+}
+
+/// Arbitrary bytes mapped onto the Base45 alphabet, so the decoder gets past the text layer.
+fn base45_like(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
+    bytes
+        .iter()
+        .map(|b| ALPHABET[*b as usize % 45] as char)
+        .collect()
+}

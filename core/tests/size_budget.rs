@@ -1,0 +1,69 @@
+//! The QR size budget from DESIGN.md, measured with a 20-byte UTF-8 display name.
+//!
+//! DESIGN.md says a static code fits version 10 at ECC M. It cannot: the fixed content of a pass (issuer
+//! signature 64 B, holder key 32 B, pass id 16 B, key id 8 B) plus a 20-byte name and a birth date is
+//! already 150 bytes, CBOR/COSE framing adds about 65, and Base45 turns 215 bytes into 323 characters
+//! (+4 for `DP1:`), more than version 10-M's 311. The static code therefore needs version 11 (362
+//! characters at M); see docs/qr-size.md.
+
+use doorpass_core::Presentation;
+use doorpass_core::keys::generate_signing_key;
+use doorpass_core::pass::{Pass, PassClaims, PassKind};
+use doorpass_core::qr::{ErrorCorrection, QrMatrix};
+
+fn pass_with_name(name: &str, issuer_id: &str) -> (Pass, doorpass_core::SigningKey) {
+    let issuer = generate_signing_key();
+    let holder = generate_signing_key();
+    let now = 1_800_000_000;
+    let claims = PassClaims {
+        issuer_id: issuer_id.into(),
+        issued_at: now,
+        not_before: now,
+        expires_at: now + 365 * 86_400,
+        pass_id: rand::random(),
+        holder_key: holder.verifying_key(),
+        display_name: name.into(),
+        birth_date: "1990-04-01".into(),
+        kind: PassKind::NegativeTest,
+        renew_after: now + 300 * 86_400,
+    };
+    (Pass::issue(&claims, &issuer).unwrap(), holder)
+}
+
+#[test]
+fn rotating_code_with_20_byte_name_fits_version_13_at_m() {
+    for name in [
+        "이서연 Lee Seoyun",
+        "Maximilian Schneider",
+        "ABCDEFGHIJKLMNOPQRST",
+    ] {
+        assert_eq!(name.len(), 20);
+        let (pass, holder) = pass_with_name(name, "KR-KDCA");
+        let text = Presentation::rotating(pass.bytes(), &holder, 1_800_000_123).to_qr_text();
+        let qr = QrMatrix::encode(&text, ErrorCorrection::Medium).unwrap();
+        assert!(
+            qr.version() <= 13,
+            "{name}: version {} for {} characters",
+            qr.version(),
+            text.len()
+        );
+    }
+}
+
+#[test]
+fn static_code_with_20_byte_name_fits_version_11_at_m() {
+    let (pass, _) = pass_with_name("이서연 Lee Seoyun", "KR-KDCA");
+    let text = Presentation::fixed(pass.bytes()).to_qr_text();
+    let qr = QrMatrix::encode(&text, ErrorCorrection::Medium).unwrap();
+    assert!(
+        qr.version() <= 11,
+        "version {} for {} characters",
+        qr.version(),
+        text.len()
+    );
+    // Version 10-M holds 311 alphanumeric characters; the static code needs more (see module docs).
+    assert!(
+        text.len() > 311,
+        "if this fails, DESIGN.md's version-10 claim became true: tighten the bound"
+    );
+}

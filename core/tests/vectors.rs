@@ -1,0 +1,58 @@
+//! The shared DP1 test vectors (tests/vectors) give the expected verdict with this implementation.
+
+use std::path::PathBuf;
+
+use doorpass_core::keys::read_public_key;
+use doorpass_core::{Pass, TrustList, Verifier, VerifierPolicy};
+
+fn vectors_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors")
+}
+
+#[test]
+fn every_case_gets_its_expected_verdict() {
+    let dir = vectors_dir();
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("cases.json")).unwrap()).unwrap();
+    let anchor = read_public_key(&dir.join(manifest["anchor"].as_str().unwrap())).unwrap();
+    let tl_bytes = std::fs::read(dir.join(manifest["trust_list"].as_str().unwrap())).unwrap();
+    let trust_list = TrustList::verify(&tl_bytes, &anchor).unwrap();
+    let cases = manifest["cases"].as_array().unwrap();
+    assert!(cases.len() >= 16, "vectors cover every refusal reason");
+    let mut seen = std::collections::BTreeSet::new();
+    for case in cases {
+        let policy = VerifierPolicy {
+            clock_tolerance_seconds: case["tolerance"].as_u64().unwrap(),
+            allow_static: case["allow_static"].as_bool().unwrap(),
+        };
+        let verdict = Verifier::new(trust_list.clone(), policy).verify_qr_text(
+            case["qr_text"].as_str().unwrap(),
+            case["at"].as_u64().unwrap(),
+        );
+        assert_eq!(
+            verdict.code(),
+            case["expected"].as_str().unwrap(),
+            "case {}: {verdict:?}",
+            case["name"]
+        );
+        seen.insert(verdict.code());
+    }
+    assert_eq!(
+        seen.len(),
+        11,
+        "valid plus all ten refusal reasons appear: {seen:?}"
+    );
+}
+
+#[test]
+fn pass_files_parse_and_the_tampered_one_fails_its_signature() {
+    let dir = vectors_dir().join("passes");
+    let issuer_key =
+        doorpass_core::keys::read_private_key(&vectors_dir().join("issuer.key")).unwrap();
+    let valid = Pass::parse(&std::fs::read(dir.join("valid.cose")).unwrap()).unwrap();
+    assert!(valid.verify_issuer_signature(&issuer_key.verifying_key()));
+    let tampered = Pass::parse(&std::fs::read(dir.join("tampered.cose")).unwrap()).unwrap();
+    assert!(!tampered.verify_issuer_signature(&issuer_key.verifying_key()));
+    let long = Pass::parse(&std::fs::read(dir.join("valid-20-byte-name.cose")).unwrap()).unwrap();
+    assert_eq!(long.claims().display_name.len(), 20);
+}
