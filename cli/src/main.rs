@@ -1,1 +1,192 @@
-fn main(){}
+//! `doorpass`: issue, hold, present and verify Doorpass passes from the command line.
+//!
+//! Exit status: 0 success (for `verify`: the pass is valid), 1 `verify` refused the pass,
+//! 2 usage, input or I/O error.
+
+mod commands;
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Doorpass: passes that show and verify with no network.
+#[derive(Parser)]
+#[command(name = "doorpass", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the whole story once: issue a pass, show its QR code, verify it offline.
+    Demo,
+    /// Issuer tools: create keys and the trust list, mint passes.
+    #[command(subcommand)]
+    Issuer(IssuerCommand),
+    /// Holder tools: create a holder key.
+    #[command(subcommand)]
+    Holder(HolderCommand),
+    /// Show a pass as a QR code (rotating by default).
+    Present(PresentArgs),
+    /// Check a QR code offline against a trust list. Exit 0 valid, 1 refused, 2 error.
+    Verify(VerifyArgs),
+    /// Write the DP1 test vectors (deterministic keys; for tests/vectors).
+    Vectors {
+        /// Folder to write into (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum IssuerCommand {
+    /// Create an anchor key, an issuer key and a trust list listing the issuer key.
+    Init {
+        /// Folder for the keys and the trust list (created if missing).
+        #[arg(long)]
+        dir: PathBuf,
+        /// The issuer id written into passes (`iss`).
+        #[arg(long, default_value = "DOORPASS-DEMO")]
+        issuer_id: String,
+        /// Replace existing keys in DIR.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Mint a pass for a holder public key.
+    Mint(MintArgs),
+}
+
+#[derive(Args)]
+struct MintArgs {
+    /// Issuer folder made by `issuer init`.
+    #[arg(long)]
+    dir: PathBuf,
+    /// The holder's public key (PEM), as written by `holder keygen`.
+    #[arg(long)]
+    holder_pub: PathBuf,
+    /// The holder's name as shown at the door.
+    #[arg(long)]
+    name: String,
+    /// The holder's birth date, YYYY-MM-DD or YYYY.
+    #[arg(long)]
+    birth_date: String,
+    /// What the pass attests.
+    #[arg(long, value_enum)]
+    kind: KindArg,
+    /// Days of validity.
+    #[arg(long, default_value_t = 30)]
+    valid_days: u64,
+    /// Issue time (seconds since the Unix epoch); default now.
+    #[arg(long)]
+    at: Option<u64>,
+    /// Where to write the pass (COSE_Sign1).
+    #[arg(long)]
+    out: PathBuf,
+}
+
+/// Pass kinds as named on the command line.
+#[derive(Clone, Copy, ValueEnum)]
+enum KindArg {
+    Vaccination,
+    Recovery,
+    Exemption,
+    Test,
+}
+
+#[derive(Subcommand)]
+enum HolderCommand {
+    /// Create a holder key pair: KEY.pem (private, mode 0600) and KEY.pub.pem.
+    Keygen {
+        /// Where to write the private key; the public key goes next to it as *.pub.pem.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+/// Output formats for QR codes.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum QrFormat {
+    /// The QR text alone, on one line.
+    Text,
+    /// The QR code drawn in the terminal.
+    Terminal,
+    /// An SVG picture.
+    Svg,
+    /// A PNG picture (needs --out).
+    Png,
+}
+
+#[derive(Args)]
+struct PresentArgs {
+    /// The pass (COSE_Sign1 file).
+    #[arg(long)]
+    pass: PathBuf,
+    /// The holder's private key (PEM); it must match the key in the pass.
+    #[arg(long)]
+    holder_key: PathBuf,
+    /// A static code (the pass alone, no rotating proof).
+    #[arg(long = "static")]
+    fixed: bool,
+    /// Time to present at (seconds since the Unix epoch); default now.
+    #[arg(long)]
+    at: Option<u64>,
+    #[arg(long, value_enum, default_value = "text")]
+    format: QrFormat,
+    /// Write here instead of standard output.
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct VerifyArgs {
+    /// The pinned trust anchor public key (PEM).
+    #[arg(long)]
+    anchor: PathBuf,
+    /// The trust list (COSE_Sign1 file).
+    #[arg(long)]
+    trust_list: PathBuf,
+    /// Time to verify at (seconds since the Unix epoch); default now.
+    #[arg(long)]
+    at: Option<u64>,
+    /// Clock tolerance in seconds for rotating codes.
+    #[arg(long, default_value_t = doorpass_core::verifier::DEFAULT_CLOCK_TOLERANCE_SECONDS)]
+    tolerance: u64,
+    /// Accept static codes.
+    #[arg(long)]
+    allow_static: bool,
+    /// Print the verdict as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Read the code from a picture instead.
+    #[arg(long, conflicts_with = "qr_text", required_unless_present = "qr_text")]
+    image: Option<PathBuf>,
+    /// The QR text (`DP1:...`).
+    qr_text: Option<String>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Demo => commands::demo::run(),
+        Command::Issuer(IssuerCommand::Init {
+            dir,
+            issuer_id,
+            force,
+        }) => commands::issuer::init(&dir, &issuer_id, force),
+        Command::Issuer(IssuerCommand::Mint(args)) => commands::issuer::mint(&args),
+        Command::Holder(HolderCommand::Keygen { out }) => commands::holder::keygen(&out),
+        Command::Present(args) => commands::present::run(&args),
+        Command::Verify(args) => commands::verify::run(&args),
+        Command::Vectors { out } => commands::vectors::write(&out),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("doorpass: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! One module per subcommand.
+
+pub mod demo;
+pub mod holder;
+pub mod issuer;
+pub mod present;
+pub mod vectors;
+pub mod verify;

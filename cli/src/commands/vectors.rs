@@ -1,0 +1,245 @@
+//! `doorpass vectors`: the DP1 test vectors, generated from fixed keys so that every run writes the
+//! same bytes (Ed25519 signatures are deterministic).
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use doorpass_core::keys::{self, SigningKey};
+use doorpass_core::pass::{Pass, PassClaims, PassKind};
+use doorpass_core::{Presentation, TrustListContent, TrustedIssuer};
+use serde_json::json;
+
+use crate::output::write_file;
+
+/// Time the vectors are built around: 2027-01-15T08:00:00Z, a multiple of the 30-s step.
+pub const T0: u64 = 1_800_000_000;
+const DAY: u64 = 86_400;
+const ISSUER_ID: &str = "KR-KDCA-TEST";
+
+/// A test key derived from a label (never use such keys outside tests).
+fn test_key(label: &str) -> SigningKey {
+    use sha2::Digest;
+    SigningKey::from_bytes(
+        &sha2::Sha256::digest(format!("doorpass test vector key: {label}")).into(),
+    )
+}
+
+fn claims(holder: &SigningKey, name: &str, not_before: u64, id: u8) -> PassClaims {
+    PassClaims {
+        issuer_id: ISSUER_ID.into(),
+        issued_at: T0,
+        not_before,
+        expires_at: T0 + 30 * DAY,
+        pass_id: [id; 16],
+        holder_key: holder.verifying_key(),
+        display_name: name.into(),
+        birth_date: "1990-04-01".into(),
+        kind: PassKind::Vaccination,
+        renew_after: T0 + 25 * DAY,
+    }
+}
+
+/// Writes the vectors into `out`.
+pub fn write(out: &Path) -> Result<ExitCode> {
+    let anchor = test_key("anchor");
+    let issuer = test_key("issuer");
+    let old_issuer = test_key("retired issuer");
+    let stranger = test_key("unlisted issuer");
+    let holder = test_key("holder");
+    let other_holder = test_key("another phone");
+
+    let trust_list = TrustListContent {
+        version: 7,
+        issued_at: T0 - DAY,
+        next_update: T0 + 6 * DAY,
+        issuers: vec![
+            TrustedIssuer::new(
+                issuer.verifying_key(),
+                ISSUER_ID,
+                T0 - 365 * DAY,
+                T0 + 5 * 365 * DAY,
+            ),
+            TrustedIssuer::new(
+                old_issuer.verifying_key(),
+                ISSUER_ID,
+                T0 - 400 * DAY,
+                T0 - 100 * DAY,
+            ),
+        ],
+    }
+    .sign(&anchor);
+
+    let issue = |c: &PassClaims, key: &SigningKey| Pass::issue(c, key).map(|p| p.bytes().to_vec());
+    let valid = issue(&claims(&holder, "Kim Minji", T0, 0x11), &issuer)?;
+    // 20 bytes of UTF-8: the size budget in DESIGN.md is stated for this length.
+    let long_name = issue(&claims(&holder, "이서연 Lee Seoyun", T0, 0x12), &issuer)?;
+    let future = issue(&claims(&holder, "Kim Minji", T0 + 10 * DAY, 0x13), &issuer)?;
+    let unknown = issue(&claims(&holder, "Kim Minji", T0, 0x14), &stranger)?;
+    let old_key = issue(&claims(&holder, "Kim Minji", T0, 0x15), &old_issuer)?;
+    let mut tampered = valid.clone();
+    let at = tampered
+        .windows(9)
+        .position(|w| w == b"Kim Minji")
+        .context("name not found in pass")?;
+    tampered[at] = b'L'; // "Lim Minji": still a well-formed pass, but no longer the signed one.
+
+    let exp = T0 + 30 * DAY;
+    let rotating =
+        |pass: &[u8], key: &SigningKey, at: u64| Presentation::rotating(pass, key, at).to_qr_text();
+    let fixed = |pass: &[u8]| Presentation::fixed(pass).to_qr_text();
+    let good = rotating(&valid, &holder, T0 + 100);
+    let truncated = good[..good.len() / 2].to_string();
+    // (name, QR text, verify at, allow static, expected verdict)
+    let cases: Vec<(&str, String, u64, bool, &str)> = vec![
+        ("valid_rotating", good.clone(), T0 + 100, false, "valid"),
+        (
+            "valid_rotating_20_byte_name",
+            rotating(&long_name, &holder, T0 + 100),
+            T0 + 100,
+            false,
+            "valid",
+        ),
+        (
+            "valid_static_when_allowed",
+            fixed(&valid),
+            T0 + 100,
+            true,
+            "valid",
+        ),
+        (
+            "static_refused_by_default",
+            fixed(&valid),
+            T0 + 100,
+            false,
+            "static_refused",
+        ),
+        (
+            "clock_skew_within_tolerance",
+            good.clone(),
+            T0 + 155,
+            false,
+            "valid",
+        ),
+        (
+            "stale_step_screenshot",
+            good.clone(),
+            T0 + 220,
+            false,
+            "stale_step",
+        ),
+        (
+            "future_step",
+            rotating(&valid, &holder, T0 + 300),
+            T0 + 100,
+            false,
+            "future_step",
+        ),
+        (
+            "expired",
+            rotating(&valid, &holder, exp + 10),
+            exp + 10,
+            false,
+            "expired",
+        ),
+        (
+            "not_yet_valid",
+            rotating(&future, &holder, T0 + 100),
+            T0 + 100,
+            false,
+            "not_yet_valid",
+        ),
+        (
+            "bad_holder_proof",
+            rotating(&valid, &other_holder, T0 + 100),
+            T0 + 100,
+            false,
+            "bad_holder_proof",
+        ),
+        (
+            "bad_issuer_signature",
+            rotating(&tampered, &holder, T0 + 100),
+            T0 + 100,
+            false,
+            "bad_signature",
+        ),
+        (
+            "unknown_issuer",
+            rotating(&unknown, &holder, T0 + 100),
+            T0 + 100,
+            false,
+            "unknown_issuer",
+        ),
+        (
+            "issuer_key_retired_before_issuance",
+            rotating(&old_key, &holder, T0 + 100),
+            T0 + 100,
+            false,
+            "issuer_key_not_valid_at_issuance",
+        ),
+        (
+            "malformed_wrong_prefix",
+            good.replacen("DP1:", "HC1:", 1),
+            T0 + 100,
+            false,
+            "malformed",
+        ),
+        (
+            "malformed_not_base45",
+            "DP1:!!!!".into(),
+            T0 + 100,
+            false,
+            "malformed",
+        ),
+        (
+            "malformed_truncated",
+            truncated,
+            T0 + 100,
+            false,
+            "malformed",
+        ),
+    ];
+
+    std::fs::create_dir_all(out.join("passes"))
+        .with_context(|| format!("creating {}", out.display()))?;
+    keys::write_public_key(&out.join("anchor.pub.pem"), &anchor.verifying_key())?;
+    keys::write_private_key(&out.join("anchor.key"), &anchor)?;
+    keys::write_private_key(&out.join("issuer.key"), &issuer)?;
+    keys::write_private_key(&out.join("holder.key"), &holder)?;
+    keys::write_public_key(&out.join("holder.pub.pem"), &holder.verifying_key())?;
+    write_file(&out.join("trust-list.cose"), &trust_list)?;
+    for (name, bytes) in [
+        ("valid", &valid),
+        ("valid-20-byte-name", &long_name),
+        ("not-yet-valid", &future),
+        ("unknown-issuer", &unknown),
+        ("retired-issuer-key", &old_key),
+        ("tampered", &tampered),
+    ] {
+        write_file(&out.join("passes").join(format!("{name}.cose")), bytes)?;
+    }
+    let cases: Vec<_> = cases
+        .into_iter()
+        .map(|(name, qr, at, allow_static, expected)| {
+            json!({ "name": name, "qr_text": qr, "at": at, "allow_static": allow_static,
+                    "tolerance": 60, "expected": expected })
+        })
+        .collect();
+    let manifest = json!({
+        "format": "DP1",
+        "generated_by": "cargo run -p doorpass -- vectors --out tests/vectors",
+        "anchor": "anchor.pub.pem",
+        "trust_list": "trust-list.cose",
+        "cases": cases,
+    });
+    write_file(
+        &out.join("cases.json"),
+        format!("{}\n", serde_json::to_string_pretty(&manifest)?).as_bytes(),
+    )?;
+    eprintln!(
+        "wrote {} cases to {}",
+        manifest["cases"].as_array().map_or(0, Vec::len),
+        out.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
