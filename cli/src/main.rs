@@ -57,6 +57,26 @@ enum IssuerCommand {
     },
     /// Mint a pass for a holder public key.
     Mint(MintArgs),
+    /// Run the issuer service (HTTP API, trust list, metrics).
+    Serve(commands::serve::ServeArgs),
+    /// Manage who is eligible.
+    #[command(subcommand)]
+    Holders(HoldersCommand),
+}
+
+#[derive(Subcommand)]
+enum HoldersCommand {
+    /// Import holders from CSV (header: subject,name,birth_date,kind,eligible_until); all or nothing.
+    Import {
+        /// Issuer folder.
+        #[arg(long)]
+        dir: PathBuf,
+        /// Database file (default DIR/issuer.db).
+        #[arg(long)]
+        db: Option<PathBuf>,
+        /// The CSV file.
+        csv: PathBuf,
+    },
 }
 
 #[derive(Args)]
@@ -177,6 +197,10 @@ fn main() -> ExitCode {
             force,
         }) => commands::issuer::init(&dir, &issuer_id, force),
         Command::Issuer(IssuerCommand::Mint(args)) => commands::issuer::mint(&args),
+        Command::Issuer(IssuerCommand::Serve(args)) => commands::serve::serve(&args),
+        Command::Issuer(IssuerCommand::Holders(HoldersCommand::Import { dir, db, csv })) => {
+            commands::serve::import_holders(&dir, db, &csv)
+        }
         Command::Holder(HolderCommand::Keygen { out }) => commands::holder::keygen(&out),
         Command::Present(args) => commands::present::run(&args),
         Command::Verify(args) => commands::verify::run(&args),

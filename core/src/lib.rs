@@ -12,6 +12,7 @@
 //! - [`verifier`]: the offline door check and its verdict.
 //! - [`qr`]: QR module matrices and their SVG, PNG and terminal renderings.
 
+pub mod api;
 mod cbor;
 mod cose;
 pub mod error;

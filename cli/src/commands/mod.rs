@@ -4,5 +4,6 @@ pub mod demo;
 pub mod holder;
 pub mod issuer;
 pub mod present;
+pub mod serve;
 pub mod vectors;
 pub mod verify;

@@ -1,0 +1,194 @@
+//! `doorpass issuer serve` and `doorpass issuer holders import`.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use doorpass_issuer::admission::AdmissionLimits;
+use doorpass_issuer::rate_limit::Rate;
+use doorpass_issuer::service::Faults;
+use doorpass_issuer::store::Durability;
+use doorpass_issuer::{DEMO_HOLDERS, Issuer, IssuerConfig};
+
+/// Options of `doorpass issuer serve`.
+#[derive(Args, Clone)]
+pub struct ServeArgs {
+    /// Issuer folder made by `issuer init`.
+    #[arg(long)]
+    pub dir: PathBuf,
+    /// Address to listen on (port 0 picks a free port; the address is printed).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Database file (default DIR/issuer.db).
+    #[arg(long)]
+    pub db: Option<PathBuf>,
+    /// QA mode: codes readable at /dev/otp/{subject}, demo holders, and the fault knobs below.
+    #[arg(long)]
+    pub dev: bool,
+    /// Pass lifetime (dev only), e.g. 120s.
+    #[arg(long, requires = "dev", value_parser = humantime::parse_duration)]
+    pub pass_ttl: Option<Duration>,
+    /// One-time code lifetime (dev only), e.g. 2s.
+    #[arg(long, requires = "dev", value_parser = humantime::parse_duration)]
+    pub code_ttl: Option<Duration>,
+    /// How long a refresh token outlives its pass (dev only), e.g. 0s.
+    #[arg(long, requires = "dev", value_parser = humantime::parse_duration)]
+    pub refresh_grace: Option<Duration>,
+    /// Latency added to issuance requests (dev only), e.g. 200ms.
+    #[arg(long, requires = "dev", value_parser = humantime::parse_duration)]
+    pub inject_latency: Option<Duration>,
+    /// Share of issuance requests answered 503 (dev only), 0 to 1.
+    #[arg(long, requires = "dev")]
+    pub inject_failure: Option<f64>,
+    /// Issuance requests handled at once.
+    #[arg(long, default_value_t = AdmissionLimits::default().max_in_flight)]
+    pub max_in_flight: usize,
+    /// Issuance requests allowed to wait for a slot; beyond that, 503 at once.
+    #[arg(long, default_value_t = AdmissionLimits::default().max_queued)]
+    pub max_queued: usize,
+    /// Longest a queued request waits, e.g. 250ms.
+    #[arg(long, default_value = "250ms", value_parser = humantime::parse_duration)]
+    pub queue_timeout: Duration,
+    /// Base of the Retry-After answer when shedding (seconds; answers are spread over [base, 2×base]).
+    #[arg(long, default_value_t = AdmissionLimits::default().retry_after_secs)]
+    pub retry_after: u64,
+    /// Issuance requests per second per client address (burst 3×); 0 disables the limit.
+    #[arg(long, default_value_t = 20.0)]
+    pub client_rate: f64,
+    /// Enrolment starts allowed per subject per 15 minutes; 0 disables the limit.
+    #[arg(long, default_value_t = 5)]
+    pub subject_starts: u32,
+    /// Commit durability: survive a process crash (fast), or also a power loss.
+    #[arg(long, value_enum, default_value = "process")]
+    pub durability: DurabilityArg,
+}
+
+/// `--durability` values.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum DurabilityArg {
+    /// Survive a crash of the process (kill -9): SQLite WAL with synchronous=NORMAL.
+    Process,
+    /// Also survive a power loss: synchronous=FULL.
+    PowerLoss,
+}
+
+impl ServeArgs {
+    /// The issuer configuration these options describe.
+    pub fn config(&self) -> Result<IssuerConfig> {
+        let mut config = IssuerConfig::new(self.dir.clone());
+        config.db = self.db.clone();
+        config.durability = match self.durability {
+            DurabilityArg::Process => Durability::Process,
+            DurabilityArg::PowerLoss => Durability::PowerLoss,
+        };
+        config.admission = AdmissionLimits {
+            max_in_flight: self.max_in_flight.max(1),
+            max_queued: self.max_queued,
+            queue_timeout: self.queue_timeout,
+            retry_after_secs: self.retry_after.max(1),
+        };
+        config.client_rate = (self.client_rate > 0.0).then_some(Rate {
+            per_second: self.client_rate,
+            burst: self.client_rate * 3.0,
+        });
+        config.subject_rate = (self.subject_starts > 0).then_some(Rate {
+            per_second: f64::from(self.subject_starts) / 900.0,
+            burst: f64::from(self.subject_starts),
+        });
+        if let Some(ttl) = self.pass_ttl {
+            if ttl < Duration::from_secs(3) {
+                bail!("--pass-ttl must be at least 3s");
+            }
+            config.lifetimes.pass = ttl;
+        }
+        if let Some(ttl) = self.code_ttl {
+            config.lifetimes.code = ttl;
+        }
+        if let Some(grace) = self.refresh_grace {
+            config.lifetimes.refresh_grace = grace;
+        }
+        if self.dev {
+            let failure_rate = self.inject_failure.unwrap_or(0.0);
+            if !(0.0..=1.0).contains(&failure_rate) {
+                bail!("--inject-failure must be between 0 and 1");
+            }
+            config.dev = Some(Faults {
+                latency: self.inject_latency.unwrap_or_default(),
+                failure_rate,
+            });
+        }
+        Ok(config)
+    }
+}
+
+/// Runs the issuer until SIGTERM or Ctrl-C.
+pub fn serve(args: &ServeArgs) -> Result<ExitCode> {
+    let config = args.config()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    runtime.block_on(async {
+        let issuer = Issuer::open(&config).context("starting the issuer")?;
+        let listener =
+            tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
+        let addr = listener.local_addr()?;
+        let mut out = std::io::stdout();
+        writeln!(out, "doorpass issuer {} listening on http://{addr}", issuer.issuer_id())?;
+        writeln!(out, "database {}", config.database().display())?;
+        if let Some(faults) = config.dev {
+            writeln!(
+                out,
+                "DEV MODE: codes at GET /dev/otp/{{subject}}; pass lifetime {}; latency {}; failure rate {}",
+                humantime::format_duration(config.lifetimes.pass),
+                humantime::format_duration(faults.latency),
+                faults.failure_rate
+            )?;
+            for (subject, name, birth_date, kind) in DEMO_HOLDERS {
+                writeln!(out, "  demo holder {subject}: {name}, {birth_date}, {kind}")?;
+            }
+        }
+        out.flush()?;
+        issuer.serve(listener, shutdown_signal()).await.context("serving")?;
+        eprintln!("doorpass issuer stopped cleanly");
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+/// Imports holders from CSV.
+pub fn import_holders(
+    dir: &std::path::Path,
+    db: Option<PathBuf>,
+    csv: &std::path::Path,
+) -> Result<ExitCode> {
+    let mut config = IssuerConfig::new(dir.to_path_buf());
+    config.db = db;
+    let n = doorpass_issuer::holders::import_file(&config.database(), csv)?;
+    eprintln!("imported {n} holders into {}", config.database().display());
+    Ok(ExitCode::SUCCESS)
+}

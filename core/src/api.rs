@@ -1,0 +1,208 @@
+//! The issuer's HTTP API (JSON under `/v1`), shared by the issuer service, wallets and the load generator.
+//!
+//! Binary values travel as unpadded base64url. Holders prove possession of their key with Ed25519
+//! signatures over domain-separated messages built here, so both sides build exactly the same bytes.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// Path of the trust list (`application/cose`).
+pub const TRUST_LIST_PATH: &str = "/v1/trust-list";
+/// Path to start an enrolment.
+pub const ENROLMENT_START_PATH: &str = "/v1/enrolment/start";
+/// Path to complete an enrolment.
+pub const ENROLMENT_COMPLETE_PATH: &str = "/v1/enrolment/complete";
+/// Path to renew a pass.
+pub const RENEW_PATH: &str = "/v1/renew";
+/// Media type of COSE objects.
+pub const COSE_MEDIA_TYPE: &str = "application/cose";
+/// Domain separation for enrolment proofs.
+pub const ENROL_PROOF_DOMAIN: &[u8] = b"DP1-enrol";
+/// Domain separation for renewal proofs.
+pub const RENEW_PROOF_DOMAIN: &[u8] = b"DP1-renew";
+/// Length of a challenge id, in bytes.
+pub const CHALLENGE_ID_LEN: usize = 16;
+/// Length of a refresh token, in bytes.
+pub const REFRESH_TOKEN_LEN: usize = 32;
+
+/// Encodes bytes as unpadded base64url.
+pub fn b64(bytes: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Decodes unpadded base64url into exactly `N` bytes.
+pub fn b64_fixed<const N: usize>(text: &str) -> Option<[u8; N]> {
+    if text.len() > N * 2 {
+        return None;
+    }
+    URL_SAFE_NO_PAD.decode(text).ok()?.try_into().ok()
+}
+
+/// Decodes unpadded base64url of at most `max` bytes.
+pub fn b64_vec(text: &str, max: usize) -> Option<Vec<u8>> {
+    if text.len() > max.div_ceil(3) * 4 {
+        return None;
+    }
+    URL_SAFE_NO_PAD.decode(text).ok()
+}
+
+/// What a holder signs to complete an enrolment: `"DP1-enrol" ‖ challenge id ‖ holder public key`.
+pub fn enrolment_proof_message(
+    challenge_id: &[u8; CHALLENGE_ID_LEN],
+    holder_key: &[u8; 32],
+) -> Vec<u8> {
+    [ENROL_PROOF_DOMAIN, challenge_id, holder_key].concat()
+}
+
+/// What a holder signs to renew: `"DP1-renew" ‖ SHA-256(refresh token)`. The token is single-use,
+/// so each proof is too.
+pub fn renewal_proof_message(refresh_token: &[u8; REFRESH_TOKEN_LEN]) -> Vec<u8> {
+    [RENEW_PROOF_DOMAIN, Sha256::digest(refresh_token).as_slice()].concat()
+}
+
+/// `POST /v1/enrolment/start`: ask for a one-time code to be sent to `subject`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnrolmentStartRequest {
+    /// Who the holder says they are (e.g. a phone number), as registered with the issuer.
+    pub subject: String,
+    /// The holder's Ed25519 public key, base64url (32 bytes).
+    pub holder_key: String,
+}
+
+/// Answer to [`EnrolmentStartRequest`].
+///
+/// The same answer comes for subjects the issuer does not know, so the API does not reveal who is
+/// registered; such a subject simply receives no code.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EnrolmentStartResponse {
+    /// Challenge id, base64url (16 bytes).
+    pub challenge_id: String,
+    /// Seconds until the code expires.
+    pub expires_in: u64,
+    /// Number of digits in the code.
+    pub code_length: u32,
+}
+
+/// `POST /v1/enrolment/complete`: trade the code and a proof of key possession for a pass.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnrolmentCompleteRequest {
+    /// Challenge id from the start answer.
+    pub challenge_id: String,
+    /// The one-time code the subject received.
+    pub code: String,
+    /// Holder signature over [`enrolment_proof_message`], base64url (64 bytes).
+    pub proof: String,
+}
+
+/// `POST /v1/renew`: trade a refresh token and a proof of key possession for a new pass.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RenewRequest {
+    /// The refresh token, base64url (32 bytes). It stops working once used.
+    pub refresh_token: String,
+    /// Holder signature over [`renewal_proof_message`], base64url (64 bytes).
+    pub proof: String,
+}
+
+/// A freshly issued pass (answer to enrolment completion and renewal).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IssuedPass {
+    /// The pass (COSE_Sign1), base64url.
+    pub pass: String,
+    /// The next refresh token, base64url (32 bytes).
+    pub refresh_token: String,
+    /// The pass id, hex.
+    pub pass_id: String,
+    /// When the pass expires.
+    pub expires_at: u64,
+    /// When the wallet should renew.
+    pub renew_after: u64,
+    /// When the refresh token stops working.
+    pub refresh_expires_at: u64,
+}
+
+/// The body of every error answer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ApiErrorBody {
+    /// Stable machine-readable code, e.g. `invalid_code`.
+    pub error: String,
+    /// A sentence for people.
+    pub message: String,
+    /// For `invalid_code`: tries left on this challenge.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempts_left: Option<u32>,
+}
+
+/// Stable error codes of the API.
+pub mod error_code {
+    /// The request body is not the expected JSON.
+    pub const BAD_REQUEST: &str = "bad_request";
+    /// The request body is larger than the server accepts.
+    pub const TOO_LARGE: &str = "payload_too_large";
+    /// No such route.
+    pub const NOT_FOUND: &str = "not_found";
+    /// The route exists but not for this method.
+    pub const METHOD_NOT_ALLOWED: &str = "method_not_allowed";
+    /// The code is wrong; `attempts_left` says how many tries remain.
+    pub const INVALID_CODE: &str = "invalid_code";
+    /// Too many wrong codes: this challenge is closed; start again.
+    pub const CHALLENGE_LOCKED: &str = "challenge_locked";
+    /// The code is older than its lifetime; start again.
+    pub const CHALLENGE_EXPIRED: &str = "challenge_expired";
+    /// The challenge was already used or never existed; start again.
+    pub const UNKNOWN_CHALLENGE: &str = "unknown_challenge";
+    /// The proof of key possession does not check.
+    pub const BAD_PROOF: &str = "bad_proof";
+    /// The subject is registered but not (or no longer) eligible.
+    pub const NOT_ELIGIBLE: &str = "not_eligible";
+    /// The refresh token is unknown or revoked: authenticate again.
+    pub const INVALID_REFRESH_TOKEN: &str = "invalid_refresh_token";
+    /// The refresh token was already used: the whole chain is revoked; authenticate again.
+    pub const REFRESH_TOKEN_REUSED: &str = "refresh_token_reused";
+    /// The refresh token has expired: authenticate again.
+    pub const REFRESH_TOKEN_EXPIRED: &str = "refresh_token_expired";
+    /// Too many requests from this client or for this subject; see `Retry-After`.
+    pub const RATE_LIMITED: &str = "rate_limited";
+    /// The server is shedding load; see `Retry-After`.
+    pub const OVERLOADED: &str = "overloaded";
+    /// A failure injected by `--dev --inject-failure`.
+    pub const INJECTED_FAILURE: &str = "injected_failure";
+    /// Something went wrong on the server; the request can be retried.
+    pub const INTERNAL: &str = "internal";
+}
+
+/// `GET /dev/otp/{subject}` (dev mode only): the last code sent to a subject.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DevOtpResponse {
+    /// The code.
+    pub code: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64url_helpers_check_lengths() {
+        let bytes = [7u8; 32];
+        let text = b64(&bytes);
+        assert!(!text.contains('=') && !text.contains('+') && !text.contains('/'));
+        assert_eq!(b64_fixed::<32>(&text), Some(bytes));
+        assert_eq!(b64_fixed::<16>(&text), None);
+        assert_eq!(b64_fixed::<32>("not base64!"), None);
+        assert_eq!(b64_vec(&b64(&[1; 10]), 10), Some(vec![1; 10]));
+        assert_eq!(b64_vec(&b64(&[1; 100]), 10), None);
+    }
+
+    #[test]
+    fn proof_messages_are_domain_separated() {
+        let e = enrolment_proof_message(&[1; 16], &[2; 32]);
+        assert!(e.starts_with(b"DP1-enrol") && e.len() == 9 + 16 + 32);
+        let r = renewal_proof_message(&[3; 32]);
+        assert!(r.starts_with(b"DP1-renew") && r.len() == 9 + 32);
+    }
+}

@@ -1,0 +1,219 @@
+//! `POST /v1/enrolment/start` and `POST /v1/enrolment/complete`: one-time code plus proof of key
+//! possession, traded for a pass and a refresh token.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use doorpass_core::api::{
+    CHALLENGE_ID_LEN, EnrolmentCompleteRequest, EnrolmentStartRequest, EnrolmentStartResponse,
+    IssuedPass, b64, b64_fixed, enrolment_proof_message, error_code,
+};
+use doorpass_core::keys::{Signature, VerifyingKey};
+
+use crate::codes::{CODE_LENGTH, code_hash, is_code_shaped, new_code, same};
+use crate::error::{ApiError, ApiJson};
+use crate::holders::is_valid_subject;
+use crate::issuance::{IssueRefusal, issue};
+use crate::metrics::Issuance;
+use crate::service::AppState;
+use crate::store::{self, ChallengeRecord, ChallengeState};
+use crate::unix_now;
+
+/// Wrong codes allowed per challenge; the last one locks it.
+pub const MAX_ATTEMPTS: u32 = 5;
+
+/// Parses a base64url Ed25519 public key.
+pub fn parse_holder_key(text: &str) -> Result<VerifyingKey, ApiError> {
+    b64_fixed::<32>(text)
+        .and_then(|b| VerifyingKey::from_bytes(&b).ok())
+        .ok_or_else(|| {
+            ApiError::bad_request("holder_key must be a base64url Ed25519 public key (32 bytes)")
+        })
+}
+
+/// Parses a base64url Ed25519 signature.
+pub fn parse_proof(text: &str) -> Result<Signature, ApiError> {
+    b64_fixed::<64>(text)
+        .map(|b| Signature::from_bytes(&b))
+        .ok_or_else(|| {
+            ApiError::bad_request("proof must be a base64url Ed25519 signature (64 bytes)")
+        })
+}
+
+/// Starts an enrolment: records a challenge and sends a code if the subject is registered.
+pub async fn start(
+    State(state): State<Arc<AppState>>,
+    ApiJson(req): ApiJson<EnrolmentStartRequest>,
+) -> Result<(StatusCode, Json<EnrolmentStartResponse>), ApiError> {
+    if !is_valid_subject(&req.subject) {
+        return Err(ApiError::bad_request(
+            "subject must be 1 to 128 characters without control characters",
+        ));
+    }
+    let holder_key = parse_holder_key(&req.holder_key)?;
+    if let Err(wait) = state.subject_limiter.check(&req.subject) {
+        state.metrics.record_rate_limited();
+        return Err(ApiError::rate_limited(wait, "for this subject"));
+    }
+    let challenge_id: [u8; CHALLENGE_ID_LEN] = rand::random();
+    let code = new_code();
+    let now = unix_now();
+    let record = ChallengeRecord {
+        subject: req.subject.clone(),
+        holder_key: holder_key.to_bytes(),
+        code_hash: code_hash(&state.keys.code_secret, &challenge_id, &code),
+        expires_at: now + state.lifetimes.code.as_secs(),
+        attempts: 0,
+        state: ChallengeState::Open,
+    };
+    // Unknown subjects get a challenge too (no code is sent), so the answer does not reveal who is
+    // registered — eligibility is health data.
+    let subject = req.subject.clone();
+    let known = state
+        .store
+        .call(move |c| {
+            let known = store::holder(c, &subject)?.is_some();
+            store::insert_challenge(c, &challenge_id, &record)?;
+            Ok(known)
+        })
+        .await?;
+    if known && let Err(e) = state.delivery.deliver(&req.subject, &code) {
+        eprintln!("doorpass-issuer: code delivery failed: {e}");
+    }
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(EnrolmentStartResponse {
+            challenge_id: b64(&challenge_id),
+            expires_in: state.lifetimes.code.as_secs(),
+            code_length: CODE_LENGTH,
+        }),
+    ))
+}
+
+/// Completes an enrolment: checks the code and the proof, then issues a pass and a refresh token.
+pub async fn complete(
+    State(state): State<Arc<AppState>>,
+    ApiJson(req): ApiJson<EnrolmentCompleteRequest>,
+) -> Result<Json<IssuedPass>, ApiError> {
+    let started = Instant::now();
+    let challenge_id = b64_fixed::<CHALLENGE_ID_LEN>(&req.challenge_id)
+        .ok_or_else(|| ApiError::bad_request("challenge_id must be base64url (16 bytes)"))?;
+    let proof = parse_proof(&req.proof)?;
+    if !is_code_shaped(&req.code) {
+        return Err(ApiError::bad_request(format!(
+            "code must be {CODE_LENGTH} digits"
+        )));
+    }
+    let (challenge, holder) = state
+        .store
+        .call(move |c| {
+            let Some(challenge) = store::challenge(c, &challenge_id)? else {
+                return Ok((None, None));
+            };
+            let holder = store::holder(c, &challenge.subject)?;
+            Ok((Some(challenge), holder))
+        })
+        .await?;
+    let unknown = || {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            error_code::UNKNOWN_CHALLENGE,
+            "no open challenge with this id; start again",
+        )
+    };
+    let challenge = challenge.ok_or_else(unknown)?;
+    match challenge.state {
+        ChallengeState::Used => return Err(unknown()),
+        ChallengeState::Locked => return Err(locked()),
+        ChallengeState::Open => {}
+    }
+    let now = unix_now();
+    if now >= challenge.expires_at {
+        return Err(ApiError::new(
+            StatusCode::GONE,
+            error_code::CHALLENGE_EXPIRED,
+            "the code has expired; start again",
+        ));
+    }
+    let holder_key = VerifyingKey::from_bytes(&challenge.holder_key).map_err(ApiError::internal)?;
+    let message = enrolment_proof_message(&challenge_id, &challenge.holder_key);
+    if holder_key.verify_strict(&message, &proof).is_err() {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            error_code::BAD_PROOF,
+            "the proof is not a signature by the holder key over this challenge",
+        ));
+    }
+    if !same(
+        &code_hash(&state.keys.code_secret, &challenge_id, &req.code),
+        &challenge.code_hash,
+    ) {
+        let attempts = state
+            .store
+            .call(move |c| store::record_wrong_code(c, &challenge_id, MAX_ATTEMPTS))
+            .await?;
+        let left = MAX_ATTEMPTS.saturating_sub(attempts);
+        if left == 0 {
+            return Err(locked());
+        }
+        return Err(ApiError {
+            attempts_left: Some(left),
+            ..ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                error_code::INVALID_CODE,
+                format!("wrong code; {left} tries left"),
+            )
+        });
+    }
+    let Some(holder) = holder else {
+        // Only reachable if the holder was removed while the challenge was open.
+        return Err(not_eligible());
+    };
+    let family: [u8; 16] = rand::random();
+    let issued = match issue(
+        &state.keys,
+        &state.lifetimes,
+        &holder,
+        &holder_key,
+        family,
+        now,
+    ) {
+        Ok(issued) => issued,
+        Err(IssueRefusal::NotEligible) => return Err(not_eligible()),
+        Err(IssueRefusal::BadRecord(e)) => {
+            return Err(ApiError::internal(format!("holder record: {e}")));
+        }
+    };
+    let record = issued.record;
+    let completed = state
+        .store
+        .call(move |c| store::complete_enrolment(c, &challenge_id, MAX_ATTEMPTS, &record))
+        .await?;
+    if !completed {
+        return Err(unknown());
+    }
+    state
+        .metrics
+        .record_issuance(Issuance::Enrolment, started.elapsed());
+    Ok(Json(issued.answer))
+}
+
+fn locked() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        error_code::CHALLENGE_LOCKED,
+        format!("{MAX_ATTEMPTS} wrong codes: this challenge is closed; start again"),
+    )
+}
+
+/// 403 `not_eligible`.
+pub fn not_eligible() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        error_code::NOT_ELIGIBLE,
+        "no pass can be issued to this subject now",
+    )
+}

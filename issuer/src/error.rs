@@ -1,0 +1,132 @@
+//! API errors: a status, a stable code, a message, and `Retry-After` where the client should wait.
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use doorpass_core::api::{ApiErrorBody, error_code};
+use serde::de::DeserializeOwned;
+
+/// An error answer.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Stable code from [`error_code`].
+    pub code: &'static str,
+    /// A sentence for people.
+    pub message: String,
+    /// Tries left, for wrong codes.
+    pub attempts_left: Option<u32>,
+    /// Seconds the client should wait before retrying.
+    pub retry_after: Option<u64>,
+}
+
+impl ApiError {
+    /// An error with a status, code and message.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            attempts_left: None,
+            retry_after: None,
+        }
+    }
+
+    /// 400 with `bad_request`.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, error_code::BAD_REQUEST, message)
+    }
+
+    /// 503 `overloaded` with `Retry-After`.
+    pub fn overloaded(retry_after: u64) -> Self {
+        ApiError {
+            retry_after: Some(retry_after),
+            ..Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                error_code::OVERLOADED,
+                "the service is busy; retry later",
+            )
+        }
+    }
+
+    /// 429 `rate_limited` with `Retry-After`.
+    pub fn rate_limited(retry_after: u64, what: &str) -> Self {
+        ApiError {
+            retry_after: Some(retry_after),
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                error_code::RATE_LIMITED,
+                format!("too many requests {what}"),
+            )
+        }
+    }
+
+    /// 500 `internal`, for failures the client cannot fix. The detail goes to the log, not the client.
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        eprintln!("doorpass-issuer: internal error: {detail}");
+        ApiError {
+            retry_after: Some(1),
+            ..Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                error_code::INTERNAL,
+                "temporary failure; retry later",
+            )
+        }
+    }
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(e: crate::store::StoreError) -> Self {
+        ApiError::internal(e)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ApiErrorBody {
+            error: self.code.into(),
+            message: self.message,
+            attempts_left: self.attempts_left,
+        };
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(secs) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
+    }
+}
+
+/// Like [`Json`], but a body that is not the expected JSON (or too large) gives a JSON [`ApiError`].
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(value)) => Ok(ApiJson(value)),
+            Err(rejection) => Err(from_rejection(rejection)),
+        }
+    }
+}
+
+fn from_rejection(rejection: JsonRejection) -> ApiError {
+    let status = rejection.status();
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        return ApiError::new(
+            status,
+            error_code::TOO_LARGE,
+            "the request body is too large",
+        );
+    }
+    ApiError::new(status, error_code::BAD_REQUEST, rejection.body_text())
+}

@@ -1,0 +1,173 @@
+//! Loading who is eligible from CSV: `subject,name,birth_date,kind,eligible_until`.
+
+use std::path::Path;
+
+use doorpass_core::pass::{MAX_DISPLAY_NAME_LEN, PassKind, is_birth_date};
+
+use crate::store::{HolderRecord, StoreError, open_connection, upsert_holder};
+
+/// The header every holders CSV starts with.
+pub const CSV_HEADER: [&str; 5] = ["subject", "name", "birth_date", "kind", "eligible_until"];
+/// Longest subject accepted.
+pub const MAX_SUBJECT_LEN: usize = 128;
+
+/// Why an import failed. Nothing is imported unless every row is good.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// The file could not be read.
+    #[error("{0}")]
+    Io(String),
+    /// The header is not `subject,name,birth_date,kind,eligible_until`.
+    #[error("the first line must be \"{}\"", CSV_HEADER.join(","))]
+    Header,
+    /// Some rows are not valid; each message names its line.
+    #[error("{} invalid row(s), nothing imported:\n{}", .0.len(), .0.join("\n"))]
+    Rows(Vec<String>),
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Whether `subject` is acceptable: 1 to 128 characters, no control characters.
+pub fn is_valid_subject(subject: &str) -> bool {
+    !subject.is_empty()
+        && subject.len() <= MAX_SUBJECT_LEN
+        && !subject.chars().any(char::is_control)
+}
+
+/// Seconds since the Unix epoch at the end of day `YYYY-MM-DD` (the next midnight, UTC).
+pub fn end_of_day(date: &str) -> Option<u64> {
+    if date.len() != 10 || !is_birth_date(date) {
+        return None;
+    }
+    let (y, m, d): (i64, i64, i64) = (
+        date[0..4].parse().ok()?,
+        date[5..7].parse().ok()?,
+        date[8..10].parse().ok()?,
+    );
+    // Days from civil date (proleptic Gregorian), after Howard Hinnant's algorithm.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    u64::try_from((days + 1) * 86_400).ok()
+}
+
+fn parse_row(record: &csv::StringRecord) -> Result<HolderRecord, String> {
+    let field = |i: usize| record.get(i).unwrap_or("").trim();
+    let subject = field(0);
+    if !is_valid_subject(subject) {
+        return Err(format!(
+            "subject {subject:?} must be 1 to {MAX_SUBJECT_LEN} characters without control characters"
+        ));
+    }
+    let name = field(1);
+    if name.is_empty() || name.len() > MAX_DISPLAY_NAME_LEN || name.chars().any(char::is_control) {
+        return Err(format!(
+            "name must be 1 to {MAX_DISPLAY_NAME_LEN} bytes without control characters"
+        ));
+    }
+    let birth_date = field(2);
+    if !is_birth_date(birth_date) {
+        return Err(format!(
+            "birth_date {birth_date:?} is not YYYY-MM-DD or YYYY"
+        ));
+    }
+    let kind = PassKind::from_short_name(field(3)).ok_or_else(|| {
+        format!(
+            "kind {:?} is not vaccination, recovery, exemption or test",
+            field(3)
+        )
+    })?;
+    let eligible_until = end_of_day(field(4))
+        .ok_or_else(|| format!("eligible_until {:?} is not YYYY-MM-DD", field(4)))?;
+    Ok(HolderRecord {
+        subject: subject.to_string(),
+        display_name: name.to_string(),
+        birth_date: birth_date.to_string(),
+        kind: kind.code(),
+        eligible_until,
+    })
+}
+
+/// Reads holders from CSV text, all or nothing.
+pub fn parse_csv(data: &[u8]) -> Result<Vec<HolderRecord>, ImportError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(false)
+        .from_reader(data);
+    let header = reader
+        .headers()
+        .map_err(|e| ImportError::Io(e.to_string()))?;
+    if header.iter().map(str::trim).ne(CSV_HEADER) {
+        return Err(ImportError::Header);
+    }
+    let mut holders = Vec::new();
+    let mut errors = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let line = i + 2;
+        match record
+            .map_err(|e| e.to_string())
+            .and_then(|r| parse_row(&r))
+        {
+            Ok(h) => holders.push(h),
+            Err(e) => errors.push(format!("line {line}: {e}")),
+        }
+    }
+    if errors.is_empty() {
+        Ok(holders)
+    } else {
+        Err(ImportError::Rows(errors))
+    }
+}
+
+/// Imports holders from a CSV file into the database at `db`, in one transaction. Returns the count.
+pub fn import_file(db: &Path, csv_path: &Path) -> Result<usize, ImportError> {
+    let data = std::fs::read(csv_path)
+        .map_err(|e| ImportError::Io(format!("{}: {e}", csv_path.display())))?;
+    let holders = parse_csv(&data)?;
+    import(db, &holders)
+}
+
+/// Writes holders into the database at `db`, in one transaction.
+pub fn import(db: &Path, holders: &[HolderRecord]) -> Result<usize, ImportError> {
+    let mut conn = open_connection(db, Default::default())?;
+    let tx = conn.transaction().map_err(StoreError::from)?;
+    for h in holders {
+        upsert_holder(&tx, h)?;
+    }
+    tx.commit().map_err(StoreError::from)?;
+    Ok(holders.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn end_of_day_is_next_midnight_utc() {
+        assert_eq!(end_of_day("1970-01-01"), Some(86_400));
+        assert_eq!(end_of_day("2000-02-29"), Some(951_868_800));
+        assert_eq!(end_of_day("2027-01-14"), Some(1_799_971_200));
+        assert_eq!(end_of_day("2027-02-30"), None);
+        assert_eq!(end_of_day("2027"), None);
+    }
+
+    #[test]
+    fn csv_all_or_nothing_with_line_numbers() {
+        let good = "subject,name,birth_date,kind,eligible_until\n+821012345678,Kim Minji,1990-04-01,vaccination,2030-12-31\n";
+        let holders = parse_csv(good.as_bytes()).unwrap();
+        assert_eq!(holders[0].kind, 1);
+        let bad = format!(
+            "{good}x,Bad Date,1990-13-01,test,2030-01-01\ny,Bad Kind,1990,flu,2030-01-01\n"
+        );
+        let err = parse_csv(bad.as_bytes()).unwrap_err().to_string();
+        assert!(
+            err.contains("line 3") && err.contains("line 4") && err.contains("nothing imported"),
+            "{err}"
+        );
+        assert!(matches!(parse_csv(b"a,b,c\n"), Err(ImportError::Header)));
+    }
+}

@@ -1,0 +1,103 @@
+//! Making a pass for a registered holder, with the refresh token that renews it.
+
+use std::time::Duration;
+
+use doorpass_core::api::{IssuedPass, b64};
+use doorpass_core::keys::{VerifyingKey, hex};
+use doorpass_core::pass::{Pass, PassClaims, PassKind, draw_renew_after, new_pass_id};
+
+use crate::codes::{new_refresh_token, token_hash};
+use crate::keys::IssuerKeys;
+use crate::store::{HolderRecord, IssuedRecord};
+
+/// Lifetimes the issuer gives out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lifetimes {
+    /// How long a pass is valid (capped by the holder's eligibility).
+    pub pass: Duration,
+    /// How long after the pass expires its refresh token still renews it.
+    pub refresh_grace: Duration,
+    /// How long a one-time code is valid.
+    pub code: Duration,
+}
+
+impl Default for Lifetimes {
+    fn default() -> Self {
+        Lifetimes {
+            pass: Duration::from_secs(30 * 86_400),
+            refresh_grace: Duration::from_secs(60 * 86_400),
+            code: Duration::from_secs(300),
+        }
+    }
+}
+
+/// Why no pass can be issued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IssueRefusal {
+    /// The holder's eligibility has ended.
+    NotEligible,
+    /// The holder record cannot be put in a pass (e.g. a bad birth date).
+    BadRecord(String),
+}
+
+/// A signed pass, what to store about it, and what to answer.
+pub struct Issued {
+    /// The database record (pass + refresh token hash).
+    pub record: IssuedRecord,
+    /// The answer for the wallet (contains the refresh token: never log it).
+    pub answer: IssuedPass,
+}
+
+/// Signs a pass for `holder`, bound to `holder_key`, in refresh-token chain `family`.
+pub fn issue(
+    keys: &IssuerKeys,
+    lifetimes: &Lifetimes,
+    holder: &HolderRecord,
+    holder_key: &VerifyingKey,
+    family: [u8; 16],
+    now: u64,
+) -> Result<Issued, IssueRefusal> {
+    let expires_at = (now + lifetimes.pass.as_secs()).min(holder.eligible_until);
+    if expires_at <= now {
+        return Err(IssueRefusal::NotEligible);
+    }
+    let kind = PassKind::from_code(holder.kind)
+        .ok_or_else(|| IssueRefusal::BadRecord("unknown pass kind".into()))?;
+    let claims = PassClaims {
+        issuer_id: keys.issuer_id.clone(),
+        issued_at: now,
+        not_before: now,
+        expires_at,
+        pass_id: new_pass_id(),
+        holder_key: *holder_key,
+        display_name: holder.display_name.clone(),
+        birth_date: holder.birth_date.clone(),
+        kind,
+        renew_after: draw_renew_after(now, expires_at, &mut rand::thread_rng()),
+    };
+    let pass = Pass::issue(&claims, &keys.signing_key)
+        .map_err(|e| IssueRefusal::BadRecord(e.to_string()))?;
+    let token = new_refresh_token();
+    let token_expires_at = expires_at + lifetimes.refresh_grace.as_secs();
+    let record = IssuedRecord {
+        pass_id: claims.pass_id,
+        subject: holder.subject.clone(),
+        holder_key: holder_key.to_bytes(),
+        family,
+        issued_at: now,
+        expires_at,
+        renew_after: claims.renew_after,
+        pass: pass.bytes().to_vec(),
+        token_hash: token_hash(&token),
+        token_expires_at,
+    };
+    let answer = IssuedPass {
+        pass: b64(pass.bytes()),
+        refresh_token: b64(&token),
+        pass_id: hex(&claims.pass_id),
+        expires_at,
+        renew_after: claims.renew_after,
+        refresh_expires_at: token_expires_at,
+    };
+    Ok(Issued { record, answer })
+}

@@ -1,0 +1,162 @@
+//! The issuer folder made by `doorpass issuer init`: keys (PEM) and the signed trust list.
+
+use std::path::{Path, PathBuf};
+
+use doorpass_core::keys::{self, KeyFileError, KeyId, SigningKey};
+use doorpass_core::{TrustList, TrustListContent, TrustListError, TrustedIssuer};
+use sha2::{Digest, Sha256};
+
+/// The files an issuer folder holds.
+pub struct IssuerDir {
+    /// Trust anchor private key (keep it offline in production).
+    pub anchor_key: PathBuf,
+    /// Trust anchor public key, pinned by apps and verifiers.
+    pub anchor_pub: PathBuf,
+    /// Issuer private key.
+    pub issuer_key: PathBuf,
+    /// Issuer public key.
+    pub issuer_pub: PathBuf,
+    /// Signed trust list.
+    pub trust_list: PathBuf,
+    /// Default database.
+    pub database: PathBuf,
+    /// Where codes go for the SMS gateway when not in dev mode.
+    pub outbox: PathBuf,
+}
+
+impl IssuerDir {
+    /// The file names inside `dir`.
+    pub fn at(dir: &Path) -> Self {
+        IssuerDir {
+            anchor_key: dir.join("anchor.key"),
+            anchor_pub: dir.join("anchor.pub.pem"),
+            issuer_key: dir.join("issuer.key"),
+            issuer_pub: dir.join("issuer.pub.pem"),
+            trust_list: dir.join("trust-list.cose"),
+            database: dir.join("issuer.db"),
+            outbox: dir.join("outbox.jsonl"),
+        }
+    }
+}
+
+/// Why the issuer folder cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum IssuerKeysError {
+    /// A key file is missing or not a key.
+    #[error(transparent)]
+    KeyFile(#[from] KeyFileError),
+    /// The trust list could not be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// The trust list is not valid under the anchor.
+    #[error("{path}: {source}")]
+    TrustList {
+        /// The file.
+        path: String,
+        /// Why.
+        source: TrustListError,
+    },
+    /// The folder already holds keys (and replacing them was not asked for).
+    #[error("{0} already holds issuer keys; pass --force to replace them")]
+    Exists(String),
+    /// The issuer key is not listed in the trust list.
+    #[error("the issuer key {0} is not in the trust list")]
+    NotListed(KeyId),
+}
+
+/// How long a fresh issuer key is listed as valid for issuance.
+const ISSUER_KEY_DAYS: u64 = 5 * 365;
+/// How long until a fresh trust list's planned next update.
+const TRUST_LIST_REFRESH_DAYS: u64 = 7;
+const DAY: u64 = 86_400;
+
+/// Creates a trust anchor, an issuer key, and trust list version 1 listing the issuer key, in `dir`.
+/// Refuses to replace existing keys unless `force`. Returns the anchor and issuer key ids.
+pub fn init_dir(
+    dir: &Path,
+    issuer_id: &str,
+    now: u64,
+    force: bool,
+) -> Result<(KeyId, KeyId), IssuerKeysError> {
+    let files = IssuerDir::at(dir);
+    if !force && (files.anchor_key.exists() || files.issuer_key.exists()) {
+        return Err(IssuerKeysError::Exists(dir.display().to_string()));
+    }
+    let io = |path: &Path| {
+        let path = path.display().to_string();
+        move |source| IssuerKeysError::Io { path, source }
+    };
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    let anchor = keys::generate_signing_key();
+    let issuer = keys::generate_signing_key();
+    let content = TrustListContent {
+        version: 1,
+        issued_at: now,
+        next_update: now + TRUST_LIST_REFRESH_DAYS * DAY,
+        issuers: vec![TrustedIssuer::new(
+            issuer.verifying_key(),
+            issuer_id,
+            now.saturating_sub(DAY),
+            now + ISSUER_KEY_DAYS * DAY,
+        )],
+    };
+    keys::write_private_key(&files.anchor_key, &anchor)?;
+    keys::write_public_key(&files.anchor_pub, &anchor.verifying_key())?;
+    keys::write_private_key(&files.issuer_key, &issuer)?;
+    keys::write_public_key(&files.issuer_pub, &issuer.verifying_key())?;
+    std::fs::write(&files.trust_list, content.sign(&anchor)).map_err(io(&files.trust_list))?;
+    Ok((
+        KeyId::of(&anchor.verifying_key()),
+        KeyId::of(&issuer.verifying_key()),
+    ))
+}
+
+/// The issuer's signing key, its id from the trust list, and the trust list itself.
+pub struct IssuerKeys {
+    /// The key passes are signed with.
+    pub signing_key: SigningKey,
+    /// The issuer id passes carry.
+    pub issuer_id: String,
+    /// The trust list as published.
+    pub trust_list: TrustList,
+    /// Secret for hashing one-time codes, derived from the issuer key (never leaves the process).
+    pub code_secret: [u8; 32],
+}
+
+impl IssuerKeys {
+    /// Loads and cross-checks the folder: the trust list must be signed by the anchor and list the key.
+    pub fn load(dir: &Path) -> Result<Self, IssuerKeysError> {
+        let files = IssuerDir::at(dir);
+        let signing_key = keys::read_private_key(&files.issuer_key)?;
+        let anchor = keys::read_public_key(&files.anchor_pub)?;
+        let path = files.trust_list.display().to_string();
+        let bytes = std::fs::read(&files.trust_list).map_err(|source| IssuerKeysError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let trust_list = TrustList::verify(&bytes, &anchor)
+            .map_err(|source| IssuerKeysError::TrustList { path, source })?;
+        let kid = KeyId::of(&signing_key.verifying_key());
+        let issuer_id = trust_list
+            .issuer(kid)
+            .ok_or(IssuerKeysError::NotListed(kid))?
+            .issuer_id
+            .clone();
+        let code_secret = Sha256::new()
+            .chain_update(b"doorpass one-time code secret")
+            .chain_update(signing_key.to_bytes())
+            .finalize()
+            .into();
+        Ok(IssuerKeys {
+            signing_key,
+            issuer_id,
+            trust_list,
+            code_secret,
+        })
+    }
+}

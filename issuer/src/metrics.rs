@@ -1,0 +1,166 @@
+//! Prometheus metrics: requests by route and status, requests in flight, requests shed, and how long
+//! issuing a pass takes.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// Upper bounds of the issuance latency histogram, in seconds.
+const BUCKETS: [f64; 11] = [
+    0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+];
+
+/// A latency histogram with fixed buckets.
+#[derive(Default)]
+struct Histogram {
+    counts: [AtomicU64; BUCKETS.len()],
+    count: AtomicU64,
+    sum_micros: AtomicU64,
+}
+
+impl Histogram {
+    fn observe(&self, d: Duration) {
+        let secs = d.as_secs_f64();
+        for (i, bound) in BUCKETS.iter().enumerate() {
+            if secs <= *bound {
+                self.counts[i].fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        self.count.fetch_add(1, Ordering::Relaxed);
+        self.sum_micros
+            .fetch_add(d.as_micros() as u64, Ordering::Relaxed);
+    }
+}
+
+/// All counters of the service.
+#[derive(Default)]
+pub struct Metrics {
+    requests: Mutex<BTreeMap<(String, u16), u64>>,
+    in_flight: AtomicU64,
+    rate_limited: AtomicU64,
+    enrolments: Histogram,
+    renewals: Histogram,
+}
+
+/// Which kind of issuance a latency belongs to.
+#[derive(Debug, Clone, Copy)]
+pub enum Issuance {
+    /// Enrolment completion.
+    Enrolment,
+    /// Renewal.
+    Renewal,
+}
+
+impl Metrics {
+    /// Counts a finished request.
+    pub fn record_request(&self, route: &str, status: u16) {
+        let mut map = self.requests.lock().unwrap_or_else(|p| p.into_inner());
+        *map.entry((route.to_string(), status)).or_default() += 1;
+    }
+
+    /// A request started (`+1`) or finished (`-1`).
+    pub fn in_flight_add(&self, started: bool) {
+        if started {
+            self.in_flight.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.in_flight.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Counts a request refused by a rate limit.
+    pub fn record_rate_limited(&self) {
+        self.rate_limited.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Records how long issuing a pass took.
+    pub fn record_issuance(&self, kind: Issuance, took: Duration) {
+        match kind {
+            Issuance::Enrolment => self.enrolments.observe(took),
+            Issuance::Renewal => self.renewals.observe(took),
+        }
+    }
+
+    /// Prometheus text exposition; `shed_overload` comes from admission control.
+    pub fn render(&self, shed_overload: u64) -> String {
+        let mut out = String::new();
+        out.push_str("# HELP doorpass_requests_total Requests answered, by route and status.\n");
+        out.push_str("# TYPE doorpass_requests_total counter\n");
+        for ((route, status), n) in self
+            .requests
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+        {
+            let _ = writeln!(
+                out,
+                "doorpass_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}"
+            );
+        }
+        out.push_str("# HELP doorpass_in_flight Requests being handled now.\n# TYPE doorpass_in_flight gauge\n");
+        let _ = writeln!(
+            out,
+            "doorpass_in_flight {}",
+            self.in_flight.load(Ordering::Relaxed)
+        );
+        out.push_str(
+            "# HELP doorpass_shed_total Requests refused to protect the service, by reason.\n",
+        );
+        out.push_str("# TYPE doorpass_shed_total counter\n");
+        let _ = writeln!(
+            out,
+            "doorpass_shed_total{{reason=\"overload\"}} {shed_overload}"
+        );
+        let _ = writeln!(
+            out,
+            "doorpass_shed_total{{reason=\"rate_limit\"}} {}",
+            self.rate_limited.load(Ordering::Relaxed)
+        );
+        out.push_str("# HELP doorpass_issuance_seconds Time to issue a pass, from request to durable record.\n");
+        out.push_str("# TYPE doorpass_issuance_seconds histogram\n");
+        for (kind, h) in [("enrolment", &self.enrolments), ("renewal", &self.renewals)] {
+            for (bound, count) in BUCKETS.iter().zip(&h.counts) {
+                let _ = writeln!(
+                    out,
+                    "doorpass_issuance_seconds_bucket{{kind=\"{kind}\",le=\"{bound}\"}} {}",
+                    count.load(Ordering::Relaxed)
+                );
+            }
+            let total = h.count.load(Ordering::Relaxed);
+            let _ = writeln!(
+                out,
+                "doorpass_issuance_seconds_bucket{{kind=\"{kind}\",le=\"+Inf\"}} {total}"
+            );
+            let sum = h.sum_micros.load(Ordering::Relaxed) as f64 / 1e6;
+            let _ = writeln!(
+                out,
+                "doorpass_issuance_seconds_sum{{kind=\"{kind}\"}} {sum}"
+            );
+            let _ = writeln!(
+                out,
+                "doorpass_issuance_seconds_count{{kind=\"{kind}\"}} {total}"
+            );
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_prometheus_text() {
+        let m = Metrics::default();
+        m.record_request("/v1/renew", 200);
+        m.record_request("/v1/renew", 200);
+        m.record_issuance(Issuance::Renewal, Duration::from_millis(3));
+        let text = m.render(7);
+        assert!(text.contains("doorpass_requests_total{route=\"/v1/renew\",status=\"200\"} 2"));
+        assert!(text.contains("doorpass_shed_total{reason=\"overload\"} 7"));
+        assert!(text.contains("doorpass_issuance_seconds_bucket{kind=\"renewal\",le=\"0.002\"} 0"));
+        assert!(text.contains("doorpass_issuance_seconds_bucket{kind=\"renewal\",le=\"0.005\"} 1"));
+        assert!(text.contains("doorpass_issuance_seconds_count{kind=\"renewal\"} 1"));
+    }
+}

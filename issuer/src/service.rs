@@ -1,0 +1,239 @@
+//! The HTTP service: shared state, routes, and the middleware in front of them (metrics, per-client
+//! rate limit, admission control, dev fault injection).
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Json;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{Next, from_fn_with_state};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use doorpass_core::api::{
+    COSE_MEDIA_TYPE, DevOtpResponse, ENROLMENT_COMPLETE_PATH, ENROLMENT_START_PATH, RENEW_PATH,
+    TRUST_LIST_PATH, error_code,
+};
+use rand::Rng;
+
+use crate::admission::Admission;
+use crate::delivery::{CodeDelivery, DevDelivery};
+use crate::error::ApiError;
+use crate::issuance::Lifetimes;
+use crate::keys::IssuerKeys;
+use crate::metrics::Metrics;
+use crate::rate_limit::RateLimiter;
+use crate::store::Store;
+
+/// Largest request body accepted.
+pub const BODY_LIMIT: usize = 8 * 1024;
+
+/// Dev-mode knobs for QA.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Faults {
+    /// Added to every issuance request.
+    pub latency: Duration,
+    /// Share of issuance requests answered 503 on purpose (0 to 1).
+    pub failure_rate: f64,
+}
+
+/// Dev-mode state.
+pub struct DevState {
+    /// Where codes can be read back.
+    pub delivery: Arc<DevDelivery>,
+    /// Injected latency and failures.
+    pub faults: Faults,
+}
+
+/// Everything handlers share.
+pub struct AppState {
+    /// Signing key, issuer id, trust list.
+    pub keys: IssuerKeys,
+    /// The database.
+    pub store: Store,
+    /// Lifetimes of passes, tokens and codes.
+    pub lifetimes: Lifetimes,
+    /// How codes reach subjects.
+    pub delivery: Arc<dyn CodeDelivery>,
+    /// Present only with `--dev`.
+    pub dev: Option<DevState>,
+    /// Gate in front of the issuance routes.
+    pub admission: Admission,
+    /// Per client address.
+    pub client_limiter: RateLimiter<IpAddr>,
+    /// Per subject, for enrolment starts (each sends a message).
+    pub subject_limiter: RateLimiter<String>,
+    /// Counters.
+    pub metrics: Metrics,
+}
+
+/// The router for `state`.
+pub fn router(state: Arc<AppState>) -> Router {
+    let issuance = Router::new()
+        .route(ENROLMENT_START_PATH, post(crate::enrolment::start))
+        .route(ENROLMENT_COMPLETE_PATH, post(crate::enrolment::complete))
+        .route(RENEW_PATH, post(crate::renewal::renew))
+        .route_layer(from_fn_with_state(state.clone(), inject_faults))
+        .route_layer(from_fn_with_state(state.clone(), admit))
+        .route_layer(from_fn_with_state(state.clone(), limit_client));
+    let mut app = Router::new()
+        .merge(issuance)
+        .route(TRUST_LIST_PATH, get(trust_list))
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics));
+    if state.dev.is_some() {
+        app = app.route("/dev/otp/{subject}", get(dev_otp));
+    }
+    app.fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(from_fn_with_state(state.clone(), observe))
+        .with_state(state)
+}
+
+/// A metrics label for a path: the route template, never the raw path (which may hold a subject).
+fn route_label(path: &str) -> &'static str {
+    match path {
+        ENROLMENT_START_PATH => ENROLMENT_START_PATH,
+        ENROLMENT_COMPLETE_PATH => ENROLMENT_COMPLETE_PATH,
+        RENEW_PATH => RENEW_PATH,
+        TRUST_LIST_PATH => TRUST_LIST_PATH,
+        "/healthz" => "/healthz",
+        "/metrics" => "/metrics",
+        p if p.starts_with("/dev/otp/") => "/dev/otp/{subject}",
+        _ => "other",
+    }
+}
+
+async fn observe(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let label = route_label(req.uri().path());
+    state.metrics.in_flight_add(true);
+    let response = next.run(req).await;
+    state.metrics.in_flight_add(false);
+    state
+        .metrics
+        .record_request(label, response.status().as_u16());
+    response
+}
+
+async fn limit_client(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    req: Request,
+    next: Next,
+) -> Response {
+    if let Err(wait) = state.client_limiter.check(&peer.ip()) {
+        state.metrics.record_rate_limited();
+        return ApiError::rate_limited(wait, "from this address").into_response();
+    }
+    next.run(req).await
+}
+
+async fn admit(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    match state.admission.admit().await {
+        Ok(_slot) => next.run(req).await,
+        Err(retry_after) => ApiError::overloaded(retry_after).into_response(),
+    }
+}
+
+async fn inject_faults(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    if let Some(dev) = &state.dev {
+        if !dev.faults.latency.is_zero() {
+            tokio::time::sleep(dev.faults.latency).await;
+        }
+        if dev.faults.failure_rate > 0.0
+            && rand::thread_rng().gen_bool(dev.faults.failure_rate.min(1.0))
+        {
+            return ApiError {
+                retry_after: Some(1),
+                ..ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    error_code::INJECTED_FAILURE,
+                    "injected failure (--dev)",
+                )
+            }
+            .into_response();
+        }
+    }
+    next.run(req).await
+}
+
+async fn trust_list(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    let tl = &state.keys.trust_list;
+    let etag = format!("\"tl-{}\"", tl.version());
+    let mut response = if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        == Some(etag.as_str())
+    {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, COSE_MEDIA_TYPE)],
+            Body::from(tl.bytes().to_vec()),
+        )
+            .into_response()
+    };
+    let h = response.headers_mut();
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        h.insert(header::ETAG, v);
+    }
+    response
+}
+
+async fn healthz(State(state): State<Arc<AppState>>) -> Response {
+    // A trivial read proves the database thread is alive.
+    match state
+        .store
+        .call(|c| Ok(c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?))
+        .await
+    {
+        Ok(_) => Json(serde_json::json!({ "status": "ok" })).into_response(),
+        Err(e) => ApiError::internal(e).into_response(),
+    }
+}
+
+async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+    let text = state.metrics.render(state.admission.shed_count());
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
+}
+
+async fn dev_otp(State(state): State<Arc<AppState>>, Path(subject): Path<String>) -> Response {
+    let code = state
+        .dev
+        .as_ref()
+        .and_then(|d| d.delivery.last_code(&subject));
+    match code {
+        Some(code) => Json(DevOtpResponse { code }).into_response(),
+        None => ApiError::new(
+            StatusCode::NOT_FOUND,
+            error_code::NOT_FOUND,
+            "no code was sent to this subject",
+        )
+        .into_response(),
+    }
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        error_code::NOT_FOUND,
+        "no such route",
+    )
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        error_code::METHOD_NOT_ALLOWED,
+        "method not allowed on this route",
+    )
+}

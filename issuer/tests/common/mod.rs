@@ -1,0 +1,190 @@
+//! A real issuer on 127.0.0.1 (random port) for tests, and a small HTTP holder to talk to it.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use doorpass_core::api::{self, b64};
+use doorpass_core::keys::{SigningKey, generate_signing_key};
+use doorpass_issuer::service::Faults;
+use doorpass_issuer::{Issuer, IssuerConfig, unix_now};
+use ed25519_dalek::Signer;
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+
+/// A running issuer.
+pub struct TestIssuer {
+    pub addr: SocketAddr,
+    pub dir: tempfile::TempDir,
+    pub http: reqwest::Client,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+/// Config for a dev-mode issuer in a fresh folder, no rate limits, to be adjusted by `tweak`.
+pub async fn start(tweak: impl FnOnce(&mut IssuerConfig)) -> TestIssuer {
+    let dir = tempfile::tempdir().unwrap();
+    doorpass_issuer::keys::init_dir(dir.path(), "KR-KDCA", unix_now(), false).unwrap();
+    let mut config = IssuerConfig::new(dir.path().to_path_buf());
+    config.dev = Some(Faults::default());
+    config.client_rate = None;
+    config.subject_rate = None;
+    tweak(&mut config);
+    start_with(dir, config).await
+}
+
+/// Starts an issuer with `config` whose folder is `dir`.
+pub async fn start_with(dir: tempfile::TempDir, config: IssuerConfig) -> TestIssuer {
+    let issuer = Issuer::open(&config).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(issuer.serve(listener, async move {
+        let _ = stopped.await;
+    }));
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    TestIssuer {
+        addr,
+        dir,
+        http,
+        stop: Some(stop),
+        task: Some(task),
+    }
+}
+
+impl TestIssuer {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub fn db(&self) -> PathBuf {
+        self.dir.path().join("issuer.db")
+    }
+
+    /// POSTs JSON; returns status, Retry-After and body as JSON (or the text as a JSON string).
+    pub async fn post(&self, path: &str, body: &Value) -> (u16, Option<u64>, Value) {
+        let r = self
+            .http
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        response_parts(r).await
+    }
+
+    /// POSTs raw bytes with a content type.
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> (u16, Option<u64>, Value) {
+        let r = self
+            .http
+            .post(self.url(path))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        response_parts(r).await
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http.get(self.url(path)).send().await.unwrap()
+    }
+
+    /// Starts an enrolment for `subject` with `key`; returns the challenge id.
+    pub async fn start_enrolment(&self, subject: &str, key: &SigningKey) -> String {
+        let (status, _, body) = self
+            .post(
+                api::ENROLMENT_START_PATH,
+                &json!({ "subject": subject, "holder_key": b64(key.verifying_key().as_bytes()) }),
+            )
+            .await;
+        assert_eq!(status, 202, "{body}");
+        body["challenge_id"].as_str().unwrap().to_string()
+    }
+
+    /// The code the dev delivery recorded.
+    pub async fn dev_code(&self, subject: &str) -> String {
+        let r = self.get(&format!("/dev/otp/{subject}")).await;
+        assert_eq!(r.status(), 200);
+        r.json::<Value>().await.unwrap()["code"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    /// Completes an enrolment with `code`, signing the proof with `key`.
+    pub async fn complete(
+        &self,
+        challenge_id: &str,
+        code: &str,
+        key: &SigningKey,
+    ) -> (u16, Option<u64>, Value) {
+        let id: [u8; 16] = api::b64_fixed(challenge_id).unwrap();
+        let proof = key.sign(&api::enrolment_proof_message(
+            &id,
+            key.verifying_key().as_bytes(),
+        ));
+        self.post(
+            api::ENROLMENT_COMPLETE_PATH,
+            &json!({ "challenge_id": challenge_id, "code": code, "proof": b64(&proof.to_bytes()) }),
+        )
+        .await
+    }
+
+    /// Enrols `subject` end to end; returns the holder key and the issued-pass answer.
+    pub async fn enrol(&self, subject: &str) -> (SigningKey, Value) {
+        let key = generate_signing_key();
+        let id = self.start_enrolment(subject, &key).await;
+        let code = self.dev_code(subject).await;
+        let (status, _, body) = self.complete(&id, &code, &key).await;
+        assert_eq!(status, 200, "{body}");
+        (key, body)
+    }
+
+    /// Renews with `token`, signing with `key`.
+    pub async fn renew(&self, token: &str, key: &SigningKey) -> (u16, Option<u64>, Value) {
+        let raw: [u8; 32] = api::b64_fixed(token).unwrap();
+        let proof = key.sign(&api::renewal_proof_message(&raw));
+        self.post(
+            api::RENEW_PATH,
+            &json!({ "refresh_token": token, "proof": b64(&proof.to_bytes()) }),
+        )
+        .await
+    }
+
+    /// Stops the server gracefully and waits until it has.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            tokio::time::timeout(Duration::from_secs(10), task)
+                .await
+                .unwrap()
+                .unwrap()
+                .unwrap();
+        }
+    }
+}
+
+async fn response_parts(r: reqwest::Response) -> (u16, Option<u64>, Value) {
+    let status = r.status().as_u16();
+    let retry = r
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok());
+    let text = r.text().await.unwrap();
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (status, retry, body)
+}
