@@ -33,6 +33,9 @@ enum Command {
     Present(PresentArgs),
     /// Check a QR code offline against a trust list. Exit 0 valid, 1 refused, 2 error.
     Verify(VerifyArgs),
+    /// Load generator for the issuer (loopback only).
+    #[command(subcommand)]
+    Loadgen(commands::loadgen::LoadgenCommand),
     /// Write the DP1 test vectors (deterministic keys; for tests/vectors).
     Vectors {
         /// Folder to write into (created if missing).
@@ -205,6 +208,7 @@ fn main() -> ExitCode {
         Command::Present(args) => commands::present::run(&args),
         Command::Verify(args) => commands::verify::run(&args),
         Command::Vectors { out } => commands::vectors::write(&out),
+        Command::Loadgen(command) => commands::loadgen::run(&command),
     };
     match result {
         Ok(code) => code,

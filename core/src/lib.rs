@@ -16,6 +16,7 @@ pub mod api;
 mod cbor;
 mod cose;
 pub mod error;
+pub mod issuer_client;
 pub mod keys;
 pub mod pass;
 pub mod presentation;

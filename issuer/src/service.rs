@@ -19,7 +19,7 @@ use doorpass_core::api::{
 };
 use rand::Rng;
 
-use crate::admission::Admission;
+use crate::admission::{Admission, Priority};
 use crate::delivery::{CodeDelivery, DevDelivery};
 use crate::error::ApiError;
 use crate::issuance::Lifetimes;
@@ -133,7 +133,12 @@ async fn limit_client(
 }
 
 async fn admit(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
-    match state.admission.admit().await {
+    let priority = if req.uri().path() == ENROLMENT_START_PATH {
+        Priority::New
+    } else {
+        Priority::Finishing
+    };
+    match state.admission.admit(priority).await {
         Ok(_slot) => next.run(req).await,
         Err(retry_after) => ApiError::overloaded(retry_after).into_response(),
     }

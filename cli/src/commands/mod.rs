@@ -3,6 +3,7 @@
 pub mod demo;
 pub mod holder;
 pub mod issuer;
+pub mod loadgen;
 pub mod present;
 pub mod serve;
 pub mod vectors;

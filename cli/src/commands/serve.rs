@@ -134,29 +134,43 @@ pub fn serve(args: &ServeArgs) -> Result<ExitCode> {
         .context("starting the runtime")?;
     runtime.block_on(async {
         let issuer = Issuer::open(&config).context("starting the issuer")?;
-        let listener =
-            tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("listening on {}", args.listen))?;
         let addr = listener.local_addr()?;
-        let mut out = std::io::stdout();
-        writeln!(out, "doorpass issuer {} listening on http://{addr}", issuer.issuer_id())?;
-        writeln!(out, "database {}", config.database().display())?;
-        if let Some(faults) = config.dev {
-            writeln!(
-                out,
-                "DEV MODE: codes at GET /dev/otp/{{subject}}; pass lifetime {}; latency {}; failure rate {}",
-                humantime::format_duration(config.lifetimes.pass),
-                humantime::format_duration(faults.latency),
-                faults.failure_rate
-            )?;
-            for (subject, name, birth_date, kind) in DEMO_HOLDERS {
-                writeln!(out, "  demo holder {subject}: {name}, {birth_date}, {kind}")?;
-            }
-        }
-        out.flush()?;
-        issuer.serve(listener, shutdown_signal()).await.context("serving")?;
+        print_banner(&issuer, addr, &config);
+        issuer
+            .serve(listener, shutdown_signal())
+            .await
+            .context("serving")?;
         eprintln!("doorpass issuer stopped cleanly");
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// Prints where the issuer listens (first line, for scripts) and the dev settings. Best effort: a
+/// closed standard output must not stop the service.
+fn print_banner(issuer: &Issuer, addr: SocketAddr, config: &IssuerConfig) {
+    let mut text = format!(
+        "doorpass issuer {} listening on http://{addr}\n",
+        issuer.issuer_id()
+    );
+    text.push_str(&format!("database {}\n", config.database().display()));
+    if let Some(faults) = config.dev {
+        text.push_str(&format!(
+            "DEV MODE: codes at GET /dev/otp/{{subject}}; pass lifetime {}; latency {}; failure rate {}\n",
+            humantime::format_duration(config.lifetimes.pass),
+            humantime::format_duration(faults.latency),
+            faults.failure_rate
+        ));
+        for (subject, name, birth_date, kind) in DEMO_HOLDERS {
+            text.push_str(&format!(
+                "  demo holder {subject}: {name}, {birth_date}, {kind}\n"
+            ));
+        }
+    }
+    let mut out = std::io::stdout();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
 }
 
 async fn shutdown_signal() {

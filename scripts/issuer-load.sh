@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Measures the issuer's figures on this machine (issuer and load generator share it), loopback only:
+#   1. sustainable enrolment rate (closed loop, 64 wallets at once);
+#   2. latency at 80 % of that rate (open loop);
+#   3. 5x that rate (open loop): only 503/429 with Retry-After, accepted p99, peak memory, and every
+#      pass received is in the database.
+# Every run is bounded by --wallets and --duration. Usage: bash scripts/issuer-load.sh [SUSTAINABLE_RATE]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release -q -p doorpass
+bin=target/release/doorpass
+work=$(mktemp -d)
+port=${PORT:-18080}
+url=http://127.0.0.1:$port
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+
+"$bin" issuer init --dir "$work/iss" --issuer-id KR-KDCA 2>/dev/null
+"$bin" loadgen holders --count 400000 --out "$work/holders.csv" 2>/dev/null
+
+start_issuer() {
+  rm -f "$work"/iss/issuer.db*
+  "$bin" issuer holders import --dir "$work/iss" "$work/holders.csv" 2>/dev/null
+  "$bin" issuer serve --dir "$work/iss" --listen "127.0.0.1:$port" --dev --client-rate 0 --subject-starts 0 \
+    >"$work/serve.log" 2>&1 &
+  issuer_pid=$!
+  for _ in $(seq 50); do curl -sf "$url/healthz" >/dev/null && return; sleep 0.1; done
+  echo "issuer did not start" >&2; exit 1
+}
+stop_issuer() { kill -TERM "$issuer_pid"; wait "$issuer_pid" || true; }
+
+echo "== 1. sustainable rate (closed loop, 64 wallets at once)"
+start_issuer
+"$bin" loadgen run --issuer "$url" --wallets 40000 --concurrency 64 --duration 20s \
+  --db "$work/iss/issuer.db" --issuer-pid "$issuer_pid" --json >"$work/closed.json"
+rate=${1:-$(python3 -c "import json;print(int(json.load(open('$work/closed.json'))['enrolments_per_second']))")}
+python3 -c "import json;r=json.load(open('$work/closed.json'));print('  %d enrolments/s, enrolment p99 %.1f ms, peak %.1f MiB' % (r['enrolments_per_second'], r['enrolment_latency']['p99_ms'], r['issuer_peak_memory_mib']))"
+stop_issuer
+
+echo "== 2. open loop at 80 % of $rate/s"
+start_issuer
+"$bin" loadgen run --issuer "$url" --rate "$((rate * 8 / 10))" --wallets 400000 --duration 20s \
+  --db "$work/iss/issuer.db" --issuer-pid "$issuer_pid"
+stop_issuer
+
+echo "== 3. open loop at 5x $rate/s"
+start_issuer
+"$bin" loadgen run --issuer "$url" --rate "$((rate * 5))" --wallets 400000 --duration 15s \
+  --db "$work/iss/issuer.db" --issuer-pid "$issuer_pid"
+curl -s "$url/metrics" | grep -E '^doorpass_shed_total'
+stop_issuer
