@@ -16,4 +16,4 @@ if ((${#missing[@]})); then
 fi
 
 # The real kernel keyring store is used by the wallet tests; give them a session keyring of their own.
-keyctl session - cargo test --workspace --locked
+DOORPASS_REQUIRE_KEYRING=1 keyctl session - cargo test --workspace --locked

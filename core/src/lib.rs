@@ -13,16 +13,22 @@
 //! - [`qr`]: QR module matrices and their SVG, PNG and terminal renderings.
 
 pub mod api;
+pub mod atomic_file;
 mod cbor;
+pub mod clock;
 mod cose;
+pub mod dates;
 pub mod error;
 pub mod issuer_client;
 pub mod keys;
 pub mod pass;
 pub mod presentation;
 pub mod qr;
+pub mod retry;
+pub mod secret_store;
 pub mod trust_list;
 pub mod verifier;
+pub mod wallet;
 
 pub use error::FormatError;
 pub use keys::{KeyId, SigningKey, VerifyingKey};

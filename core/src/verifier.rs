@@ -195,14 +195,10 @@ impl Verifier {
         }
     }
 
-    fn check(&self, presentation: &Presentation, now: u64) -> Result<VerifiedPass, Refusal> {
-        let was_static = matches!(presentation, Presentation::Static { .. });
-        if was_static && !self.policy.allow_static {
-            return Err(Refusal::StaticRefused);
-        }
-        let pass = Pass::parse(presentation.pass_bytes()).map_err(|e| Refusal::Malformed {
-            detail: e.to_string(),
-        })?;
+    /// Checks a pass by itself: issued by a listed key for its issuer id, signature good, key valid at
+    /// issuance, and — when `now` is given — inside its validity window. Wallets use this on passes
+    /// they receive and load; doors use it as part of [`Verifier::verify`].
+    pub fn check_pass(&self, pass: &Pass, now: Option<u64>) -> Result<(), Refusal> {
         let claims = pass.claims();
         let kid = pass.issuer_key_id();
         let issuer = self
@@ -218,16 +214,31 @@ impl Verifier {
         if !issuer.covers(claims.issued_at) {
             return Err(Refusal::IssuerKeyNotValidAtIssuance);
         }
-        if now < claims.not_before {
-            return Err(Refusal::NotYetValid {
-                not_before: claims.not_before,
-            });
+        if let Some(now) = now {
+            if now < claims.not_before {
+                return Err(Refusal::NotYetValid {
+                    not_before: claims.not_before,
+                });
+            }
+            if now >= claims.expires_at {
+                return Err(Refusal::Expired {
+                    expired_at: claims.expires_at,
+                });
+            }
         }
-        if now >= claims.expires_at {
-            return Err(Refusal::Expired {
-                expired_at: claims.expires_at,
-            });
+        Ok(())
+    }
+
+    fn check(&self, presentation: &Presentation, now: u64) -> Result<VerifiedPass, Refusal> {
+        let was_static = matches!(presentation, Presentation::Static { .. });
+        if was_static && !self.policy.allow_static {
+            return Err(Refusal::StaticRefused);
         }
+        let pass = Pass::parse(presentation.pass_bytes()).map_err(|e| Refusal::Malformed {
+            detail: e.to_string(),
+        })?;
+        self.check_pass(&pass, Some(now))?;
+        let claims = pass.claims();
         if let Presentation::Rotating { step, .. } = presentation {
             let tolerance = self.policy.clock_tolerance_seconds;
             let current_step = now / STEP_SECONDS;

@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use doorpass_core::dates::end_of_day;
 use doorpass_core::pass::{MAX_DISPLAY_NAME_LEN, PassKind, is_birth_date};
 
 use crate::store::{HolderRecord, StoreError, open_connection, upsert_holder};
@@ -33,26 +34,6 @@ pub fn is_valid_subject(subject: &str) -> bool {
     !subject.is_empty()
         && subject.len() <= MAX_SUBJECT_LEN
         && !subject.chars().any(char::is_control)
-}
-
-/// Seconds since the Unix epoch at the end of day `YYYY-MM-DD` (the next midnight, UTC).
-pub fn end_of_day(date: &str) -> Option<u64> {
-    if date.len() != 10 || !is_birth_date(date) {
-        return None;
-    }
-    let (y, m, d): (i64, i64, i64) = (
-        date[0..4].parse().ok()?,
-        date[5..7].parse().ok()?,
-        date[8..10].parse().ok()?,
-    );
-    // Days from civil date (proleptic Gregorian), after Howard Hinnant's algorithm.
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    u64::try_from((days + 1) * 86_400).ok()
 }
 
 fn parse_row(record: &csv::StringRecord) -> Result<HolderRecord, String> {
@@ -145,15 +126,6 @@ pub fn import(db: &Path, holders: &[HolderRecord]) -> Result<usize, ImportError>
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn end_of_day_is_next_midnight_utc() {
-        assert_eq!(end_of_day("1970-01-01"), Some(86_400));
-        assert_eq!(end_of_day("2000-02-29"), Some(951_868_800));
-        assert_eq!(end_of_day("2027-01-14"), Some(1_799_971_200));
-        assert_eq!(end_of_day("2027-02-30"), None);
-        assert_eq!(end_of_day("2027"), None);
-    }
 
     #[test]
     fn csv_all_or_nothing_with_line_numbers() {

@@ -197,4 +197,45 @@ impl Issuer {
             .ok();
         result
     }
+
+    /// Serves on `listen` in a background task of the current runtime (for the demo and tests).
+    pub async fn spawn(self, listen: SocketAddr) -> std::io::Result<RunningIssuer> {
+        let listener = tokio::net::TcpListener::bind(listen).await?;
+        let addr = listener.local_addr()?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(self.serve(listener, async move {
+            let _ = stopped.await;
+        }));
+        Ok(RunningIssuer {
+            addr,
+            stop: Some(stop),
+            task,
+        })
+    }
+}
+
+/// An issuer serving in a background task; see [`Issuer::spawn`].
+pub struct RunningIssuer {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningIssuer {
+    /// `http://ADDR`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops gracefully: requests in flight finish and are committed, then the port closes.
+    pub async fn stop(mut self) -> std::io::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match (&mut self.task).await {
+            Ok(result) => result,
+            Err(e) => Err(std::io::Error::other(e)),
+        }
+    }
 }

@@ -9,18 +9,16 @@ use std::time::Duration;
 use doorpass_core::api::{self, b64};
 use doorpass_core::keys::{SigningKey, generate_signing_key};
 use doorpass_issuer::service::Faults;
-use doorpass_issuer::{Issuer, IssuerConfig, unix_now};
+use doorpass_issuer::{Issuer, IssuerConfig, RunningIssuer, unix_now};
 use ed25519_dalek::Signer;
 use serde_json::{Value, json};
-use tokio::sync::oneshot;
 
 /// A running issuer.
 pub struct TestIssuer {
     pub addr: SocketAddr,
     pub dir: tempfile::TempDir,
     pub http: reqwest::Client,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    running: RunningIssuer,
 }
 
 /// Config for a dev-mode issuer in a fresh folder, no rate limits, to be adjusted by `tweak`.
@@ -32,28 +30,20 @@ pub async fn start(tweak: impl FnOnce(&mut IssuerConfig)) -> TestIssuer {
     config.client_rate = None;
     config.subject_rate = None;
     tweak(&mut config);
-    start_with(dir, config).await
-}
-
-/// Starts an issuer with `config` whose folder is `dir`.
-pub async fn start_with(dir: tempfile::TempDir, config: IssuerConfig) -> TestIssuer {
-    let issuer = Issuer::open(&config).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(issuer.serve(listener, async move {
-        let _ = stopped.await;
-    }));
+    let running = Issuer::open(&config)
+        .unwrap()
+        .spawn("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()
         .unwrap();
     TestIssuer {
-        addr,
+        addr: running.addr,
         dir,
         http,
-        stop: Some(stop),
-        task: Some(task),
+        running,
     }
 }
 
@@ -163,17 +153,11 @@ impl TestIssuer {
     }
 
     /// Stops the server gracefully and waits until it has.
-    pub async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            tokio::time::timeout(Duration::from_secs(10), task)
-                .await
-                .unwrap()
-                .unwrap()
-                .unwrap();
-        }
+    pub async fn stop(self) {
+        tokio::time::timeout(Duration::from_secs(10), self.running.stop())
+            .await
+            .unwrap()
+            .unwrap();
     }
 }
 

@@ -1,0 +1,145 @@
+//! The one error type of the wallet, with variants a shell can act on.
+
+use crate::issuer_client::IssuerError;
+use crate::secret_store::SecretStoreError;
+
+/// Why a wallet operation failed. Each variant says what the user or shell can do.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WalletError {
+    /// Files in the wallet folder could not be read or written. Nothing was lost; retry or free space.
+    #[error("wallet storage failed: {detail}")]
+    Storage {
+        /// What failed.
+        detail: String,
+    },
+    /// Secure storage is not reachable or failed; the shell may offer another store.
+    #[error("secure storage: {detail}")]
+    SecretStore {
+        /// What failed.
+        detail: String,
+    },
+    /// This folder holds no wallet yet; give the issuer URL and trust anchor to create one.
+    #[error("no wallet in this folder yet; enrol first")]
+    NotSetUp,
+    /// The trust anchor given differs from the one this wallet was created with.
+    #[error("this wallet was created for another trust anchor")]
+    AnchorMismatch,
+    /// The issuer could not be reached (offline?). Passes in hand keep working.
+    #[error("the issuer could not be reached: {detail}")]
+    IssuerUnreachable {
+        /// Why.
+        detail: String,
+    },
+    /// The issuer is busy; try again after the given number of seconds.
+    #[error("the issuer is busy; try again in {retry_after_secs} s")]
+    IssuerBusy {
+        /// Seconds to wait.
+        retry_after_secs: u64,
+    },
+    /// The issuer refused for a reason not covered below.
+    #[error("the issuer refused: {message}")]
+    IssuerRefused {
+        /// The issuer's error code.
+        code: String,
+        /// The issuer's sentence.
+        message: String,
+    },
+    /// The code is wrong; ask again.
+    #[error("wrong code; {attempts_left} tries left")]
+    WrongCode {
+        /// Tries left on this code.
+        attempts_left: u32,
+    },
+    /// The code can no longer be used (expired, too many tries, or already used): start again.
+    #[error("this code can no longer be used ({reason}); ask for a new one")]
+    CodeNoLongerValid {
+        /// Why, in words.
+        reason: String,
+    },
+    /// No enrolment is waiting for a code.
+    #[error("no enrolment is waiting for a code; start one first")]
+    NoPendingEnrolment,
+    /// The issuer will not issue a pass to this subject now.
+    #[error("the issuer will not issue a pass to this person now")]
+    NotEligible,
+    /// The pass cannot be renewed any more; authenticate again with a code (same holder key).
+    #[error("authentication is needed again for this pass")]
+    ReauthRequired,
+    /// No pass with this id.
+    #[error("no pass with id {id}")]
+    UnknownPass {
+        /// The id asked for.
+        id: String,
+    },
+    /// Several passes and none chosen.
+    #[error("this wallet holds several passes; choose one")]
+    PassNotChosen,
+    /// The slot has no usable pass (its file was damaged); renewing fetches it again.
+    #[error("the pass file was damaged and set aside; renew to fetch it again")]
+    PassMissing,
+    /// The issuer sent a pass or trust list that does not check out; it was not stored.
+    #[error("the issuer sent something invalid: {detail}")]
+    InvalidFromIssuer {
+        /// What was wrong.
+        detail: String,
+    },
+    /// The input is not acceptable (e.g. an empty subject).
+    #[error("{detail}")]
+    InvalidInput {
+        /// What is wrong.
+        detail: String,
+    },
+}
+
+impl WalletError {
+    pub(crate) fn storage(what: &str, e: impl std::fmt::Display) -> Self {
+        WalletError::Storage {
+            detail: format!("{what}: {e}"),
+        }
+    }
+}
+
+impl From<SecretStoreError> for WalletError {
+    fn from(e: SecretStoreError) -> Self {
+        WalletError::SecretStore {
+            detail: e.to_string(),
+        }
+    }
+}
+
+impl From<IssuerError> for WalletError {
+    fn from(e: IssuerError) -> Self {
+        use crate::api::error_code as code;
+        match e {
+            IssuerError::Unreachable(detail) => WalletError::IssuerUnreachable { detail },
+            IssuerError::Busy { retry_after, .. } => WalletError::IssuerBusy {
+                retry_after_secs: retry_after.map_or(5, |d| d.as_secs().max(1)),
+            },
+            IssuerError::Refused {
+                code: c,
+                attempts_left,
+                message,
+                ..
+            } => match c.as_str() {
+                code::INVALID_CODE => WalletError::WrongCode {
+                    attempts_left: attempts_left.unwrap_or(0),
+                },
+                code::CHALLENGE_EXPIRED => WalletError::CodeNoLongerValid {
+                    reason: "expired".into(),
+                },
+                code::CHALLENGE_LOCKED => WalletError::CodeNoLongerValid {
+                    reason: "too many wrong tries".into(),
+                },
+                code::UNKNOWN_CHALLENGE => WalletError::CodeNoLongerValid {
+                    reason: "already used".into(),
+                },
+                code::NOT_ELIGIBLE => WalletError::NotEligible,
+                code::INVALID_REFRESH_TOKEN
+                | code::REFRESH_TOKEN_REUSED
+                | code::REFRESH_TOKEN_EXPIRED => WalletError::ReauthRequired,
+                _ => WalletError::IssuerRefused { code: c, message },
+            },
+            IssuerError::Protocol(detail) => WalletError::InvalidFromIssuer { detail },
+        }
+    }
+}

@@ -1,0 +1,181 @@
+//! The wallet folder on disk. Every write is atomic; every read is checked and a damaged file is set
+//! aside.
+//!
+//! ```text
+//! HOME/identity.json        wallet id, issuer URL, pinned anchor (written once)
+//! HOME/state.json           clock record, pending enrolment
+//! HOME/trust-list.cose      cached trust list (checked against the anchor on load)
+//! HOME/passes/SLOT.json     per-pass metadata: subject, renewal schedule, re-auth flag
+//! HOME/passes/SLOT.cose     the current pass (checked against the trust list on load)
+//! ```
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::atomic_file::{Checked, read_checked, remove_stale_temp_files, write_atomic};
+use crate::clock::ClockRecord;
+
+/// Version of the folder layout.
+pub const FORMAT: u32 = 1;
+
+/// The wallet's identity (written when the wallet is created).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Identity {
+    pub format: u32,
+    /// Random id; namespaces this wallet's secrets in shared secure storage.
+    pub wallet_id: String,
+    pub issuer_url: String,
+    /// Pinned trust anchor public key, base64url.
+    pub anchor: String,
+    pub created_at: u64,
+}
+
+/// State that changes often.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(crate) struct StateFile {
+    pub clock: ClockRecord,
+    pub pending: Option<PendingRecord>,
+}
+
+/// An enrolment waiting for its code.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct PendingRecord {
+    pub slot: String,
+    pub subject: String,
+    pub challenge_id: String,
+    pub code_length: u32,
+    pub expires_at: u64,
+    pub reauth: bool,
+}
+
+/// Per-pass metadata.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(crate) struct SlotMeta {
+    pub subject: String,
+    pub created_at: u64,
+    pub reauth_required: bool,
+    pub reauth_reason: Option<String>,
+    pub failures: u32,
+    pub next_attempt_at: u64,
+    pub last_error: Option<String>,
+}
+
+/// Paths of a wallet folder.
+#[derive(Debug, Clone)]
+pub(crate) struct Layout {
+    pub home: PathBuf,
+}
+
+impl Layout {
+    pub fn identity(&self) -> PathBuf {
+        self.home.join("identity.json")
+    }
+    pub fn state(&self) -> PathBuf {
+        self.home.join("state.json")
+    }
+    pub fn trust_list(&self) -> PathBuf {
+        self.home.join("trust-list.cose")
+    }
+    pub fn passes(&self) -> PathBuf {
+        self.home.join("passes")
+    }
+}
+
+/// The pass files of a wallet: `passes/SLOT.cose` and `passes/SLOT.json`. Saving a renewed pass goes
+/// through [`PassFiles::save_pass`], which replaces the file atomically: at every instant the file
+/// holds the whole old pass or the whole new one.
+#[derive(Debug, Clone)]
+pub struct PassFiles {
+    dir: PathBuf,
+}
+
+impl PassFiles {
+    /// The pass files of the wallet in `home`.
+    pub fn new(home: &Path) -> Self {
+        PassFiles {
+            dir: home.join("passes"),
+        }
+    }
+
+    /// Creates the folder if needed and removes temporary files a crash left behind.
+    pub fn prepare(&self) -> io::Result<()> {
+        std::fs::create_dir_all(&self.dir)?;
+        remove_stale_temp_files(&self.dir).map(|_| ())
+    }
+
+    /// Path of a slot's pass.
+    pub fn pass_path(&self, slot: &str) -> PathBuf {
+        self.dir.join(format!("{slot}.cose"))
+    }
+
+    pub(crate) fn meta_path(&self, slot: &str) -> PathBuf {
+        self.dir.join(format!("{slot}.json"))
+    }
+
+    /// Replaces a slot's pass atomically and durably.
+    pub fn save_pass(&self, slot: &str, pass: &[u8]) -> io::Result<()> {
+        write_atomic(&self.pass_path(slot), pass, false)
+    }
+
+    /// Reads a slot's pass, running `check` on it; a pass that fails is set aside.
+    pub fn load_pass<T>(
+        &self,
+        slot: &str,
+        check: impl FnOnce(&[u8]) -> Result<T, String>,
+    ) -> io::Result<Checked<T>> {
+        read_checked(&self.pass_path(slot), check)
+    }
+
+    pub(crate) fn save_meta(&self, slot: &str, meta: &SlotMeta) -> io::Result<()> {
+        write_json(&self.meta_path(slot), meta)
+    }
+
+    /// Ids of the slots present (those with a metadata file).
+    pub fn slots(&self) -> io::Result<Vec<String>> {
+        let mut slots = Vec::new();
+        for entry in std::fs::read_dir(&self.dir)? {
+            let name = entry?.file_name().to_string_lossy().into_owned();
+            if let Some(slot) = name.strip_suffix(".json")
+                && is_slot_id(slot)
+            {
+                slots.push(slot.to_string());
+            }
+        }
+        slots.sort();
+        Ok(slots)
+    }
+
+    /// Deletes a slot's files.
+    pub(crate) fn remove(&self, slot: &str) -> io::Result<()> {
+        for path in [self.pass_path(slot), self.meta_path(slot)] {
+            match std::fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether `s` looks like a slot id (8 lower-case hex digits).
+pub(crate) fn is_slot_id(s: &str) -> bool {
+    s.len() == 8
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// Writes a value as JSON, atomically.
+pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> io::Result<()> {
+    let bytes = serde_json::to_vec_pretty(value).map_err(io::Error::other)?;
+    write_atomic(path, &bytes, false)
+}
+
+/// Reads a JSON file, setting it aside when it does not parse.
+pub(crate) fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> io::Result<Checked<T>> {
+    read_checked(path, |bytes| {
+        serde_json::from_slice(bytes).map_err(|e| format!("not valid JSON: {e}"))
+    })
+}

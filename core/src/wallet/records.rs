@@ -1,0 +1,209 @@
+//! Plain records the wallet hands to shells (and, later, across the FFI boundary).
+
+use std::time::Duration;
+
+use crate::keys::VerifyingKey;
+use crate::pass::PassKind;
+use crate::qr::QrMatrix;
+use crate::retry::RetryPolicy;
+
+/// What a new wallet needs: where its issuer is and which trust anchor it pins.
+#[derive(Debug, Clone)]
+pub struct WalletSetup {
+    /// Issuer base URL.
+    pub issuer_url: String,
+    /// The trust anchor public key, pinned at build time in apps.
+    pub anchor: VerifyingKey,
+}
+
+/// Tunables, with production defaults.
+#[derive(Debug, Clone, Copy)]
+pub struct WalletOptions {
+    /// Time limit for each issuer call.
+    pub http_timeout: Duration,
+    /// Backoff for failed renewals.
+    pub retry: RetryPolicy,
+}
+
+impl Default for WalletOptions {
+    fn default() -> Self {
+        WalletOptions {
+            http_timeout: crate::issuer_client::DEFAULT_TIMEOUT,
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+/// Where the wallet as a whole stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WalletState {
+    /// No pass and no enrolment under way.
+    NotEnrolled,
+    /// A code was sent; waiting for the user to type it.
+    AwaitingCode(PendingEnrolment),
+    /// At least one pass is held.
+    Ready {
+        /// How many passes.
+        passes: usize,
+    },
+}
+
+/// An enrolment waiting for its code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingEnrolment {
+    /// Who the code was sent to.
+    pub subject: String,
+    /// Digits in the code.
+    pub code_length: u32,
+    /// When the code expires (corrected time).
+    pub expires_at: u64,
+    /// Whether this re-authenticates an existing pass (same holder key).
+    pub reauthentication: bool,
+}
+
+/// Where one pass stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PassState {
+    /// Valid and not yet due for renewal.
+    Active,
+    /// Valid; renewal is due (it happens quietly).
+    RenewDue,
+    /// Expired; renewal may still bring a new one.
+    Expired,
+    /// The issuer refused to renew: authenticate again with a code. The pass is kept while valid.
+    ReauthRequired,
+    /// The pass file was damaged and set aside; renewal fetches it again.
+    Missing,
+}
+
+/// What a pass says, for display.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PassDetails {
+    /// The current pass's id (changes with each renewal), hex.
+    pub pass_id: String,
+    /// Holder's name.
+    pub display_name: String,
+    /// Holder's birth date.
+    pub birth_date: String,
+    /// What it attests.
+    pub kind: PassKind,
+    /// Issue time.
+    pub issued_at: u64,
+    /// Expiry.
+    pub expires_at: u64,
+    /// When renewal becomes due.
+    pub renew_after: u64,
+}
+
+/// One pass in the wallet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PassSummary {
+    /// Stable id of this pass in the wallet (survives renewals), for `current_qr` etc.
+    pub id: String,
+    /// Who it was issued to (as typed at enrolment).
+    pub subject: String,
+    /// Where it stands.
+    pub state: PassState,
+    /// What it says; `None` when the file was damaged.
+    pub details: Option<PassDetails>,
+    /// When the next renewal attempt may be made, if one is scheduled after a failure.
+    pub next_renewal_attempt: Option<u64>,
+    /// Why the last renewal attempt failed, if it did.
+    pub last_renewal_error: Option<String>,
+}
+
+/// A QR code to show, with everything the screen needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QrView {
+    /// Which pass.
+    pub pass_id: String,
+    /// The text in the code (`DP1:…`).
+    pub qr_text: String,
+    /// The modules to draw (add a 4-module light margin).
+    pub matrix: QrMatrix,
+    /// Rotation step the code is for.
+    pub step: u64,
+    /// Seconds until a new code is due (0 for static codes).
+    pub seconds_until_rotation: u64,
+    /// Whether this is a static code.
+    pub is_static: bool,
+    /// Where the pass stands.
+    pub state: PassState,
+    /// Holder's name.
+    pub display_name: String,
+    /// Expiry.
+    pub expires_at: u64,
+    /// A sentence for screen readers.
+    pub accessible_label: String,
+}
+
+/// What a renewal attempt came to.
+///
+/// Times are device seconds. A shell that schedules the next attempt should wake at `retry_at` plus a
+/// random fraction of a second: thousands of wallets told the same second must not all arrive at its
+/// first millisecond.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RenewalOutcome {
+    /// Not due yet.
+    NotDue {
+        /// When it becomes due.
+        renew_after: u64,
+    },
+    /// A new pass is stored.
+    Renewed {
+        /// The new expiry.
+        expires_at: u64,
+        /// The new renew-after.
+        renew_after: u64,
+    },
+    /// Waiting out an earlier failure or a `Retry-After`; the issuer was not contacted.
+    Waiting {
+        /// Earliest next attempt.
+        retry_at: u64,
+    },
+    /// The issuer was contacted and the attempt failed; the pass in hand is kept.
+    Deferred {
+        /// Earliest next attempt.
+        retry_at: u64,
+        /// Why.
+        reason: String,
+        /// The issuer's `Retry-After`, in seconds, if it gave one.
+        retry_after: Option<u64>,
+    },
+    /// The issuer refused the refresh token: authenticate again. The pass in hand is kept.
+    ReauthRequired {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// A renewal outcome for one pass.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PassRenewal {
+    /// Which pass.
+    pub pass_id: String,
+    /// What happened.
+    pub outcome: RenewalOutcome,
+}
+
+/// The cached trust list, as shown in a verifier's status line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TrustListStatus {
+    /// Its version.
+    pub version: u64,
+    /// Seconds since it was issued.
+    pub age_seconds: u64,
+    /// Whether the anchor's planned update time has passed (refresh when online).
+    pub update_due: bool,
+}
+
+/// A damaged file found and moved aside when the wallet was opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StorageProblem {
+    /// The file that was damaged.
+    pub file: String,
+    /// Where it was moved.
+    pub moved_to: String,
+    /// What was wrong.
+    pub reason: String,
+}

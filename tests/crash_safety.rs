@@ -1,0 +1,117 @@
+//! A process killed with SIGKILL while it saves a renewed pass, 120 times at random moments: the
+//! wallet always opens afterwards with the old pass or the new one — never none, never a corrupt one.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use doorpass_core::secret_store::{FileSecretStore, SecretStore};
+use doorpass_core::wallet::{PassFiles, PassState, Wallet, WalletOptions};
+use doorpass_tests::{TestIssuer, now};
+use rand::Rng;
+
+const KILLS: usize = 120;
+const CHILD_ENV: &str = "DOORPASS_CRASH_CHILD";
+
+/// The victim: saves the old and the new pass in turn, forever, through the wallet's own save path.
+/// Run only as a child of the test below.
+#[test]
+#[ignore = "run by sigkill_while_saving_never_loses_the_pass as a child process"]
+fn child_saves_passes_forever() {
+    let Ok(spec) = std::env::var(CHILD_ENV) else {
+        return;
+    };
+    let [home, slot, old, new]: [&str; 4] =
+        spec.split('\n').collect::<Vec<_>>().try_into().unwrap();
+    let files = PassFiles::new(std::path::Path::new(home));
+    let passes = [std::fs::read(old).unwrap(), std::fs::read(new).unwrap()];
+    files.save_pass(slot, &passes[1]).unwrap();
+    println!("ready");
+    for i in 0.. {
+        files.save_pass(slot, &passes[i % 2]).unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_while_saving_never_loses_the_pass() {
+    // A real wallet with a real pass, renewed once: the old and the new pass.
+    let mut issuer = TestIssuer::start(|_| {}).await;
+    let home = tempfile::tempdir().unwrap();
+    let secrets: Arc<dyn SecretStore> =
+        Arc::new(FileSecretStore::new(home.path().join("secrets.json")));
+    let wallet = issuer.wallet(home.path(), secrets.clone(), WalletOptions::default());
+    let first = issuer.enrol(&wallet, "demo-kim").await;
+    let pass_path = PassFiles::new(home.path()).pass_path(&first.id);
+    let old: PathBuf = home.path().join("old.bin");
+    std::fs::copy(&pass_path, &old).unwrap();
+    wallet.renew_pass(&first.id, now(), true).await.unwrap();
+    let new: PathBuf = home.path().join("new.bin");
+    std::fs::copy(&pass_path, &new).unwrap();
+    drop(wallet);
+    issuer.stop().await;
+    let old_id = first.details.unwrap().pass_id;
+
+    let spec = [
+        home.path().display().to_string(),
+        first.id.clone(),
+        old.display().to_string(),
+        new.display().to_string(),
+    ]
+    .join("\n");
+    let mut seen = std::collections::BTreeMap::new();
+    for round in 0..KILLS {
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .args([
+                "child_saves_passes_forever",
+                "--exact",
+                "--ignored",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(CHILD_ENV, &spec)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        while !line.contains("ready") {
+            line.clear();
+            assert!(
+                out.read_line(&mut line).unwrap() > 0,
+                "child ended before it was ready"
+            );
+        }
+        std::thread::sleep(Duration::from_micros(
+            rand::thread_rng().gen_range(0..20_000),
+        ));
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+
+        let wallet =
+            Wallet::open(home.path(), secrets.clone(), None, WalletOptions::default()).unwrap();
+        assert!(
+            wallet.problems().is_empty(),
+            "round {round}: {:?}",
+            wallet.problems()
+        );
+        let held = wallet.passes(now())[0].clone();
+        assert_ne!(
+            held.state,
+            PassState::Missing,
+            "round {round}: the pass is never lost"
+        );
+        let pass_id = held.details.unwrap().pass_id;
+        *seen
+            .entry(if pass_id == old_id { "old" } else { "new" })
+            .or_insert(0) += 1;
+        assert!(
+            wallet.current_qr(None, now(), false).is_ok(),
+            "round {round}"
+        );
+    }
+    println!("after {KILLS} SIGKILLs the wallet opened with: {seen:?}");
+    assert_eq!(seen.values().sum::<i32>(), KILLS as i32);
+}
