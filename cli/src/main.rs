@@ -21,15 +21,21 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the whole story once: issue a pass, show its QR code, verify it offline.
-    Demo,
+    /// Run the whole story once: local issuer, enrolment, QR code, issuer gone, same code offline, verdict.
+    Demo {
+        /// Keep showing the live rotating code at the end, until Ctrl-C.
+        #[arg(long)]
+        keep: bool,
+    },
     /// Issuer tools: create keys and the trust list, mint passes.
     #[command(subcommand)]
     Issuer(IssuerCommand),
     /// Holder tools: create a holder key.
     #[command(subcommand)]
     Holder(HolderCommand),
-    /// Show a pass as a QR code (rotating by default).
+    /// The holder's wallet: enrol, list, renew, remove, wipe, show the QR code.
+    Wallet(commands::wallet::WalletArgs),
+    /// Show a pass file as a QR code (rotating by default).
     Present(PresentArgs),
     /// Check a QR code offline against a trust list. Exit 0 valid, 1 refused, 2 error.
     Verify(VerifyArgs),
@@ -193,7 +199,7 @@ struct VerifyArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Demo => commands::demo::run(),
+        Command::Demo { keep } => commands::demo::run(keep),
         Command::Issuer(IssuerCommand::Init {
             dir,
             issuer_id,
@@ -206,6 +212,7 @@ fn main() -> ExitCode {
         }
         Command::Holder(HolderCommand::Keygen { out }) => commands::holder::keygen(&out),
         Command::Present(args) => commands::present::run(&args),
+        Command::Wallet(args) => commands::wallet::run(&args),
         Command::Verify(args) => commands::verify::run(&args),
         Command::Vectors { out } => commands::vectors::write(&out),
         Command::Loadgen(command) => commands::loadgen::run(&command),

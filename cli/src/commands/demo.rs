@@ -1,110 +1,112 @@
-//! `doorpass demo`: the whole offline story in one command, with a line of progress per step.
+//! `doorpass demo`: the whole story in one command — a local issuer, enrolment, the QR code, the issuer
+//! going away, the same code offline, and the door's verdict — with a line of progress at each step.
 
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
 
-use anyhow::Result;
-use doorpass_core::keys::generate_signing_key;
-use doorpass_core::pass::{Pass, PassClaims, PassKind, draw_renew_after, new_pass_id};
-use doorpass_core::presentation::seconds_until_rotation;
-use doorpass_core::qr::{ErrorCorrection, QrMatrix};
-use doorpass_core::{
-    Presentation, TrustList, TrustListContent, TrustedIssuer, Verdict, Verifier, VerifierPolicy,
-};
+use anyhow::{Context, Result};
+use doorpass_core::Verdict;
+use doorpass_core::issuer_client::{DEFAULT_TIMEOUT, IssuerClient};
+use doorpass_core::keys::read_public_key;
+use doorpass_core::secret_store::MemorySecretStore;
+use doorpass_core::verifier::VerifierPolicy;
+use doorpass_core::wallet::{Wallet, WalletOptions, WalletSetup};
+use doorpass_issuer::service::Faults;
+use doorpass_issuer::{Issuer, IssuerConfig, unix_now};
+use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::output::now_or;
+use crate::commands::wallet::{caption, live};
 
-const DAY: u64 = 86_400;
+const STEPS: u32 = 6;
+const SUBJECT: &str = "demo-kim";
 
-/// Runs the demo.
-pub fn run() -> Result<ExitCode> {
-    let now = now_or(None);
-    step(
-        1,
-        "creating a trust anchor, an issuer key and a signed trust list",
+fn step(n: u32, what: &str) {
+    println!("[{n}/{STEPS}] {what}");
+}
+
+/// A spinner for a step that may take a moment (hidden when output is not a terminal).
+fn spinner(message: &str) -> ProgressBar {
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(
+        ProgressStyle::with_template("      {spinner} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
     );
-    let anchor = generate_signing_key();
-    let issuer = generate_signing_key();
-    let tl = TrustListContent {
-        version: 1,
-        issued_at: now,
-        next_update: now + 7 * DAY,
-        issuers: vec![TrustedIssuer::new(
-            issuer.verifying_key(),
-            "DOORPASS-DEMO",
-            now - DAY,
-            now + 365 * DAY,
-        )],
+    bar.set_message(message.to_string());
+    bar.enable_steady_tick(Duration::from_millis(80));
+    bar
+}
+
+/// Runs the demo; `keep` ends with the live rotating code until Ctrl-C.
+pub fn run(keep: bool) -> Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let work = tempfile::tempdir().context("creating a temporary folder")?;
+    let issuer_dir = work.path().join("issuer");
+    let (wallet, verdict) = runtime.block_on(async {
+        step(1, "starting a local issuer (dev mode) on 127.0.0.1");
+        doorpass_issuer::keys::init_dir(&issuer_dir, "DOORPASS-DEMO", unix_now(), false)?;
+        let mut config = IssuerConfig::new(issuer_dir.clone());
+        config.dev = Some(Faults::default());
+        let running = Issuer::open(&config)?.spawn("127.0.0.1:0".parse()?).await?;
+        println!("      issuer at {}, trust anchor pinned from {}", running.url(), issuer_dir.join("anchor.pub.pem").display());
+
+        step(2, &format!("enrolling: asking the issuer to send a one-time code to {SUBJECT}"));
+        let anchor = read_public_key(&issuer_dir.join("anchor.pub.pem"))?;
+        let setup = WalletSetup { issuer_url: running.url(), anchor };
+        let wallet =
+            Wallet::open(&work.path().join("wallet"), Arc::new(MemorySecretStore::default()), Some(setup), WalletOptions::default())?;
+        let bar = spinner("waiting for the issuer");
+        wallet.begin_authentication(SUBJECT, unix_now()).await?;
+        bar.finish_and_clear();
+
+        step(3, "reading the code from the dev endpoint (a phone would get an SMS) and completing enrolment");
+        let bar = spinner("exchanging the code and a proof of key possession for a pass");
+        let code = IssuerClient::new(&running.url(), DEFAULT_TIMEOUT)?.dev_code(SUBJECT).await?;
+        let pass = wallet.complete_authentication(&code, unix_now()).await?;
+        bar.finish_and_clear();
+        if let Some(d) = &pass.details {
+            println!(
+                "      pass for {} ({}), {}; checked against the signed trust list and stored",
+                d.display_name,
+                d.birth_date,
+                d.kind.label()
+            );
+        }
+
+        step(4, "showing the rotating QR code (signed by a key that never leaves this device)");
+        let view = wallet.current_qr(None, unix_now(), false)?;
+        print!("{}", view.matrix.to_terminal());
+        println!("      {}", caption(&view));
+
+        step(5, "stopping the issuer: from here on there is no network — showing the code again");
+        running.stop().await?;
+        let view = wallet.current_qr(None, unix_now(), false)?;
+        print!("{}", view.matrix.to_terminal());
+        println!("      {}", caption(&view));
+        println!("      screen reader: {}", view.accessible_label);
+
+        step(6, "the door checks the code offline against its cached trust list");
+        let verdict = wallet.verify_qr(&view.qr_text, unix_now(), VerifierPolicy::default())?;
+        match &verdict {
+            Verdict::Valid(p) => println!("      VALID: {} (born {}), {}", p.display_name, p.birth_date, p.kind.label()),
+            Verdict::Refused(r) => println!("      REFUSED ({}): {r}", r.code()),
+        }
+        let replay = wallet.verify_qr(&view.qr_text, unix_now() + 300, VerifierPolicy::default())?;
+        if let Verdict::Refused(r) = &replay {
+            println!("      the same code as a screenshot 5 minutes later: REFUSED ({})", r.code());
+        }
+        anyhow::Ok((wallet, verdict.is_valid() && !replay.is_valid()))
+    })?;
+    if keep {
+        println!("live code (Ctrl-C to stop):");
+        live(&wallet, None, false, None)?;
     }
-    .sign(&anchor);
-    let trust_list = TrustList::verify(&tl, &anchor.verifying_key())?;
-
-    step(
-        2,
-        "creating a holder key on this \"phone\" and issuing a 30-day pass bound to it",
-    );
-    let holder = generate_signing_key();
-    let expires_at = now + 30 * DAY;
-    let claims = PassClaims {
-        issuer_id: "DOORPASS-DEMO".into(),
-        issued_at: now,
-        not_before: now,
-        expires_at,
-        pass_id: new_pass_id(),
-        holder_key: holder.verifying_key(),
-        display_name: "Kim Minji".into(),
-        birth_date: "1990-04-01".into(),
-        kind: PassKind::Vaccination,
-        renew_after: draw_renew_after(now, expires_at, &mut rand::thread_rng()),
-    };
-    let pass = Pass::issue(&claims, &issuer)?;
-
-    step(
-        3,
-        "showing the rotating QR code (no network needed from here on)",
-    );
-    let text = Presentation::rotating(pass.bytes(), &holder, now).to_qr_text();
-    let qr = QrMatrix::encode(&text, ErrorCorrection::Medium)?;
-    print!("{}", qr.to_terminal());
-    println!(
-        "      QR version {} at ECC M, {} characters; rotates in {} s",
-        qr.version(),
-        text.len(),
-        seconds_until_rotation(now)
-    );
-
-    step(
-        4,
-        "the door checks the code offline against the cached trust list",
-    );
-    let verifier = Verifier::new(trust_list, VerifierPolicy::default());
-    let verdict = verifier.verify_qr_text(&text, now);
-    match &verdict {
-        Verdict::Valid(p) => println!(
-            "      VALID: {} (born {}), {}",
-            p.display_name,
-            p.birth_date,
-            p.kind.label()
-        ),
-        Verdict::Refused(r) => println!("      REFUSED: {r}"),
-    }
-
-    step(
-        5,
-        "a screenshot of that code, shown five minutes later, is refused",
-    );
-    let replay = verifier.verify_qr_text(&text, now + 300);
-    match &replay {
-        Verdict::Refused(r) => println!("      REFUSED ({}): {r}", r.code()),
-        Verdict::Valid(_) => println!("      unexpectedly accepted"),
-    }
-    let ok = verdict.is_valid() && !replay.is_valid();
-    Ok(if ok {
+    Ok(if verdict {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
-}
-
-fn step(n: u32, what: &str) {
-    println!("[{n}/5] {what}");
 }

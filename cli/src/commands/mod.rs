@@ -8,3 +8,4 @@ pub mod present;
 pub mod serve;
 pub mod vectors;
 pub mod verify;
+pub mod wallet;

@@ -58,7 +58,9 @@ pub struct Wallet {
     files: PassFiles,
     identity: Identity,
     anchor: VerifyingKey,
-    client: IssuerClient,
+    /// Built on first network use, so that opening a wallet to show a code does no TLS set-up.
+    client: std::sync::OnceLock<IssuerClient>,
+    http_timeout: Duration,
     secrets: Arc<dyn SecretStore>,
     retry: RetryPolicy,
     inner: Mutex<Inner>,
@@ -132,12 +134,13 @@ impl Wallet {
             .ok_or_else(|| WalletError::Storage {
                 detail: "the pinned anchor in identity.json is not a key".into(),
             })?;
-        let client =
-            IssuerClient::new(&identity.issuer_url, options.http_timeout).map_err(|e| {
-                WalletError::InvalidInput {
-                    detail: e.to_string(),
-                }
-            })?;
+        if !(identity.issuer_url.starts_with("http://")
+            || identity.issuer_url.starts_with("https://"))
+        {
+            return Err(WalletError::InvalidInput {
+                detail: format!("not an issuer URL: {}", identity.issuer_url),
+            });
+        }
         let files = PassFiles::new(home);
         files
             .prepare()
@@ -216,12 +219,26 @@ impl Wallet {
             files,
             identity,
             anchor,
-            client,
+            client: std::sync::OnceLock::new(),
+            http_timeout: options.http_timeout,
             secrets,
             retry: options.retry,
             inner: Mutex::new(inner),
             network: tokio::sync::Mutex::new(()),
         })
+    }
+
+    fn client(&self) -> Result<&IssuerClient, WalletError> {
+        if let Some(client) = self.client.get() {
+            return Ok(client);
+        }
+        let client =
+            IssuerClient::new(&self.identity.issuer_url, self.http_timeout).map_err(|e| {
+                WalletError::InvalidInput {
+                    detail: e.to_string(),
+                }
+            })?;
+        Ok(self.client.get_or_init(|| client))
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -405,7 +422,7 @@ impl Wallet {
             }
         };
         let answer = match self
-            .client
+            .client()?
             .start_enrolment(subject, &key.verifying_key())
             .await
         {
@@ -489,7 +506,7 @@ impl Wallet {
         )?;
         let started = Instant::now();
         let answer = match self
-            .client
+            .client()?
             .complete_enrolment(&pending.challenge_id, &code, &key)
             .await
         {
@@ -614,7 +631,7 @@ impl Wallet {
         })?;
         let key = load_holder_key(self.secrets.as_ref(), wallet_id, id)?;
         let started = Instant::now();
-        let result = self.client.renew(&token, &key).await;
+        let result = self.client()?.renew(&token, &key).await;
         let device_after = device_now + started.elapsed().as_secs();
         let answer = match result {
             Ok(answer) => answer,
@@ -738,7 +755,7 @@ impl Wallet {
     }
 
     async fn fetch_trust_list(&self, device_now: u64) -> Result<TrustListStatus, WalletError> {
-        let answer = self.client.trust_list().await?;
+        let answer = self.client()?.trust_list().await?;
         let list = TrustList::verify(&answer.value, &self.anchor).map_err(|e| {
             WalletError::InvalidFromIssuer {
                 detail: e.to_string(),

@@ -1,0 +1,444 @@
+//! `doorpass wallet --home DIR …`: the holder's wallet from the command line.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Subcommand, ValueEnum};
+use doorpass_core::dates::{format_date_time, format_duration};
+use doorpass_core::keys::read_public_key;
+use doorpass_core::secret_store::{
+    FileSecretStore, KeyringSecretStore, SecretStore, SecretStoreError,
+};
+use doorpass_core::wallet::{
+    PassState, PassSummary, QrView, RenewalOutcome, Wallet, WalletError, WalletOptions,
+    WalletSetup, WalletState,
+};
+
+use crate::QrFormat;
+use crate::output::{now_or, write_qr};
+
+/// `doorpass wallet` options.
+#[derive(Args)]
+pub struct WalletArgs {
+    /// The wallet folder.
+    #[arg(long)]
+    home: PathBuf,
+    /// Where holder keys and refresh tokens are kept. `auto`: the OS keystore when reachable, else a
+    /// file readable only by you (said in one line). The choice is recorded with the wallet.
+    #[arg(long, value_enum, default_value = "auto")]
+    secrets: SecretsArg,
+    #[command(subcommand)]
+    command: WalletCommand,
+}
+
+/// Secret store choices.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SecretsArg {
+    /// The recorded choice, or for a new wallet the OS keystore if reachable, else a 0600 file.
+    Auto,
+    /// The OS keystore (Linux: kernel keyutils, inside a session keyring).
+    Keyring,
+    /// HOME/secrets.json, mode 0600.
+    File,
+}
+
+#[derive(Subcommand)]
+enum WalletCommand {
+    /// Authenticate with a one-time code and store the pass (the code is read from standard input).
+    Enrol {
+        /// Issuer base URL.
+        #[arg(long)]
+        issuer: String,
+        /// The trust anchor public key to pin (PEM).
+        #[arg(long)]
+        anchor: PathBuf,
+        /// Who the code goes to (phone number or id registered with the issuer).
+        #[arg(long)]
+        subject: String,
+    },
+    /// List the passes.
+    List,
+    /// Renew passes that are due (honours Retry-After and backoff).
+    Renew {
+        /// Only this pass.
+        #[arg(long)]
+        pass: Option<String>,
+        /// Renew now even if not due.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Remove a pass and its keys from this device.
+    Remove {
+        /// The pass id (see `list`).
+        #[arg(long)]
+        pass: String,
+    },
+    /// Delete every pass, key and file of this wallet.
+    Wipe,
+    /// Show a pass's QR code (no network needed).
+    Qr(QrArgs),
+}
+
+#[derive(Args)]
+struct QrArgs {
+    /// The pass id (needed when the wallet holds several).
+    #[arg(long)]
+    pass: Option<String>,
+    /// A static code (for print-outs).
+    #[arg(long = "static")]
+    fixed: bool,
+    /// Time to show the code for (seconds since the Unix epoch); default now.
+    #[arg(long)]
+    at: Option<u64>,
+    #[arg(long, value_enum, default_value = "terminal")]
+    format: WalletQrFormat,
+    /// Write here instead of standard output.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// With `live`: stop after this many redraws (default: until Ctrl-C).
+    #[arg(long, hide = true)]
+    frames: Option<u64>,
+}
+
+/// QR formats of `wallet qr`: those of `present`, plus a live terminal view.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum WalletQrFormat {
+    Text,
+    Terminal,
+    Svg,
+    Png,
+    /// Redraws the code in the terminal at each rotation, with a countdown.
+    Live,
+}
+
+const SECRETS_CHOICE_FILE: &str = "secret-store";
+
+/// Opens the secret store for `home`: the recorded choice, or a new one (never a silent downgrade).
+pub fn open_secrets(home: &Path, arg: SecretsArg) -> Result<Arc<dyn SecretStore>> {
+    let recorded = std::fs::read_to_string(home.join(SECRETS_CHOICE_FILE)).ok();
+    let choice = match (arg, recorded.as_deref().map(str::trim)) {
+        (SecretsArg::Auto, Some("keyring")) | (SecretsArg::Keyring, _) => SecretsArg::Keyring,
+        (SecretsArg::Auto, Some("file")) | (SecretsArg::File, _) => SecretsArg::File,
+        (SecretsArg::Auto, _) => SecretsArg::Auto,
+    };
+    if let (Some(recorded), true) = (recorded.as_deref().map(str::trim), arg != SecretsArg::Auto) {
+        let asked = if arg == SecretsArg::Keyring {
+            "keyring"
+        } else {
+            "file"
+        };
+        if recorded != asked {
+            bail!(
+                "this wallet keeps its secrets in its {recorded} store; --secrets {asked} would not find them"
+            );
+        }
+    }
+    let file_store =
+        || -> Arc<dyn SecretStore> { Arc::new(FileSecretStore::new(home.join("secrets.json"))) };
+    let (store, name): (Arc<dyn SecretStore>, &str) = match choice {
+        SecretsArg::Keyring => match KeyringSecretStore::connect("doorpass") {
+            Ok(store) => (Arc::new(store), "keyring"),
+            Err(e) => {
+                bail!("{e} (on Linux, run inside a session keyring: keyctl session - doorpass …)")
+            }
+        },
+        SecretsArg::File => (file_store(), "file"),
+        SecretsArg::Auto => match KeyringSecretStore::connect("doorpass") {
+            Ok(store) => (Arc::new(store), "keyring"),
+            Err(SecretStoreError::Unavailable(reason) | SecretStoreError::Failed(reason)) => {
+                eprintln!(
+                    "doorpass: no OS keystore reachable ({reason}); keeping secrets in {} (readable only by you)",
+                    home.join("secrets.json").display()
+                );
+                (file_store(), "file")
+            }
+        },
+    };
+    if recorded.is_none() {
+        std::fs::create_dir_all(home).with_context(|| format!("creating {}", home.display()))?;
+        std::fs::write(home.join(SECRETS_CHOICE_FILE), format!("{name}\n"))
+            .with_context(|| format!("recording the secret store in {}", home.display()))?;
+    }
+    Ok(store)
+}
+
+/// Runs a wallet subcommand.
+pub fn run(args: &WalletArgs) -> Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(run_async(args))
+}
+
+async fn run_async(args: &WalletArgs) -> Result<ExitCode> {
+    let home = &args.home;
+    if let WalletCommand::Enrol {
+        issuer,
+        anchor,
+        subject,
+    } = &args.command
+    {
+        let secrets = open_secrets(home, args.secrets)?;
+        let anchor = read_public_key(anchor)?;
+        let setup = WalletSetup {
+            issuer_url: issuer.clone(),
+            anchor,
+        };
+        let wallet = Wallet::open(home, secrets, Some(setup), WalletOptions::default())?;
+        report_problems(&wallet);
+        return enrol(&wallet, subject).await;
+    }
+    if !home.join("identity.json").exists() {
+        bail!(
+            "no wallet in {}; enrol first (doorpass wallet --home {} enrol …)",
+            home.display(),
+            home.display()
+        );
+    }
+    let secrets = open_secrets(home, args.secrets)?;
+    let wallet = Wallet::open(home, secrets, None, WalletOptions::default())?;
+    report_problems(&wallet);
+    match &args.command {
+        WalletCommand::Enrol { .. } => unreachable!("handled above"),
+        WalletCommand::List => list(&wallet),
+        WalletCommand::Renew { pass, force } => renew(&wallet, pass.as_deref(), *force).await,
+        WalletCommand::Remove { pass } => {
+            wallet.remove_pass(pass)?;
+            println!("removed pass {pass}");
+            Ok(ExitCode::SUCCESS)
+        }
+        WalletCommand::Wipe => {
+            wallet.wipe()?;
+            let _ = std::fs::remove_file(home.join(SECRETS_CHOICE_FILE));
+            let _ = std::fs::remove_dir(home);
+            println!("wallet wiped");
+            Ok(ExitCode::SUCCESS)
+        }
+        WalletCommand::Qr(qr) => show_qr(&wallet, qr),
+    }
+}
+
+fn report_problems(wallet: &Wallet) {
+    for p in wallet.problems() {
+        eprintln!(
+            "doorpass: {} was damaged ({}); moved to {}",
+            p.file, p.reason, p.moved_to
+        );
+    }
+}
+
+async fn enrol(wallet: &Wallet, subject: &str) -> Result<ExitCode> {
+    let pending = wallet.begin_authentication(subject, now_or(None)).await?;
+    if pending.reauthentication {
+        eprintln!("Re-authenticating the pass for {subject} (same key on this device).");
+    }
+    let stdin = std::io::stdin();
+    let interactive = stdin.is_terminal();
+    let mut lines = stdin.lock().lines();
+    loop {
+        eprint!(
+            "A {}-digit code was sent to {subject}. Enter it: ",
+            pending.code_length
+        );
+        let _ = std::io::stderr().flush();
+        let Some(line) = lines.next() else {
+            wallet.cancel_authentication()?;
+            bail!("no code given (standard input ended)");
+        };
+        let line = line.context("reading the code")?;
+        if !interactive {
+            eprintln!();
+        }
+        match wallet.complete_authentication(&line, now_or(None)).await {
+            Ok(pass) => {
+                println!("enrolled: {}", describe(&pass, now_or(None)));
+                return Ok(ExitCode::SUCCESS);
+            }
+            Err(WalletError::WrongCode { attempts_left }) => {
+                eprintln!("That code is not right; {attempts_left} tries left.");
+            }
+            Err(e @ WalletError::InvalidInput { .. }) => eprintln!("{e}."),
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+fn describe(p: &PassSummary, now: u64) -> String {
+    let state = match p.state {
+        PassState::Active => "valid",
+        PassState::RenewDue => "valid, renewal due",
+        PassState::Expired => "EXPIRED",
+        PassState::ReauthRequired => "sign-in needed (enrol again)",
+        PassState::Missing => "pass file damaged (run renew)",
+    };
+    match &p.details {
+        Some(d) => format!(
+            "pass {} — {} ({}), {}, {state}; expires {} ({}), renews after {}",
+            p.id,
+            d.display_name,
+            d.birth_date,
+            d.kind.label(),
+            format_date_time(d.expires_at),
+            doorpass_core::wallet::describe_in(d.expires_at as i64 - now as i64),
+            format_date_time(d.renew_after),
+        ),
+        None => format!("pass {} — {}, {state}", p.id, p.subject),
+    }
+}
+
+fn list(wallet: &Wallet) -> Result<ExitCode> {
+    let now = now_or(None);
+    match wallet.state() {
+        WalletState::NotEnrolled => println!("no passes yet"),
+        WalletState::AwaitingCode(p) => println!("waiting for the code sent to {}", p.subject),
+        WalletState::Ready { .. } => {}
+    }
+    for p in wallet.passes(now) {
+        println!("{}", describe(&p, now));
+        if let Some(e) = &p.last_renewal_error {
+            println!("    last renewal failed: {e}");
+        }
+    }
+    match wallet.trust_list_status(now) {
+        Some(t) => println!(
+            "trust list version {}, {} old{}",
+            t.version,
+            format_duration(t.age_seconds),
+            if t.update_due { " (update due)" } else { "" }
+        ),
+        None => println!("no trust list cached"),
+    }
+    let clock = wallet.clock_status();
+    if clock.skewed || clock.turned_back {
+        println!(
+            "warning: this device's clock is off by {} s{}",
+            clock.offset_seconds.unwrap_or(0),
+            if clock.turned_back {
+                " and was turned back"
+            } else {
+                ""
+            }
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn renew(wallet: &Wallet, pass: Option<&str>, force: bool) -> Result<ExitCode> {
+    let now = now_or(None);
+    let outcomes = match pass {
+        Some(id) => vec![(id.to_string(), wallet.renew_pass(id, now, force).await?)],
+        None if force => {
+            let mut v = Vec::new();
+            for p in wallet.passes(now) {
+                v.push((p.id.clone(), wallet.renew_pass(&p.id, now, true).await?));
+            }
+            v
+        }
+        None => wallet
+            .renew_due(now)
+            .await
+            .into_iter()
+            .map(|r| (r.pass_id, r.outcome))
+            .collect(),
+    };
+    if outcomes.is_empty() {
+        println!("nothing is due for renewal");
+    }
+    let mut failed = false;
+    for (id, outcome) in outcomes {
+        let text = match outcome {
+            RenewalOutcome::NotDue { renew_after } => {
+                format!("not due until {}", format_date_time(renew_after))
+            }
+            RenewalOutcome::Renewed { expires_at, .. } => {
+                format!("renewed; valid until {}", format_date_time(expires_at))
+            }
+            RenewalOutcome::Waiting { retry_at } => {
+                format!(
+                    "waiting: next try {}",
+                    doorpass_core::wallet::describe_in(retry_at as i64 - now as i64)
+                )
+            }
+            RenewalOutcome::Deferred {
+                retry_at, reason, ..
+            } => {
+                failed = true;
+                format!(
+                    "not renewed ({reason}); the current pass is kept; next try {}",
+                    doorpass_core::wallet::describe_in(retry_at as i64 - now as i64)
+                )
+            }
+            RenewalOutcome::ReauthRequired { reason } => {
+                failed = true;
+                format!(
+                    "the issuer needs you to sign in again ({reason}): run `enrol` with the same subject"
+                )
+            }
+        };
+        println!("pass {id}: {text}");
+    }
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn show_qr(wallet: &Wallet, args: &QrArgs) -> Result<ExitCode> {
+    let format = match args.format {
+        WalletQrFormat::Text => QrFormat::Text,
+        WalletQrFormat::Terminal => QrFormat::Terminal,
+        WalletQrFormat::Svg => QrFormat::Svg,
+        WalletQrFormat::Png => QrFormat::Png,
+        WalletQrFormat::Live => return live(wallet, args.pass.as_deref(), args.fixed, args.frames),
+    };
+    let view = wallet.current_qr(args.pass.as_deref(), now_or(args.at), args.fixed)?;
+    write_qr(&view.qr_text, format, args.out.as_deref())?;
+    eprintln!("{}", caption(&view));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The line under a code: who, until when, and the countdown.
+pub fn caption(view: &QrView) -> String {
+    let rotation = if view.is_static {
+        "static code".to_string()
+    } else {
+        format!("new code in {:2} s", view.seconds_until_rotation)
+    };
+    format!(
+        "{} — valid until {} — {rotation} — works offline (QR version {})",
+        view.display_name,
+        format_date_time(view.expires_at),
+        view.matrix.version()
+    )
+}
+
+/// Redraws the code each second, with a countdown, until Ctrl-C (or after `frames` redraws).
+pub fn live(
+    wallet: &Wallet,
+    pass: Option<&str>,
+    fixed: bool,
+    frames: Option<u64>,
+) -> Result<ExitCode> {
+    let mut out = std::io::stdout();
+    let mut frame = 0u64;
+    loop {
+        let view = wallet.current_qr(pass, now_or(None), fixed)?;
+        write!(
+            out,
+            "\x1b[H\x1b[2J{}{}\n(Ctrl-C to stop)\n",
+            view.matrix.to_terminal(),
+            caption(&view)
+        )?;
+        out.flush()?;
+        frame += 1;
+        if frames.is_some_and(|n| frame >= n) {
+            return Ok(ExitCode::SUCCESS);
+        }
+        std::thread::sleep(Duration::from_secs(1));
+    }
+}
