@@ -571,3 +571,125 @@ async fn keyring_store_holds_the_secrets() {
     );
     wallet.wipe().unwrap();
 }
+
+#[tokio::test]
+async fn a_skewed_device_clock_is_corrected_and_a_clock_turned_back_is_flagged() {
+    let issuer = TestIssuer::start(|_| {}).await;
+    let home = tempfile::tempdir().unwrap();
+    let wallet = issuer.memory_wallet(home.path());
+    let ahead = 3_600; // this phone's clock is an hour fast
+    wallet
+        .begin_authentication("demo-kim", now() + ahead)
+        .await
+        .unwrap();
+    let code = issuer.dev_code("demo-kim").await;
+    wallet
+        .complete_authentication(&code, now() + ahead)
+        .await
+        .unwrap();
+    let clock = wallet.clock_status();
+    assert!(clock.skewed, "{clock:?}");
+    assert!((-(ahead as i64) - 2..=-(ahead as i64) + 2).contains(&clock.offset_seconds.unwrap()));
+    // The code is made for the issuer's (true) time, so a door with a correct clock accepts it.
+    let view = wallet.current_qr(None, now() + ahead, false).unwrap();
+    let verdict = Verifier::new(trust_list_of(&issuer), VerifierPolicy::default())
+        .verify_qr_text(&view.qr_text, now());
+    assert!(verdict.is_valid(), "{verdict:?}");
+    assert_eq!(wallet.passes(now() + ahead)[0].state, PassState::Active);
+    // The clock is then turned back by two hours: flagged.
+    assert!(!wallet.clock_status().turned_back);
+    wallet
+        .current_qr(None, now() + ahead - 7_200, false)
+        .unwrap();
+    assert!(wallet.clock_status().turned_back);
+}
+
+#[tokio::test]
+async fn the_trust_list_is_refreshed_to_newer_versions_and_never_rolled_back() {
+    let mut issuer = TestIssuer::start(|_| {}).await;
+    let home = tempfile::tempdir().unwrap();
+    let wallet = issuer.memory_wallet(home.path());
+    issuer.enrol(&wallet, "demo-kim").await;
+    assert_eq!(wallet.trust_list_status(now()).unwrap().version, 1);
+    // The anchor publishes version 2 (same issuer key); the issuer serves it after a restart.
+    let dir = issuer.dir.path().to_path_buf();
+    let anchor = keys::read_private_key(&dir.join("anchor.key")).unwrap();
+    let v1 = std::fs::read(dir.join("trust-list.cose")).unwrap();
+    let mut content = trust_list_of(&issuer).content().clone();
+    content.version = 2;
+    content.issued_at = now();
+    std::fs::write(dir.join("trust-list.cose"), content.sign(&anchor)).unwrap();
+    issuer.restart(|_| {}).await;
+    let setup = WalletSetup {
+        issuer_url: issuer.url(),
+        anchor: issuer.anchor,
+    };
+    drop(wallet);
+    let secrets: Arc<dyn SecretStore> =
+        Arc::new(doorpass_core::secret_store::MemorySecretStore::default());
+    let wallet = Wallet::open(
+        home.path(),
+        secrets.clone(),
+        Some(setup),
+        WalletOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(wallet.refresh_trust_list(now()).await.unwrap().version, 2);
+    // An issuer (or an attacker) serving the old list again does not roll the wallet back.
+    std::fs::write(dir.join("trust-list.cose"), &v1).unwrap();
+    issuer.restart(|_| {}).await;
+    let setup = WalletSetup {
+        issuer_url: issuer.url(),
+        anchor: issuer.anchor,
+    };
+    drop(wallet);
+    let wallet = Wallet::open(home.path(), secrets, Some(setup), WalletOptions::default()).unwrap();
+    assert_eq!(wallet.refresh_trust_list(now()).await.unwrap().version, 2);
+    assert_eq!(
+        wallet.trust_list_status(now()).unwrap().version,
+        2,
+        "still version 2 after reopening"
+    );
+    assert_eq!(
+        TrustList::verify(
+            &std::fs::read(home.path().join("trust-list.cose")).unwrap(),
+            &issuer.anchor
+        )
+        .unwrap()
+        .version(),
+        2
+    );
+}
+
+#[tokio::test]
+async fn reauthentication_makes_a_new_key_when_secure_storage_lost_it() {
+    let issuer = TestIssuer::start(|_| {}).await;
+    let home = tempfile::tempdir().unwrap();
+    let store = Arc::new(doorpass_core::secret_store::MemorySecretStore::default());
+    let wallet = issuer.wallet(home.path(), store.clone(), WalletOptions::default());
+    let first = issuer.enrol(&wallet, "demo-choi").await;
+    drop(wallet);
+    // A fresh (empty) store: what a kernel keyring looks like after a reboot.
+    let wallet = issuer.wallet(
+        home.path(),
+        Arc::new(doorpass_core::secret_store::MemorySecretStore::default()),
+        WalletOptions::default(),
+    );
+    assert!(matches!(
+        wallet.current_qr(None, now(), false),
+        Err(WalletError::SecretStore { .. })
+    ));
+    let pending = wallet
+        .begin_authentication("demo-choi", now())
+        .await
+        .unwrap();
+    assert!(pending.reauthentication);
+    let code = issuer.dev_code("demo-choi").await;
+    let again = wallet.complete_authentication(&code, now()).await.unwrap();
+    assert_eq!(again.id, first.id, "same pass slot");
+    assert!(
+        wallet.current_qr(None, now(), false).is_ok(),
+        "shown again with the new key"
+    );
+    drop(store);
+}

@@ -120,3 +120,31 @@ async fn kill_9_during_enrolments_loses_no_answered_pass() {
         answered.len()
     );
 }
+
+#[test]
+fn sigterm_stops_the_issuer_cleanly() {
+    let tmp = tempfile::tempdir().unwrap();
+    issuer_dir_with_holders(tmp.path(), 1);
+    let mut issuer = IssuerProcess::start(tmp.path(), &[]);
+    let pid = issuer.child.id().to_string();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let exit = loop {
+        if let Some(exit) = issuer.child.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the issuer did not stop after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(exit.success(), "clean exit after SIGTERM: {exit:?}");
+    // The database is intact and reopens.
+    let conn = open_connection(&tmp.path().join("issuer.db"), Default::default()).unwrap();
+    assert_eq!(pass_count(&conn).unwrap(), 0);
+}

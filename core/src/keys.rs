@@ -1,7 +1,6 @@
 //! Ed25519 keys, DP1 key ids, and PEM key files (PKCS#8 private keys, SubjectPublicKeyInfo public keys).
 
 use std::fs;
-use std::io::Write;
 use std::path::Path;
 
 use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
@@ -141,25 +140,7 @@ pub fn write_public_key(path: &Path, key: &VerifyingKey) -> Result<(), KeyFileEr
 }
 
 fn write_file(path: &Path, contents: &[u8], private: bool) -> Result<(), KeyFileError> {
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    if private {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    #[cfg(not(unix))]
-    let _ = private;
-    let mut file = options.open(path).map_err(|e| io_err(path, e))?;
-    #[cfg(unix)]
-    if private {
-        // The mode above only applies to new files; tighten an existing one too.
-        use std::os::unix::fs::PermissionsExt;
-        file.set_permissions(fs::Permissions::from_mode(0o600))
-            .map_err(|e| io_err(path, e))?;
-    }
-    file.write_all(contents).map_err(|e| io_err(path, e))?;
-    file.sync_all().map_err(|e| io_err(path, e))
+    crate::atomic_file::write_atomic(path, contents, private).map_err(|e| io_err(path, e))
 }
 
 #[cfg(test)]

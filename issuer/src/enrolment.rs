@@ -16,7 +16,7 @@ use doorpass_core::keys::{Signature, VerifyingKey};
 use crate::codes::{CODE_LENGTH, code_hash, is_code_shaped, new_code, same};
 use crate::error::{ApiError, ApiJson};
 use crate::holders::is_valid_subject;
-use crate::issuance::{IssueRefusal, issue};
+use crate::issuance::issue;
 use crate::metrics::Issuance;
 use crate::service::AppState;
 use crate::store::{self, ChallengeRecord, ChallengeState};
@@ -170,23 +170,17 @@ pub async fn complete(
     }
     let Some(holder) = holder else {
         // Only reachable if the holder was removed while the challenge was open.
-        return Err(not_eligible());
+        return Err(ApiError::not_eligible());
     };
     let family: [u8; 16] = rand::random();
-    let issued = match issue(
+    let issued = issue(
         &state.keys,
         &state.lifetimes,
         &holder,
         &holder_key,
         family,
         now,
-    ) {
-        Ok(issued) => issued,
-        Err(IssueRefusal::NotEligible) => return Err(not_eligible()),
-        Err(IssueRefusal::BadRecord(e)) => {
-            return Err(ApiError::internal(format!("holder record: {e}")));
-        }
-    };
+    )?;
     let record = issued.record;
     let completed = state
         .store
@@ -206,14 +200,5 @@ fn locked() -> ApiError {
         StatusCode::FORBIDDEN,
         error_code::CHALLENGE_LOCKED,
         format!("{MAX_ATTEMPTS} wrong codes: this challenge is closed; start again"),
-    )
-}
-
-/// 403 `not_eligible`.
-pub fn not_eligible() -> ApiError {
-    ApiError::new(
-        StatusCode::FORBIDDEN,
-        error_code::NOT_ELIGIBLE,
-        "no pass can be issued to this subject now",
     )
 }

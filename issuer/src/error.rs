@@ -64,6 +64,15 @@ impl ApiError {
         }
     }
 
+    /// 403 `not_eligible`.
+    pub fn not_eligible() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            error_code::NOT_ELIGIBLE,
+            "no pass can be issued to this subject now",
+        )
+    }
+
     /// 500 `internal`, for failures the client cannot fix. The detail goes to the log, not the client.
     pub fn internal(detail: impl std::fmt::Display) -> Self {
         eprintln!("doorpass-issuer: internal error: {detail}");

@@ -40,6 +40,17 @@ pub enum IssueRefusal {
     BadRecord(String),
 }
 
+impl From<IssueRefusal> for crate::error::ApiError {
+    fn from(refusal: IssueRefusal) -> Self {
+        match refusal {
+            IssueRefusal::NotEligible => crate::error::ApiError::not_eligible(),
+            IssueRefusal::BadRecord(e) => {
+                crate::error::ApiError::internal(format!("holder record: {e}"))
+            }
+        }
+    }
+}
+
 /// A signed pass, what to store about it, and what to answer.
 pub struct Issued {
     /// The database record (pass + refresh token hash).

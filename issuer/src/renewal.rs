@@ -11,9 +11,9 @@ use doorpass_core::api::{IssuedPass, RenewRequest, b64_fixed, error_code, renewa
 use doorpass_core::keys::VerifyingKey;
 
 use crate::codes::token_hash;
-use crate::enrolment::{not_eligible, parse_proof};
+use crate::enrolment::parse_proof;
 use crate::error::{ApiError, ApiJson};
-use crate::issuance::{IssueRefusal, issue};
+use crate::issuance::issue;
 use crate::metrics::Issuance;
 use crate::service::AppState;
 use crate::store::{self, TokenState};
@@ -84,21 +84,15 @@ pub async fn renew(
             "the refresh token has expired; authenticate again",
         ));
     }
-    let holder = holder.ok_or_else(not_eligible)?;
-    let issued = match issue(
+    let holder = holder.ok_or_else(ApiError::not_eligible)?;
+    let issued = issue(
         &state.keys,
         &state.lifetimes,
         &holder,
         &holder_key,
         family,
         now,
-    ) {
-        Ok(issued) => issued,
-        Err(IssueRefusal::NotEligible) => return Err(not_eligible()),
-        Err(IssueRefusal::BadRecord(e)) => {
-            return Err(ApiError::internal(format!("holder record: {e}")));
-        }
-    };
+    )?;
     let new_record = issued.record;
     let rotated = state
         .store

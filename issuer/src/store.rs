@@ -205,12 +205,11 @@ fn run_group(conn: &mut Connection, group: Vec<Box<dyn Job>>) {
             }
         };
         let (ok, reply) = job.run(&sp);
-        if ok {
-            if let Err(e) = sp.commit() {
-                reply(Err(e.into()));
-                continue;
-            }
-        } // else: dropping the savepoint rolls it back.
+        // A failed job's savepoint is dropped, which rolls it back.
+        if ok && let Err(e) = sp.commit() {
+            reply(Err(e.into()));
+            continue;
+        }
         replies.push(reply);
     }
     let outcome = tx.commit().map_err(StoreError::from);

@@ -379,14 +379,7 @@ fn check_db(db: &Path, pass_ids: &[String]) -> Result<DbReport> {
     let unique: std::collections::BTreeSet<&String> = pass_ids.iter().collect();
     let mut present = 0;
     for id in &unique {
-        let bytes: Option<[u8; 16]> = (id.len() == 32)
-            .then(|| {
-                (0..16)
-                    .map(|i| u8::from_str_radix(&id[2 * i..2 * i + 2], 16).ok())
-                    .collect::<Option<Vec<u8>>>()
-            })
-            .flatten()
-            .and_then(|v| v.try_into().ok());
+        let bytes = parse_pass_id(id);
         if let Some(bytes) = bytes
             && pass_exists(&conn, &bytes)?
         {
@@ -400,6 +393,19 @@ fn check_db(db: &Path, pass_ids: &[String]) -> Result<DbReport> {
         missing: unique.len() - present,
         in_database: pass_count(&conn)?,
     })
+}
+
+/// A pass id from its 32 hex digits; `None` for anything else (a record file is user input).
+fn parse_pass_id(id: &str) -> Option<[u8; 16]> {
+    let digits = id.as_bytes();
+    if digits.len() != 32 {
+        return None;
+    }
+    let mut out = [0u8; 16];
+    for (i, pair) in digits.chunks(2).enumerate() {
+        out[i] = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
+    }
+    Some(out)
 }
 
 /// Peak resident memory of a process, in KiB (Linux).
@@ -499,6 +505,21 @@ fn print_report(r: &serde_json::Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pass_ids_parse_without_panicking() {
+        assert_eq!(
+            parse_pass_id("000102030405060708090a0b0c0d0e0f").unwrap()[15],
+            15
+        );
+        assert_eq!(parse_pass_id("zz0102030405060708090a0b0c0d0e0f"), None);
+        assert_eq!(
+            parse_pass_id("é000102030405060708090a0b0c0d0e"),
+            None,
+            "multi-byte text of the same length"
+        );
+        assert_eq!(parse_pass_id("00"), None);
+    }
 
     #[test]
     fn only_loopback_targets() {

@@ -406,19 +406,26 @@ impl Wallet {
                 .find(|(_, s)| s.meta.subject == subject)
                 .map(|(id, _)| id.clone())
         };
-        let (slot, reauth, key) = match existing {
+        let holder_name = |slot: &str| secret_name(&self.identity.wallet_id, slot, HOLDER);
+        let (slot, reauth, existing_key) = match existing {
+            // Re-authentication keeps the holder key — unless secure storage lost it (e.g. a kernel
+            // keyring after a reboot); then the pass cannot be shown anyway and a new key is made.
             Some(slot) => {
-                let key = load_holder_key(self.secrets.as_ref(), &self.identity.wallet_id, &slot)?;
-                (slot, true, key)
+                let key = self
+                    .secrets
+                    .get(&holder_name(&slot))?
+                    .and_then(|b| <[u8; 32]>::try_from(b).ok());
+                (slot, true, key.map(|b| SigningKey::from_bytes(&b)))
             }
+            None => (crate::keys::hex(&rand::random::<[u8; 4]>()), false, None),
+        };
+        let new_key = existing_key.is_none();
+        let key = match existing_key {
+            Some(key) => key,
             None => {
-                let slot = crate::keys::hex(&rand::random::<[u8; 4]>());
                 let key = generate_signing_key();
-                self.secrets.set(
-                    &secret_name(&self.identity.wallet_id, &slot, HOLDER),
-                    &key.to_bytes(),
-                )?;
-                (slot, false, key)
+                self.secrets.set(&holder_name(&slot), &key.to_bytes())?;
+                key
             }
         };
         let answer = match self
@@ -428,10 +435,9 @@ impl Wallet {
         {
             Ok(answer) => answer,
             Err(e) => {
-                if !reauth {
-                    let _ =
-                        self.secrets
-                            .delete(&secret_name(&self.identity.wallet_id, &slot, HOLDER));
+                // A key made just now for this attempt is not needed; a kept one stays.
+                if new_key {
+                    let _ = self.secrets.delete(&holder_name(&slot));
                 }
                 return Err(e.into());
             }
