@@ -265,6 +265,10 @@ pub fn new_pass_id() -> [u8; PASS_ID_LEN] {
 /// Whether `s` is `YYYY-MM-DD` (a real calendar date) or `YYYY`.
 pub fn is_birth_date(s: &str) -> bool {
     let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+    // Only ASCII can be a date; checking first also keeps the byte slices below on char boundaries.
+    if !s.is_ascii() {
+        return false;
+    }
     match s.len() {
         4 => digits(s),
         10 => {
@@ -418,6 +422,41 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_forged_non_ascii_birth_date_is_refused_not_a_panic() {
+        // A door parses the claims before it can check the signature, so anyone can put any text
+        // there: swap the birth date's bytes for ten bytes that are not ten ASCII characters.
+        let issuer = generate_signing_key();
+        let claims = sample_claims(&generate_signing_key().verifying_key());
+        let pass = Pass::issue(&claims, &issuer).unwrap();
+        for forged in ["abc\u{e9}-1-01", "1990-0\u{e9}-1", "\u{1F600}\u{1F600}-1"] {
+            assert_eq!(forged.len(), claims.birth_date.len());
+            let bytes = replace_once(
+                pass.bytes(),
+                claims.birth_date.as_bytes(),
+                forged.as_bytes(),
+            );
+            assert!(
+                matches!(
+                    Pass::parse(&bytes),
+                    Err(FormatError::InvalidClaim {
+                        claim: "birth date",
+                        ..
+                    })
+                ),
+                "{forged}"
+            );
+        }
+    }
+
+    fn replace_once(haystack: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+        let at = haystack
+            .windows(from.len())
+            .position(|w| w == from)
+            .expect("present");
+        [&haystack[..at], to, &haystack[at + from.len()..]].concat()
+    }
+
+    #[test]
     fn invalid_claims_are_refused_at_issue() {
         let issuer = generate_signing_key();
         let holder = generate_signing_key().verifying_key();
@@ -462,6 +501,10 @@ pub(crate) mod tests {
             "1990/01/01",
             "abcd",
             "1990-00-10",
+            // Ten bytes that are not ten ASCII characters: byte slices would split a character.
+            "abcé-1-01",
+            "1990-0é-1",
+            "😀😀-1",
         ] {
             assert!(!is_birth_date(bad), "{bad}");
         }
