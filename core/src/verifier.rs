@@ -2,7 +2,7 @@
 
 use crate::pass::{Pass, PassKind};
 use crate::presentation::{Presentation, STEP_SECONDS};
-use crate::trust_list::TrustList;
+use crate::trust_list::{TrustList, TrustListError};
 
 /// Default tolerance for clock differences between the holder's and the verifier's devices.
 pub const DEFAULT_CLOCK_TOLERANCE_SECONDS: u64 = 60;
@@ -172,6 +172,15 @@ impl Verifier {
         &self.trust_list
     }
 
+    /// Switches to `newer`, already checked against the pinned anchor, unless it is older than the
+    /// list in use or differs from it under the same version (no rollback). On refusal the list in
+    /// use stays.
+    pub fn update_trust_list(&mut self, newer: TrustList) -> Result<(), TrustListError> {
+        newer.may_replace(&self.trust_list)?;
+        self.trust_list = newer;
+        Ok(())
+    }
+
     /// The policy in use.
     pub fn policy(&self) -> VerifierPolicy {
         self.policy
@@ -269,5 +278,140 @@ impl Verifier {
             pass_id: claims.pass_id_hex(),
             was_static,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::SigningKey;
+    use crate::pass::tests::sample_claims;
+    use crate::trust_list::{TrustListContent, TrustedIssuer};
+
+    const NOW: u64 = 1_800_000_000 + 86_400;
+
+    fn anchor() -> SigningKey {
+        SigningKey::from_bytes(&[7; 32])
+    }
+
+    fn issuer() -> SigningKey {
+        SigningKey::from_bytes(&[1; 32])
+    }
+
+    fn holder() -> SigningKey {
+        SigningKey::from_bytes(&[2; 32])
+    }
+
+    fn list(version: u64, issuer_id: &str) -> TrustList {
+        let bytes = TrustListContent {
+            version,
+            issued_at: 0,
+            next_update: 0,
+            issuers: vec![TrustedIssuer::new(
+                issuer().verifying_key(),
+                issuer_id,
+                0,
+                u64::MAX,
+            )],
+        }
+        .sign(&anchor());
+        TrustList::verify(&bytes, &anchor().verifying_key()).unwrap()
+    }
+
+    fn verifier() -> Verifier {
+        Verifier::new(list(1, "KR-KDCA"), VerifierPolicy::default())
+    }
+
+    fn pass_named(name: &str) -> Pass {
+        let mut claims = sample_claims(&holder().verifying_key());
+        claims.display_name = name.into();
+        Pass::issue(&claims, &issuer()).unwrap()
+    }
+
+    #[test]
+    fn a_key_listed_for_one_issuer_cannot_sign_for_another() {
+        let mut claims = sample_claims(&holder().verifying_key());
+        claims.issuer_id = "XX-OTHER".into();
+        let pass = Pass::issue(&claims, &issuer()).unwrap();
+        let code = Presentation::rotating(pass.bytes(), &holder(), NOW);
+        assert_eq!(verifier().verify(&code, NOW).code(), "unknown_issuer");
+    }
+
+    #[test]
+    fn a_changed_step_or_a_proof_for_another_pass_is_a_bad_holder_proof() {
+        let pass = pass_named("Kim Minji");
+        let Presentation::Rotating { step, proof, .. } =
+            Presentation::rotating(pass.bytes(), &holder(), NOW)
+        else {
+            unreachable!()
+        };
+        // The same proof moved to the next step (still inside the tolerance).
+        let moved = Presentation::Rotating {
+            pass: pass.bytes().to_vec(),
+            step: step + 1,
+            proof,
+        };
+        assert_eq!(verifier().verify(&moved, NOW).code(), "bad_holder_proof");
+        // A proof the same holder made for another of their passes.
+        let other = pass_named("Kim Minjun");
+        let Presentation::Rotating { proof, .. } =
+            Presentation::rotating(other.bytes(), &holder(), NOW)
+        else {
+            unreachable!()
+        };
+        let swapped = Presentation::Rotating {
+            pass: pass.bytes().to_vec(),
+            step,
+            proof,
+        };
+        assert_eq!(verifier().verify(&swapped, NOW).code(), "bad_holder_proof");
+    }
+
+    #[test]
+    fn the_step_window_is_exactly_the_tolerance() {
+        let pass = pass_named("Kim Minji");
+        let v = verifier(); // tolerance 60 s
+        let now = NOW - NOW % STEP_SECONDS + 10; // 10 s into a step
+        let earliest = (now - 60) / STEP_SECONDS;
+        let latest = (now + 60) / STEP_SECONDS;
+        let at_step =
+            |step: u64| Presentation::rotating(pass.bytes(), &holder(), step * STEP_SECONDS);
+        assert!(v.verify(&at_step(earliest), now).is_valid());
+        assert!(v.verify(&at_step(latest), now).is_valid());
+        assert_eq!(v.verify(&at_step(earliest - 1), now).code(), "stale_step");
+        assert_eq!(v.verify(&at_step(latest + 1), now).code(), "future_step");
+        let strict = Verifier::new(
+            list(1, "KR-KDCA"),
+            VerifierPolicy {
+                clock_tolerance_seconds: 0,
+                ..VerifierPolicy::default()
+            },
+        );
+        assert!(strict.verify(&at_step(now / STEP_SECONDS), now).is_valid());
+        assert_eq!(
+            strict.verify(&at_step(now / STEP_SECONDS - 1), now).code(),
+            "stale_step"
+        );
+    }
+
+    #[test]
+    fn the_trust_list_never_goes_back() {
+        let mut v = Verifier::new(list(2, "KR-KDCA"), VerifierPolicy::default());
+        assert!(matches!(
+            v.update_trust_list(list(1, "KR-KDCA")),
+            Err(TrustListError::Rollback {
+                cached: 2,
+                offered: 1
+            })
+        ));
+        assert!(matches!(
+            v.update_trust_list(list(2, "XX-OTHER")),
+            Err(TrustListError::VersionConflict { version: 2 })
+        ));
+        assert_eq!(v.trust_list().version(), 2);
+        assert_eq!(v.trust_list().content().issuers[0].issuer_id, "KR-KDCA");
+        v.update_trust_list(list(2, "KR-KDCA")).unwrap();
+        v.update_trust_list(list(3, "KR-KDCA")).unwrap();
+        assert_eq!(v.trust_list().version(), 3);
     }
 }

@@ -43,7 +43,18 @@ pub fn mint(args: &MintArgs) -> Result<ExitCode> {
     let issuer = IssuerKeys::load(&args.dir)?;
     let holder_key = keys::read_public_key(&args.holder_pub)?;
     let now = now_or(args.at);
-    let expires_at = now + args.valid_days * DAY;
+    let expires_at = args
+        .valid_days
+        .checked_mul(DAY)
+        .and_then(|secs| now.checked_add(secs))
+        .context("--valid-days (with --at) reaches past the year 292 billion; choose fewer days")?;
+    let kid = doorpass_core::KeyId::of(&issuer.signing_key.verifying_key());
+    if !issuer.trust_list.issuer(kid).is_some_and(|e| e.covers(now)) {
+        bail!(
+            "the issuer key is not valid at {now} in {}/trust-list.cose; a pass issued now would be refused at every door",
+            args.dir.display()
+        );
+    }
     let claims = PassClaims {
         issuer_id: issuer.issuer_id,
         issued_at: now,
