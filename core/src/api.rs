@@ -87,7 +87,7 @@ pub struct EnrolmentStartResponse {
 }
 
 /// `POST /v1/enrolment/complete`: trade the code and a proof of key possession for a pass.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EnrolmentCompleteRequest {
     /// Challenge id from the start answer.
@@ -99,7 +99,7 @@ pub struct EnrolmentCompleteRequest {
 }
 
 /// `POST /v1/renew`: trade a refresh token and a proof of key possession for a new pass.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RenewRequest {
     /// The refresh token, base64url (32 bytes). It stops working once used.
@@ -109,7 +109,7 @@ pub struct RenewRequest {
 }
 
 /// A freshly issued pass (answer to enrolment completion and renewal).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 pub struct IssuedPass {
     /// The pass (COSE_Sign1), base64url.
     pub pass: String,
@@ -182,9 +182,76 @@ pub struct DevOtpResponse {
     pub code: String,
 }
 
+/// Stands in for a secret in `Debug` output, so a logged request or answer never shows one.
+const REDACTED: &str = "<redacted>";
+
+impl std::fmt::Debug for EnrolmentCompleteRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EnrolmentCompleteRequest")
+            .field("challenge_id", &self.challenge_id)
+            .field("code", &REDACTED)
+            .field("proof", &self.proof)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for RenewRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RenewRequest")
+            .field("refresh_token", &REDACTED)
+            .field("proof", &self.proof)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for IssuedPass {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuedPass")
+            .field("pass_id", &self.pass_id)
+            .field("refresh_token", &REDACTED)
+            .field("expires_at", &self.expires_at)
+            .field("renew_after", &self.renew_after)
+            .field("refresh_expires_at", &self.refresh_expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_output_never_shows_a_code_or_token() {
+        let token = "c2VjcmV0LXJlZnJlc2gtdG9rZW4tMzItYnl0ZXMhIQ";
+        let renew = RenewRequest {
+            refresh_token: token.into(),
+            proof: "p".into(),
+        };
+        let complete = EnrolmentCompleteRequest {
+            challenge_id: "c".into(),
+            code: "482913".into(),
+            proof: "p".into(),
+        };
+        let issued = IssuedPass {
+            pass: "x".into(),
+            refresh_token: token.into(),
+            pass_id: "00".into(),
+            expires_at: 1,
+            renew_after: 1,
+            refresh_expires_at: 1,
+        };
+        for shown in [
+            format!("{renew:?}"),
+            format!("{complete:?}"),
+            format!("{issued:?}"),
+        ] {
+            assert!(
+                !shown.contains(token) && !shown.contains("482913"),
+                "{shown}"
+            );
+            assert!(shown.contains("<redacted>"), "{shown}");
+        }
+    }
 
     #[test]
     fn base64url_helpers_check_lengths() {
