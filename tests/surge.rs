@@ -34,6 +34,7 @@ async fn a_thousand_wallets_renew_through_a_saturated_issuer() {
             base: Duration::from_secs(1),
             cap: Duration::from_secs(16),
         },
+        ..WalletOptions::default()
     };
     // Enrol everyone (unconstrained issuer).
     let homes = tempfile::tempdir().unwrap();

@@ -327,6 +327,7 @@ async fn issuer_down_slow_or_shedding_never_costs_the_pass() {
             base: Duration::from_secs(2),
             cap: Duration::from_secs(60),
         },
+        ..WalletOptions::default()
     };
     let secrets: Arc<dyn SecretStore> =
         Arc::new(FileSecretStore::new(home.path().join("secrets.json")));
@@ -457,11 +458,15 @@ async fn damaged_files_are_set_aside_reported_and_recovered() {
     std::fs::write(&pass_file, &bytes[..bytes.len() / 2]).unwrap(); // truncated
     std::fs::write(home.path().join("state.json"), b"{ not json").unwrap();
     std::fs::write(home.path().join("trust-list.cose"), b"\xd2\x84garbage").unwrap();
-    std::fs::write(
-        home.path().join("passes").join("leftover.cose.tmp"),
-        b"half-written",
-    )
-    .unwrap();
+    let leftover = home.path().join("passes").join("leftover.cose.tmp");
+    std::fs::write(&leftover, b"half-written").unwrap();
+    // Left by a crash a while ago (a fresh one could be another process's write under way).
+    std::fs::File::options()
+        .write(true)
+        .open(&leftover)
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() - Duration::from_secs(3600))
+        .unwrap();
 
     let wallet = Wallet::open(home.path(), secrets, None, WalletOptions::default()).unwrap();
     let problems = wallet.problems();

@@ -20,10 +20,15 @@ pub fn write_atomic(path: &Path, bytes: &[u8], private: bool) -> io::Result<()> 
     let name = path
         .file_name()
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no file name"))?;
-    let temp = dir.join(format!("{}{TEMP_SUFFIX}", name.to_string_lossy()));
+    // A name of its own per write, so two writers (two processes on one folder) never share one.
+    let temp = dir.join(format!(
+        "{}.{:016x}{TEMP_SUFFIX}",
+        name.to_string_lossy(),
+        rand::random::<u64>()
+    ));
     {
         let mut options = OpenOptions::new();
-        options.write(true).create(true).truncate(true);
+        options.write(true).create_new(true);
         #[cfg(unix)]
         if private {
             use std::os::unix::fs::OpenOptionsExt;
@@ -32,11 +37,30 @@ pub fn write_atomic(path: &Path, bytes: &[u8], private: bool) -> io::Result<()> 
         #[cfg(not(unix))]
         let _ = private;
         let mut file = options.open(&temp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
+        let written = file.write_all(bytes).and_then(|()| file.sync_all());
+        if let Err(e) = written {
+            let _ = fs::remove_file(&temp);
+            return Err(e);
+        }
     }
-    fs::rename(&temp, path)?;
+    if let Err(e) = fs::rename(&temp, path) {
+        let _ = fs::remove_file(&temp);
+        return Err(e);
+    }
     sync_dir(dir)
+}
+
+/// Creates a folder (and its parents) that only its owner can enter (mode 0700 on Unix): wallet
+/// folders hold names and birth dates.
+pub fn create_private_dir(path: &Path) -> io::Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(path)
 }
 
 /// Flushes a folder's entries (the rename) to disk. A no-op where folders cannot be opened.
@@ -107,7 +131,11 @@ pub fn set_aside(path: &Path) -> io::Result<PathBuf> {
     Ok(target)
 }
 
-/// Removes temporary files a crash left in `dir` (their targets are intact by construction).
+/// Temporary files younger than this may belong to a write still under way in another process.
+pub const STALE_TEMP_AGE: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Removes temporary files a crash left in `dir` (their targets are intact by construction). Only
+/// files older than [`STALE_TEMP_AGE`] are removed, so another process's write is never cut short.
 pub fn remove_stale_temp_files(dir: &Path) -> io::Result<usize> {
     let mut removed = 0;
     let entries = match fs::read_dir(dir) {
@@ -117,7 +145,14 @@ pub fn remove_stale_temp_files(dir: &Path) -> io::Result<usize> {
     };
     for entry in entries {
         let path = entry?.path();
-        if path.is_file() && path.to_string_lossy().ends_with(TEMP_SUFFIX) {
+        let old_enough = || {
+            fs::metadata(&path)
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age >= STALE_TEMP_AGE)
+        };
+        if path.is_file() && path.to_string_lossy().ends_with(TEMP_SUFFIX) && old_enough() {
             fs::remove_file(&path)?;
             removed += 1;
         }
@@ -164,7 +199,25 @@ mod tests {
             read_checked(&path, |_| Ok(())).unwrap(),
             Checked::Missing
         ));
-        fs::write(dir.path().join("x.json.tmp"), b"half").unwrap();
+        // Nothing else is left behind by writing.
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names.len(), 1, "{names:?}");
+        // A fresh temp file may be another writer's; an old one is a crash's leftover.
+        let fresh = dir.path().join("x.json.1.tmp");
+        let stale = dir.path().join("x.json.2.tmp");
+        fs::write(&fresh, b"half").unwrap();
+        fs::write(&stale, b"half").unwrap();
+        backdate(&stale, STALE_TEMP_AGE * 2);
         assert_eq!(remove_stale_temp_files(dir.path()).unwrap(), 1);
+        assert!(fresh.exists() && !stale.exists());
+    }
+
+    fn backdate(path: &Path, by: std::time::Duration) {
+        let file = File::options().write(true).open(path).unwrap();
+        file.set_modified(std::time::SystemTime::now() - by)
+            .unwrap();
     }
 }

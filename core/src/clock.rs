@@ -37,7 +37,8 @@ pub struct ClockStatus {
 impl ClockRecord {
     /// Notes a device time reading; flags a clock turned back. Returns whether anything changed.
     pub fn observe(&mut self, device_now: u64) -> bool {
-        if device_now + TURNED_BACK_TOLERANCE_SECONDS < self.latest_device_time && !self.turned_back
+        if device_now.saturating_add(TURNED_BACK_TOLERANCE_SECONDS) < self.latest_device_time
+            && !self.turned_back
         {
             self.turned_back = true;
             return true;
@@ -50,7 +51,8 @@ impl ClockRecord {
 
     /// Records the issuer's time (from an answer's `Date` header) against the device's.
     pub fn sync(&mut self, server_time: u64, device_now: u64) {
-        self.offset_seconds = Some(server_time as i64 - device_now as i64);
+        let offset = i128::from(server_time) - i128::from(device_now);
+        self.offset_seconds = Some(offset.clamp(i64::MIN.into(), i64::MAX.into()) as i64);
         self.synced_at = Some(device_now);
         self.latest_device_time = device_now;
         self.turned_back = false;

@@ -96,9 +96,32 @@ impl IssuerClient {
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(5)))
             .user_agent(concat!("doorpass/", env!("CARGO_PKG_VERSION")))
+            // The API never redirects; following one could carry a refresh token elsewhere.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| IssuerError::Protocol(format!("cannot build the HTTP client: {e}")))?;
         Ok(IssuerClient { base, http })
+    }
+
+    /// Whether `url` may be spoken to in plain HTTP without asking: only when its host is this
+    /// machine (loopback), where nothing crosses a network. Anything else needs https, or the caller's
+    /// explicit consent (a QA build pointed at a test issuer on the LAN).
+    pub fn is_loopback_url(url: &str) -> bool {
+        let Ok(url) = reqwest::Url::parse(url) else {
+            return false;
+        };
+        if !url.username().is_empty() || url.password().is_some() {
+            return false;
+        }
+        let Some(host) = url.host_str() else {
+            return false;
+        };
+        host.eq_ignore_ascii_case("localhost")
+            || host
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
     }
 
     /// The issuer's base URL.
@@ -310,6 +333,28 @@ fn percent_encode(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_this_machine_counts_as_loopback() {
+        for url in [
+            "http://127.0.0.1:8080",
+            "http://localhost/",
+            "http://[::1]:9",
+            "http://127.9.9.9",
+        ] {
+            assert!(IssuerClient::is_loopback_url(url), "{url}");
+        }
+        for url in [
+            "http://10.0.2.2:8080",
+            "http://issuer.example",
+            "http://127.0.0.1:80@issuer.example",
+            "http://user@127.0.0.1",
+            "http://localhost.issuer.example",
+            "not a url",
+        ] {
+            assert!(!IssuerClient::is_loopback_url(url), "{url}");
+        }
+    }
 
     #[test]
     fn retry_after_forms() {

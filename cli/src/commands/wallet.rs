@@ -31,6 +31,10 @@ pub struct WalletArgs {
     /// file readable only by you (said in one line). The choice is recorded with the wallet.
     #[arg(long, value_enum, default_value = "auto")]
     secrets: SecretsArg,
+    /// Allow plain http to an issuer on another machine (QA against a test issuer on the LAN).
+    /// Loopback issuers never need it; real issuers use https.
+    #[arg(long)]
+    allow_http: bool,
     #[command(subcommand)]
     command: WalletCommand,
 }
@@ -176,6 +180,10 @@ pub fn run(args: &WalletArgs) -> Result<ExitCode> {
 
 async fn run_async(args: &WalletArgs) -> Result<ExitCode> {
     let home = &args.home;
+    let options = WalletOptions {
+        allow_plain_http: args.allow_http,
+        ..WalletOptions::default()
+    };
     if let WalletCommand::Enrol {
         issuer,
         anchor,
@@ -188,7 +196,7 @@ async fn run_async(args: &WalletArgs) -> Result<ExitCode> {
             issuer_url: issuer.clone(),
             anchor,
         };
-        let wallet = Wallet::open(home, secrets, Some(setup), WalletOptions::default())?;
+        let wallet = Wallet::open(home, secrets, Some(setup), options)?;
         report_problems(&wallet);
         return enrol(&wallet, subject).await;
     }
@@ -200,7 +208,7 @@ async fn run_async(args: &WalletArgs) -> Result<ExitCode> {
         );
     }
     let secrets = open_secrets(home, args.secrets)?;
-    let wallet = Wallet::open(home, secrets, None, WalletOptions::default())?;
+    let wallet = Wallet::open(home, secrets, None, options)?;
     report_problems(&wallet);
     match &args.command {
         WalletCommand::Enrol { .. } => unreachable!("handled above"),
@@ -409,10 +417,15 @@ pub fn caption(view: &QrView) -> String {
     } else {
         format!("new code in {:2} s", view.seconds_until_rotation)
     };
+    let until = format_date_time(view.expires_at);
+    let validity = match view.state {
+        PassState::Expired => format!("EXPIRED {until} — renew or sign in again"),
+        PassState::ReauthRequired => format!("until {until} — sign in again to keep it"),
+        _ => format!("valid until {until}"),
+    };
     format!(
-        "{} — valid until {} — {rotation} — works offline (QR version {})",
+        "{} — {validity} — {rotation} — works offline (QR version {})",
         view.display_name,
-        format_date_time(view.expires_at),
         view.matrix.version()
     )
 }

@@ -77,6 +77,10 @@ pub enum WalletError {
     /// The slot has no usable pass (its file was damaged); renewing fetches it again.
     #[error("the pass file was damaged and set aside; renew to fetch it again")]
     PassMissing,
+    /// Another process is talking to the issuer for this wallet right now (e.g. a background
+    /// renewal); nothing was sent. Try again in a moment.
+    #[error("another process is using this wallet's issuer connection; try again in a moment")]
+    InUse,
     /// The issuer sent a pass or trust list that does not check out; it was not stored.
     #[error("the issuer sent something invalid: {detail}")]
     InvalidFromIssuer {

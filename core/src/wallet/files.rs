@@ -3,10 +3,13 @@
 //!
 //! ```text
 //! HOME/identity.json        wallet id, issuer URL, pinned anchor (written once)
+//! HOME/identity.backup.json the same, read when the first copy is missing or damaged
 //! HOME/state.json           clock record, pending enrolment
+//! HOME/lock                 locked while a process talks to the issuer for this wallet
 //! HOME/trust-list.cose      cached trust list (checked against the anchor on load)
 //! HOME/passes/SLOT.json     per-pass metadata: subject, renewal schedule, re-auth flag
 //! HOME/passes/SLOT.cose     the current pass (checked against the trust list on load)
+//! HOME/passes/SLOT.previous.cose  the pass before the last renewal, shown if the current one is damaged
 //! ```
 
 use std::io;
@@ -72,6 +75,14 @@ impl Layout {
     pub fn identity(&self) -> PathBuf {
         self.home.join("identity.json")
     }
+    /// Second copy of the identity, read when the first is missing or damaged.
+    pub fn identity_backup(&self) -> PathBuf {
+        self.home.join("identity.backup.json")
+    }
+    /// Held (an advisory file lock) while a process talks to the issuer for this wallet.
+    pub fn lock(&self) -> PathBuf {
+        self.home.join("lock")
+    }
     pub fn state(&self) -> PathBuf {
         self.home.join("state.json")
     }
@@ -101,7 +112,7 @@ impl PassFiles {
 
     /// Creates the folder if needed and removes temporary files a crash left behind.
     pub fn prepare(&self) -> io::Result<()> {
-        std::fs::create_dir_all(&self.dir)?;
+        crate::atomic_file::create_private_dir(&self.dir)?;
         remove_stale_temp_files(&self.dir).map(|_| ())
     }
 
@@ -110,13 +121,32 @@ impl PassFiles {
         self.dir.join(format!("{slot}.cose"))
     }
 
+    /// Path of the pass a slot held before its last renewal: shown if the current one is damaged.
+    pub fn previous_pass_path(&self, slot: &str) -> PathBuf {
+        self.dir.join(format!("{slot}.previous.cose"))
+    }
+
     pub(crate) fn meta_path(&self, slot: &str) -> PathBuf {
         self.dir.join(format!("{slot}.json"))
     }
 
     /// Replaces a slot's pass atomically and durably.
     pub fn save_pass(&self, slot: &str, pass: &[u8]) -> io::Result<()> {
-        write_atomic(&self.pass_path(slot), pass, false)
+        write_atomic(&self.pass_path(slot), pass, true)
+    }
+
+    /// Keeps `pass` (the slot's good pass, about to be replaced) as its previous pass.
+    pub fn save_previous_pass(&self, slot: &str, pass: &[u8]) -> io::Result<()> {
+        write_atomic(&self.previous_pass_path(slot), pass, true)
+    }
+
+    /// Reads a slot's previous pass, running `check` on it; one that fails is set aside.
+    pub fn load_previous_pass<T>(
+        &self,
+        slot: &str,
+        check: impl FnOnce(&[u8]) -> Result<T, String>,
+    ) -> io::Result<Checked<T>> {
+        read_checked(&self.previous_pass_path(slot), check)
     }
 
     /// Reads a slot's pass, running `check` on it; a pass that fails is set aside.
@@ -132,24 +162,30 @@ impl PassFiles {
         write_json(&self.meta_path(slot), meta)
     }
 
-    /// Ids of the slots present (those with a metadata file).
+    /// Ids of the slots present: those with a pass file or a metadata file (either may have been
+    /// set aside, or lost to a crash between the two writes; the other still names the slot).
     pub fn slots(&self) -> io::Result<Vec<String>> {
-        let mut slots = Vec::new();
+        let mut slots = std::collections::BTreeSet::new();
         for entry in std::fs::read_dir(&self.dir)? {
             let name = entry?.file_name().to_string_lossy().into_owned();
-            if let Some(slot) = name.strip_suffix(".json")
+            if let Some(slot) = name
+                .strip_suffix(".json")
+                .or_else(|| name.strip_suffix(".cose"))
                 && is_slot_id(slot)
             {
-                slots.push(slot.to_string());
+                slots.insert(slot.to_string());
             }
         }
-        slots.sort();
-        Ok(slots)
+        Ok(slots.into_iter().collect())
     }
 
     /// Deletes a slot's files.
     pub(crate) fn remove(&self, slot: &str) -> io::Result<()> {
-        for path in [self.pass_path(slot), self.meta_path(slot)] {
+        for path in [
+            self.pass_path(slot),
+            self.previous_pass_path(slot),
+            self.meta_path(slot),
+        ] {
             match std::fs::remove_file(&path) {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}
@@ -167,10 +203,10 @@ pub(crate) fn is_slot_id(s: &str) -> bool {
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
-/// Writes a value as JSON, atomically.
+/// Writes a value as JSON, atomically, readable only by the owner.
 pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> io::Result<()> {
     let bytes = serde_json::to_vec_pretty(value).map_err(io::Error::other)?;
-    write_atomic(path, &bytes, false)
+    write_atomic(path, &bytes, true)
 }
 
 /// Reads a JSON file, setting it aside when it does not parse.

@@ -61,6 +61,7 @@ pub struct Wallet {
     /// Built on first network use, so that opening a wallet to show a code does no TLS set-up.
     client: std::sync::OnceLock<IssuerClient>,
     http_timeout: Duration,
+    allow_plain_http: bool,
     secrets: Arc<dyn SecretStore>,
     retry: RetryPolicy,
     inner: Mutex<Inner>,
@@ -85,29 +86,29 @@ impl Wallet {
         setup: Option<WalletSetup>,
         options: WalletOptions,
     ) -> Result<Wallet, WalletError> {
+        if let Some(setup) = &setup {
+            check_issuer_url(&setup.issuer_url, options.allow_plain_http)?;
+        }
         let layout = Layout {
             home: home.to_path_buf(),
         };
-        let identity_path = layout.identity();
-        let identity = match read_json::<Identity>(&identity_path)
-            .map_err(|e| WalletError::storage("identity", e))?
-        {
-            Checked::Good(mut identity) => {
+        let mut problems = Vec::new();
+        let identity = match load_identity(&layout, &mut problems)? {
+            Some(mut identity) => {
                 if let Some(setup) = &setup {
                     if identity.anchor != b64(setup.anchor.as_bytes()) {
                         return Err(WalletError::AnchorMismatch);
                     }
                     if identity.issuer_url != setup.issuer_url {
                         identity.issuer_url = setup.issuer_url.clone();
-                        write_json(&identity_path, &identity)
-                            .map_err(|e| WalletError::storage("identity", e))?;
+                        save_identity(&layout, &identity)?;
                     }
                 }
                 identity
             }
-            Checked::Missing => {
+            None => {
                 let setup = setup.ok_or(WalletError::NotSetUp)?;
-                std::fs::create_dir_all(home)
+                crate::atomic_file::create_private_dir(home)
                     .map_err(|e| WalletError::storage("creating the wallet folder", e))?;
                 let identity = Identity {
                     format: FORMAT,
@@ -116,17 +117,8 @@ impl Wallet {
                     anchor: b64(setup.anchor.as_bytes()),
                     created_at: unix_now(),
                 };
-                write_json(&identity_path, &identity)
-                    .map_err(|e| WalletError::storage("identity", e))?;
+                save_identity(&layout, &identity)?;
                 identity
-            }
-            Checked::SetAside { moved_to, reason } => {
-                return Err(WalletError::Storage {
-                    detail: format!(
-                        "the wallet identity file was damaged ({reason}); moved to {}",
-                        moved_to.display()
-                    ),
-                });
             }
         };
         let anchor = b64_fixed::<32>(&identity.anchor)
@@ -134,13 +126,6 @@ impl Wallet {
             .ok_or_else(|| WalletError::Storage {
                 detail: "the pinned anchor in identity.json is not a key".into(),
             })?;
-        if !(identity.issuer_url.starts_with("http://")
-            || identity.issuer_url.starts_with("https://"))
-        {
-            return Err(WalletError::InvalidInput {
-                detail: format!("not an issuer URL: {}", identity.issuer_url),
-            });
-        }
         let files = PassFiles::new(home);
         files
             .prepare()
@@ -148,7 +133,6 @@ impl Wallet {
         crate::atomic_file::remove_stale_temp_files(home)
             .map_err(|e| WalletError::storage("wallet folder", e))?;
 
-        let mut problems = Vec::new();
         let state = match read_json::<StateFile>(&layout.state())
             .map_err(|e| WalletError::storage("state", e))?
         {
@@ -181,21 +165,57 @@ impl Wallet {
                 .map_err(|e| WalletError::storage("pass metadata", e))?
             {
                 Checked::Good(meta) => meta,
-                Checked::Missing => continue,
-                Checked::SetAside { moved_to, reason } => {
-                    problems.push(problem(&meta_path, &moved_to, reason));
-                    SlotMeta::default()
+                missing_or_damaged => {
+                    if let Checked::SetAside { moved_to, reason } = missing_or_damaged {
+                        problems.push(problem(&meta_path, &moved_to, reason));
+                    }
+                    // Rebuild it now, so the pass is found again on the next open. The subject is
+                    // known if this slot's enrolment is the one still pending (a crash between the
+                    // pass and its metadata); otherwise re-authentication asks for it again.
+                    let subject = state
+                        .pending
+                        .as_ref()
+                        .filter(|p| p.slot == id)
+                        .map(|p| p.subject.clone())
+                        .unwrap_or_default();
+                    let meta = SlotMeta {
+                        subject,
+                        ..SlotMeta::default()
+                    };
+                    files
+                        .save_meta(&id, &meta)
+                        .map_err(|e| WalletError::storage("pass metadata", e))?;
+                    meta
                 }
             };
+            let check = |bytes: &[u8]| check_stored_pass(bytes, trust_list.as_ref());
             let pass = match files
-                .load_pass(&id, |bytes| check_stored_pass(bytes, trust_list.as_ref()))
+                .load_pass(&id, check)
                 .map_err(|e| WalletError::storage("pass", e))?
             {
                 Checked::Good(pass) => Some(pass),
-                Checked::Missing => None,
-                Checked::SetAside { moved_to, reason } => {
-                    problems.push(problem(&files.pass_path(&id), &moved_to, reason));
-                    None
+                missing_or_damaged => {
+                    if let Checked::SetAside { moved_to, reason } = missing_or_damaged {
+                        problems.push(problem(&files.pass_path(&id), &moved_to, reason));
+                    }
+                    // The pass held before the last renewal still opens doors until it expires.
+                    match files
+                        .load_previous_pass(&id, check)
+                        .map_err(|e| WalletError::storage("pass", e))?
+                    {
+                        Checked::Good(previous) => {
+                            files
+                                .save_pass(&id, previous.bytes())
+                                .map_err(|e| WalletError::storage("pass", e))?;
+                            Some(previous)
+                        }
+                        Checked::Missing => None,
+                        Checked::SetAside { moved_to, reason } => {
+                            let path = files.previous_pass_path(&id);
+                            problems.push(problem(&path, &moved_to, reason));
+                            None
+                        }
+                    }
                 }
             };
             slots.insert(
@@ -221,6 +241,7 @@ impl Wallet {
             anchor,
             client: std::sync::OnceLock::new(),
             http_timeout: options.http_timeout,
+            allow_plain_http: options.allow_plain_http,
             secrets,
             retry: options.retry,
             inner: Mutex::new(inner),
@@ -232,6 +253,7 @@ impl Wallet {
         if let Some(client) = self.client.get() {
             return Ok(client);
         }
+        check_issuer_url(&self.identity.issuer_url, self.allow_plain_http)?;
         let client =
             IssuerClient::new(&self.identity.issuer_url, self.http_timeout).map_err(|e| {
                 WalletError::InvalidInput {
@@ -239,6 +261,23 @@ impl Wallet {
                 }
             })?;
         Ok(self.client.get_or_init(|| client))
+    }
+
+    /// Holds this wallet's issuer conversation against other processes (a refresh token must never be
+    /// spent twice); released when the returned file is dropped.
+    fn exclusive(&self) -> Result<std::fs::File, WalletError> {
+        let path = self.layout.lock();
+        let file = std::fs::File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| WalletError::storage("the wallet lock", e))?;
+        match file.try_lock() {
+            Ok(()) => Ok(file),
+            Err(std::fs::TryLockError::WouldBlock) => Err(WalletError::InUse),
+            Err(std::fs::TryLockError::Error(e)) => Err(WalletError::storage("the wallet lock", e)),
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -306,13 +345,19 @@ impl Wallet {
         let id = resolve_slot(&inner, id)?;
         let step = now / STEP_SECONDS;
         let key = (id.clone(), static_code);
-        if let Some(view) = inner
+        if let Some(mut view) = inner
             .qr_cache
             .get(&key)
             .filter(|v| static_code || v.step == step)
+            .cloned()
         {
-            let mut view = view.clone();
-            refresh_countdown(&mut view, now);
+            // The code is cached; what it says about the pass (state, label) is not: a static code
+            // kept for days must not go on announcing a pass that has since expired.
+            if let Some(slot) = inner.slots.get(&id)
+                && let Some(pass) = &slot.pass
+            {
+                refresh_view(&mut view, pass, slot_state(slot, now), now);
+            }
             return Ok(view);
         }
         let slot = inner
@@ -358,8 +403,7 @@ impl Wallet {
             expires_at: c.expires_at,
             accessible_label: String::new(),
         };
-        refresh_countdown(&mut view, now);
-        view.accessible_label = accessible_label(&pass, state, &view);
+        refresh_view(&mut view, &pass, state, now);
         inner.qr_cache.insert(key, view.clone());
         Ok(view)
     }
@@ -398,6 +442,7 @@ impl Wallet {
             });
         }
         let _net = self.network.lock().await;
+        let _across_processes = self.exclusive()?;
         let existing = {
             let inner = self.lock();
             inner
@@ -452,7 +497,7 @@ impl Wallet {
             subject: subject.to_string(),
             challenge_id: answer.value.challenge_id,
             code_length: answer.value.code_length,
-            expires_at: now + answer.value.expires_in,
+            expires_at: now.saturating_add(answer.value.expires_in),
             reauth,
         };
         if let Some(old) = inner.state.pending.replace(record.clone())
@@ -493,6 +538,7 @@ impl Wallet {
         device_now: u64,
     ) -> Result<PassSummary, WalletError> {
         let _net = self.network.lock().await;
+        let _across_processes = self.exclusive()?;
         let pending = self
             .lock()
             .state
@@ -528,7 +574,7 @@ impl Wallet {
                 return Err(err);
             }
         };
-        let device_after = device_now + started.elapsed().as_secs();
+        let device_after = device_now.saturating_add(started.elapsed().as_secs());
         if let Some(t) = answer.server_time {
             self.lock().state.clock.sync(t, device_after);
         }
@@ -598,6 +644,7 @@ impl Wallet {
         force: bool,
     ) -> Result<RenewalOutcome, WalletError> {
         let _net = self.network.lock().await;
+        let _across_processes = self.exclusive()?;
         let (now, meta, renew_after) = {
             let mut inner = self.lock();
             inner.state.clock.observe(device_now);
@@ -638,11 +685,17 @@ impl Wallet {
         let key = load_holder_key(self.secrets.as_ref(), wallet_id, id)?;
         let started = Instant::now();
         let result = self.client()?.renew(&token, &key).await;
-        let device_after = device_now + started.elapsed().as_secs();
+        let device_after = device_now.saturating_add(started.elapsed().as_secs());
         let answer = match result {
             Ok(answer) => answer,
             Err(e) => return self.renewal_failed(id, e, device_now, started.elapsed()),
         };
+        // From this answer on, the old token is spent: keep the new one before anything else can
+        // fail (the pass check below may need the network), so the next attempt can use it.
+        if let Some(token) = b64_fixed::<32>(&answer.value.refresh_token) {
+            self.secrets
+                .set(&secret_name(wallet_id, id, REFRESH), &token)?;
+        }
         if let Some(t) = answer.server_time {
             self.lock().state.clock.sync(t, device_after);
         }
@@ -701,8 +754,8 @@ impl Wallet {
             .delay(slot.meta.failures, retry_after, &mut rand::thread_rng());
         // Count from when the answer came, rounded up, plus a second for clock granularity.
         let retry_at = device_now
-            + (took + delay).as_secs_f64().ceil() as u64
-            + u64::from(retry_after.is_some());
+            .saturating_add((took + delay).as_secs_f64().ceil() as u64)
+            .saturating_add(u64::from(retry_after.is_some()));
         slot.meta.next_attempt_at = retry_at;
         slot.meta.last_error = Some(error.to_string());
         self.files
@@ -839,8 +892,9 @@ impl Wallet {
         Ok(pass)
     }
 
-    /// Stores a new pass for a slot: refresh token first, then the pass file (atomic), then metadata.
-    /// A crash at any point leaves the previous pass or the new one, never none.
+    /// Stores a new pass for a slot: refresh token first, then a copy of the pass it replaces, then the
+    /// pass file (atomic), then metadata. A crash at any point leaves the previous pass or the new
+    /// one, never none; a pass file damaged later falls back to the copy.
     fn store_issued(
         &self,
         inner: &mut Inner,
@@ -856,6 +910,11 @@ impl Wallet {
             })?;
         self.secrets
             .set(&secret_name(&self.identity.wallet_id, id, REFRESH), &token)?;
+        if let Some(previous) = inner.slots.get(id).and_then(|s| s.pass.as_ref()) {
+            self.files
+                .save_previous_pass(id, previous.bytes())
+                .map_err(|e| WalletError::storage("pass", e))?;
+        }
         self.files
             .save_pass(id, pass.bytes())
             .map_err(|e| WalletError::storage("pass", e))?;
@@ -919,6 +978,8 @@ impl Wallet {
                 .unwrap_or_default();
             let ours = [
                 "identity.json",
+                "identity.backup.json",
+                "lock",
                 "state.json",
                 "trust-list.cose",
                 "secrets.json",
@@ -937,6 +998,74 @@ impl Wallet {
     pub fn clock_record(&self) -> ClockRecord {
         self.lock().state.clock.clone()
     }
+}
+
+/// The wallet's identity from its file, or from the second copy when the first is missing or
+/// damaged (the identity names every secret of the wallet: losing it would orphan them all).
+fn load_identity(
+    layout: &Layout,
+    problems: &mut Vec<StorageProblem>,
+) -> Result<Option<Identity>, WalletError> {
+    let read =
+        |path: &Path| read_json::<Identity>(path).map_err(|e| WalletError::storage("identity", e));
+    let primary = read(&layout.identity())?;
+    if let Checked::Good(identity) = primary {
+        return Ok(Some(identity));
+    }
+    let backup = read(&layout.identity_backup())?;
+    if let Checked::SetAside { moved_to, reason } = &primary {
+        problems.push(problem(&layout.identity(), moved_to, reason.clone()));
+    }
+    match backup {
+        Checked::Good(identity) => {
+            write_json(&layout.identity(), &identity)
+                .map_err(|e| WalletError::storage("identity", e))?;
+            Ok(Some(identity))
+        }
+        Checked::Missing if matches!(primary, Checked::Missing) => Ok(None),
+        Checked::Missing => Err(WalletError::Storage {
+            detail: format!(
+                "the wallet identity file was damaged and has no second copy; it was moved to {}",
+                problems
+                    .last()
+                    .map_or(String::new(), |p| p.moved_to.clone())
+            ),
+        }),
+        Checked::SetAside { moved_to, reason } => Err(WalletError::Storage {
+            detail: format!(
+                "both copies of the wallet identity are damaged ({reason}); moved to {}",
+                moved_to.display()
+            ),
+        }),
+    }
+}
+
+/// Writes the identity and then its second copy, each atomically.
+fn save_identity(layout: &Layout, identity: &Identity) -> Result<(), WalletError> {
+    for path in [layout.identity(), layout.identity_backup()] {
+        write_json(&path, identity).map_err(|e| WalletError::storage("identity", e))?;
+    }
+    Ok(())
+}
+
+/// An issuer URL the wallet may send secrets to: https, or plain http to this machine, or plain
+/// http anywhere when the caller allowed it (QA against a test issuer on the LAN).
+fn check_issuer_url(url: &str, allow_plain_http: bool) -> Result<(), WalletError> {
+    let insecure = url.starts_with("http://");
+    if !(insecure || url.starts_with("https://")) {
+        return Err(WalletError::InvalidInput {
+            detail: format!("not an issuer URL (http:// or https://): {url}"),
+        });
+    }
+    if insecure && !allow_plain_http && !IssuerClient::is_loopback_url(url) {
+        return Err(WalletError::InvalidInput {
+            detail: format!(
+                "{url} is plain http to another machine: refresh tokens would cross the network \
+                 unencrypted; use https (or allow plain http for a test issuer)"
+            ),
+        });
+    }
+    Ok(())
 }
 
 const HOLDER: &str = "holder-key";
@@ -1038,16 +1167,15 @@ fn trust_status(tl: &TrustList, now: u64) -> TrustListStatus {
     }
 }
 
-fn refresh_countdown(view: &mut QrView, now: u64) {
+/// Brings the parts of a view that change within a step up to `now`: countdown, state and label.
+fn refresh_view(view: &mut QrView, pass: &Pass, state: PassState, now: u64) {
     view.seconds_until_rotation = if view.is_static {
         0
     } else {
         seconds_until_rotation(now)
     };
-    if let Some(i) = view.accessible_label.find(" The code changes in ") {
-        view.accessible_label.truncate(i);
-        view.accessible_label.push_str(&rotation_sentence(view));
-    }
+    view.state = state;
+    view.accessible_label = accessible_label(pass, state, view, now);
 }
 
 fn rotation_sentence(view: &QrView) -> String {
@@ -1061,13 +1189,18 @@ fn rotation_sentence(view: &QrView) -> String {
     }
 }
 
-fn accessible_label(pass: &Pass, state: PassState, view: &QrView) -> String {
+fn accessible_label(pass: &Pass, state: PassState, view: &QrView, now: u64) -> String {
     let c = pass.claims();
+    let expired = now >= c.expires_at;
     let status = match state {
         PassState::Active | PassState::RenewDue => {
             format!("Valid until {}.", format_date(c.expires_at))
         }
         PassState::Expired => format!("Expired on {}.", format_date(c.expires_at)),
+        PassState::ReauthRequired if expired => format!(
+            "Expired on {}; sign in again to get a new pass.",
+            format_date(c.expires_at)
+        ),
         PassState::ReauthRequired => format!(
             "Valid until {}; sign in again to keep it.",
             format_date(c.expires_at)

@@ -23,6 +23,8 @@ pub struct WalletOptions {
     pub http_timeout: Duration,
     /// Backoff for failed renewals.
     pub retry: RetryPolicy,
+    /// Allow plain http to an issuer on another machine (QA only; loopback is always allowed).
+    pub allow_plain_http: bool,
 }
 
 impl Default for WalletOptions {
@@ -30,6 +32,7 @@ impl Default for WalletOptions {
         WalletOptions {
             http_timeout: crate::issuer_client::DEFAULT_TIMEOUT,
             retry: RetryPolicy::default(),
+            allow_plain_http: false,
         }
     }
 }
