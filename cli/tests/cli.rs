@@ -48,7 +48,6 @@ fn rotating_png_decodes_with_zbarimg_and_rqrr_and_verifies() {
     let dir = tmp.path();
     setup_issuer_holder_pass(dir);
     let d = dir.display().to_string();
-    let now = "1900000000";
     // Mint happened "now" (real time); present and verify at the real time too.
     let text = doorpass_expect(
         &[
@@ -88,7 +87,14 @@ fn rotating_png_decodes_with_zbarimg_and_rqrr_and_verifies() {
     // rqrr, inside `verify --image`.
     let out = run_verify(&d, &["--image", &p(dir, "r.png")], 0);
     assert!(out.starts_with("VALID: 이서연 Lee Seoyun"), "{out}");
-    // A code made for a far-off time (a phone clock far ahead) is refused by the real-time verifier.
+    // A code made for a far-off time (a phone clock an hour ahead) is refused by the real-time
+    // verifier.
+    let ahead = (std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 3600)
+        .to_string();
     let late = doorpass_expect(
         &[
             "present",
@@ -97,7 +103,7 @@ fn rotating_png_decodes_with_zbarimg_and_rqrr_and_verifies() {
             "--holder-key",
             &p(dir, "holder.pem"),
             "--at",
-            now,
+            &ahead,
         ],
         0,
     );

@@ -60,6 +60,22 @@ impl Signed {
                 header.key_id.len()
             ))
         })?;
+        // DP1 allows exactly {alg, kid} protected and nothing unprotected: no `crit` a verifier
+        // would have to honour, nothing outside the signature that could be mistaken for signed.
+        let only_alg_and_kid = HeaderBuilder::new()
+            .algorithm(iana::Algorithm::EdDSA)
+            .key_id(kid.to_vec())
+            .build();
+        if *header != only_alg_and_kid {
+            return Err(FormatError::Header(
+                "protected header has parameters other than alg and kid".into(),
+            ));
+        }
+        if !sign1.unprotected.is_empty() {
+            return Err(FormatError::Header(
+                "unprotected header is not empty".into(),
+            ));
+        }
         let payload = sign1
             .payload
             .clone()
@@ -82,5 +98,68 @@ impl Signed {
     /// Whether the signature checks against `key` (strict Ed25519: no malleable or weak-key forms).
     pub fn verify(&self, key: &VerifyingKey) -> bool {
         key.verify_strict(&self.tbs, &self.signature).is_ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn signed_with(protected: coset::Header, unprotected: coset::Header) -> Vec<u8> {
+        let key = SigningKey::from_bytes(&[5; 32]);
+        CoseSign1Builder::new()
+            .protected(protected)
+            .unprotected(unprotected)
+            .payload(b"payload".to_vec())
+            .create_signature(b"", |tbs| key.sign(tbs).to_bytes().to_vec())
+            .build()
+            .to_tagged_vec()
+            .unwrap()
+    }
+
+    fn dp1_protected() -> HeaderBuilder {
+        let key = SigningKey::from_bytes(&[5; 32]);
+        HeaderBuilder::new()
+            .algorithm(iana::Algorithm::EdDSA)
+            .key_id(KeyId::of(&key.verifying_key()).0.to_vec())
+    }
+
+    #[test]
+    fn the_header_is_exactly_alg_and_kid_byte_for_byte() {
+        let key = SigningKey::from_bytes(&[5; 32]);
+        let bytes = sign(b"payload".to_vec(), &key);
+        let kid = KeyId::of(&key.verifying_key()).0;
+        // d2 (tag 18), 84 (array of 4), 4d (bstr 13) a2 01 27 04 48 <kid>, a0 (empty map).
+        let mut expected = vec![0xd2, 0x84, 0x4d, 0xa2, 0x01, 0x27, 0x04, 0x48];
+        expected.extend_from_slice(&kid);
+        expected.push(0xa0);
+        assert_eq!(&bytes[..expected.len()], &expected[..]);
+        let parsed = Signed::parse(&bytes).unwrap();
+        assert!(parsed.verify(&key.verifying_key()));
+        assert_eq!(parsed.kid.0, kid);
+    }
+
+    #[test]
+    fn extra_header_parameters_are_refused() {
+        let critical = dp1_protected()
+            .add_critical(iana::HeaderParameter::ContentType)
+            .content_format(iana::CoapContentFormat::Cbor)
+            .build();
+        assert!(matches!(
+            Signed::parse(&signed_with(critical, coset::Header::default())),
+            Err(FormatError::Header(_))
+        ));
+        let unprotected = HeaderBuilder::new().key_id(vec![1; 8]).build();
+        assert!(matches!(
+            Signed::parse(&signed_with(dp1_protected().build(), unprotected)),
+            Err(FormatError::Header(_))
+        ));
+        assert!(
+            Signed::parse(&signed_with(
+                dp1_protected().build(),
+                coset::Header::default()
+            ))
+            .is_ok()
+        );
     }
 }
