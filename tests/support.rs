@@ -124,3 +124,33 @@ impl TestIssuer {
 pub fn now() -> u64 {
     unix_now()
 }
+
+/// A tiny HTTP/1.1 GET on loopback for pages like `/metrics` (the tests avoid a second HTTP client).
+pub async fn http_get(url: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest
+        .split_once('/')
+        .map(|(h, p)| (h, format!("/{p}")))
+        .unwrap();
+    let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
+    stream
+        .write_all(
+            format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes(),
+        )
+        .await
+        .unwrap();
+    let mut out = String::new();
+    stream.read_to_string(&mut out).await.unwrap();
+    out
+}
+
+/// How many `/v1/renew` requests the issuer at `base_url` has answered so far, by its own `/metrics`.
+pub async fn renew_requests_seen(base_url: &str) -> u64 {
+    http_get(&format!("{base_url}/metrics"))
+        .await
+        .lines()
+        .filter(|l| l.starts_with("doorpass_requests_total{route=\"/v1/renew\""))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum()
+}

@@ -10,7 +10,7 @@ use doorpass_core::secret_store::MemorySecretStore;
 use doorpass_core::wallet::{PassState, RenewalOutcome, Wallet, WalletOptions, WalletSetup};
 use doorpass_issuer::admission::AdmissionLimits;
 use doorpass_issuer::service::Faults;
-use doorpass_tests::{TestIssuer, now};
+use doorpass_tests::{TestIssuer, now, renew_requests_seen};
 
 const WALLETS: usize = 1_000;
 const DEADLINE: Duration = Duration::from_secs(120);
@@ -97,8 +97,34 @@ async fn a_thousand_wallets_renew_through_a_saturated_issuer() {
             )
         })
         .collect();
+    // Everyone is due: the device clock is set to just after the last wallet's renew-after (the
+    // wallet API takes device time, as a phone left in a drawer for weeks would report it).
+    let last_due = wallets
+        .iter()
+        .map(|(_, s, _)| s.details.as_ref().unwrap().renew_after)
+        .max()
+        .unwrap();
+    let shift = last_due + 1 - now();
+    let device = move || now() + shift;
     let go = Arc::new(tokio::sync::Barrier::new(WALLETS + 1));
     let start = Instant::now();
+    // What the issuer itself sees: renew requests it answered, sampled every 100 ms.
+    let stop_sampling = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sampler = {
+        let url = issuer.url();
+        let stop = stop_sampling.clone();
+        tokio::spawn(async move {
+            let mut samples = vec![(0.0, renew_requests_seen(&url).await)];
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) && start.elapsed() < DEADLINE {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                samples.push((
+                    start.elapsed().as_secs_f64(),
+                    renew_requests_seen(&url).await,
+                ));
+            }
+            samples
+        })
+    };
     let mut tasks = tokio::task::JoinSet::new();
     for (i, summary, wallet) in wallets {
         let old_pass = summary.details.unwrap().pass_id;
@@ -112,12 +138,16 @@ async fn a_thousand_wallets_renew_through_a_saturated_issuer() {
                     "wallet {i} did not renew in time"
                 );
                 let sent = start.elapsed().as_secs_f64();
-                let outcome = wallet.renew_pass(&summary.id, now(), true).await.unwrap();
+                // Not forced: the wallet renews because the pass is due.
+                let outcome = wallet
+                    .renew_pass(&summary.id, device(), false)
+                    .await
+                    .unwrap();
                 let answered = start.elapsed().as_secs_f64();
                 // The pass in hand is there after every attempt.
-                let held = wallet.passes(now())[0].clone();
+                let held = wallet.passes(device())[0].clone();
                 assert!(held.details.is_some() && held.state != PassState::Missing);
-                assert!(wallet.current_qr(None, now(), false).is_ok());
+                assert!(wallet.current_qr(None, device(), false).is_ok());
                 match outcome {
                     RenewalOutcome::Renewed { .. } => {
                         attempts.push(Attempt {
@@ -138,9 +168,11 @@ async fn a_thousand_wallets_renew_through_a_saturated_issuer() {
                             answered,
                             retry_after,
                         });
-                        sleep_until_unix(retry_at).await;
+                        sleep_until_unix(retry_at - shift).await;
                     }
-                    RenewalOutcome::Waiting { retry_at } => sleep_until_unix(retry_at).await,
+                    RenewalOutcome::Waiting { retry_at } => {
+                        sleep_until_unix(retry_at - shift).await
+                    }
                     other => panic!("wallet {i}: {other:?}"),
                 }
             }
@@ -153,6 +185,9 @@ async fn a_thousand_wallets_renew_through_a_saturated_issuer() {
     }
     let took = start.elapsed();
     assert_eq!(all.len(), WALLETS, "every wallet renewed");
+    stop_sampling.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut samples = sampler.await.unwrap();
+    samples.push((took.as_secs_f64(), renew_requests_seen(&issuer.url()).await));
 
     // No wallet came back before its Retry-After.
     let mut early = 0;
@@ -182,10 +217,26 @@ async fn a_thousand_wallets_renew_through_a_saturated_issuer() {
         .max_by_key(|(_, r)| *r)
         .unwrap_or((0, 0));
     let total: usize = all.iter().map(Vec::len).sum();
+    // The issuer's own count: every request the wallets made reached it, and no more.
+    let (_, seen_at_start) = samples[0];
+    let (_, seen_at_end) = *samples.last().unwrap();
+    assert_eq!(
+        (seen_at_end - seen_at_start) as usize,
+        total,
+        "requests the issuer answered vs requests the wallets made"
+    );
+    // Its peak one-second rate after the first wave (from then on, every request is a retry).
+    let issuer_peak_retries = samples
+        .windows(11)
+        .filter(|w| w[0].0 >= 1.0)
+        .map(|w| w[10].1 - w[0].1)
+        .max()
+        .unwrap_or(0);
     println!(
         "surge: {WALLETS} wallets renewed in {:.1} s with {total} requests ({refused} answered 503 + Retry-After); \
          peak {peak_requests} requests/s (the first wave); peak retries {peak_retries}/s (second {peak_retry_second}); \
-         retries sooner than Retry-After: {early}",
+         retries sooner than Retry-After: {early}; the issuer saw at most {issuer_peak_retries} renew requests \
+         in any one second after the first wave",
         took.as_secs_f64()
     );
     assert!(refused > 0, "the issuer really was saturated");

@@ -15,7 +15,7 @@ use doorpass_core::wallet::{
 };
 use doorpass_core::{Pass, TrustList, Verifier, keys};
 use doorpass_issuer::service::Faults;
-use doorpass_tests::{TestIssuer, now};
+use doorpass_tests::{TestIssuer, http_get, now};
 
 fn trust_list_of(issuer: &TestIssuer) -> TrustList {
     TrustList::verify(
@@ -100,7 +100,7 @@ async fn current_qr_never_touches_the_network() {
 
     // A counting issuer: its request counters do not move while codes are shown from a fresh open.
     let metrics = || async {
-        let text = reqwest_get(&format!("{}/metrics", issuer.url())).await;
+        let text = http_get(&format!("{}/metrics", issuer.url())).await;
         text.lines()
             .filter(|l| l.starts_with("doorpass_requests_total") && !l.contains("/metrics"))
             .map(|l| l.rsplit(' ').next().unwrap().parse::<u64>().unwrap())
@@ -128,26 +128,6 @@ async fn current_qr_never_touches_the_network() {
             .unwrap()
             .is_valid()
     );
-}
-
-/// A tiny GET for the metrics page (the tests avoid a second HTTP client dependency).
-async fn reqwest_get(url: &str) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let rest = url.strip_prefix("http://").unwrap();
-    let (host, path) = rest
-        .split_once('/')
-        .map(|(h, p)| (h, format!("/{p}")))
-        .unwrap();
-    let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
-    stream
-        .write_all(
-            format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes(),
-        )
-        .await
-        .unwrap();
-    let mut out = String::new();
-    stream.read_to_string(&mut out).await.unwrap();
-    out
 }
 
 #[tokio::test]
