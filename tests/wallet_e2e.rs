@@ -678,3 +678,95 @@ async fn reauthentication_makes_a_new_key_when_secure_storage_lost_it() {
     );
     drop(store);
 }
+
+#[tokio::test]
+async fn a_rate_limited_renewal_waits_out_retry_after_and_sends_nothing_meanwhile() {
+    // Two issuance requests (start + complete) fit the burst; the renewal after them is over it.
+    let issuer = TestIssuer::start(|c| {
+        c.client_rate = Some(doorpass_issuer::rate_limit::Rate {
+            per_second: 0.05,
+            burst: 2.0,
+        })
+    })
+    .await;
+    let home = tempfile::tempdir().unwrap();
+    let wallet = issuer.memory_wallet(home.path());
+    let enrolled = issuer.enrol(&wallet, "demo-kim").await;
+    let t = now();
+    let outcome = wallet.renew_pass(&enrolled.id, t, true).await.unwrap();
+    let RenewalOutcome::Deferred {
+        retry_at,
+        retry_after: Some(retry_after),
+        ref reason,
+    } = outcome
+    else {
+        panic!("expected a 429 with Retry-After: {outcome:?}");
+    };
+    assert!(
+        reason.contains("429") || reason.contains("rate"),
+        "{reason}"
+    );
+    assert!(retry_after >= 1, "{retry_after}");
+    assert!(
+        retry_at >= t + retry_after,
+        "{retry_at} vs {t} + {retry_after}"
+    );
+    let seen = doorpass_tests::renew_requests_seen(&issuer.url()).await;
+    // Asked again before that time, the wallet does not send anything.
+    let again = wallet.renew_pass(&enrolled.id, t + 1, true).await.unwrap();
+    assert_eq!(again, RenewalOutcome::Waiting { retry_at });
+    assert_eq!(
+        doorpass_tests::renew_requests_seen(&issuer.url()).await,
+        seen
+    );
+    // The background scheduler is not woken before then either (here: the pass's own renew-after).
+    assert!(wallet.next_renewal_at().unwrap() >= retry_at);
+    // And the pass in hand is untouched.
+    assert_eq!(wallet.passes(t)[0].state, PassState::Active);
+    assert!(wallet.current_qr(None, t, false).is_ok());
+}
+
+#[tokio::test]
+async fn a_stolen_and_reused_refresh_token_ends_in_reauthentication_not_a_lost_pass() {
+    let issuer = TestIssuer::start(|_| {}).await;
+    let home = tempfile::tempdir().unwrap();
+    let secrets_file = home.path().join("secrets.json");
+    let secrets: Arc<dyn SecretStore> = Arc::new(FileSecretStore::new(secrets_file.clone()));
+    let wallet = issuer.wallet(home.path(), secrets, WalletOptions::default());
+    let enrolled = issuer.enrol(&wallet, "demo-kim").await;
+    // A copy of the first refresh token, as a thief (or a restored backup) would hold it.
+    let stolen = std::fs::read(&secrets_file).unwrap();
+    for _ in 0..2 {
+        let renewed = wallet.renew_pass(&enrolled.id, now(), true).await.unwrap();
+        assert!(
+            matches!(renewed, RenewalOutcome::Renewed { .. }),
+            "{renewed:?}"
+        );
+    }
+    let shown = wallet.passes(now())[0].details.clone().unwrap().pass_id;
+    drop(wallet);
+    // The old token comes back: the issuer sees reuse and revokes the whole chain.
+    std::fs::write(&secrets_file, &stolen).unwrap();
+    let secrets: Arc<dyn SecretStore> = Arc::new(FileSecretStore::new(secrets_file.clone()));
+    let wallet = Wallet::open(home.path(), secrets, None, WalletOptions::default()).unwrap();
+    let outcome = wallet.renew_pass(&enrolled.id, now(), true).await.unwrap();
+    assert!(
+        matches!(&outcome, RenewalOutcome::ReauthRequired { reason } if reason.contains("used")),
+        "{outcome:?}"
+    );
+    let held = wallet.passes(now())[0].clone();
+    assert_eq!(held.state, PassState::ReauthRequired);
+    assert_eq!(
+        held.details.unwrap().pass_id,
+        shown,
+        "the pass in hand stays"
+    );
+    assert!(wallet.current_qr(None, now(), false).is_ok());
+    // One short code flow, same holder key, and renewal works again.
+    issuer.enrol(&wallet, "demo-kim").await;
+    let renewed = wallet.renew_pass(&enrolled.id, now(), true).await.unwrap();
+    assert!(
+        matches!(renewed, RenewalOutcome::Renewed { .. }),
+        "{renewed:?}"
+    );
+}
