@@ -4,6 +4,9 @@
 #   2. latency at 80 % of that rate (open loop);
 #   3. 5x that rate (open loop): only 503/429 with Retry-After, accepted p99, peak memory, and every
 #      pass received is in the database.
+# Each `loadgen run --db` exits non-zero (and says why) if a pass it received is missing from the
+# database, was received twice, or the database records passes it did not receive; the script then
+# stops with FAIL.
 # Every run is bounded by --wallets and --duration. Usage: bash scripts/issuer-load.sh [SUSTAINABLE_RATE]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +16,7 @@ work=$(mktemp -d)
 port=${PORT:-18080}
 url=http://127.0.0.1:$port
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
 
 "$bin" issuer init --dir "$work/iss" --issuer-id KR-KDCA 2>/dev/null
 "$bin" loadgen holders --count 400000 --out "$work/holders.csv" 2>/dev/null
@@ -31,7 +35,8 @@ stop_issuer() { kill -TERM "$issuer_pid"; wait "$issuer_pid" || true; }
 echo "== 1. sustainable rate (closed loop, 64 wallets at once)"
 start_issuer
 "$bin" loadgen run --issuer "$url" --wallets 40000 --concurrency 64 --duration 20s \
-  --db "$work/iss/issuer.db" --issuer-pid "$issuer_pid" --json >"$work/closed.json"
+  --db "$work/iss/issuer.db" --issuer-pid "$issuer_pid" --json >"$work/closed.json" \
+  || fail "run 1: loadgen failed or the database disagrees with the passes received"
 rate=${1:-$(python3 -c "import json;print(int(json.load(open('$work/closed.json'))['enrolments_per_second']))")}
 python3 -c "import json;r=json.load(open('$work/closed.json'));print('  %d enrolments/s, enrolment p99 %.1f ms, peak %.1f MiB' % (r['enrolments_per_second'], r['enrolment_latency']['p99_ms'], r['issuer_peak_memory_mib']))"
 stop_issuer
@@ -39,12 +44,14 @@ stop_issuer
 echo "== 2. open loop at 80 % of $rate/s"
 start_issuer
 "$bin" loadgen run --issuer "$url" --rate "$((rate * 8 / 10))" --wallets 400000 --duration 20s \
-  --db "$work/iss/issuer.db" --issuer-pid "$issuer_pid"
+  --db "$work/iss/issuer.db" --issuer-pid "$issuer_pid" \
+  || fail "run 2: loadgen failed or the database disagrees with the passes received"
 stop_issuer
 
 echo "== 3. open loop at 5x $rate/s"
 start_issuer
 "$bin" loadgen run --issuer "$url" --rate "$((rate * 5))" --wallets 400000 --duration 15s \
-  --db "$work/iss/issuer.db" --issuer-pid "$issuer_pid"
+  --db "$work/iss/issuer.db" --issuer-pid "$issuer_pid" \
+  || fail "run 3: loadgen failed or the database disagrees with the passes received"
 curl -s "$url/metrics" | grep -E '^doorpass_shed_total'
 stop_issuer

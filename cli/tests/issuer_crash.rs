@@ -1,5 +1,6 @@
-//! `kill -9` of the issuer in the middle of enrolments, then a restart: the database opens cleanly
-//! and every pass that was answered 200 is in it.
+//! `doorpass issuer serve` as a real process: `kill -9` in the middle of enrolments, then a restart
+//! (the database opens cleanly and every pass that was answered 200 is in it); SIGTERM; and the
+//! command-line flags that only make sense in dev mode or on loopback.
 
 mod common;
 
@@ -7,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::issuer::{IssuerProcess, issuer_dir_with_holders};
-use doorpass_core::issuer_client::IssuerClient;
+use doorpass_core::issuer_client::{IssuerClient, IssuerError};
 use doorpass_core::keys::generate_signing_key;
 use doorpass_issuer::store::{open_connection, pass_count, pass_exists};
 
@@ -147,4 +148,160 @@ fn sigterm_stops_the_issuer_cleanly() {
     // The database is intact and reopens.
     let conn = open_connection(&tmp.path().join("issuer.db"), Default::default()).unwrap();
     assert_eq!(pass_count(&conn).unwrap(), 0);
+}
+
+#[tokio::test]
+async fn pass_ttl_sets_the_pass_lifetime() {
+    let tmp = tempfile::tempdir().unwrap();
+    issuer_dir_with_holders(tmp.path(), 1);
+    let issuer = IssuerProcess::start(tmp.path(), &["--pass-ttl", "120s"]);
+    let client = IssuerClient::new(&issuer.url, Duration::from_secs(10)).unwrap();
+    let key = generate_signing_key();
+    let start = client
+        .start_enrolment("loadgen-0", &key.verifying_key())
+        .await
+        .unwrap();
+    let code = client.dev_code("loadgen-0").await.unwrap();
+    let issued = client
+        .complete_enrolment(&start.value.challenge_id, &code, &key)
+        .await
+        .unwrap()
+        .value;
+    let bytes = doorpass_core::api::b64_vec(&issued.pass, 4096).unwrap();
+    let pass = doorpass_core::Pass::parse(&bytes).unwrap();
+    let claims = pass.claims();
+    assert_eq!(claims.expires_at - claims.issued_at, 120);
+    assert_eq!(issued.expires_at, claims.expires_at);
+    assert!(claims.renew_after >= claims.expires_at - 40 && claims.renew_after < claims.expires_at);
+}
+
+#[tokio::test]
+async fn inject_failure_one_answers_every_issuance_request_503_with_retry_after() {
+    let tmp = tempfile::tempdir().unwrap();
+    issuer_dir_with_holders(tmp.path(), 1);
+    let issuer = IssuerProcess::start(tmp.path(), &["--inject-failure", "1.0"]);
+    let client = IssuerClient::new(&issuer.url, Duration::from_secs(10)).unwrap();
+    let key = generate_signing_key();
+    let err = client
+        .start_enrolment("loadgen-0", &key.verifying_key())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            IssuerError::Busy {
+                status: 503,
+                retry_after: Some(_)
+            }
+        ),
+        "{err:?}"
+    );
+    let http = reqwest::Client::new();
+    let paths = [
+        doorpass_core::api::ENROLMENT_START_PATH,
+        doorpass_core::api::ENROLMENT_COMPLETE_PATH,
+        doorpass_core::api::RENEW_PATH,
+    ];
+    for path in paths {
+        let r = http
+            .post(format!("{}{path}", issuer.url))
+            .json(&serde_json::json!({}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 503, "{path}");
+        assert_eq!(r.headers()["retry-after"], "1", "{path}");
+        let body: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(body["error"], "injected_failure", "{path}");
+        assert!(body["message"].is_string());
+    }
+    // Only issuance routes fail.
+    for path in ["/healthz", doorpass_core::api::TRUST_LIST_PATH] {
+        let r = http
+            .get(format!("{}{path}", issuer.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+    }
+}
+
+#[test]
+fn dev_flags_are_refused_without_dev() {
+    let tmp = tempfile::tempdir().unwrap();
+    issuer_dir_with_holders(tmp.path(), 1);
+    let dir = tmp.path().display().to_string();
+    let flags: [&[&str]; 6] = [
+        &["--pass-ttl", "120s"],
+        &["--code-ttl", "2s"],
+        &["--refresh-grace", "0s"],
+        &["--inject-latency", "200ms"],
+        &["--inject-failure", "0.5"],
+        &["--dev-any-address"],
+    ];
+    for flag in flags {
+        let mut args = vec!["issuer", "serve", "--dir", &dir, "--listen", "127.0.0.1:0"];
+        args.extend_from_slice(flag);
+        let out = common::doorpass_within(&args, Duration::from_secs(10))
+            .unwrap_or_else(|| panic!("{flag:?} without --dev: the issuer started"));
+        assert_eq!(out.status.code(), Some(2), "{flag:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("--dev"), "{flag:?}: {stderr}");
+    }
+}
+
+#[test]
+fn dev_mode_is_refused_on_a_non_loopback_address() {
+    let tmp = tempfile::tempdir().unwrap();
+    issuer_dir_with_holders(tmp.path(), 1);
+    let dir = tmp.path().display().to_string();
+    for listen in ["0.0.0.0:0", "[::]:0", "192.0.2.1:0"] {
+        let out = common::doorpass_within(
+            &[
+                "issuer", "serve", "--dir", &dir, "--listen", listen, "--dev",
+            ],
+            Duration::from_secs(10),
+        )
+        .unwrap_or_else(|| panic!("--dev on {listen}: the issuer started"));
+        assert_eq!(out.status.code(), Some(2), "{listen}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("loopback") && stderr.contains("--dev-any-address"),
+            "{listen}: {stderr}"
+        );
+        assert!(out.stdout.is_empty(), "nothing was served on {listen}");
+    }
+}
+
+#[test]
+fn holders_import_accepts_a_byte_order_mark() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().display().to_string();
+    common::doorpass_expect(
+        &["issuer", "init", "--dir", &dir, "--issuer-id", "KR-KDCA"],
+        0,
+    );
+    let csv = tmp.path().join("excel.csv");
+    std::fs::write(
+        &csv,
+        "\u{FEFF}subject,name,birth_date,kind,eligible_until\r\n+821012345678,Kim Minji,1990-04-01,vaccination,2030-12-31\r\n",
+    )
+    .unwrap();
+    common::doorpass_expect(
+        &[
+            "issuer",
+            "holders",
+            "import",
+            "--dir",
+            &dir,
+            &csv.display().to_string(),
+        ],
+        0,
+    );
+    let conn = open_connection(&tmp.path().join("issuer.db"), Default::default()).unwrap();
+    assert!(
+        doorpass_issuer::store::holder(&conn, "+821012345678")
+            .unwrap()
+            .is_some()
+    );
 }

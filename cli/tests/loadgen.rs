@@ -56,4 +56,75 @@ fn loadgen_enrols_every_wallet_and_the_database_agrees() {
         "1",
     ]);
     assert_eq!(out.status.code(), Some(2));
+    // Not even when the URL only looks like loopback to a naive parser.
+    let out = common::doorpass(&[
+        "loadgen",
+        "run",
+        "--issuer",
+        "http://127.0.0.1:80@192.0.2.1",
+        "--wallets",
+        "1",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("loopback"));
+}
+
+#[test]
+fn loadgen_fails_when_the_database_disagrees() {
+    let tmp = tempfile::tempdir().unwrap();
+    issuer_dir_with_holders(tmp.path(), 10);
+    let issuer = IssuerProcess::start(tmp.path(), &[]);
+    let db = tmp.path().join("issuer.db").display().to_string();
+    let run = |first: &str, wallets: &str, db: Option<&str>| {
+        let mut args = vec![
+            "loadgen",
+            "run",
+            "--issuer",
+            &issuer.url,
+            "--first",
+            first,
+            "--wallets",
+            wallets,
+            "--concurrency",
+            "2",
+            "--duration",
+            "30s",
+        ];
+        if let Some(db) = db {
+            args.extend(["--db", db]);
+        }
+        common::doorpass(&args)
+    };
+    // Two passes issued without being checked…
+    assert_eq!(run("0", "2", None).status.code(), Some(0));
+    // …so the database records more passes than this run received: exit 1.
+    let out = run("2", "3", Some(&db));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("the database records 5 passes but 3 unique passes were received"),
+        "{stderr}"
+    );
+    // A database that lacks the passes received: exit 1.
+    let other = tmp.path().join("other.db").display().to_string();
+    doorpass_expect(
+        &[
+            "issuer",
+            "holders",
+            "import",
+            "--dir",
+            &tmp.path().display().to_string(),
+            "--db",
+            &other,
+            &tmp.path().join("holders.csv").display().to_string(),
+        ],
+        0,
+    );
+    let out = run("5", "2", Some(&other));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("2 received pass(es) missing from the database"),
+        "{stderr}"
+    );
 }

@@ -105,6 +105,12 @@ impl Admission {
 
     fn refuse(&self) -> u64 {
         self.shed.fetch_add(1, Ordering::Relaxed);
+        self.retry_after()
+    }
+
+    /// A `Retry-After` value in seconds, drawn from `[base, 2 × base]` so that refused clients come
+    /// back spread out.
+    pub fn retry_after(&self) -> u64 {
         let base = self.limits.retry_after_secs.max(1);
         rand::thread_rng().gen_range(base..=2 * base)
     }

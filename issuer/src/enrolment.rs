@@ -19,7 +19,7 @@ use crate::holders::is_valid_subject;
 use crate::issuance::issue;
 use crate::metrics::Issuance;
 use crate::service::AppState;
-use crate::store::{self, ChallengeRecord, ChallengeState};
+use crate::store::{self, ChallengeRecord, ChallengeState, Redemption};
 use crate::unix_now;
 
 /// Wrong codes allowed per challenge; the last one locks it.
@@ -93,7 +93,8 @@ pub async fn start(
     ))
 }
 
-/// Completes an enrolment: checks the code and the proof, then issues a pass and a refresh token.
+/// Completes an enrolment: checks the proof, then — in one database call, so that concurrent guesses
+/// are counted one by one — the code, and issues a pass and a refresh token.
 pub async fn complete(
     State(state): State<Arc<AppState>>,
     ApiJson(req): ApiJson<EnrolmentCompleteRequest>,
@@ -107,6 +108,8 @@ pub async fn complete(
             "code must be {CODE_LENGTH} digits"
         )));
     }
+    // A first read finds the holder key (for the proof) and the holder (for the pass). Its view of
+    // the challenge only allows answering early; the decision is taken again in `redeem_challenge`.
     let (challenge, holder) = state
         .store
         .call(move |c| {
@@ -117,13 +120,6 @@ pub async fn complete(
             Ok((Some(challenge), holder))
         })
         .await?;
-    let unknown = || {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            error_code::UNKNOWN_CHALLENGE,
-            "no open challenge with this id; start again",
-        )
-    };
     let challenge = challenge.ok_or_else(unknown)?;
     match challenge.state {
         ChallengeState::Used => return Err(unknown()),
@@ -132,11 +128,7 @@ pub async fn complete(
     }
     let now = unix_now();
     if now >= challenge.expires_at {
-        return Err(ApiError::new(
-            StatusCode::GONE,
-            error_code::CHALLENGE_EXPIRED,
-            "the code has expired; start again",
-        ));
+        return Err(expired());
     }
     let holder_key = VerifyingKey::from_bytes(&challenge.holder_key).map_err(ApiError::internal)?;
     let message = enrolment_proof_message(&challenge_id, &challenge.holder_key);
@@ -147,52 +139,88 @@ pub async fn complete(
             "the proof is not a signature by the holder key over this challenge",
         ));
     }
-    if !same(
-        &code_hash(&state.keys.code_secret, &challenge_id, &req.code),
-        &challenge.code_hash,
-    ) {
-        let attempts = state
-            .store
-            .call(move |c| store::record_wrong_code(c, &challenge_id, MAX_ATTEMPTS))
-            .await?;
-        let left = MAX_ATTEMPTS.saturating_sub(attempts);
-        if left == 0 {
-            return Err(locked());
+    let presented = code_hash(&state.keys.code_secret, &challenge_id, &req.code);
+    // Sign the pass now (it is cheap) and keep it only if the code is accepted below. The code hash
+    // never changes, so a code that is already wrong here is not worth signing for; it is still
+    // counted by the call below.
+    let mut issued = None;
+    let mut refusal = None;
+    if same(&presented, &challenge.code_hash) {
+        match holder {
+            Some(holder) => {
+                let family: [u8; 16] = rand::random();
+                match issue(
+                    &state.keys,
+                    &state.lifetimes,
+                    &holder,
+                    &holder_key,
+                    family,
+                    now,
+                ) {
+                    Ok(i) => issued = Some(i),
+                    Err(e) => refusal = Some(ApiError::from(e)),
+                }
+            }
+            // Only reachable if the holder was removed while the challenge was open.
+            None => refusal = Some(ApiError::not_eligible()),
         }
-        return Err(ApiError {
-            attempts_left: Some(left),
+    }
+    let (record, answer) = match issued {
+        Some(i) => (Some(i.record), Some(i.answer)),
+        None => (None, None),
+    };
+    let outcome = state
+        .store
+        .call(move |c| {
+            store::redeem_challenge(
+                c,
+                &challenge_id,
+                now,
+                MAX_ATTEMPTS,
+                &presented,
+                record.as_ref(),
+            )
+        })
+        .await?;
+    match outcome {
+        Redemption::Unknown => Err(unknown()),
+        Redemption::Locked | Redemption::WrongCode { attempts_left: 0 } => Err(locked()),
+        Redemption::Expired => Err(expired()),
+        Redemption::WrongCode { attempts_left } => Err(ApiError {
+            attempts_left: Some(attempts_left),
             ..ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 error_code::INVALID_CODE,
-                format!("wrong code; {left} tries left"),
+                format!("wrong code; {attempts_left} tries left"),
             )
-        });
+        }),
+        Redemption::NotIssuable => Err(refusal.unwrap_or_else(ApiError::not_eligible)),
+        Redemption::Issued => match answer {
+            Some(answer) => {
+                state
+                    .metrics
+                    .record_issuance(Issuance::Enrolment, started.elapsed());
+                Ok(Json(answer))
+            }
+            None => Err(ApiError::internal("a pass was recorded without an answer")),
+        },
     }
-    let Some(holder) = holder else {
-        // Only reachable if the holder was removed while the challenge was open.
-        return Err(ApiError::not_eligible());
-    };
-    let family: [u8; 16] = rand::random();
-    let issued = issue(
-        &state.keys,
-        &state.lifetimes,
-        &holder,
-        &holder_key,
-        family,
-        now,
-    )?;
-    let record = issued.record;
-    let completed = state
-        .store
-        .call(move |c| store::complete_enrolment(c, &challenge_id, MAX_ATTEMPTS, &record))
-        .await?;
-    if !completed {
-        return Err(unknown());
-    }
-    state
-        .metrics
-        .record_issuance(Issuance::Enrolment, started.elapsed());
-    Ok(Json(issued.answer))
+}
+
+fn unknown() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        error_code::UNKNOWN_CHALLENGE,
+        "no open challenge with this id; start again",
+    )
+}
+
+fn expired() -> ApiError {
+    ApiError::new(
+        StatusCode::GONE,
+        error_code::CHALLENGE_EXPIRED,
+        "the code has expired; start again",
+    )
 }
 
 fn locked() -> ApiError {

@@ -1,5 +1,8 @@
 //! API errors: a status, a stable code, a message, and `Retry-After` where the client should wait.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
@@ -7,6 +10,28 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use doorpass_core::api::{ApiErrorBody, error_code};
 use serde::de::DeserializeOwned;
+
+/// Error code of the 408 answer to a request whose body did not arrive within the request deadline.
+/// (Not in `doorpass_core::api::error_code` yet; the wallet treats it like any refusal it cannot fix.)
+pub const REQUEST_TIMEOUT: &str = "request_timeout";
+
+/// Set once the request body has been read in full. The request deadline
+/// ([`crate::service`]) puts one in every request's extensions and reads it when the deadline passes,
+/// to tell a slow client (408) from a slow service (503).
+#[derive(Debug, Clone, Default)]
+pub struct BodyRead(Arc<AtomicBool>);
+
+impl BodyRead {
+    /// Records that the body has been read.
+    pub fn mark(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether the body has been read.
+    pub fn is_read(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
 
 /// An error answer.
 #[derive(Debug, Clone)]
@@ -121,7 +146,12 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        match Json::<T>::from_request(req, state).await {
+        let body_read = req.extensions().get::<BodyRead>().cloned();
+        let result = Json::<T>::from_request(req, state).await;
+        if let Some(body_read) = body_read {
+            body_read.mark();
+        }
+        match result {
             Ok(Json(value)) => Ok(ApiJson(value)),
             Err(rejection) => Err(from_rejection(rejection)),
         }

@@ -73,8 +73,10 @@ fn parse_row(record: &csv::StringRecord) -> Result<HolderRecord, String> {
     })
 }
 
-/// Reads holders from CSV text, all or nothing.
+/// Reads holders from CSV text, all or nothing. A leading UTF-8 byte-order mark (as spreadsheet
+/// programs write) is ignored.
 pub fn parse_csv(data: &[u8]) -> Result<Vec<HolderRecord>, ImportError> {
+    let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(false)
@@ -141,5 +143,11 @@ mod tests {
             "{err}"
         );
         assert!(matches!(parse_csv(b"a,b,c\n"), Err(ImportError::Header)));
+        let with_bom = [b"\xEF\xBB\xBF".as_slice(), good.as_bytes()].concat();
+        assert_eq!(
+            parse_csv(&with_bom).unwrap(),
+            holders,
+            "Excel's byte-order mark"
+        );
     }
 }

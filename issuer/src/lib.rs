@@ -20,10 +20,11 @@ pub mod renewal;
 pub mod service;
 pub mod store;
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use admission::{Admission, AdmissionLimits};
 use delivery::{CodeDelivery, DevDelivery, OutboxDelivery};
@@ -60,7 +61,21 @@ pub struct IssuerConfig {
     pub lifetimes: Lifetimes,
     /// `Some` in dev mode: codes readable over `/dev/otp/{subject}`, demo holders, fault injection.
     pub dev: Option<Faults>,
+    /// Longest a request may take, body read included; beyond it the answer is 408 (the body did not
+    /// arrive) or 503 with `Retry-After`.
+    pub request_timeout: Duration,
+    /// After a stop signal, how long requests in flight may still take; then they are answered 503
+    /// and their connections closed.
+    pub shutdown_timeout: Duration,
 }
+
+/// Default of [`IssuerConfig::request_timeout`].
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default of [`IssuerConfig::shutdown_timeout`].
+pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
+/// After the shutdown deadline, how long the answers to cut-off requests may take before the
+/// remaining connections are abandoned.
+const CUT_OFF_GRACE: Duration = Duration::from_secs(1);
 
 impl IssuerConfig {
     /// Production defaults for the folder `dir`.
@@ -80,6 +95,8 @@ impl IssuerConfig {
             }),
             lifetimes: Lifetimes::default(),
             dev: None,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
         }
     }
 
@@ -117,6 +134,8 @@ pub const DEMO_HOLDERS: [(&str, &str, &str, &str); 4] = [
 pub struct Issuer {
     state: Arc<AppState>,
     store_thread: StoreThread,
+    stopping: tokio::sync::watch::Sender<bool>,
+    shutdown_timeout: Duration,
 }
 
 impl Issuer {
@@ -154,6 +173,7 @@ impl Issuer {
                 None,
             ),
         };
+        let (stopping, stopping_rx) = tokio::sync::watch::channel(false);
         let state = AppState {
             keys,
             store,
@@ -164,10 +184,14 @@ impl Issuer {
             client_limiter: RateLimiter::new(config.client_rate),
             subject_limiter: RateLimiter::new(config.subject_rate),
             metrics: Default::default(),
+            request_timeout: config.request_timeout,
+            stopping: stopping_rx,
         };
         Ok(Issuer {
             state: Arc::new(state),
             store_thread,
+            stopping,
+            shutdown_timeout: config.shutdown_timeout,
         })
     }
 
@@ -176,25 +200,58 @@ impl Issuer {
         &self.state.keys.issuer_id
     }
 
-    /// Serves on `listener` until `shutdown` completes; then finishes the requests in flight, commits
-    /// what they wrote, and returns.
+    /// Serves on `listener` until `shutdown` completes; then stops accepting connections, lets the
+    /// requests in flight finish for up to the shutdown timeout, answers those still running 503,
+    /// commits what was written, and returns.
     pub async fn serve(
         self,
         listener: tokio::net::TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let app = service::router(self.state.clone());
-        let result = axum::serve(
+        let Issuer {
+            state,
+            store_thread,
+            stopping,
+            shutdown_timeout,
+        } = self;
+        let app = service::router(state.clone());
+        let (signalled, on_signal) = tokio::sync::oneshot::channel::<()>();
+        let server = axum::serve(
             listener,
             app.into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(shutdown)
-        .await;
-        drop(self.state);
-        let thread = self.store_thread;
-        tokio::task::spawn_blocking(move || thread.join())
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = signalled.send(());
+        })
+        .into_future();
+        tokio::pin!(server);
+        let deadline = async {
+            match on_signal.await {
+                Ok(()) => tokio::time::sleep(shutdown_timeout).await,
+                Err(_) => std::future::pending().await,
+            }
+        };
+        let result = tokio::select! {
+            result = &mut server => result,
+            () = deadline => {
+                eprintln!(
+                    "doorpass-issuer: requests still running {} s after the stop signal; answering them 503 and closing their connections",
+                    shutdown_timeout.as_secs_f64()
+                );
+                let _ = stopping.send(true);
+                // Connections that do not close by themselves are abandoned (they can no longer
+                // reach the database, stopped below); the process exit drops them.
+                tokio::time::timeout(CUT_OFF_GRACE, &mut server)
+                    .await
+                    .unwrap_or(Ok(()))
+            }
+        };
+        drop(state);
+        tokio::task::spawn_blocking(move || store_thread.join())
             .await
             .ok();
+        drop(stopping);
         result
     }
 

@@ -44,6 +44,16 @@ pub struct Metrics {
     renewals: Histogram,
 }
 
+/// A request in flight; see [`Metrics::track_in_flight`].
+#[must_use = "the request counts as in flight until this is dropped"]
+pub struct InFlight<'a>(&'a AtomicU64);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 /// Which kind of issuance a latency belongs to.
 #[derive(Debug, Clone, Copy)]
 pub enum Issuance {
@@ -60,13 +70,11 @@ impl Metrics {
         *map.entry((route.to_string(), status)).or_default() += 1;
     }
 
-    /// A request started (`+1`) or finished (`-1`).
-    pub fn in_flight_add(&self, started: bool) {
-        if started {
-            self.in_flight.fetch_add(1, Ordering::Relaxed);
-        } else {
-            self.in_flight.fetch_sub(1, Ordering::Relaxed);
-        }
+    /// Counts a request as in flight until the returned guard is dropped — also when the request's
+    /// future is dropped before it finishes (the client went away, a deadline passed).
+    pub fn track_in_flight(&self) -> InFlight<'_> {
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
+        InFlight(&self.in_flight)
     }
 
     /// Counts a request refused by a rate limit.
@@ -157,6 +165,12 @@ mod tests {
         m.record_request("/v1/renew", 200);
         m.record_issuance(Issuance::Renewal, Duration::from_millis(3));
         let text = m.render(7);
+        {
+            let _a = m.track_in_flight();
+            let _b = m.track_in_flight();
+            assert!(m.render(0).contains("doorpass_in_flight 2\n"));
+        }
+        assert!(m.render(0).contains("doorpass_in_flight 0\n"));
         assert!(text.contains("doorpass_requests_total{route=\"/v1/renew\",status=\"200\"} 2"));
         assert!(text.contains("doorpass_shed_total{reason=\"overload\"} 7"));
         assert!(text.contains("doorpass_issuance_seconds_bucket{kind=\"renewal\",le=\"0.002\"} 0"));

@@ -29,10 +29,14 @@ pub struct RateLimiter<K> {
 }
 
 impl<K: Hash + Eq + Clone> RateLimiter<K> {
-    /// A limiter at `rate`; `None` lets everything through.
+    /// A limiter at `rate`; `None` lets everything through. A burst below one is raised to one (a
+    /// bucket that cannot hold one token would refuse every request forever).
     pub fn new(rate: Option<Rate>) -> Self {
         RateLimiter {
-            rate,
+            rate: rate.map(|r| Rate {
+                burst: r.burst.max(1.0),
+                ..r
+            }),
             buckets: Mutex::new(HashMap::new()),
         }
     }
@@ -79,6 +83,15 @@ mod tests {
         }
         assert_eq!(limiter.check(&"a"), Err(2));
         assert!(limiter.check(&"b").is_ok(), "keys are independent");
+        let slow = RateLimiter::new(Some(Rate {
+            per_second: 0.1,
+            burst: 0.3,
+        }));
+        assert!(
+            slow.check(&"a").is_ok(),
+            "a burst under one still admits one"
+        );
+        assert_eq!(slow.check(&"a"), Err(10));
         let open = RateLimiter::new(None);
         assert!((0..1000).all(|_| open.check(&"a").is_ok()));
     }

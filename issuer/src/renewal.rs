@@ -1,5 +1,6 @@
 //! `POST /v1/renew`: a single-use refresh token plus proof of key possession, traded for a new pass
-//! and the next token. Reusing a token revokes its whole chain.
+//! and the next token. Reusing a token revokes its whole chain, except for a retry whose answer was
+//! lost (see [`crate::store::renew_token`]).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -16,12 +17,16 @@ use crate::error::{ApiError, ApiJson};
 use crate::issuance::issue;
 use crate::metrics::Issuance;
 use crate::service::AppState;
-use crate::store::{self, TokenState};
+use crate::store::{self, Renewal, TokenState};
 use crate::unix_now;
 
 fn refused(code: &'static str, message: &str) -> ApiError {
     ApiError::new(StatusCode::UNAUTHORIZED, code, message)
 }
+
+/// How long after a renewal its answer may still be presumed lost: presenting the old token again
+/// within this time, while the new one is unused, renews again instead of revoking the chain.
+pub const RETRY_GRACE_SECS: u64 = 7 * 86_400;
 
 /// Renews a pass.
 pub async fn renew(
@@ -33,6 +38,8 @@ pub async fn renew(
         .ok_or_else(|| ApiError::bad_request("refresh_token must be base64url (32 bytes)"))?;
     let proof = parse_proof(&req.proof)?;
     let hash = token_hash(&token);
+    // A first read finds the holder key (for the proof) and the holder (for the pass). The decision
+    // is taken again, in one call, by `renew_token`.
     let (record, holder) = state
         .store
         .call(move |c| {
@@ -43,12 +50,7 @@ pub async fn renew(
             Ok((Some(record), holder))
         })
         .await?;
-    let record = record.ok_or_else(|| {
-        refused(
-            error_code::INVALID_REFRESH_TOKEN,
-            "unknown refresh token; authenticate again",
-        )
-    })?;
+    let record = record.ok_or_else(unknown)?;
     let holder_key = VerifyingKey::from_bytes(&record.holder_key).map_err(ApiError::internal)?;
     // The proof comes first, so that only the holder can trigger reuse revocation.
     if holder_key
@@ -60,58 +62,77 @@ pub async fn renew(
             "the proof is not a signature by the holder key over this token",
         ));
     }
-    let family = record.family;
-    match record.state {
-        TokenState::Active => {}
-        TokenState::Used => {
-            state
-                .store
-                .call(move |c| store::revoke_family(c, &family))
-                .await?;
-            return Err(reused());
-        }
-        TokenState::Revoked => {
-            return Err(refused(
-                error_code::INVALID_REFRESH_TOKEN,
-                "this refresh token was revoked; authenticate again",
-            ));
-        }
-    }
     let now = unix_now();
-    if now >= record.expires_at {
-        return Err(refused(
-            error_code::REFRESH_TOKEN_EXPIRED,
-            "the refresh token has expired; authenticate again",
-        ));
+    match record.state {
+        TokenState::Revoked => return Err(revoked()),
+        TokenState::Active if now >= record.expires_at => return Err(expired()),
+        _ => {}
     }
-    let holder = holder.ok_or_else(ApiError::not_eligible)?;
-    let issued = issue(
-        &state.keys,
-        &state.lifetimes,
-        &holder,
-        &holder_key,
-        family,
-        now,
-    )?;
-    let new_record = issued.record;
-    let rotated = state
+    // Sign the pass now (it is cheap); it is kept only if the exchange below happens. A superseded
+    // token can only be reuse, so it is not worth signing for.
+    let mut issued = None;
+    let mut refusal = None;
+    if record.state != TokenState::Superseded {
+        match holder {
+            Some(holder) => match issue(
+                &state.keys,
+                &state.lifetimes,
+                &holder,
+                &holder_key,
+                record.family,
+                now,
+            ) {
+                Ok(i) => issued = Some(i),
+                Err(e) => refusal = Some(ApiError::from(e)),
+            },
+            None => refusal = Some(ApiError::not_eligible()),
+        }
+    }
+    let (new_record, answer) = match issued {
+        Some(i) => (Some(i.record), Some(i.answer)),
+        None => (None, None),
+    };
+    let outcome = state
         .store
-        .call(move |c| {
-            let rotated = store::rotate_refresh_token(c, &hash, &new_record)?;
-            if !rotated {
-                // Another request used this token first: treat as reuse.
-                store::revoke_family(c, &family)?;
-            }
-            Ok(rotated)
-        })
+        .call(move |c| store::renew_token(c, &hash, now, RETRY_GRACE_SECS, new_record.as_ref()))
         .await?;
-    if !rotated {
-        return Err(reused());
+    match outcome {
+        Renewal::Unknown => Err(unknown()),
+        Renewal::Revoked => Err(revoked()),
+        Renewal::Expired => Err(expired()),
+        Renewal::Reused => Err(reused()),
+        Renewal::NotIssuable => Err(refusal.unwrap_or_else(ApiError::not_eligible)),
+        Renewal::Renewed { .. } => match answer {
+            Some(answer) => {
+                state
+                    .metrics
+                    .record_issuance(Issuance::Renewal, started.elapsed());
+                Ok(Json(answer))
+            }
+            None => Err(ApiError::internal("a pass was recorded without an answer")),
+        },
     }
-    state
-        .metrics
-        .record_issuance(Issuance::Renewal, started.elapsed());
-    Ok(Json(issued.answer))
+}
+
+fn unknown() -> ApiError {
+    refused(
+        error_code::INVALID_REFRESH_TOKEN,
+        "unknown refresh token; authenticate again",
+    )
+}
+
+fn revoked() -> ApiError {
+    refused(
+        error_code::INVALID_REFRESH_TOKEN,
+        "this refresh token was revoked; authenticate again",
+    )
+}
+
+fn expired() -> ApiError {
+    refused(
+        error_code::REFRESH_TOKEN_EXPIRED,
+        "the refresh token has expired; authenticate again",
+    )
 }
 
 fn reused() -> ApiError {

@@ -1,5 +1,5 @@
-//! The HTTP service: shared state, routes, and the middleware in front of them (metrics, per-client
-//! rate limit, admission control, dev fault injection).
+//! The HTTP service: shared state, routes, and the middleware in front of them (metrics, request
+//! deadline, per-client rate limit, admission control, dev fault injection).
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -18,10 +18,11 @@ use doorpass_core::api::{
     TRUST_LIST_PATH, error_code,
 };
 use rand::Rng;
+use tokio::sync::watch;
 
 use crate::admission::{Admission, Priority};
 use crate::delivery::{CodeDelivery, DevDelivery};
-use crate::error::ApiError;
+use crate::error::{ApiError, BodyRead, REQUEST_TIMEOUT};
 use crate::issuance::Lifetimes;
 use crate::keys::IssuerKeys;
 use crate::metrics::Metrics;
@@ -68,6 +69,11 @@ pub struct AppState {
     pub subject_limiter: RateLimiter<String>,
     /// Counters.
     pub metrics: Metrics,
+    /// Longest a request may take, from its headers to its answer, body read included.
+    pub request_timeout: Duration,
+    /// Becomes `true` when a stop has passed its deadline: requests still running are answered 503
+    /// at once (and their connections closed).
+    pub stopping: watch::Receiver<bool>,
 }
 
 /// The router for `state`.
@@ -90,6 +96,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     app.fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(from_fn_with_state(state.clone(), deadline))
         .layer(from_fn_with_state(state.clone(), observe))
         .with_state(state)
 }
@@ -110,13 +117,79 @@ fn route_label(path: &str) -> &'static str {
 
 async fn observe(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
     let label = route_label(req.uri().path());
-    state.metrics.in_flight_add(true);
+    let in_flight = state.metrics.track_in_flight();
     let response = next.run(req).await;
-    state.metrics.in_flight_add(false);
+    drop(in_flight);
     state
         .metrics
         .record_request(label, response.status().as_u16());
     response
+}
+
+/// Bounds each request — body read, admission, handler — by `request_timeout`, and answers at once
+/// the requests still running when a stop passes its deadline. Either way the request's future is
+/// dropped, which frees its admission slot. A body that had not arrived gets 408 (and the connection
+/// is closed); a request that was slow on the service's side gets 503 with `Retry-After`.
+async fn deadline(State(state): State<Arc<AppState>>, mut req: Request, next: Next) -> Response {
+    let body_read = BodyRead::default();
+    if !has_body(&req) {
+        body_read.mark();
+    }
+    req.extensions_mut().insert(body_read.clone());
+    let mut stopping = state.stopping.clone();
+    let timeout = state.request_timeout;
+    let stopped = tokio::select! {
+        result = tokio::time::timeout(timeout, next.run(req)) => match result {
+            Ok(response) => return response,
+            Err(_) => false,
+        },
+        // Also when the sender is gone: the issuer has stopped.
+        _ = stopping.wait_for(|stopped| *stopped) => true,
+    };
+    let error = if stopped {
+        ApiError {
+            message: "the service is stopping; retry later".into(),
+            ..ApiError::overloaded(state.admission.retry_after())
+        }
+    } else if !body_read.is_read() {
+        ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+            format!(
+                "the request body did not arrive within {}",
+                seconds(timeout)
+            ),
+        )
+    } else {
+        ApiError {
+            message: format!(
+                "the request did not finish within {}; retry later",
+                seconds(timeout)
+            ),
+            ..ApiError::overloaded(state.admission.retry_after())
+        }
+    };
+    let mut response = error.into_response();
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
+}
+
+/// Whether a request announces a body.
+fn has_body(req: &Request) -> bool {
+    let headers = req.headers();
+    if headers.contains_key(header::TRANSFER_ENCODING) {
+        return true;
+    }
+    headers
+        .get(header::CONTENT_LENGTH)
+        .is_some_and(|v| v.to_str().map_or(true, |v| v.trim() != "0"))
+}
+
+/// `1.5 s`-style text for a duration.
+fn seconds(d: Duration) -> String {
+    format!("{} s", d.as_secs_f64())
 }
 
 async fn limit_client(

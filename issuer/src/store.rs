@@ -14,7 +14,10 @@ use rusqlite::{Connection, OptionalExtension, params};
 use tokio::sync::{mpsc, oneshot};
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_init.sql"),
+    include_str!("../migrations/0002_renewal_retry.sql"),
+];
 /// Most closures run in one transaction.
 const MAX_GROUP: usize = 512;
 /// Waiting calls before callers wait for room (admission control keeps it far below this).
@@ -51,6 +54,14 @@ impl From<rusqlite::Error> for StoreError {
 }
 
 type Reply = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
+
+/// What the writer thread receives.
+enum Msg {
+    /// A database call.
+    Job(Box<dyn Job>),
+    /// Run what is queued, refuse anything later, and stop.
+    Stop,
+}
 
 trait Job: Send {
     /// Runs against the connection. Returns whether it succeeded (so its savepoint is kept) and what
@@ -117,19 +128,38 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Handle to the writer thread. Cloning is cheap; the thread stops when the last handle is dropped.
+/// Handle to the writer thread. Cloning is cheap; the thread stops when the last handle is dropped,
+/// or earlier through [`StoreThread::join`].
 #[derive(Clone)]
 pub struct Store {
-    jobs: mpsc::Sender<Box<dyn Job>>,
+    jobs: mpsc::Sender<Msg>,
 }
 
-/// The writer thread, to wait for after the last [`Store`] handle is gone.
-pub struct StoreThread(JoinHandle<()>);
+/// The writer thread.
+pub struct StoreThread {
+    handle: JoinHandle<()>,
+    /// Does not keep the thread alive; used to stop it while some handles may still exist.
+    jobs: mpsc::WeakSender<Msg>,
+}
 
 impl StoreThread {
-    /// Waits until every queued call has been committed and answered.
+    /// Stops the writer thread and waits for it: every call queued so far is run, committed and
+    /// answered; calls made afterwards fail with [`StoreError::Closed`]. Blocks: call it outside the
+    /// async runtime (e.g. in `spawn_blocking`).
     pub fn join(self) {
-        let _ = self.0.join();
+        if let Some(jobs) = self.jobs.upgrade() {
+            let mut stop = Msg::Stop;
+            loop {
+                match jobs.try_send(stop) {
+                    Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => break,
+                    Err(mpsc::error::TrySendError::Full(back)) => {
+                        stop = back;
+                        std::thread::sleep(Duration::from_millis(1));
+                    }
+                }
+            }
+        }
+        let _ = self.handle.join();
     }
 }
 
@@ -143,7 +173,14 @@ impl Store {
             .name("doorpass-db".into())
             .spawn(move || writer(conn, rx, &path))
             .map_err(|e| StoreError::Sqlite(format!("cannot start the database thread: {e}")))?;
-        Ok((Store { jobs }, StoreThread(thread)))
+        let weak = jobs.downgrade();
+        Ok((
+            Store { jobs },
+            StoreThread {
+                handle: thread,
+                jobs: weak,
+            },
+        ))
     }
 
     /// Runs `f` on the writer thread; answers once its group has committed.
@@ -154,24 +191,32 @@ impl Store {
     {
         let (reply, rx) = oneshot::channel();
         self.jobs
-            .send(Box::new(Call { f, reply }))
+            .send(Msg::Job(Box::new(Call { f, reply })))
             .await
             .map_err(|_| StoreError::Closed)?;
         rx.await.map_err(|_| StoreError::Closed)?
     }
 }
 
-fn writer(mut conn: Connection, mut rx: mpsc::Receiver<Box<dyn Job>>, path: &Path) {
+fn writer(mut conn: Connection, mut rx: mpsc::Receiver<Msg>, path: &Path) {
     let mut last_sweep = Instant::now();
+    // After a stop, the channel is closed: new calls are refused, the queued ones still arrive here,
+    // and then `blocking_recv` returns `None`.
     while let Some(first) = rx.blocking_recv() {
-        let mut group = vec![first];
-        while group.len() < MAX_GROUP {
-            match rx.try_recv() {
-                Ok(job) => group.push(job),
-                Err(_) => break,
+        let mut group = Vec::new();
+        let mut next = Some(first);
+        while let Some(msg) = next.take() {
+            match msg {
+                Msg::Job(job) => group.push(job),
+                Msg::Stop => rx.close(),
+            }
+            if group.len() < MAX_GROUP {
+                next = rx.try_recv().ok();
             }
         }
-        run_group(&mut conn, group);
+        if !group.is_empty() {
+            run_group(&mut conn, group);
+        }
         if last_sweep.elapsed() >= SWEEP_EVERY {
             last_sweep = Instant::now();
             if let Err(e) = sweep_expired_challenges(&conn, crate::unix_now()) {
@@ -340,24 +385,6 @@ pub fn challenge(conn: &Connection, id: &[u8; 16]) -> Result<Option<ChallengeRec
         .optional()?)
 }
 
-/// Counts a wrong code; locks the challenge at `max_attempts`. Returns the attempts made so far.
-pub fn record_wrong_code(
-    conn: &Connection,
-    id: &[u8; 16],
-    max_attempts: u32,
-) -> Result<u32, StoreError> {
-    conn.prepare_cached(
-        "UPDATE challenges SET attempts = attempts + 1,
-                state = CASE WHEN attempts + 1 >= ?2 THEN 2 ELSE state END
-         WHERE id = ?1 AND state = 0",
-    )?
-    .execute(params![&id[..], max_attempts as i64])?;
-    let attempts: i64 = conn
-        .prepare_cached("SELECT attempts FROM challenges WHERE id = ?1")?
-        .query_row(params![&id[..]], |r| r.get(0))?;
-    Ok(attempts as u32)
-}
-
 /// A pass about to be recorded, with the refresh token that comes with it.
 #[derive(Debug, Clone)]
 pub struct IssuedRecord {
@@ -405,24 +432,70 @@ fn insert_issued(conn: &Connection, r: &IssuedRecord) -> Result<(), StoreError> 
     Ok(())
 }
 
-/// Marks an open challenge used and records the pass and its refresh token, all or nothing.
-/// Returns false (and changes nothing) if the challenge is no longer open.
-pub fn complete_enrolment(
+/// What [`redeem_challenge`] decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Redemption {
+    /// No such challenge, or it was already used.
+    Unknown,
+    /// Closed after too many wrong codes.
+    Locked,
+    /// The code is too old.
+    Expired,
+    /// A wrong code, counted; this many tries are left (0: this one locked the challenge).
+    WrongCode {
+        /// Tries left.
+        attempts_left: u32,
+    },
+    /// The right code, but no pass could be issued; nothing changed.
+    NotIssuable,
+    /// The right code: the challenge is used and the pass and its refresh token are recorded.
+    Issued,
+}
+
+/// Checks a presented code against a challenge and acts on it, in one database call — the writer
+/// thread runs calls one at a time, so concurrent guesses are counted one by one and can never
+/// exceed `max_attempts` between them.
+///
+/// `presented` is the keyed hash of the presented code ([`crate::codes::code_hash`]); it is compared
+/// in constant time. A wrong code is counted (the `max_attempts`-th locks the challenge). The right
+/// code marks the challenge used and records `issued`, all or nothing; with `issued` `None` (no pass
+/// could be made) nothing changes.
+pub fn redeem_challenge(
     conn: &Connection,
     id: &[u8; 16],
+    now: u64,
     max_attempts: u32,
-    r: &IssuedRecord,
-) -> Result<bool, StoreError> {
-    let changed = conn
-        .prepare_cached(
-            "UPDATE challenges SET state = 1 WHERE id = ?1 AND state = 0 AND attempts < ?2",
-        )?
-        .execute(params![&id[..], max_attempts as i64])?;
-    if changed == 0 {
-        return Ok(false);
+    presented: &[u8; 32],
+    issued: Option<&IssuedRecord>,
+) -> Result<Redemption, StoreError> {
+    let Some(c) = challenge(conn, id)? else {
+        return Ok(Redemption::Unknown);
+    };
+    match c.state {
+        ChallengeState::Used => return Ok(Redemption::Unknown),
+        ChallengeState::Locked => return Ok(Redemption::Locked),
+        ChallengeState::Open if c.attempts >= max_attempts => return Ok(Redemption::Locked),
+        ChallengeState::Open => {}
     }
-    insert_issued(conn, r)?;
-    Ok(true)
+    if now >= c.expires_at {
+        return Ok(Redemption::Expired);
+    }
+    if !crate::codes::same(presented, &c.code_hash) {
+        let attempts = c.attempts + 1;
+        let state = if attempts >= max_attempts { 2 } else { 0 };
+        conn.prepare_cached("UPDATE challenges SET attempts = ?2, state = ?3 WHERE id = ?1")?
+            .execute(params![&id[..], i64::from(attempts), state])?;
+        return Ok(Redemption::WrongCode {
+            attempts_left: max_attempts.saturating_sub(attempts),
+        });
+    }
+    let Some(record) = issued else {
+        return Ok(Redemption::NotIssuable);
+    };
+    conn.prepare_cached("UPDATE challenges SET state = 1 WHERE id = ?1")?
+        .execute(params![&id[..]])?;
+    insert_issued(conn, record)?;
+    Ok(Redemption::Issued)
 }
 
 /// State of a refresh token.
@@ -434,6 +507,20 @@ pub enum TokenState {
     Used,
     /// Revoked (its chain was reused).
     Revoked,
+    /// Never used, but replaced: the answer that carried it was presumed lost and its predecessor was
+    /// presented again. Presenting it is reuse.
+    Superseded,
+}
+
+impl TokenState {
+    fn from_db(v: i64) -> Self {
+        match v {
+            0 => TokenState::Active,
+            1 => TokenState::Used,
+            3 => TokenState::Superseded,
+            _ => TokenState::Revoked,
+        }
+    }
 }
 
 /// A stored refresh token.
@@ -447,8 +534,12 @@ pub struct TokenRecord {
     pub holder_key: [u8; 32],
     /// Unix seconds.
     pub expires_at: u64,
-    /// Active, used or revoked.
+    /// Active, used, revoked or superseded.
     pub state: TokenState,
+    /// For a used token: the hash of the token it was last exchanged for.
+    pub successor_hash: Option<[u8; 32]>,
+    /// For a used token: when it was last exchanged (= when its successor was issued), Unix seconds.
+    pub used_at: Option<u64>,
 }
 
 /// Reads a refresh token by hash.
@@ -456,8 +547,10 @@ pub fn refresh_token(
     conn: &Connection,
     hash: &[u8; 32],
 ) -> Result<Option<TokenRecord>, StoreError> {
-    let mut stmt = conn
-        .prepare_cached("SELECT family, subject, holder_key, expires_at, state FROM refresh_tokens WHERE token_hash = ?1")?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT family, subject, holder_key, expires_at, state, successor_hash, used_at
+         FROM refresh_tokens WHERE token_hash = ?1",
+    )?;
     Ok(stmt
         .query_row(params![&hash[..]], |r| {
             Ok(TokenRecord {
@@ -465,11 +558,9 @@ pub fn refresh_token(
                 subject: r.get(1)?,
                 holder_key: r.get(2)?,
                 expires_at: r.get::<_, i64>(3)? as u64,
-                state: match r.get::<_, i64>(4)? {
-                    0 => TokenState::Active,
-                    1 => TokenState::Used,
-                    _ => TokenState::Revoked,
-                },
+                state: TokenState::from_db(r.get(4)?),
+                successor_hash: r.get(5)?,
+                used_at: r.get::<_, Option<i64>>(6)?.map(|t| t as u64),
             })
         })
         .optional()?)
@@ -482,21 +573,90 @@ pub fn revoke_family(conn: &Connection, family: &[u8; 16]) -> Result<usize, Stor
         .execute(params![&family[..]])?)
 }
 
-/// Exchanges an active token for a new pass and token, all or nothing. Returns false (changing
-/// nothing) when the old token is no longer active (a concurrent use won).
-pub fn rotate_refresh_token(
+/// What [`renew_token`] decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Renewal {
+    /// No such token.
+    Unknown,
+    /// The token's chain was revoked.
+    Revoked,
+    /// The token has expired; nothing changed.
+    Expired,
+    /// The token was reused: its whole chain is now revoked.
+    Reused,
+    /// The token may be exchanged, but no pass could be issued; nothing changed.
+    NotIssuable,
+    /// The token was exchanged for the new pass and token. `retry` when it had been exchanged
+    /// before and that answer is presumed lost (its successor is now superseded).
+    Renewed {
+        /// Whether this was a retry of a lost answer.
+        retry: bool,
+    },
+}
+
+/// Exchanges the token with hash `old_hash` for the new pass and token in `issued`, in one database
+/// call (so two concurrent uses of one token are decided one after the other).
+///
+/// - An active, unexpired token is marked used, remembering its successor and `now`.
+/// - A used token whose successor is still active (never used) and was issued less than
+///   `retry_grace` seconds ago is a retry of a lost answer: the successor becomes superseded and the
+///   token is exchanged again.
+/// - Any other used token, and any superseded token, is reuse: the whole chain is revoked.
+///
+/// With `issued` `None` (no pass could be made), an exchange changes nothing; reuse still revokes.
+pub fn renew_token(
     conn: &Connection,
     old_hash: &[u8; 32],
-    r: &IssuedRecord,
-) -> Result<bool, StoreError> {
-    let changed = conn
-        .prepare_cached("UPDATE refresh_tokens SET state = 1 WHERE token_hash = ?1 AND state = 0")?
-        .execute(params![&old_hash[..]])?;
-    if changed == 0 {
-        return Ok(false);
+    now: u64,
+    retry_grace: u64,
+    issued: Option<&IssuedRecord>,
+) -> Result<Renewal, StoreError> {
+    let Some(token) = refresh_token(conn, old_hash)? else {
+        return Ok(Renewal::Unknown);
+    };
+    let retry = match token.state {
+        TokenState::Revoked => return Ok(Renewal::Revoked),
+        TokenState::Superseded => {
+            revoke_family(conn, &token.family)?;
+            return Ok(Renewal::Reused);
+        }
+        TokenState::Active => None,
+        TokenState::Used => {
+            let successor = match (token.successor_hash, token.used_at) {
+                (Some(successor), Some(used_at)) if now < used_at.saturating_add(retry_grace) => {
+                    refresh_token(conn, &successor)?
+                        .filter(|s| s.state == TokenState::Active && s.family == token.family)
+                        .map(|_| successor)
+                }
+                _ => None,
+            };
+            let Some(successor) = successor else {
+                revoke_family(conn, &token.family)?;
+                return Ok(Renewal::Reused);
+            };
+            Some(successor)
+        }
+    };
+    if now >= token.expires_at {
+        return Ok(Renewal::Expired);
     }
-    insert_issued(conn, r)?;
-    Ok(true)
+    let Some(record) = issued else {
+        return Ok(Renewal::NotIssuable);
+    };
+    if let Some(successor) = retry {
+        conn.prepare_cached(
+            "UPDATE refresh_tokens SET state = 3 WHERE token_hash = ?1 AND state = 0",
+        )?
+        .execute(params![&successor[..]])?;
+    }
+    conn.prepare_cached(
+        "UPDATE refresh_tokens SET state = 1, successor_hash = ?2, used_at = ?3 WHERE token_hash = ?1",
+    )?
+    .execute(params![&old_hash[..], &record.token_hash[..], now as i64])?;
+    insert_issued(conn, record)?;
+    Ok(Renewal::Renewed {
+        retry: retry.is_some(),
+    })
 }
 
 /// Number of passes recorded.

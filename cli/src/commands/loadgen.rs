@@ -77,7 +77,8 @@ pub struct RunArgs {
     /// Write the pass id of every pass received here, one per line.
     #[arg(long)]
     record: Option<PathBuf>,
-    /// After the run, check every received pass is in this issuer database, and count its passes.
+    /// After the run, check every received pass is in this issuer database and that it records no
+    /// other pass; exit 1 if not.
     #[arg(long)]
     db: Option<PathBuf>,
     /// The issuer's process id, to report its peak memory (VmHWM).
@@ -311,24 +312,37 @@ async fn drive(args: &RunArgs) -> Result<ExitCode> {
     } else {
         print_report(&report);
     }
+    if let Some(problems) = db_report.as_ref().map(DbReport::problems)
+        && !problems.is_empty()
+    {
+        eprintln!("loadgen: database check failed: {}", problems.join("; "));
+        return Ok(ExitCode::from(1));
+    }
     Ok(ExitCode::SUCCESS)
 }
 
+/// Whether `url` is an `http(s)` URL whose host is a loopback address or `localhost`, without user
+/// name or password. Parsed with the same URL semantics the HTTP client uses, so that e.g.
+/// `http://127.0.0.1:80@example.com` (user `127.0.0.1`, host `example.com`) is refused.
 fn is_loopback(url: &str) -> bool {
-    let rest = url
-        .strip_prefix("http://")
-        .or_else(|| url.strip_prefix("https://"))
-        .unwrap_or("");
-    let host = rest.split('/').next().unwrap_or("");
-    let host = if host.starts_with('[') {
-        host.split(']').next().unwrap_or("").trim_start_matches('[')
-    } else {
-        host.split(':').next().unwrap_or("")
+    let Ok(url) = reqwest::Url::parse(url) else {
+        return false;
     };
-    host == "localhost"
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
+    if !matches!(url.scheme(), "http" | "https")
+        || !url.username().is_empty()
+        || url.password().is_some()
+    {
+        return false;
+    }
+    // `host_str` is the parsed host: a domain, a normalised IPv4 address, or `[IPv6]`.
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    match bare.parse::<std::net::IpAddr>() {
+        Ok(ip) => ip.is_loopback(),
+        Err(_) => host.eq_ignore_ascii_case("localhost"),
+    }
 }
 
 fn percentile(sorted: &[u64], p: f64) -> f64 {
@@ -355,6 +369,31 @@ pub struct DbReport {
 }
 
 impl DbReport {
+    /// What disagrees between the passes received and the database (empty when all is well): every
+    /// pass received must be recorded, none twice, and nothing else recorded.
+    fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if self.missing > 0 {
+            problems.push(format!(
+                "{} received pass(es) missing from the database",
+                self.missing
+            ));
+        }
+        if self.received != self.unique {
+            problems.push(format!(
+                "{} pass id(s) received more than once",
+                self.received - self.unique
+            ));
+        }
+        if self.in_database != self.unique as u64 {
+            problems.push(format!(
+                "the database records {} passes but {} unique passes were received",
+                self.in_database, self.unique
+            ));
+        }
+        problems
+    }
+
     fn line(&self) -> String {
         format!(
             "database: {} passes recorded; received {} ({} unique), {} present, {} missing",
@@ -522,12 +561,43 @@ mod tests {
     }
 
     #[test]
+    fn database_disagreements_are_problems() {
+        let report = |received, unique, present, in_database| DbReport {
+            received,
+            unique,
+            present,
+            missing: unique - present,
+            in_database,
+        };
+        assert!(report(5, 5, 5, 5).problems().is_empty());
+        assert_eq!(report(5, 5, 4, 5).problems().len(), 1, "one missing");
+        assert_eq!(report(5, 5, 5, 6).problems().len(), 1, "one extra");
+        assert_eq!(report(6, 5, 5, 5).problems().len(), 1, "one duplicate");
+    }
+
+    #[test]
     fn only_loopback_targets() {
         assert!(is_loopback("http://127.0.0.1:8080"));
         assert!(is_loopback("http://127.3.4.5/x"));
         assert!(is_loopback("http://localhost:1"));
         assert!(is_loopback("http://[::1]:80"));
+        assert!(is_loopback("http://LOCALHOST:1"));
         assert!(!is_loopback("http://10.0.0.1:80"));
         assert!(!is_loopback("http://example.com"));
+        // The host is what the HTTP client will connect to, not what a naive split sees.
+        assert!(!is_loopback("http://127.0.0.1:80@example.com"));
+        assert!(!is_loopback("http://127.0.0.1@example.com/"));
+        assert!(!is_loopback("http://localhost@example.com"));
+        assert!(!is_loopback("http://example.com#@127.0.0.1"));
+        assert!(!is_loopback("http://example.com\\@127.0.0.1/"));
+        assert!(!is_loopback("http://localhost.example.com"));
+        assert!(!is_loopback("http://127.0.0.1.example.com"));
+        // Credentials are refused even with a loopback host.
+        assert!(!is_loopback("http://user:pw@127.0.0.1:80"));
+        assert!(!is_loopback("http://user@localhost"));
+        // Other schemes and garbage.
+        assert!(!is_loopback("ftp://127.0.0.1"));
+        assert!(!is_loopback("127.0.0.1:8080"));
+        assert!(!is_loopback(""));
     }
 }

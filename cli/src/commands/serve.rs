@@ -26,9 +26,14 @@ pub struct ServeArgs {
     /// Database file (default DIR/issuer.db).
     #[arg(long)]
     pub db: Option<PathBuf>,
-    /// QA mode: codes readable at /dev/otp/{subject}, demo holders, and the fault knobs below.
+    /// QA mode: codes readable at /dev/otp/{subject}, demo holders, and the fault knobs below. Only on
+    /// a loopback --listen address, unless --dev-any-address.
     #[arg(long)]
     pub dev: bool,
+    /// Allow --dev on a non-loopback address (QA on a private network): anyone who can reach it can
+    /// read every one-time code.
+    #[arg(long, requires = "dev")]
+    pub dev_any_address: bool,
     /// Pass lifetime (dev only), e.g. 120s.
     #[arg(long, requires = "dev", value_parser = humantime::parse_duration)]
     pub pass_ttl: Option<Duration>,
@@ -62,6 +67,12 @@ pub struct ServeArgs {
     /// Enrolment starts allowed per subject per 15 minutes; 0 disables the limit.
     #[arg(long, default_value_t = 5)]
     pub subject_starts: u32,
+    /// Longest a request may take, body read included (slow bodies get 408, slow handling 503), e.g. 10s.
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    pub request_timeout: Duration,
+    /// After SIGTERM or Ctrl-C, how long requests in flight may finish; then they get 503, e.g. 10s.
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    pub shutdown_timeout: Duration,
     /// Commit durability: survive a process crash (fast), or also a power loss.
     #[arg(long, value_enum, default_value = "process")]
     pub durability: DurabilityArg,
@@ -79,8 +90,21 @@ pub enum DurabilityArg {
 impl ServeArgs {
     /// The issuer configuration these options describe.
     pub fn config(&self) -> Result<IssuerConfig> {
+        if self.dev && !self.listen.ip().is_loopback() && !self.dev_any_address {
+            bail!(
+                "--dev serves every one-time code at /dev/otp/{{subject}} to anyone who can reach {}; \
+                 listen on a loopback address (127.0.0.1 or [::1]), or add --dev-any-address for QA \
+                 on a private network",
+                self.listen
+            );
+        }
+        if self.request_timeout.is_zero() {
+            bail!("--request-timeout must be more than 0");
+        }
         let mut config = IssuerConfig::new(self.dir.clone());
         config.db = self.db.clone();
+        config.request_timeout = self.request_timeout;
+        config.shutdown_timeout = self.shutdown_timeout;
         config.durability = match self.durability {
             DurabilityArg::Process => Durability::Process,
             DurabilityArg::PowerLoss => Durability::PowerLoss,
@@ -93,7 +117,8 @@ impl ServeArgs {
         };
         config.client_rate = (self.client_rate > 0.0).then_some(Rate {
             per_second: self.client_rate,
-            burst: self.client_rate * 3.0,
+            // Below one token a bucket could never pay for a request.
+            burst: (self.client_rate * 3.0).max(1.0),
         });
         config.subject_rate = (self.subject_starts > 0).then_some(Rate {
             per_second: f64::from(self.subject_starts) / 900.0,
@@ -139,6 +164,12 @@ pub fn serve(args: &ServeArgs) -> Result<ExitCode> {
             .with_context(|| format!("listening on {}", args.listen))?;
         let addr = listener.local_addr()?;
         print_banner(&issuer, addr, &config);
+        if config.dev.is_some() && !addr.ip().is_loopback() {
+            eprintln!(
+                "WARNING: --dev on {addr}, a non-loopback address: every one-time code can be read by \
+                 anyone who can reach it at /dev/otp/{{subject}}. Never do this with real holders."
+            );
+        }
         issuer
             .serve(listener, shutdown_signal())
             .await
@@ -205,4 +236,56 @@ pub fn import_holders(
     let n = doorpass_issuer::holders::import_file(&config.database(), csv)?;
     eprintln!("imported {n} holders into {}", config.database().display());
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        serve: ServeArgs,
+    }
+
+    fn config(args: &[&str]) -> Result<IssuerConfig> {
+        use clap::Parser;
+        let mut argv = vec!["serve", "--dir", "d"];
+        argv.extend_from_slice(args);
+        Cli::try_parse_from(argv)?.serve.config()
+    }
+
+    #[test]
+    fn a_slow_client_rate_still_admits_one_request() {
+        let rate = config(&["--client-rate", "0.1"])
+            .unwrap()
+            .client_rate
+            .unwrap();
+        assert_eq!(rate.burst, 1.0);
+        let rate = config(&["--client-rate", "20"])
+            .unwrap()
+            .client_rate
+            .unwrap();
+        assert_eq!(rate.burst, 60.0);
+        assert!(
+            config(&["--client-rate", "0"])
+                .unwrap()
+                .client_rate
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn dev_only_on_loopback_unless_overridden() {
+        assert!(config(&["--dev", "--listen", "127.0.0.1:0"]).is_ok());
+        assert!(config(&["--dev", "--listen", "[::1]:0"]).is_ok());
+        let err = config(&["--dev", "--listen", "0.0.0.0:8080"]).unwrap_err();
+        assert!(err.to_string().contains("--dev-any-address"), "{err}");
+        assert!(config(&["--dev", "--dev-any-address", "--listen", "0.0.0.0:0"]).is_ok());
+        assert!(
+            config(&["--listen", "0.0.0.0:0"]).is_ok(),
+            "production mode anywhere"
+        );
+        assert!(config(&["--dev-any-address"]).is_err(), "requires --dev");
+    }
 }

@@ -13,6 +13,14 @@ pub struct IssuerProcess {
 impl IssuerProcess {
     /// Starts `doorpass issuer serve --dir DIR --dev` on a free port with `extra` flags.
     pub fn start(dir: &Path, extra: &[&str]) -> IssuerProcess {
+        let mut args = vec!["--dev"];
+        args.extend_from_slice(extra);
+        Self::start_without_dev(dir, &args)
+    }
+
+    /// Starts `doorpass issuer serve --dir DIR` on a free port, without rate limits, with `extra`
+    /// flags (and without `--dev` unless `extra` has it).
+    pub fn start_without_dev(dir: &Path, extra: &[&str]) -> IssuerProcess {
         let mut child = Command::new(env!("CARGO_BIN_EXE_doorpass"))
             .args([
                 "issuer",
@@ -21,7 +29,6 @@ impl IssuerProcess {
                 &dir.display().to_string(),
                 "--listen",
                 "127.0.0.1:0",
-                "--dev",
             ])
             .args(["--client-rate", "0", "--subject-starts", "0"])
             .args(extra)

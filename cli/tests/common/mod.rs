@@ -21,6 +21,34 @@ pub fn doorpass(args: &[&str]) -> Output {
     out
 }
 
+/// Runs `doorpass` with `args` for at most `limit` (killing it if it is still running then); returns
+/// its output, or `None` if it had to be killed. Asserts it did not panic.
+pub fn doorpass_within(args: &[&str], limit: std::time::Duration) -> Option<Output> {
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_doorpass"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run doorpass");
+    let deadline = std::time::Instant::now() + limit;
+    while child.try_wait().expect("wait for doorpass").is_none() {
+        if std::time::Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().expect("doorpass output");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stderr.contains("panicked"),
+        "doorpass {args:?} panicked: {stderr}"
+    );
+    Some(out)
+}
+
 /// Runs `doorpass` and asserts exit status `code`; returns stdout.
 pub fn doorpass_expect(args: &[&str], code: i32) -> String {
     let out = doorpass(args);

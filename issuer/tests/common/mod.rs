@@ -172,3 +172,79 @@ async fn response_parts(r: reqwest::Response) -> (u16, Option<u64>, Value) {
     let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
     (status, retry, body)
 }
+
+/// What a raw HTTP exchange gave: the response text (empty if the connection closed without one)
+/// and how long until it was complete or the connection closed.
+pub struct RawAnswer {
+    pub text: String,
+    pub took: Duration,
+}
+
+impl RawAnswer {
+    /// The status code, if a status line arrived.
+    pub fn status(&self) -> Option<u16> {
+        self.text.strip_prefix("HTTP/1.1 ")?.get(..3)?.parse().ok()
+    }
+
+    /// The JSON body, if any.
+    pub fn json(&self) -> Option<Value> {
+        let (_, body) = self.text.split_once("\r\n\r\n")?;
+        serde_json::from_str(body).ok()
+    }
+}
+
+/// Sends a POST to `path` announcing a body of `declared` bytes but sending only `sent`, then waits
+/// (at most `limit`) for a complete answer or the connection to close.
+pub async fn post_partial_body(
+    addr: SocketAddr,
+    path: &str,
+    declared: usize,
+    sent: &[u8],
+    limit: Duration,
+) -> RawAnswer {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let started = std::time::Instant::now();
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {declared}\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(sent).await.unwrap();
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        if response_complete(&buf) {
+            break;
+        }
+        let left = limit.saturating_sub(started.elapsed());
+        match tokio::time::timeout(left, stream.read(&mut chunk)).await {
+            Ok(Ok(0)) | Ok(Err(_)) | Err(_) => break,
+            Ok(Ok(n)) => buf.extend_from_slice(&chunk[..n]),
+        }
+    }
+    RawAnswer {
+        text: String::from_utf8_lossy(&buf).into_owned(),
+        took: started.elapsed(),
+    }
+}
+
+/// Whether `buf` holds a whole response with a `Content-Length` body.
+fn response_complete(buf: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(buf);
+    let Some((head, body)) = text.split_once("\r\n\r\n") else {
+        return false;
+    };
+    head.lines()
+        .find_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.eq_ignore_ascii_case("content-length")
+                .then(|| value.trim().parse::<usize>().ok())?
+        })
+        .is_some_and(|len| body.len() >= len)
+}
+
+/// An answer's status and error code (`""` when it has none), to assert a refusal in one line.
+pub fn error_of((status, _, body): (u16, Option<u64>, Value)) -> (u16, String) {
+    let code = body["error"].as_str().unwrap_or_default().to_string();
+    (status, code)
+}
