@@ -9,15 +9,15 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use doorpass_core::issuer_client::{IssuerClient, IssuerError};
+use doorpass_core::keys::SigningKey;
 use doorpass_core::keys::generate_signing_key;
 use serde_json::json;
-use tokio::sync::Mutex;
 
 /// `doorpass loadgen …`
 #[derive(Subcommand)]
@@ -62,7 +62,9 @@ pub struct RunArgs {
     /// Open loop: new wallets per second.
     #[arg(long)]
     rate: Option<f64>,
-    /// Open loop: most wallets in progress at once; arrivals beyond are counted as dropped.
+    /// Open loop: most wallets in progress at once; arrivals beyond are counted as dropped. Each
+    /// wallet in progress holds at most one connection, so keep this under the open-file limit of
+    /// both processes (`ulimit -n`) and the ephemeral port range.
     #[arg(long, default_value_t = 5_000)]
     max_outstanding: usize,
     /// Stop starting wallets after this long.
@@ -121,78 +123,138 @@ pub fn run(command: &LoadgenCommand) -> Result<ExitCode> {
     }
 }
 
+/// The three requests of an enrolment, in order; indexes into [`Stats::routes`].
+const ROUTES: [&str; 3] = ["start", "dev_otp", "complete"];
+const START: usize = 0;
+const DEV_OTP: usize = 1;
+const COMPLETE: usize = 2;
+
+/// One request as the wallet saw it. `status` 0 means no HTTP answer (connection error, timeout).
+#[derive(Clone, Copy, Default)]
+struct Call {
+    route: usize,
+    micros: u64,
+    status: u16,
+    accepted: bool,
+    retry_after: bool,
+}
+
+/// What one wallet saw: its (up to three) requests and, if it got one, its pass. Returned by the
+/// wallet's task and merged by whoever joins it, so no lock is taken per request.
+#[derive(Default)]
+struct Outcome {
+    calls: [Call; 3],
+    n: usize,
+    enrolled: Option<(u64, String)>,
+}
+
 /// Latencies and answers for one route.
 #[derive(Default)]
 struct RouteStats {
     accepted_micros: Vec<u64>,
     all_micros: Vec<u64>,
-    by_status: BTreeMap<String, u64>,
+    /// By HTTP status; 0 = no answer.
+    by_status: BTreeMap<u16, u64>,
     with_retry_after: u64,
     refused: u64,
 }
 
 impl RouteStats {
-    fn record(&mut self, took: Duration, outcome: &Result<u16, IssuerError>) {
-        let micros = took.as_micros() as u64;
-        self.all_micros.push(micros);
-        let key = match outcome {
-            Ok(status) => {
-                self.accepted_micros.push(micros);
-                status.to_string()
-            }
-            Err(e) => {
-                self.refused += 1;
-                if let IssuerError::Busy {
-                    retry_after: Some(_),
-                    ..
-                } = e
-                {
-                    self.with_retry_after += 1;
-                }
-                match e.status() {
-                    Some(s) => s.to_string(),
-                    None => "no answer".to_string(),
-                }
-            }
-        };
-        *self.by_status.entry(key).or_default() += 1;
+    fn record(&mut self, call: &Call) {
+        self.all_micros.push(call.micros);
+        if call.accepted {
+            self.accepted_micros.push(call.micros);
+        } else {
+            self.refused += 1;
+            self.with_retry_after += u64::from(call.retry_after);
+        }
+        *self.by_status.entry(call.status).or_default() += 1;
+    }
+
+    fn by_status_json(&self) -> BTreeMap<String, u64> {
+        self.by_status
+            .iter()
+            .map(|(s, n)| match s {
+                0 => ("no answer".to_string(), *n),
+                s => (s.to_string(), *n),
+            })
+            .collect()
     }
 }
 
 #[derive(Default)]
 struct Stats {
-    routes: BTreeMap<&'static str, RouteStats>,
+    routes: [RouteStats; 3],
     enrolment_micros: Vec<u64>,
     pass_ids: Vec<String>,
 }
 
-async fn timed<T>(
-    stats: &Mutex<Stats>,
-    route: &'static str,
-    f: impl std::future::Future<Output = Result<(T, u16), IssuerError>>,
-) -> Result<T, IssuerError> {
-    let started = Instant::now();
-    let result = f.await;
-    let took = started.elapsed();
-    let outcome = result
-        .as_ref()
-        .map(|(_, status)| *status)
-        .map_err(Clone::clone);
-    stats
-        .lock()
-        .await
-        .routes
-        .entry(route)
-        .or_default()
-        .record(took, &outcome);
-    result.map(|(v, _)| v)
+impl Stats {
+    fn add(&mut self, outcome: Outcome) {
+        for call in &outcome.calls[..outcome.n] {
+            self.routes[call.route].record(call);
+        }
+        if let Some((micros, pass_id)) = outcome.enrolled {
+            self.enrolment_micros.push(micros);
+            self.pass_ids.push(pass_id);
+        }
+    }
+
+    fn merge(&mut self, other: Stats) {
+        for (mine, theirs) in self.routes.iter_mut().zip(other.routes) {
+            mine.accepted_micros.extend(theirs.accepted_micros);
+            mine.all_micros.extend(theirs.all_micros);
+            for (s, n) in theirs.by_status {
+                *mine.by_status.entry(s).or_default() += n;
+            }
+            mine.with_retry_after += theirs.with_retry_after;
+            mine.refused += theirs.refused;
+        }
+        self.enrolment_micros.extend(other.enrolment_micros);
+        self.pass_ids.extend(other.pass_ids);
+    }
 }
 
-/// One simulated wallet: key, start, read the dev code, complete.
-async fn enrol_one(client: &IssuerClient, subject: String, stats: &Mutex<Stats>) {
+async fn timed<T>(
+    out: &mut Outcome,
+    route: usize,
+    f: impl std::future::Future<Output = Result<(T, u16), IssuerError>>,
+) -> Option<T> {
     let started = Instant::now();
-    let key = generate_signing_key();
-    let Ok(challenge) = timed(stats, "start", async {
+    let result = f.await;
+    let micros = started.elapsed().as_micros() as u64;
+    let (status, accepted, retry_after) = match &result {
+        Ok((_, status)) => (*status, true, false),
+        Err(e) => (
+            e.status().unwrap_or(0),
+            false,
+            matches!(
+                e,
+                IssuerError::Busy {
+                    retry_after: Some(_),
+                    ..
+                }
+            ),
+        ),
+    };
+    out.calls[out.n] = Call {
+        route,
+        micros,
+        status,
+        accepted,
+        retry_after,
+    };
+    out.n += 1;
+    result.ok().map(|(v, _)| v)
+}
+
+/// One simulated wallet: start (with its holder key), read the dev code, complete with a fresh
+/// Ed25519 proof over the challenge. The key was generated before the clock started — a phone
+/// makes its key on its own CPU, so key generation is not part of the load the issuer is offered.
+async fn enrol_one(client: &IssuerClient, subject: String, key: &SigningKey) -> Outcome {
+    let mut out = Outcome::default();
+    let started = Instant::now();
+    let Some(challenge) = timed(&mut out, START, async {
         client
             .start_enrolment(&subject, &key.verifying_key())
             .await
@@ -200,96 +262,193 @@ async fn enrol_one(client: &IssuerClient, subject: String, stats: &Mutex<Stats>)
     })
     .await
     else {
-        return;
+        return out;
     };
-    let Ok(code) = timed(stats, "dev_otp", async {
+    let Some(code) = timed(&mut out, DEV_OTP, async {
         client.dev_code(&subject).await.map(|c| (c, 200))
     })
     .await
     else {
-        return;
+        return out;
     };
-    let Ok(issued) = timed(stats, "complete", async {
+    let Some(issued) = timed(&mut out, COMPLETE, async {
         client
-            .complete_enrolment(&challenge.challenge_id, &code, &key)
+            .complete_enrolment(&challenge.challenge_id, &code, key)
             .await
             .map(|a| (a.value, a.status))
     })
     .await
     else {
-        return;
+        return out;
     };
-    let mut s = stats.lock().await;
-    s.enrolment_micros
-        .push(started.elapsed().as_micros() as u64);
-    s.pass_ids.push(issued.pass_id);
+    out.enrolled = Some((started.elapsed().as_micros() as u64, issued.pass_id));
+    out
+}
+
+/// `n` holder keys, generated on every core before the clock starts.
+fn holder_keys(n: usize) -> Vec<SigningKey> {
+    let threads = std::thread::available_parallelism().map_or(1, |p| p.get());
+    let per = n.div_ceil(threads).max(1);
+    std::thread::scope(|s| {
+        let parts: Vec<_> = (0..n)
+            .step_by(per)
+            .map(|from| {
+                let count = per.min(n - from);
+                s.spawn(move || {
+                    (0..count)
+                        .map(|_| generate_signing_key())
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|h| h.join().expect("key generation thread"))
+            .collect()
+    })
+}
+
+/// CPU time (user + system) this process has used so far (Linux; `None` elsewhere).
+fn own_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15 of the
+    // whole line, in USER_HZ (100 per second on Linux).
+    let mut rest = stat.rsplit_once(')')?.1.split_whitespace().skip(11);
+    let utime: f64 = rest.next()?.parse().ok()?;
+    let stime: f64 = rest.next()?.parse().ok()?;
+    Some((utime + stime) / 100.0)
+}
+
+/// Requests the issuer says it has answered (its `/metrics` `doorpass_requests_total`, all routes
+/// except `/metrics` and `/healthz`); `None` if it could not be read.
+async fn issuer_requests_answered(http: &reqwest::Client, base: &str) -> Option<u64> {
+    let url = format!("{}/metrics", base.trim_end_matches('/'));
+    let text = http.get(url).send().await.ok()?.text().await.ok()?;
+    let mut total = 0;
+    for line in text.lines() {
+        let Some(rest) = line.strip_prefix("doorpass_requests_total{") else {
+            continue;
+        };
+        if rest.contains("route=\"/metrics\"") || rest.contains("route=\"/healthz\"") {
+            continue;
+        }
+        total += rest.rsplit(' ').next()?.parse::<u64>().ok()?;
+    }
+    Some(total)
+}
+
+/// What the open loop offered and what it actually launched.
+struct Offered {
+    rate: f64,
+    window: Duration,
+    /// Arrivals whose time came during the window (launched + dropped).
+    due: u64,
+    launched: u64,
+    dropped: u64,
+    max_outstanding: usize,
 }
 
 async fn drive(args: &RunArgs) -> Result<ExitCode> {
     if !is_loopback(&args.issuer) {
         bail!("loadgen only targets loopback issuers (127.0.0.0/8, localhost, [::1])");
     }
+    if args.rate.is_some_and(|r| r.is_nan() || r <= 0.0) {
+        bail!("--rate must be positive");
+    }
     let client = IssuerClient::new(&args.issuer, Duration::from_secs(10))?;
-    let stats = Arc::new(Mutex::new(Stats::default()));
-    let next = Arc::new(AtomicUsize::new(0));
-    let dropped = Arc::new(AtomicU64::new(0));
+    let metrics_http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    // Never more wallets than can arrive in the window.
+    let wallets = match args.rate {
+        Some(rate) => args
+            .wallets
+            .min((rate * args.duration.as_secs_f64()).ceil() as usize + 1),
+        None => args.wallets,
+    };
+    let keys: Arc<[SigningKey]> = holder_keys(wallets).into();
+    let answered_before = issuer_requests_answered(&metrics_http, &args.issuer).await;
+    let cpu_before = own_cpu_seconds();
+    let mut stats = Stats::default();
+    let mut offered = None;
     let started = Instant::now();
     let deadline = started + args.duration;
     match args.rate {
         None => {
+            let next = Arc::new(AtomicUsize::new(0));
             let mut workers = Vec::new();
             for _ in 0..args.concurrency.max(1) {
-                let (client, stats, next) = (client.clone(), stats.clone(), next.clone());
-                let (wallets, first, prefix) = (args.wallets, args.first, args.prefix.clone());
+                let (client, keys, next) = (client.clone(), keys.clone(), next.clone());
+                let (first, prefix) = (args.first, args.prefix.clone());
                 workers.push(tokio::spawn(async move {
+                    let mut mine = Stats::default();
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         if i >= wallets || Instant::now() >= deadline {
                             break;
                         }
-                        enrol_one(&client, format!("{prefix}{}", first + i), &stats).await;
+                        let subject = format!("{prefix}{}", first + i);
+                        mine.add(enrol_one(&client, subject, &keys[i]).await);
                     }
+                    mine
                 }));
             }
             for w in workers {
-                w.await?;
+                stats.merge(w.await?);
             }
         }
         Some(rate) => {
-            if rate <= 0.0 {
-                bail!("--rate must be positive");
-            }
             let outstanding = Arc::new(tokio::sync::Semaphore::new(args.max_outstanding.max(1)));
             let mut tasks = tokio::task::JoinSet::new();
-            let mut tick = tokio::time::interval(Duration::from_millis(2));
+            let mut tick = tokio::time::interval(Duration::from_millis(1));
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-            let mut launched = 0usize;
-            while launched < args.wallets && Instant::now() < deadline {
+            let (mut due_so_far, mut launched, mut dropped) = (0usize, 0u64, 0u64);
+            while due_so_far < wallets && Instant::now() < deadline {
                 tick.tick().await;
-                let due = ((started.elapsed().as_secs_f64() * rate) as usize).min(args.wallets);
-                while launched < due {
-                    let i = launched;
-                    launched += 1;
+                let due = ((started.elapsed().as_secs_f64() * rate) as usize).min(wallets);
+                while due_so_far < due {
+                    let i = due_so_far;
+                    due_so_far += 1;
                     let Ok(permit) = outstanding.clone().try_acquire_owned() else {
-                        dropped.fetch_add(1, Ordering::Relaxed);
+                        dropped += 1;
                         continue;
                     };
-                    let (client, stats) = (client.clone(), stats.clone());
+                    launched += 1;
+                    let (client, keys) = (client.clone(), keys.clone());
                     let subject = format!("{}{}", args.prefix, args.first + i);
                     tasks.spawn(async move {
-                        enrol_one(&client, subject, &stats).await;
+                        let outcome = enrol_one(&client, subject, &keys[i]).await;
                         drop(permit);
+                        outcome
                     });
                 }
-                while tasks.try_join_next().is_some() {}
+                while let Some(done) = tasks.try_join_next() {
+                    stats.add(done?);
+                }
             }
-            while tasks.join_next().await.is_some() {}
+            let window = started.elapsed().min(args.duration);
+            while let Some(done) = tasks.join_next().await {
+                stats.add(done?);
+            }
+            offered = Some(Offered {
+                rate,
+                window,
+                due: due_so_far as u64,
+                launched,
+                dropped,
+                max_outstanding: args.max_outstanding.max(1),
+            });
         }
     }
     let elapsed = started.elapsed();
-    let stats = Arc::try_unwrap(stats)
-        .map_err(|_| anyhow::anyhow!("tasks still running"))?
-        .into_inner();
+    let cpu = own_cpu_seconds()
+        .zip(cpu_before)
+        .map(|(after, before)| after - before);
+    let answered_after = issuer_requests_answered(&metrics_http, &args.issuer).await;
+    let issuer_answered = answered_after
+        .zip(answered_before)
+        .map(|(after, before)| after.saturating_sub(before));
     if let Some(path) = &args.record {
         let mut text = stats.pass_ids.join("\n");
         text.push('\n');
@@ -303,7 +462,9 @@ async fn drive(args: &RunArgs) -> Result<ExitCode> {
     let report = report(
         &stats,
         elapsed,
-        dropped.load(Ordering::Relaxed),
+        offered.as_ref(),
+        cpu,
+        issuer_answered,
         memory,
         db_report.as_ref(),
     );
@@ -454,23 +615,27 @@ fn peak_memory_kib(pid: u32) -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
+#[allow(clippy::too_many_arguments)]
 fn report(
     stats: &Stats,
     elapsed: Duration,
-    dropped: u64,
+    offered: Option<&Offered>,
+    loadgen_cpu_seconds: Option<f64>,
+    issuer_answered: Option<u64>,
     memory_kib: Option<u64>,
     db: Option<&DbReport>,
 ) -> serde_json::Value {
     let secs = elapsed.as_secs_f64().max(1e-9);
     let enrolled = stats.enrolment_micros.len();
-    let routes: serde_json::Map<String, serde_json::Value> = stats
-        .routes
+    let routes: serde_json::Map<String, serde_json::Value> = ROUTES
         .iter()
+        .zip(&stats.routes)
+        .filter(|(_, r)| !r.all_micros.is_empty())
         .map(|(name, r)| {
             (
                 name.to_string(),
                 json!({
-                    "by_status": r.by_status,
+                    "by_status": r.by_status_json(),
                     "accepted_latency": latency_json(&r.accepted_micros),
                     "all_latency": latency_json(&r.all_micros),
                     "refused": r.refused,
@@ -479,7 +644,19 @@ fn report(
             )
         })
         .collect();
-    let requests: usize = stats.routes.values().map(|r| r.all_micros.len()).sum();
+    let requests: usize = stats.routes.iter().map(|r| r.all_micros.len()).sum();
+    let open_loop = offered.map(|o| {
+        let window = o.window.as_secs_f64().max(1e-9);
+        json!({
+            "offered_arrivals_per_second": o.rate,
+            "window_seconds": window,
+            "arrivals_due": o.due,
+            "arrivals_launched": o.launched,
+            "arrivals_launched_per_second": o.launched as f64 / window,
+            "arrivals_dropped": o.dropped,
+            "max_outstanding": o.max_outstanding,
+        })
+    });
     json!({
         "seconds": secs,
         "enrolments": enrolled,
@@ -488,7 +665,14 @@ fn report(
         "requests_per_second": requests as f64 / secs,
         "enrolment_latency": latency_json(&stats.enrolment_micros),
         "routes": routes,
-        "dropped_by_loadgen": dropped,
+        "open_loop": open_loop,
+        "dropped_by_loadgen": offered.map_or(0, |o| o.dropped),
+        "issuer_requests_answered": issuer_answered,
+        "issuer_requests_per_second": issuer_answered.map(|n| n as f64 / secs),
+        "loadgen_cpu_seconds": loadgen_cpu_seconds,
+        "loadgen_cpu_us_per_request": loadgen_cpu_seconds
+            .filter(|_| requests > 0)
+            .map(|c| c * 1e6 / requests as f64),
         "issuer_peak_memory_mib": memory_kib.map(|k| k as f64 / 1024.0),
         "database": db.map(|d| json!({
             "passes_in_database": d.in_database, "received": d.received, "unique": d.unique,
@@ -498,14 +682,33 @@ fn report(
 }
 
 fn print_report(r: &serde_json::Value) {
+    let f = |v: &serde_json::Value| v.as_f64().unwrap_or(0.0);
+    if let Some(o) = r["open_loop"].as_object() {
+        println!(
+            "offered: {:.0} arrivals/s for {:.1} s = {} arrivals; launched {} ({:.0}/s); dropped by the load generator (over {} outstanding): {}",
+            f(&o["offered_arrivals_per_second"]),
+            f(&o["window_seconds"]),
+            o["arrivals_due"],
+            o["arrivals_launched"],
+            f(&o["arrivals_launched_per_second"]),
+            o["max_outstanding"],
+            o["arrivals_dropped"]
+        );
+    }
     println!(
         "enrolments: {} in {:.1} s = {:.0}/s ({} requests, {:.0}/s)",
         r["enrolments"],
-        r["seconds"].as_f64().unwrap_or(0.0),
-        r["enrolments_per_second"].as_f64().unwrap_or(0.0),
+        f(&r["seconds"]),
+        f(&r["enrolments_per_second"]),
         r["requests"],
-        r["requests_per_second"].as_f64().unwrap_or(0.0)
+        f(&r["requests_per_second"])
     );
+    if let Some(n) = r["issuer_requests_answered"].as_u64() {
+        println!(
+            "issuer received (its /metrics doorpass_requests_total, before→after): {n} requests = {:.0}/s",
+            f(&r["issuer_requests_per_second"])
+        );
+    }
     let l = &r["enrolment_latency"];
     println!(
         "enrolment latency (start→complete): p50 {} ms, p99 {} ms, max {} ms",
@@ -524,10 +727,10 @@ fn print_report(r: &serde_json::Value) {
             );
         }
     }
-    if r["dropped_by_loadgen"].as_u64().unwrap_or(0) > 0 {
+    if let Some(c) = r["loadgen_cpu_seconds"].as_f64() {
         println!(
-            "arrivals dropped by the load generator (too many outstanding): {}",
-            r["dropped_by_loadgen"]
+            "load generator CPU: {c:.2} s ({:.1} µs per request)",
+            f(&r["loadgen_cpu_us_per_request"])
         );
     }
     if let Some(m) = r["issuer_peak_memory_mib"].as_f64() {
