@@ -27,7 +27,8 @@ fn dev_code(url: &str, subject: &str) -> String {
     }
 }
 
-/// `wallet enrol`, answering the code prompt through a pipe.
+/// `wallet enrol`, answering the code prompt through a pipe: `CODE` stands for the code the issuer
+/// sent, `WRONG` for a code that is surely not it.
 fn enrol(
     home: &str,
     issuer: &IssuerProcess,
@@ -55,9 +56,23 @@ fn enrol(
         .spawn()
         .unwrap();
     let code = dev_code(&issuer.url, subject);
+    // Surely wrong: the right code with its last digit changed.
+    let wrong: String = code
+        .char_indices()
+        .map(|(i, c)| match (i + 1 == code.len(), c) {
+            (true, '9') => '0',
+            (true, d) => char::from(d as u8 + 1),
+            (false, d) => d,
+        })
+        .collect();
     let mut stdin = child.stdin.take().unwrap();
     for c in codes {
-        writeln!(stdin, "{}", if *c == "CODE" { code.as_str() } else { c }).unwrap();
+        let line = match *c {
+            "CODE" => code.as_str(),
+            "WRONG" => wrong.as_str(),
+            other => other,
+        };
+        writeln!(stdin, "{line}").unwrap();
     }
     drop(stdin);
     child.wait_with_output().unwrap()
@@ -79,7 +94,7 @@ fn enrol_show_offline_verify_renew_remove_wipe() {
         &issuer,
         &anchor,
         "demo-lee",
-        &["000000x", "999999", "CODE"],
+        &["000000x", "WRONG", "CODE"],
     );
     let (stdout, stderr) = (
         String::from_utf8_lossy(&out.stdout),
@@ -94,6 +109,12 @@ fn enrol_show_offline_verify_renew_remove_wipe() {
         stderr.contains("the code is 6 digits") || stderr.contains("not right"),
         "{stderr}"
     );
+    // The wallet folder holds names and birth dates: only its owner may enter it.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&home).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700, "{mode:o}");
+    }
 
     let list = doorpass_expect(&["wallet", "--home", &home, "list"], 0);
     assert!(

@@ -173,6 +173,8 @@ pub mod error_code {
     pub const INJECTED_FAILURE: &str = "injected_failure";
     /// Something went wrong on the server; the request can be retried.
     pub const INTERNAL: &str = "internal";
+    /// The request body did not arrive within the server's deadline (a slow network): retry.
+    pub const REQUEST_TIMEOUT: &str = "request_timeout";
 }
 
 /// `GET /dev/otp/{subject}` (dev mode only): the last code sent to a subject.

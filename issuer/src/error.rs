@@ -11,10 +11,6 @@ use axum::response::{IntoResponse, Response};
 use doorpass_core::api::{ApiErrorBody, error_code};
 use serde::de::DeserializeOwned;
 
-/// Error code of the 408 answer to a request whose body did not arrive within the request deadline.
-/// (Not in `doorpass_core::api::error_code` yet; the wallet treats it like any refusal it cannot fix.)
-pub const REQUEST_TIMEOUT: &str = "request_timeout";
-
 /// Set once the request body has been read in full. The request deadline
 /// ([`crate::service`]) puts one in every request's extensions and reads it when the deadline passes,
 /// to tell a slow client (408) from a slow service (503).

@@ -22,7 +22,7 @@ use tokio::sync::watch;
 
 use crate::admission::{Admission, Priority};
 use crate::delivery::{CodeDelivery, DevDelivery};
-use crate::error::{ApiError, BodyRead, REQUEST_TIMEOUT};
+use crate::error::{ApiError, BodyRead};
 use crate::issuance::Lifetimes;
 use crate::keys::IssuerKeys;
 use crate::metrics::Metrics;
@@ -154,7 +154,7 @@ async fn deadline(State(state): State<Arc<AppState>>, mut req: Request, next: Ne
     } else if !body_read.is_read() {
         ApiError::new(
             StatusCode::REQUEST_TIMEOUT,
-            REQUEST_TIMEOUT,
+            error_code::REQUEST_TIMEOUT,
             format!(
                 "the request body did not arrive within {}",
                 seconds(timeout)

@@ -163,7 +163,8 @@ pub fn open_secrets(home: &Path, arg: SecretsArg) -> Result<Arc<dyn SecretStore>
         },
     };
     if recorded.is_none() {
-        std::fs::create_dir_all(home).with_context(|| format!("creating {}", home.display()))?;
+        doorpass_core::atomic_file::create_private_dir(home)
+            .with_context(|| format!("creating {}", home.display()))?;
         std::fs::write(home.join(SECRETS_CHOICE_FILE), format!("{name}\n"))
             .with_context(|| format!("recording the secret store in {}", home.display()))?;
     }

@@ -138,6 +138,8 @@ impl From<IssuerError> for WalletError {
                     reason: "already used".into(),
                 },
                 code::NOT_ELIGIBLE => WalletError::NotEligible,
+                // The request did not reach the issuer in time: as good as unreachable; retried.
+                code::REQUEST_TIMEOUT => WalletError::IssuerUnreachable { detail: message },
                 code::INVALID_REFRESH_TOKEN
                 | code::REFRESH_TOKEN_REUSED
                 | code::REFRESH_TOKEN_EXPIRED => WalletError::ReauthRequired,
