@@ -62,11 +62,14 @@ impl Signed {
         })?;
         // DP1 allows exactly {alg, kid} protected and nothing unprotected: no `crit` a verifier
         // would have to honour, nothing outside the signature that could be mistaken for signed.
-        let only_alg_and_kid = HeaderBuilder::new()
-            .algorithm(iana::Algorithm::EdDSA)
-            .key_id(kid.to_vec())
-            .build();
-        if *header != only_alg_and_kid {
+        // (Checked field by field: alg and kid are checked above, nothing else may be set.)
+        let only_alg_and_kid = header.crit.is_empty()
+            && header.content_type.is_none()
+            && header.iv.is_empty()
+            && header.partial_iv.is_empty()
+            && header.counter_signatures.is_empty()
+            && header.rest.is_empty();
+        if !only_alg_and_kid {
             return Err(FormatError::Header(
                 "protected header has parameters other than alg and kid".into(),
             ));

@@ -597,14 +597,8 @@ impl Wallet {
         meta.failures = 0;
         meta.next_attempt_at = 0;
         meta.last_error = None;
-        self.store_issued(
-            &mut inner,
-            &pending.slot,
-            meta,
-            pass,
-            &answer.value.refresh_token,
-            key,
-        )?;
+        self.keep_refresh_token(&pending.slot, &answer.value.refresh_token)?;
+        self.store_issued(&mut inner, &pending.slot, meta, pass, key)?;
         inner.state.pending = None;
         write_json(&self.layout.state(), &inner.state)
             .map_err(|e| WalletError::storage("state", e))?;
@@ -692,10 +686,7 @@ impl Wallet {
         };
         // From this answer on, the old token is spent: keep the new one before anything else can
         // fail (the pass check below may need the network), so the next attempt can use it.
-        if let Some(token) = b64_fixed::<32>(&answer.value.refresh_token) {
-            self.secrets
-                .set(&secret_name(wallet_id, id, REFRESH), &token)?;
-        }
+        self.keep_refresh_token(id, &answer.value.refresh_token)?;
         if let Some(t) = answer.server_time {
             self.lock().state.clock.sync(t, device_after);
         }
@@ -716,7 +707,7 @@ impl Wallet {
         meta.next_attempt_at = 0;
         meta.last_error = None;
         let (expires_at, renew_after) = (pass.claims().expires_at, pass.claims().renew_after);
-        self.store_issued(&mut inner, id, meta, pass, &answer.value.refresh_token, key)?;
+        self.store_issued(&mut inner, id, meta, pass, key)?;
         write_json(&self.layout.state(), &inner.state)
             .map_err(|e| WalletError::storage("state", e))?;
         Ok(RenewalOutcome::Renewed {
@@ -892,24 +883,28 @@ impl Wallet {
         Ok(pass)
     }
 
-    /// Stores a new pass for a slot: refresh token first, then a copy of the pass it replaces, then the
-    /// pass file (atomic), then metadata. A crash at any point leaves the previous pass or the new
-    /// one, never none; a pass file damaged later falls back to the copy.
+    /// Keeps a slot's new refresh token in secure storage, replacing the spent one. A malformed token
+    /// is not kept (the check of the answer refuses it anyway).
+    fn keep_refresh_token(&self, slot: &str, token: &str) -> Result<(), WalletError> {
+        if let Some(token) = b64_fixed::<32>(token) {
+            let name = secret_name(&self.identity.wallet_id, slot, REFRESH);
+            self.secrets.set(&name, &token)?;
+        }
+        Ok(())
+    }
+
+    /// Stores a new pass for a slot whose refresh token was already kept
+    /// ([`Wallet::keep_refresh_token`]): a copy of the pass it replaces, then the pass file (atomic),
+    /// then metadata. A crash at any point leaves the previous pass or the new one, never none; a pass
+    /// file damaged later falls back to the copy.
     fn store_issued(
         &self,
         inner: &mut Inner,
         id: &str,
         meta: SlotMeta,
         pass: Pass,
-        refresh_token: &str,
         holder: SigningKey,
     ) -> Result<(), WalletError> {
-        let token =
-            b64_fixed::<32>(refresh_token).ok_or_else(|| WalletError::InvalidFromIssuer {
-                detail: "bad refresh token".into(),
-            })?;
-        self.secrets
-            .set(&secret_name(&self.identity.wallet_id, id, REFRESH), &token)?;
         if let Some(previous) = inner.slots.get(id).and_then(|s| s.pass.as_ref()) {
             self.files
                 .save_previous_pass(id, previous.bytes())
