@@ -16,7 +16,7 @@ use doorpass_core::keys::{Signature, VerifyingKey};
 use crate::codes::{CODE_LENGTH, code_hash, is_code_shaped, new_code, same};
 use crate::error::{ApiError, ApiJson};
 use crate::holders::is_valid_subject;
-use crate::issuance::issue;
+use crate::issuance::Tentative;
 use crate::metrics::Issuance;
 use crate::service::AppState;
 use crate::store::{self, ChallengeRecord, ChallengeState, Redemption};
@@ -143,31 +143,24 @@ pub async fn complete(
     // Sign the pass now (it is cheap) and keep it only if the code is accepted below. The code hash
     // never changes, so a code that is already wrong here is not worth signing for; it is still
     // counted by the call below.
-    let mut issued = None;
-    let mut refusal = None;
-    if same(&presented, &challenge.code_hash) {
-        match holder {
-            Some(holder) => {
-                let family: [u8; 16] = rand::random();
-                match issue(
-                    &state.keys,
-                    &state.lifetimes,
-                    &holder,
-                    &holder_key,
-                    family,
-                    now,
-                ) {
-                    Ok(i) => issued = Some(i),
-                    Err(e) => refusal = Some(ApiError::from(e)),
-                }
-            }
-            // Only reachable if the holder was removed while the challenge was open.
-            None => refusal = Some(ApiError::not_eligible()),
-        }
-    }
-    let (record, answer) = match issued {
-        Some(i) => (Some(i.record), Some(i.answer)),
-        None => (None, None),
+    let Tentative {
+        record,
+        answer,
+        refusal,
+    } = if same(&presented, &challenge.code_hash) {
+        let family: [u8; 16] = rand::random();
+        // (No holder here is only reachable if it was removed while the challenge was open.)
+        let holder = holder.as_ref();
+        Tentative::sign(
+            &state.keys,
+            &state.lifetimes,
+            holder,
+            &holder_key,
+            family,
+            now,
+        )
+    } else {
+        Tentative::default()
     };
     let outcome = state
         .store

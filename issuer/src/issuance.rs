@@ -59,6 +59,47 @@ pub struct Issued {
     pub answer: IssuedPass,
 }
 
+/// A pass signed before the one database call that decides whether it is kept (signing is cheap; the
+/// decision must be a single call so concurrent requests cannot both win): what to store and answer,
+/// or why no pass can be issued. Empty when the caller already knows it will not be kept.
+#[derive(Default)]
+pub struct Tentative {
+    /// The record to store if the call accepts it.
+    pub record: Option<IssuedRecord>,
+    /// The answer to send if it does (contains the refresh token: never log it).
+    pub answer: Option<IssuedPass>,
+    /// Why no pass could be signed: the holder is gone or no longer eligible.
+    pub refusal: Option<crate::error::ApiError>,
+}
+
+impl Tentative {
+    /// Signs a pass for `holder`, if there still is one (see [`issue`]).
+    pub fn sign(
+        keys: &IssuerKeys,
+        lifetimes: &Lifetimes,
+        holder: Option<&HolderRecord>,
+        holder_key: &VerifyingKey,
+        family: [u8; 16],
+        now: u64,
+    ) -> Self {
+        let refusal = match holder.map(|h| issue(keys, lifetimes, h, holder_key, family, now)) {
+            Some(Ok(issued)) => {
+                return Tentative {
+                    record: Some(issued.record),
+                    answer: Some(issued.answer),
+                    refusal: None,
+                };
+            }
+            Some(Err(refusal)) => refusal.into(),
+            None => crate::error::ApiError::not_eligible(),
+        };
+        Tentative {
+            refusal: Some(refusal),
+            ..Tentative::default()
+        }
+    }
+}
+
 /// Signs a pass for `holder`, bound to `holder_key`, in refresh-token chain `family`.
 pub fn issue(
     keys: &IssuerKeys,

@@ -14,7 +14,7 @@ use doorpass_core::keys::VerifyingKey;
 use crate::codes::token_hash;
 use crate::enrolment::parse_proof;
 use crate::error::{ApiError, ApiJson};
-use crate::issuance::issue;
+use crate::issuance::Tentative;
 use crate::metrics::Issuance;
 use crate::service::AppState;
 use crate::store::{self, Renewal, TokenState};
@@ -70,27 +70,22 @@ pub async fn renew(
     }
     // Sign the pass now (it is cheap); it is kept only if the exchange below happens. A superseded
     // token can only be reuse, so it is not worth signing for.
-    let mut issued = None;
-    let mut refusal = None;
-    if record.state != TokenState::Superseded {
-        match holder {
-            Some(holder) => match issue(
-                &state.keys,
-                &state.lifetimes,
-                &holder,
-                &holder_key,
-                record.family,
-                now,
-            ) {
-                Ok(i) => issued = Some(i),
-                Err(e) => refusal = Some(ApiError::from(e)),
-            },
-            None => refusal = Some(ApiError::not_eligible()),
-        }
-    }
-    let (new_record, answer) = match issued {
-        Some(i) => (Some(i.record), Some(i.answer)),
-        None => (None, None),
+    let Tentative {
+        record: new_record,
+        answer,
+        refusal,
+    } = if record.state == TokenState::Superseded {
+        Tentative::default()
+    } else {
+        let holder = holder.as_ref();
+        Tentative::sign(
+            &state.keys,
+            &state.lifetimes,
+            holder,
+            &holder_key,
+            record.family,
+            now,
+        )
     };
     let outcome = state
         .store
