@@ -15,13 +15,14 @@ use doorpass_tests::{TestIssuer, now, renew_requests_seen};
 const WALLETS: usize = 1_000;
 const DEADLINE: Duration = Duration::from_secs(120);
 
-/// One request a wallet made: when it was sent and answered (seconds since the surge began), and the
-/// Retry-After it was told.
+/// One request a wallet made: when it was sent and answered (seconds since the surge began), the
+/// Retry-After it was told, and whether it renewed the pass.
 #[derive(Debug, Clone, Copy)]
 struct Attempt {
     sent: f64,
     answered: f64,
     retry_after: Option<u64>,
+    renewed: bool,
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -154,6 +155,7 @@ async fn a_thousand_wallets_renew_through_a_saturated_issuer() {
                             sent,
                             answered,
                             retry_after: None,
+                            renewed: true,
                         });
                         assert_ne!(held.details.unwrap().pass_id, old_pass);
                         return attempts;
@@ -167,6 +169,7 @@ async fn a_thousand_wallets_renew_through_a_saturated_issuer() {
                             sent,
                             answered,
                             retry_after,
+                            renewed: false,
                         });
                         sleep_until_unix(retry_at - shift).await;
                     }
@@ -217,13 +220,21 @@ async fn a_thousand_wallets_renew_through_a_saturated_issuer() {
         .max_by_key(|(_, r)| *r)
         .unwrap_or((0, 0));
     let total: usize = all.iter().map(Vec::len).sum();
-    // The issuer's own count: every request the wallets made reached it, and no more.
+    // The issuer's own count: every request the issuer answered (a renewal, or 503 + Retry-After,
+    // all it sends here) reached it, and it saw no more than the wallets sent. An attempt that got no
+    // HTTP answer (a connection error or client timeout on a loaded machine) may or may not have
+    // reached it.
+    let unanswered = all
+        .iter()
+        .flatten()
+        .filter(|a| a.retry_after.is_none() && !a.renewed)
+        .count();
     let (_, seen_at_start) = samples[0];
     let (_, seen_at_end) = *samples.last().unwrap();
-    assert_eq!(
-        (seen_at_end - seen_at_start) as usize,
-        total,
-        "requests the issuer answered vs requests the wallets made"
+    let seen = (seen_at_end - seen_at_start) as usize;
+    assert!(
+        (total - unanswered..=total).contains(&seen),
+        "the issuer answered {seen} requests; the wallets made {total}, {unanswered} of them unanswered"
     );
     // Its peak one-second rate after the first wave (from then on, every request is a retry).
     let issuer_peak_retries = samples
@@ -235,7 +246,7 @@ async fn a_thousand_wallets_renew_through_a_saturated_issuer() {
     println!(
         "surge: {WALLETS} wallets renewed in {:.1} s with {total} requests ({refused} answered 503 + Retry-After); \
          peak {peak_requests} requests/s (the first wave); peak retries {peak_retries}/s (second {peak_retry_second}); \
-         retries sooner than Retry-After: {early}; the issuer saw at most {issuer_peak_retries} renew requests \
+         retries sooner than Retry-After: {early}; unanswered (transport): {unanswered}; the issuer saw at most {issuer_peak_retries} renew requests \
          in any one second after the first wave",
         took.as_secs_f64()
     );
