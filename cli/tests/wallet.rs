@@ -36,13 +36,33 @@ fn enrol(
     subject: &str,
     codes: &[&str],
 ) -> std::process::Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_doorpass"))
+    enrol_via(&[], "file", home, issuer, anchor, subject, codes)
+}
+
+/// [`enrol`], run through `wrapper` (a program and its arguments that end by running the rest) and
+/// with `--secrets secrets`.
+fn enrol_via(
+    wrapper: &[&str],
+    secrets: &str,
+    home: &str,
+    issuer: &IssuerProcess,
+    anchor: &str,
+    subject: &str,
+    codes: &[&str],
+) -> std::process::Output {
+    let doorpass = env!("CARGO_BIN_EXE_doorpass");
+    let (program, first_args) = match wrapper.split_first() {
+        Some((program, args)) => (*program, [args, &[doorpass]].concat()),
+        None => (doorpass, Vec::new()),
+    };
+    let mut child = Command::new(program)
+        .args(first_args)
         .args([
             "wallet",
             "--home",
             home,
             "--secrets",
-            "file",
+            secrets,
             "enrol",
             "--issuer",
             &issuer.url,
@@ -253,4 +273,71 @@ fn demo_runs_the_whole_story_and_exits_zero() {
         2,
         "the code is shown before and after the issuer stops"
     );
+}
+
+#[test]
+fn with_no_os_keystore_the_cli_says_so_once_and_keeps_secrets_in_a_private_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("issuer");
+    issuer_dir_with_holders(&dir, 1);
+    let issuer = IssuerProcess::start(&dir, &[]);
+    let home = p(tmp.path(), "wallet");
+    let anchor = p(&dir, "anchor.pub.pem");
+    // A session keyring nobody may write to: the kernel keystore is there but unusable, as on a
+    // machine without one.
+    let no_keystore = [
+        "keyctl",
+        "session",
+        "-",
+        "sh",
+        "-c",
+        "keyctl setperm @s 0 >/dev/null && exec \"$@\"",
+        "sh",
+    ];
+    let out = enrol_via(
+        &no_keystore,
+        "auto",
+        &home,
+        &issuer,
+        &anchor,
+        "demo-lee",
+        &["CODE"],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let notices: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("no OS keystore reachable"))
+        .collect();
+    assert_eq!(notices.len(), 1, "{stderr}");
+    assert!(notices[0].contains("secrets.json") && notices[0].contains("readable only by you"));
+    let home = std::path::Path::new(&home);
+    assert_eq!(
+        std::fs::read_to_string(home.join("secret-store"))
+            .unwrap()
+            .trim(),
+        "file"
+    );
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(home.join("secrets.json"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    }
+    // Later, with a keystore reachable, the wallet keeps using the store it recorded: the pass is
+    // shown, nothing is looked for elsewhere, and nothing is said about it.
+    let home = home.display().to_string();
+    let qr = Command::new(env!("CARGO_BIN_EXE_doorpass"))
+        .args(["wallet", "--home", &home, "qr", "--format", "text"])
+        .output()
+        .unwrap();
+    assert!(
+        qr.status.success(),
+        "{}",
+        String::from_utf8_lossy(&qr.stderr)
+    );
+    assert!(String::from_utf8_lossy(&qr.stdout).starts_with("DP1:"));
+    assert!(!String::from_utf8_lossy(&qr.stderr).contains("keystore"));
 }
