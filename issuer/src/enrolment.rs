@@ -16,7 +16,7 @@ use doorpass_core::keys::{Signature, VerifyingKey};
 use crate::codes::{CODE_LENGTH, code_hash, is_code_shaped, new_code, same};
 use crate::error::{ApiError, ApiJson};
 use crate::holders::is_valid_subject;
-use crate::issuance::Tentative;
+use crate::issuance::{Tentative, answer_recorded};
 use crate::metrics::Issuance;
 use crate::service::AppState;
 use crate::store::{self, ChallengeRecord, ChallengeState, Redemption};
@@ -188,15 +188,7 @@ pub async fn complete(
             )
         }),
         Redemption::NotIssuable => Err(refusal.unwrap_or_else(ApiError::not_eligible)),
-        Redemption::Issued => match answer {
-            Some(answer) => {
-                state
-                    .metrics
-                    .record_issuance(Issuance::Enrolment, started.elapsed());
-                Ok(Json(answer))
-            }
-            None => Err(ApiError::internal("a pass was recorded without an answer")),
-        },
+        Redemption::Issued => answer_recorded(answer, &state.metrics, Issuance::Enrolment, started),
     }
 }
 

@@ -100,6 +100,20 @@ impl Tentative {
     }
 }
 
+/// The answer for a pass the store call has recorded, counted in the issuance-latency metric (from
+/// `started`, the request's start).
+pub fn answer_recorded(
+    answer: Option<IssuedPass>,
+    metrics: &crate::metrics::Metrics,
+    kind: crate::metrics::Issuance,
+    started: std::time::Instant,
+) -> Result<axum::Json<IssuedPass>, crate::error::ApiError> {
+    let answer = answer
+        .ok_or_else(|| crate::error::ApiError::internal("a pass was recorded without an answer"))?;
+    metrics.record_issuance(kind, started.elapsed());
+    Ok(axum::Json(answer))
+}
+
 /// Signs a pass for `holder`, bound to `holder_key`, in refresh-token chain `family`.
 pub fn issue(
     keys: &IssuerKeys,

@@ -14,7 +14,7 @@ use doorpass_core::keys::VerifyingKey;
 use crate::codes::token_hash;
 use crate::enrolment::parse_proof;
 use crate::error::{ApiError, ApiJson};
-use crate::issuance::Tentative;
+use crate::issuance::{Tentative, answer_recorded};
 use crate::metrics::Issuance;
 use crate::service::AppState;
 use crate::store::{self, Renewal, TokenState};
@@ -97,15 +97,9 @@ pub async fn renew(
         Renewal::Expired => Err(expired()),
         Renewal::Reused => Err(reused()),
         Renewal::NotIssuable => Err(refusal.unwrap_or_else(ApiError::not_eligible)),
-        Renewal::Renewed { .. } => match answer {
-            Some(answer) => {
-                state
-                    .metrics
-                    .record_issuance(Issuance::Renewal, started.elapsed());
-                Ok(Json(answer))
-            }
-            None => Err(ApiError::internal("a pass was recorded without an answer")),
-        },
+        Renewal::Renewed { .. } => {
+            answer_recorded(answer, &state.metrics, Issuance::Renewal, started)
+        }
     }
 }
 
