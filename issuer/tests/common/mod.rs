@@ -152,6 +152,14 @@ impl TestIssuer {
         .await
     }
 
+    /// Renews with `token`, which must succeed: the answer and the new refresh token.
+    pub async fn renew_ok(&self, token: &str, key: &SigningKey) -> (Value, String) {
+        let (status, _, body) = self.renew(token, key).await;
+        assert_eq!(status, 200, "{body}");
+        let next = body["refresh_token"].as_str().unwrap().to_string();
+        (body, next)
+    }
+
     /// Stops the server gracefully and waits until it has.
     pub async fn stop(self) {
         tokio::time::timeout(Duration::from_secs(10), self.running.stop())
