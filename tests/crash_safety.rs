@@ -9,11 +9,11 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use doorpass_core::secret_store::{FileSecretStore, SecretStore};
-use doorpass_core::wallet::{
+use doorpass_tests::{TestIssuer, now};
+use doorpass_wallet::secret_store::{FileSecretStore, SecretStore};
+use doorpass_wallet::wallet::{
     PassFiles, PassState, RenewalOutcome, Wallet, WalletOptions, WalletSetup,
 };
-use doorpass_tests::{TestIssuer, now};
 use rand::Rng;
 
 const KILLS: usize = 120;
@@ -139,7 +139,7 @@ fn child_renews_forever() {
     let [home, slot, url, anchor]: [&str; 4] =
         spec.split('\n').collect::<Vec<_>>().try_into().unwrap();
     let home = std::path::Path::new(home);
-    let anchor = doorpass_core::keys::read_public_key(std::path::Path::new(anchor)).unwrap();
+    let anchor = doorpass_format::keys::read_public_key(std::path::Path::new(anchor)).unwrap();
     let secrets: Arc<dyn SecretStore> = Arc::new(FileSecretStore::new(home.join("secrets.json")));
     let setup = WalletSetup {
         issuer_url: url.to_string(),

@@ -3,13 +3,13 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use doorpass_core::issuer_client::{DEFAULT_TIMEOUT, IssuerClient};
-use doorpass_core::keys::{VerifyingKey, read_public_key};
-use doorpass_core::secret_store::{MemorySecretStore, SecretStore};
-use doorpass_core::wallet::{PassSummary, Wallet, WalletOptions, WalletSetup};
+use doorpass_format::keys::{VerifyingKey, read_public_key};
 use doorpass_issuer::service::Faults;
 use doorpass_issuer::store::HolderRecord;
 use doorpass_issuer::{Issuer, IssuerConfig, RunningIssuer, unix_now};
+use doorpass_wallet::issuer_client::{DEFAULT_TIMEOUT, IssuerClient};
+use doorpass_wallet::secret_store::{MemorySecretStore, SecretStore};
+use doorpass_wallet::wallet::{PassSummary, Wallet, WalletOptions, WalletSetup};
 
 /// A dev issuer folder plus the issuer serving it.
 pub struct TestIssuer {
@@ -82,7 +82,7 @@ impl TestIssuer {
 
     /// Reads the last code sent to `subject` from the dev route.
     pub async fn dev_code(&self, subject: &str) -> String {
-        IssuerClient::new(&self.url(), DEFAULT_TIMEOUT)
+        IssuerClient::over_https(&self.url(), DEFAULT_TIMEOUT)
             .unwrap()
             .dev_code(subject)
             .await

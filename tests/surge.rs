@@ -5,12 +5,12 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use doorpass_core::retry::RetryPolicy;
-use doorpass_core::secret_store::MemorySecretStore;
-use doorpass_core::wallet::{PassState, RenewalOutcome, Wallet, WalletOptions, WalletSetup};
 use doorpass_issuer::admission::AdmissionLimits;
 use doorpass_issuer::service::Faults;
 use doorpass_tests::{TestIssuer, now, renew_requests_seen};
+use doorpass_wallet::retry::RetryPolicy;
+use doorpass_wallet::secret_store::MemorySecretStore;
+use doorpass_wallet::wallet::{PassState, RenewalOutcome, Wallet, WalletOptions, WalletSetup};
 
 const WALLETS: usize = 1_000;
 const DEADLINE: Duration = Duration::from_secs(120);
@@ -46,15 +46,21 @@ async fn a_thousand_wallets_renew_through_a_saturated_issuer() {
     let mut enrolments = tokio::task::JoinSet::new();
     let setup_slots = Arc::new(tokio::sync::Semaphore::new(32)); // setup, not the surge: keep it gentle
     for (i, store) in secrets.iter().enumerate() {
-        let wallet = issuer.wallet(&homes.path().join(i.to_string()), store.clone(), options);
+        let wallet = issuer.wallet(
+            &homes.path().join(i.to_string()),
+            store.clone(),
+            options.clone(),
+        );
         let (url, subject) = (issuer.url(), format!("surge-{i}"));
         let slots = setup_slots.clone();
         enrolments.spawn(async move {
             let _slot = slots.acquire().await.unwrap();
             wallet.begin_authentication(&subject, now()).await.unwrap();
-            let client =
-                doorpass_core::issuer_client::IssuerClient::new(&url, Duration::from_secs(10))
-                    .unwrap();
+            let client = doorpass_wallet::issuer_client::IssuerClient::over_https(
+                &url,
+                Duration::from_secs(10),
+            )
+            .unwrap();
             let code = client.dev_code(&subject).await.unwrap();
             (
                 i,
@@ -94,7 +100,13 @@ async fn a_thousand_wallets_renew_through_a_saturated_issuer() {
             (
                 i,
                 summary,
-                Wallet::open(&home, secrets[i].clone(), Some(setup.clone()), options).unwrap(),
+                Wallet::open(
+                    &home,
+                    secrets[i].clone(),
+                    Some(setup.clone()),
+                    options.clone(),
+                )
+                .unwrap(),
             )
         })
         .collect();

@@ -14,9 +14,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use doorpass_core::secret_store::{FileSecretStore, KeyringSecretStore, SecretStore};
-use doorpass_core::wallet::{Wallet, WalletOptions};
 use doorpass_tests::{TestIssuer, now};
+use doorpass_wallet::keyring_store::KeyringSecretStore;
+use doorpass_wallet::secret_store::{FileSecretStore, SecretStore};
+use doorpass_wallet::wallet::{Wallet, WalletOptions};
 
 fn bench(c: &mut Criterion) {
     let runtime = tokio::runtime::Runtime::new().unwrap();

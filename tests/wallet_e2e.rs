@@ -4,18 +4,17 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use doorpass_core::presentation::STEP_SECONDS;
-use doorpass_core::retry::RetryPolicy;
-use doorpass_core::secret_store::{
-    FileSecretStore, KeyringSecretStore, SecretStore, SecretStoreError,
-};
-use doorpass_core::verifier::VerifierPolicy;
-use doorpass_core::wallet::{
-    PassState, RenewalOutcome, Wallet, WalletError, WalletOptions, WalletSetup, WalletState,
-};
-use doorpass_core::{Pass, TrustList, Verifier, keys};
+use doorpass_format::presentation::STEP_SECONDS;
+use doorpass_format::verifier::VerifierPolicy;
+use doorpass_format::{Pass, TrustList, Verifier, keys};
 use doorpass_issuer::service::Faults;
 use doorpass_tests::{TestIssuer, http_get, now};
+use doorpass_wallet::keyring_store::KeyringSecretStore;
+use doorpass_wallet::retry::RetryPolicy;
+use doorpass_wallet::secret_store::{FileSecretStore, SecretStore, SecretStoreError};
+use doorpass_wallet::wallet::{
+    PassState, RenewalOutcome, Wallet, WalletError, WalletOptions, WalletSetup, WalletState,
+};
 
 fn trust_list_of(issuer: &TestIssuer) -> TrustList {
     TrustList::verify(
@@ -168,7 +167,7 @@ async fn renewal_after_renew_after_replaces_the_pass() {
 }
 
 fn qr_pass_bytes(text: &str) -> Vec<u8> {
-    doorpass_core::Presentation::from_qr_text(text)
+    doorpass_format::Presentation::from_qr_text(text)
         .unwrap()
         .pass_bytes()
         .to_vec()
@@ -249,7 +248,7 @@ async fn two_passes_side_by_side_each_with_its_own_key() {
     let verifier = Verifier::new(trust_list_of(&issuer), VerifierPolicy::default());
     for (view, name) in [(a, "Kim Minji"), (b, "이서연 Lee Seoyun")] {
         match verifier.verify_qr_text(&view.qr_text, t) {
-            doorpass_core::Verdict::Valid(p) => assert_eq!(p.display_name, name),
+            doorpass_format::Verdict::Valid(p) => assert_eq!(p.display_name, name),
             other => panic!("{other:?}"),
         }
     }
@@ -311,7 +310,7 @@ async fn issuer_down_slow_or_shedding_never_costs_the_pass() {
     };
     let secrets: Arc<dyn SecretStore> =
         Arc::new(FileSecretStore::new(home.path().join("secrets.json")));
-    let wallet = issuer.wallet(home.path(), secrets.clone(), options);
+    let wallet = issuer.wallet(home.path(), secrets.clone(), options.clone());
     let pass = issuer.enrol(&wallet, "demo-kim").await;
     let pass_id = pass.details.clone().unwrap().pass_id;
 
@@ -359,7 +358,13 @@ async fn issuer_down_slow_or_shedding_never_costs_the_pass() {
         anchor: issuer.anchor,
     };
     assert_ne!(setup.issuer_url, url);
-    let wallet = Wallet::open(home.path(), secrets.clone(), Some(setup.clone()), options).unwrap();
+    let wallet = Wallet::open(
+        home.path(),
+        secrets.clone(),
+        Some(setup.clone()),
+        options.clone(),
+    )
+    .unwrap();
     let started = std::time::Instant::now();
     let outcome = wallet.renew_pass(&pass.id, now() + 10, true).await.unwrap();
     assert!(
@@ -515,7 +520,7 @@ async fn the_pinned_anchor_cannot_change_and_wipe_removes_everything() {
     ));
     let wallet =
         Wallet::open(home.path(), secrets.clone(), None, WalletOptions::default()).unwrap();
-    wallet.wipe().unwrap();
+    wallet.wipe().await.unwrap();
     assert!(
         !home.path().exists() || std::fs::read_dir(home.path()).unwrap().next().is_none(),
         "folder emptied"
@@ -554,7 +559,7 @@ async fn keyring_store_holds_the_secrets() {
             .unwrap()
             .is_valid()
     );
-    wallet.wipe().unwrap();
+    wallet.wipe().await.unwrap();
 }
 
 #[tokio::test]
@@ -611,7 +616,7 @@ async fn the_trust_list_is_refreshed_to_newer_versions_and_never_rolled_back() {
     };
     drop(wallet);
     let secrets: Arc<dyn SecretStore> =
-        Arc::new(doorpass_core::secret_store::MemorySecretStore::default());
+        Arc::new(doorpass_wallet::secret_store::MemorySecretStore::default());
     let wallet = Wallet::open(
         home.path(),
         secrets.clone(),
@@ -650,14 +655,14 @@ async fn the_trust_list_is_refreshed_to_newer_versions_and_never_rolled_back() {
 async fn reauthentication_makes_a_new_key_when_secure_storage_lost_it() {
     let issuer = TestIssuer::start(|_| {}).await;
     let home = tempfile::tempdir().unwrap();
-    let store = Arc::new(doorpass_core::secret_store::MemorySecretStore::default());
+    let store = Arc::new(doorpass_wallet::secret_store::MemorySecretStore::default());
     let wallet = issuer.wallet(home.path(), store.clone(), WalletOptions::default());
     let first = issuer.enrol(&wallet, "demo-choi").await;
     drop(wallet);
     // A fresh (empty) store: what a kernel keyring looks like after a reboot.
     let wallet = issuer.wallet(
         home.path(),
-        Arc::new(doorpass_core::secret_store::MemorySecretStore::default()),
+        Arc::new(doorpass_wallet::secret_store::MemorySecretStore::default()),
         WalletOptions::default(),
     );
     assert!(matches!(

@@ -4,11 +4,11 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use doorpass_core::secret_store::{MemorySecretStore, SecretStore};
-use doorpass_core::wallet::{
+use doorpass_tests::{TestIssuer, now};
+use doorpass_wallet::secret_store::{MemorySecretStore, SecretStore};
+use doorpass_wallet::wallet::{
     PassFiles, PassState, RenewalOutcome, Wallet, WalletError, WalletOptions, WalletSetup,
 };
-use doorpass_tests::{TestIssuer, now};
 
 fn reopen(home: &Path, secrets: &Arc<dyn SecretStore>) -> Wallet {
     Wallet::open(home, secrets.clone(), None, WalletOptions::default()).unwrap()

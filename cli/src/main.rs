@@ -5,6 +5,7 @@
 
 mod commands;
 mod output;
+mod picture;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -181,7 +182,7 @@ struct VerifyArgs {
     #[arg(long)]
     at: Option<u64>,
     /// Clock tolerance in seconds for rotating codes.
-    #[arg(long, default_value_t = doorpass_core::verifier::DEFAULT_CLOCK_TOLERANCE_SECONDS)]
+    #[arg(long, default_value_t = doorpass_format::verifier::DEFAULT_CLOCK_TOLERANCE_SECONDS)]
     tolerance: u64,
     /// Accept static codes.
     #[arg(long)]

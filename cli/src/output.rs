@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use doorpass_core::qr::{ErrorCorrection, QrMatrix};
+use doorpass_format::qr::{ErrorCorrection, QrMatrix};
 
 use crate::QrFormat;
 
@@ -32,7 +32,7 @@ pub fn write_qr(text: &str, format: QrFormat, out: Option<&Path>) -> Result<QrMa
             if out.is_none() {
                 bail!("--format png needs --out FILE");
             }
-            matrix.to_png(PNG_PIXELS_PER_MODULE)
+            crate::picture::to_png(&matrix, PNG_PIXELS_PER_MODULE)
         }
     };
     match out {

@@ -8,9 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::issuer::{IssuerProcess, issuer_dir_with_holders};
-use doorpass_core::issuer_client::{IssuerClient, IssuerError};
-use doorpass_core::keys::generate_signing_key;
+use doorpass_format::keys::generate_signing_key;
 use doorpass_issuer::store::{open_connection, pass_count, pass_exists};
+use doorpass_wallet::issuer_client::{IssuerClient, IssuerError};
 
 const ROUNDS: usize = 3;
 const WALLETS_PER_ROUND: usize = 20_000;
@@ -18,7 +18,7 @@ const CONCURRENCY: usize = 16;
 
 /// Enrols wallets `first..first+count` until the issuer stops answering; returns the pass ids answered 200.
 async fn enrol_until_dead(url: &str, first: usize, count: usize) -> Vec<[u8; 16]> {
-    let client = IssuerClient::new(url, Duration::from_secs(5)).unwrap();
+    let client = IssuerClient::over_https(url, Duration::from_secs(5)).unwrap();
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(first));
     let mut tasks = Vec::new();
     for _ in 0..CONCURRENCY {
@@ -155,7 +155,7 @@ async fn pass_ttl_sets_the_pass_lifetime() {
     let tmp = tempfile::tempdir().unwrap();
     issuer_dir_with_holders(tmp.path(), 1);
     let issuer = IssuerProcess::start(tmp.path(), &["--pass-ttl", "120s"]);
-    let client = IssuerClient::new(&issuer.url, Duration::from_secs(10)).unwrap();
+    let client = IssuerClient::over_https(&issuer.url, Duration::from_secs(10)).unwrap();
     let key = generate_signing_key();
     let start = client
         .start_enrolment("loadgen-0", &key.verifying_key())
@@ -167,8 +167,8 @@ async fn pass_ttl_sets_the_pass_lifetime() {
         .await
         .unwrap()
         .value;
-    let bytes = doorpass_core::api::b64_vec(&issued.pass, 4096).unwrap();
-    let pass = doorpass_core::Pass::parse(&bytes).unwrap();
+    let bytes = doorpass_format::api::b64_vec(&issued.pass, 4096).unwrap();
+    let pass = doorpass_format::Pass::parse(&bytes).unwrap();
     let claims = pass.claims();
     assert_eq!(claims.expires_at - claims.issued_at, 120);
     assert_eq!(issued.expires_at, claims.expires_at);
@@ -180,7 +180,7 @@ async fn inject_failure_one_answers_every_issuance_request_503_with_retry_after(
     let tmp = tempfile::tempdir().unwrap();
     issuer_dir_with_holders(tmp.path(), 1);
     let issuer = IssuerProcess::start(tmp.path(), &["--inject-failure", "1.0"]);
-    let client = IssuerClient::new(&issuer.url, Duration::from_secs(10)).unwrap();
+    let client = IssuerClient::over_https(&issuer.url, Duration::from_secs(10)).unwrap();
     let key = generate_signing_key();
     let err = client
         .start_enrolment("loadgen-0", &key.verifying_key())
@@ -198,9 +198,9 @@ async fn inject_failure_one_answers_every_issuance_request_503_with_retry_after(
     );
     let http = reqwest::Client::new();
     let paths = [
-        doorpass_core::api::ENROLMENT_START_PATH,
-        doorpass_core::api::ENROLMENT_COMPLETE_PATH,
-        doorpass_core::api::RENEW_PATH,
+        doorpass_format::api::ENROLMENT_START_PATH,
+        doorpass_format::api::ENROLMENT_COMPLETE_PATH,
+        doorpass_format::api::RENEW_PATH,
     ];
     for path in paths {
         let r = http
@@ -216,7 +216,7 @@ async fn inject_failure_one_answers_every_issuance_request_503_with_retry_after(
         assert!(body["message"].is_string());
     }
     // Only issuance routes fail.
-    for path in ["/healthz", doorpass_core::api::TRUST_LIST_PATH] {
+    for path in ["/healthz", doorpass_format::api::TRUST_LIST_PATH] {
         let r = http
             .get(format!("{}{path}", issuer.url))
             .send()

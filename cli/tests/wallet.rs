@@ -18,7 +18,8 @@ fn dev_code(url: &str, subject: &str) -> String {
             .build()
             .unwrap();
         let client =
-            doorpass_core::issuer_client::IssuerClient::new(url, Duration::from_secs(5)).unwrap();
+            doorpass_wallet::issuer_client::IssuerClient::over_https(url, Duration::from_secs(5))
+                .unwrap();
         if let Ok(code) = runtime.block_on(client.dev_code(subject)) {
             return code;
         }

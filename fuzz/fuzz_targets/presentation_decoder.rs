@@ -3,8 +3,8 @@
 
 use std::sync::LazyLock;
 
-use doorpass_core::keys::SigningKey;
-use doorpass_core::{Pass, Presentation, TrustList, TrustListContent, TrustedIssuer, Verifier, VerifierPolicy};
+use doorpass_format::keys::SigningKey;
+use doorpass_format::{Pass, Presentation, TrustList, TrustListContent, TrustedIssuer, Verifier, VerifierPolicy};
 use libfuzzer_sys::fuzz_target;
 
 /// One verifier for the whole run: signing and checking a trust list per input would dominate.

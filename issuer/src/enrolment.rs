@@ -7,11 +7,11 @@ use std::time::Instant;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use doorpass_core::api::{
+use doorpass_format::api::{
     CHALLENGE_ID_LEN, EnrolmentCompleteRequest, EnrolmentStartRequest, EnrolmentStartResponse,
     IssuedPass, b64, b64_fixed, enrolment_proof_message, error_code,
 };
-use doorpass_core::keys::{Signature, VerifyingKey};
+use doorpass_format::keys::{Signature, VerifyingKey};
 
 use crate::codes::{CODE_LENGTH, code_hash, is_code_shaped, new_code, same};
 use crate::error::{ApiError, ApiJson};

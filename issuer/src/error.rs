@@ -8,7 +8,7 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use doorpass_core::api::{ApiErrorBody, error_code};
+use doorpass_format::api::{ApiErrorBody, error_code};
 use serde::de::DeserializeOwned;
 
 /// Set once the request body has been read in full. The request deadline

@@ -2,8 +2,8 @@
 
 use std::path::Path;
 
-use doorpass_core::dates::end_of_day;
-use doorpass_core::pass::{MAX_DISPLAY_NAME_LEN, PassKind, is_birth_date};
+use doorpass_format::dates::end_of_day;
+use doorpass_format::pass::{MAX_DISPLAY_NAME_LEN, PassKind, is_birth_date};
 
 use crate::store::{HolderRecord, StoreError, open_connection, upsert_holder};
 

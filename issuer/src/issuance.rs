@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
-use doorpass_core::api::{IssuedPass, b64};
-use doorpass_core::keys::{VerifyingKey, hex};
-use doorpass_core::pass::{Pass, PassClaims, PassKind, draw_renew_after, new_pass_id};
+use doorpass_format::api::{IssuedPass, b64};
+use doorpass_format::keys::{VerifyingKey, hex};
+use doorpass_format::pass::{Pass, PassClaims, PassKind, draw_renew_after, new_pass_id};
 
 use crate::codes::{new_refresh_token, token_hash};
 use crate::keys::IssuerKeys;

@@ -2,8 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
-use doorpass_core::keys::{self, KeyFileError, KeyId, SigningKey};
-use doorpass_core::{TrustList, TrustListContent, TrustListError, TrustedIssuer};
+use doorpass_format::keys::{self, KeyFileError, KeyId, SigningKey};
+use doorpass_format::{TrustList, TrustListContent, TrustListError, TrustedIssuer};
 use sha2::{Digest, Sha256};
 
 /// The files an issuer folder holds.

@@ -34,13 +34,7 @@ use rate_limit::{Rate, RateLimiter};
 use service::{AppState, DevState, Faults};
 use store::{Durability, HolderRecord, Store, StoreError, StoreThread};
 
-/// Seconds since the Unix epoch.
-pub fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
+pub use doorpass_format::dates::unix_now;
 
 /// How to run the issuer.
 #[derive(Debug, Clone)]
@@ -150,7 +144,7 @@ impl Issuer {
                     subject: subject.to_string(),
                     display_name: name.to_string(),
                     birth_date: birth_date.to_string(),
-                    kind: doorpass_core::PassKind::from_short_name(kind).map_or(1, |k| k.code()),
+                    kind: doorpass_format::PassKind::from_short_name(kind).map_or(1, |k| k.code()),
                     eligible_until: unix_now() + 5 * 365 * 86_400,
                 })
                 .collect();

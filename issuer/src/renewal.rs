@@ -8,8 +8,10 @@ use std::time::Instant;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use doorpass_core::api::{IssuedPass, RenewRequest, b64_fixed, error_code, renewal_proof_message};
-use doorpass_core::keys::VerifyingKey;
+use doorpass_format::api::{
+    IssuedPass, RenewRequest, b64_fixed, error_code, renewal_proof_message,
+};
+use doorpass_format::keys::VerifyingKey;
 
 use crate::codes::token_hash;
 use crate::enrolment::parse_proof;

@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use doorpass_core::api::{
+use doorpass_format::api::{
     COSE_MEDIA_TYPE, DevOtpResponse, ENROLMENT_COMPLETE_PATH, ENROLMENT_START_PATH, RENEW_PATH,
     TRUST_LIST_PATH, error_code,
 };

@@ -7,9 +7,9 @@ use common::error_of;
 
 use std::time::Duration;
 
-use doorpass_core::api::{self, b64};
-use doorpass_core::keys::{generate_signing_key, read_public_key};
-use doorpass_core::{Pass, Presentation, TrustList, Verifier, VerifierPolicy};
+use doorpass_format::api::{self, b64};
+use doorpass_format::keys::{generate_signing_key, read_public_key};
+use doorpass_format::{Pass, Presentation, TrustList, Verifier, VerifierPolicy};
 use doorpass_issuer::codes::token_hash;
 use doorpass_issuer::renewal::RETRY_GRACE_SECS;
 use doorpass_issuer::store::{self, ChallengeState, HolderRecord, TokenState, open_connection};

@@ -6,14 +6,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use doorpass_core::Verdict;
-use doorpass_core::issuer_client::{DEFAULT_TIMEOUT, IssuerClient};
-use doorpass_core::keys::read_public_key;
-use doorpass_core::secret_store::MemorySecretStore;
-use doorpass_core::verifier::VerifierPolicy;
-use doorpass_core::wallet::{Wallet, WalletOptions, WalletSetup};
+use doorpass_format::Verdict;
+use doorpass_format::keys::read_public_key;
+use doorpass_format::verifier::VerifierPolicy;
 use doorpass_issuer::service::Faults;
 use doorpass_issuer::{Issuer, IssuerConfig, unix_now};
+use doorpass_wallet::issuer_client::{DEFAULT_TIMEOUT, IssuerClient};
+use doorpass_wallet::secret_store::MemorySecretStore;
+use doorpass_wallet::wallet::{Wallet, WalletOptions, WalletSetup};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::commands::wallet::{caption, live};
@@ -64,7 +64,7 @@ pub fn run(keep: bool) -> Result<ExitCode> {
 
         step(3, "reading the code from the dev endpoint (a phone would get an SMS) and completing enrolment");
         let bar = spinner("exchanging the code and a proof of key possession for a pass");
-        let code = IssuerClient::new(&running.url(), DEFAULT_TIMEOUT)?.dev_code(SUBJECT).await?;
+        let code = IssuerClient::over_https(&running.url(), DEFAULT_TIMEOUT)?.dev_code(SUBJECT).await?;
         let pass = wallet.complete_authentication(&code, unix_now()).await?;
         bar.finish_and_clear();
         if let Some(d) = &pass.details {

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Result, bail};
-use doorpass_core::keys;
+use doorpass_format::keys;
 
 /// The public key path next to a private key path: `KEY.pem` → `KEY.pub.pem`.
 pub fn public_key_path(private: &Path) -> PathBuf {

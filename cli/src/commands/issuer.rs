@@ -4,8 +4,8 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
-use doorpass_core::keys;
-use doorpass_core::pass::{Pass, PassClaims, PassKind, draw_renew_after, new_pass_id};
+use doorpass_format::keys;
+use doorpass_format::pass::{Pass, PassClaims, PassKind, draw_renew_after, new_pass_id};
 use doorpass_issuer::keys::{IssuerKeys, init_dir};
 
 use crate::output::{now_or, write_file};
@@ -48,7 +48,7 @@ pub fn mint(args: &MintArgs) -> Result<ExitCode> {
         .checked_mul(DAY)
         .and_then(|secs| now.checked_add(secs))
         .context("--valid-days (with --at) reaches past the year 292 billion; choose fewer days")?;
-    let kid = doorpass_core::KeyId::of(&issuer.signing_key.verifying_key());
+    let kid = doorpass_format::KeyId::of(&issuer.signing_key.verifying_key());
     if !issuer.trust_list.issuer(kid).is_some_and(|e| e.covers(now)) {
         bail!(
             "the issuer key is not valid at {now} in {}/trust-list.cose; a pass issued now would be refused at every door",

@@ -14,9 +14,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
-use doorpass_core::issuer_client::{IssuerClient, IssuerError};
-use doorpass_core::keys::SigningKey;
-use doorpass_core::keys::generate_signing_key;
+use doorpass_format::keys::SigningKey;
+use doorpass_format::keys::generate_signing_key;
+use doorpass_wallet::issuer_client::{IssuerClient, IssuerError};
 use serde_json::json;
 
 /// `doorpass loadgen …`
@@ -349,13 +349,13 @@ struct Offered {
 }
 
 async fn drive(args: &RunArgs) -> Result<ExitCode> {
-    if !is_loopback(&args.issuer) {
+    if !IssuerClient::is_loopback_url(&args.issuer) {
         bail!("loadgen only targets loopback issuers (127.0.0.0/8, localhost, [::1])");
     }
     if args.rate.is_some_and(|r| r.is_nan() || r <= 0.0) {
         bail!("--rate must be positive");
     }
-    let client = IssuerClient::new(&args.issuer, Duration::from_secs(10))?;
+    let client = IssuerClient::over_https(&args.issuer, Duration::from_secs(10))?;
     let metrics_http = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .redirect(reqwest::redirect::Policy::none())
@@ -480,30 +480,6 @@ async fn drive(args: &RunArgs) -> Result<ExitCode> {
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Whether `url` is an `http(s)` URL whose host is a loopback address or `localhost`, without user
-/// name or password. Parsed with the same URL semantics the HTTP client uses, so that e.g.
-/// `http://127.0.0.1:80@example.com` (user `127.0.0.1`, host `example.com`) is refused.
-fn is_loopback(url: &str) -> bool {
-    let Ok(url) = reqwest::Url::parse(url) else {
-        return false;
-    };
-    if !matches!(url.scheme(), "http" | "https")
-        || !url.username().is_empty()
-        || url.password().is_some()
-    {
-        return false;
-    }
-    // `host_str` is the parsed host: a domain, a normalised IPv4 address, or `[IPv6]`.
-    let Some(host) = url.host_str() else {
-        return false;
-    };
-    let bare = host.trim_start_matches('[').trim_end_matches(']');
-    match bare.parse::<std::net::IpAddr>() {
-        Ok(ip) => ip.is_loopback(),
-        Err(_) => host.eq_ignore_ascii_case("localhost"),
-    }
 }
 
 fn percentile(sorted: &[u64], p: f64) -> f64 {
@@ -776,31 +752,5 @@ mod tests {
         assert_eq!(report(5, 5, 4, 5).problems().len(), 1, "one missing");
         assert_eq!(report(5, 5, 5, 6).problems().len(), 1, "one extra");
         assert_eq!(report(6, 5, 5, 5).problems().len(), 1, "one duplicate");
-    }
-
-    #[test]
-    fn only_loopback_targets() {
-        assert!(is_loopback("http://127.0.0.1:8080"));
-        assert!(is_loopback("http://127.3.4.5/x"));
-        assert!(is_loopback("http://localhost:1"));
-        assert!(is_loopback("http://[::1]:80"));
-        assert!(is_loopback("http://LOCALHOST:1"));
-        assert!(!is_loopback("http://10.0.0.1:80"));
-        assert!(!is_loopback("http://example.com"));
-        // The host is what the HTTP client will connect to, not what a naive split sees.
-        assert!(!is_loopback("http://127.0.0.1:80@example.com"));
-        assert!(!is_loopback("http://127.0.0.1@example.com/"));
-        assert!(!is_loopback("http://localhost@example.com"));
-        assert!(!is_loopback("http://example.com#@127.0.0.1"));
-        assert!(!is_loopback("http://example.com\\@127.0.0.1/"));
-        assert!(!is_loopback("http://localhost.example.com"));
-        assert!(!is_loopback("http://127.0.0.1.example.com"));
-        // Credentials are refused even with a loopback host.
-        assert!(!is_loopback("http://user:pw@127.0.0.1:80"));
-        assert!(!is_loopback("http://user@localhost"));
-        // Other schemes and garbage.
-        assert!(!is_loopback("ftp://127.0.0.1"));
-        assert!(!is_loopback("127.0.0.1:8080"));
-        assert!(!is_loopback(""));
     }
 }

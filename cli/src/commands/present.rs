@@ -3,8 +3,8 @@
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
-use doorpass_core::presentation::seconds_until_rotation;
-use doorpass_core::{Pass, Presentation, keys};
+use doorpass_format::presentation::seconds_until_rotation;
+use doorpass_format::{Pass, Presentation, keys};
 
 use crate::PresentArgs;
 use crate::output::{now_or, read_file, write_qr};

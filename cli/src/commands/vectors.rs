@@ -5,9 +5,9 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use doorpass_core::keys::{self, SigningKey};
-use doorpass_core::pass::{Pass, PassClaims, PassKind};
-use doorpass_core::{Presentation, TrustListContent, TrustedIssuer};
+use doorpass_format::keys::{self, SigningKey};
+use doorpass_format::pass::{Pass, PassClaims, PassKind};
+use doorpass_format::{Presentation, TrustListContent, TrustedIssuer};
 use serde_json::json;
 
 use crate::output::write_file;

@@ -2,9 +2,9 @@
 
 use std::process::ExitCode;
 
+use crate::picture::decode as decode_image;
 use anyhow::{Context, Result, bail};
-use doorpass_core::qr::decode_image;
-use doorpass_core::{TrustList, Verdict, Verifier, VerifierPolicy, keys};
+use doorpass_format::{TrustList, Verdict, Verifier, VerifierPolicy, keys};
 use serde_json::json;
 
 use crate::VerifyArgs;

@@ -8,12 +8,11 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
-use doorpass_core::dates::{format_date_time, format_duration};
-use doorpass_core::keys::read_public_key;
-use doorpass_core::secret_store::{
-    FileSecretStore, KeyringSecretStore, SecretStore, SecretStoreError,
-};
-use doorpass_core::wallet::{
+use doorpass_format::dates::{format_date_time, format_duration};
+use doorpass_format::keys::read_public_key;
+use doorpass_wallet::keyring_store::KeyringSecretStore;
+use doorpass_wallet::secret_store::{FileSecretStore, SecretStore, SecretStoreError};
+use doorpass_wallet::wallet::{
     PassState, PassSummary, QrView, RenewalOutcome, Wallet, WalletError, WalletOptions,
     WalletSetup, WalletState,
 };
@@ -163,7 +162,7 @@ pub fn open_secrets(home: &Path, arg: SecretsArg) -> Result<Arc<dyn SecretStore>
         },
     };
     if recorded.is_none() {
-        doorpass_core::atomic_file::create_private_dir(home)
+        doorpass_format::atomic_file::create_private_dir(home)
             .with_context(|| format!("creating {}", home.display()))?;
         std::fs::write(home.join(SECRETS_CHOICE_FILE), format!("{name}\n"))
             .with_context(|| format!("recording the secret store in {}", home.display()))?;
@@ -221,7 +220,7 @@ async fn run_async(args: &WalletArgs) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         WalletCommand::Wipe => {
-            wallet.wipe()?;
+            wallet.wipe().await?;
             let _ = std::fs::remove_file(home.join(SECRETS_CHOICE_FILE));
             let _ = std::fs::remove_dir(home);
             println!("wallet wiped");
@@ -292,7 +291,7 @@ fn describe(p: &PassSummary, now: u64) -> String {
             d.birth_date,
             d.kind.label(),
             format_date_time(d.expires_at),
-            doorpass_core::wallet::describe_in(d.expires_at as i64 - now as i64),
+            doorpass_wallet::wallet::describe_in(d.expires_at as i64 - now as i64),
             format_date_time(d.renew_after),
         ),
         None => format!("pass {} — {}, {state}", p.id, p.subject),
@@ -369,7 +368,7 @@ async fn renew(wallet: &Wallet, pass: Option<&str>, force: bool) -> Result<ExitC
             RenewalOutcome::Waiting { retry_at } => {
                 format!(
                     "waiting: next try {}",
-                    doorpass_core::wallet::describe_in(retry_at as i64 - now as i64)
+                    doorpass_wallet::wallet::describe_in(retry_at as i64 - now as i64)
                 )
             }
             RenewalOutcome::Deferred {
@@ -378,7 +377,7 @@ async fn renew(wallet: &Wallet, pass: Option<&str>, force: bool) -> Result<ExitC
                 failed = true;
                 format!(
                     "not renewed ({reason}); the current pass is kept; next try {}",
-                    doorpass_core::wallet::describe_in(retry_at as i64 - now as i64)
+                    doorpass_wallet::wallet::describe_in(retry_at as i64 - now as i64)
                 )
             }
             RenewalOutcome::ReauthRequired { reason } => {

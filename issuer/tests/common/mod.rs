@@ -6,8 +6,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use doorpass_core::api::{self, b64};
-use doorpass_core::keys::{SigningKey, generate_signing_key};
+use doorpass_format::api::{self, b64};
+use doorpass_format::keys::{SigningKey, generate_signing_key};
 use doorpass_issuer::service::Faults;
 use doorpass_issuer::{Issuer, IssuerConfig, RunningIssuer, unix_now};
 use ed25519_dalek::Signer;

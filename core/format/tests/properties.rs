@@ -1,9 +1,9 @@
 //! Property tests: round trips, tamper evidence, and decoders that never panic.
 
-use doorpass_core::keys::SigningKey;
-use doorpass_core::pass::{Pass, PassClaims, PassKind};
-use doorpass_core::presentation::STEP_SECONDS;
-use doorpass_core::{
+use doorpass_format::keys::SigningKey;
+use doorpass_format::pass::{Pass, PassClaims, PassKind};
+use doorpass_format::presentation::STEP_SECONDS;
+use doorpass_format::{
     Presentation, TrustList, TrustListContent, TrustedIssuer, Verdict, Verifier, VerifierPolicy,
 };
 use proptest::prelude::*;

@@ -2,11 +2,11 @@
 
 use std::path::PathBuf;
 
-use doorpass_core::keys::read_public_key;
-use doorpass_core::{Pass, TrustList, Verifier, VerifierPolicy};
+use doorpass_format::keys::read_public_key;
+use doorpass_format::{Pass, TrustList, Verifier, VerifierPolicy};
 
 fn vectors_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors")
 }
 
 #[test]
@@ -48,7 +48,7 @@ fn every_case_gets_its_expected_verdict() {
 fn pass_files_parse_and_the_tampered_one_fails_its_signature() {
     let dir = vectors_dir().join("passes");
     let issuer_key =
-        doorpass_core::keys::read_private_key(&vectors_dir().join("issuer.key")).unwrap();
+        doorpass_format::keys::read_private_key(&vectors_dir().join("issuer.key")).unwrap();
     let valid = Pass::parse(&std::fs::read(dir.join("valid.cose")).unwrap()).unwrap();
     assert!(valid.verify_issuer_signature(&issuer_key.verifying_key()));
     let tampered = Pass::parse(&std::fs::read(dir.join("tampered.cose")).unwrap()).unwrap();

@@ -6,17 +6,17 @@
 //! - `floor_two_ed25519_verifications`: the two bare signature checks any verifier must do (issuer
 //!   signature over the pass, holder proof), on messages of the same sizes — the floor for `verify`.
 //!
-//! Run: `cargo bench -p doorpass-core --bench door`. Figures: docs/performance.md.
+//! Run: `cargo bench -p doorpass-format --bench door`. Figures: docs/performance.md.
 
 use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use doorpass_core::keys::{Signature, SigningKey};
-use doorpass_core::pass::{Pass, PassClaims, PassKind};
-use doorpass_core::presentation::proof_message;
-use doorpass_core::qr::{ErrorCorrection, QrMatrix};
-use doorpass_core::{
+use doorpass_format::keys::{Signature, SigningKey};
+use doorpass_format::pass::{Pass, PassClaims, PassKind};
+use doorpass_format::presentation::proof_message;
+use doorpass_format::qr::{ErrorCorrection, QrMatrix};
+use doorpass_format::{
     Presentation, TrustList, TrustListContent, TrustedIssuer, Verifier, VerifierPolicy,
 };
 use ed25519_dalek::Signer;

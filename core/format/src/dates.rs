@@ -1,4 +1,12 @@
-//! Calendar dates (UTC, proleptic Gregorian) for labels and eligibility dates.
+//! Calendar dates (UTC, proleptic Gregorian) for labels and eligibility dates, and the system clock.
+
+/// Seconds since the Unix epoch by this machine's clock (0 if it is set before 1970).
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
 
 /// Days since 1970-01-01 of the civil date `y-m-d` (Howard Hinnant's algorithm).
 pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {

@@ -1,34 +1,35 @@
-//! Doorpass core: everything a pass wallet and an offline door verifier need.
+//! Doorpass format: everything an offline door verifier needs, and the parts of a wallet that do no I/O.
 //!
 //! The DP1 wire format (see `DESIGN.md`) is built from standard parts: a pass is a CWT inside a
 //! COSE_Sign1 signed with Ed25519 by an issuer; the QR code carries the pass plus a holder proof that
 //! changes every 30 seconds; a door checks it offline against a trust list signed by a pinned anchor.
 //!
 //! Modules, one concept each:
-//! - [`keys`]: Ed25519 keys, key ids and PEM key files.
+//! - [`keys`]: Ed25519 keys, key ids and PEM text; `key_files` and `atomic_file` (feature `files`):
+//!   key files and crash-safe private files, for programs that keep them.
 //! - [`pass`]: the signed pass (issuer side: build and sign; holder side: parse and check).
 //! - [`trust_list`]: the signed list of issuer keys a verifier trusts.
 //! - [`presentation`]: what the QR code carries, rotating or static.
 //! - [`verifier`]: the offline door check and its verdict.
-//! - [`qr`]: QR module matrices and their SVG, PNG and terminal renderings.
+//! - [`qr`]: QR module matrices and their SVG and terminal renderings.
+//! - [`api`]: the issuer HTTP API's wire types, shared by the issuer and the wallet.
+//! - [`dates`]: calendar dates for labels, and the system clock.
 
 pub mod api;
+#[cfg(feature = "files")]
 pub mod atomic_file;
 mod cbor;
-pub mod clock;
 mod cose;
 pub mod dates;
 pub mod error;
-pub mod issuer_client;
+#[cfg(feature = "files")]
+pub mod key_files;
 pub mod keys;
 pub mod pass;
 pub mod presentation;
 pub mod qr;
-pub mod retry;
-pub mod secret_store;
 pub mod trust_list;
 pub mod verifier;
-pub mod wallet;
 
 pub use error::FormatError;
 pub use keys::{KeyId, SigningKey, VerifyingKey};

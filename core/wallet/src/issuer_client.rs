@@ -1,23 +1,23 @@
-//! The wallet's HTTP client for the issuer API: rustls (no OpenSSL), a timeout on every call, and
-//! errors a caller can act on (wait and retry, re-authenticate, or give up).
+//! The wallet's client for the issuer API: builds requests, reads answers, and turns failures into
+//! errors a caller can act on (wait and retry, re-authenticate, or give up). Bytes travel through an
+//! [`HttpTransport`].
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use ed25519_dalek::Signer;
-use reqwest::header::{DATE, RETRY_AFTER};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
-
-use crate::api::{
+use doorpass_format::api::{
     self, ApiErrorBody, DevOtpResponse, EnrolmentCompleteRequest, EnrolmentStartRequest,
     EnrolmentStartResponse, IssuedPass, RenewRequest, b64,
 };
-use crate::keys::{SigningKey, VerifyingKey};
+use doorpass_format::keys::{SigningKey, VerifyingKey};
+use ed25519_dalek::Signer;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::transport::{HttpMethod, HttpRequest, HttpResponse, HttpTransport, TransportError};
 
 /// Default time limit for one call, connection included.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
-/// Largest answer read from the issuer.
-const MAX_ANSWER_LEN: usize = 1 << 20;
 
 /// Why a call to the issuer did not give what was asked.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -77,51 +77,65 @@ pub struct Answer<T> {
 }
 
 /// A client for one issuer.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct IssuerClient {
     base: String,
-    http: reqwest::Client,
+    transport: Arc<dyn HttpTransport>,
+}
+
+impl std::fmt::Debug for IssuerClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuerClient")
+            .field("base", &self.base)
+            .finish_non_exhaustive()
+    }
 }
 
 impl IssuerClient {
-    /// A client for the issuer at `base_url` (e.g. `https://issuer.example`), with `timeout` per call.
-    pub fn new(base_url: &str, timeout: Duration) -> Result<Self, IssuerError> {
+    /// A client for the issuer at `base_url` (e.g. `https://issuer.example`) over `transport`.
+    pub fn new(base_url: &str, transport: Arc<dyn HttpTransport>) -> Result<Self, IssuerError> {
         let base = base_url.trim_end_matches('/').to_string();
         if !(base.starts_with("http://") || base.starts_with("https://")) {
             return Err(IssuerError::Protocol(format!(
                 "issuer URL must start with http:// or https://: {base}"
             )));
         }
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(5)))
-            .user_agent(concat!("doorpass/", env!("CARGO_PKG_VERSION")))
-            // The API never redirects; following one could carry a refresh token elsewhere.
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| IssuerError::Protocol(format!("cannot build the HTTP client: {e}")))?;
-        Ok(IssuerClient { base, http })
+        Ok(IssuerClient { base, transport })
+    }
+
+    /// A client over the default transport (reqwest), with `timeout` per call.
+    #[cfg(feature = "http")]
+    pub fn over_https(base_url: &str, timeout: Duration) -> Result<Self, IssuerError> {
+        let transport = crate::reqwest_transport::ReqwestTransport::new(timeout)
+            .map_err(|e| IssuerError::Protocol(e.to_string()))?;
+        Self::new(base_url, Arc::new(transport))
     }
 
     /// Whether `url` may be spoken to in plain HTTP without asking: only when its host is this
     /// machine (loopback), where nothing crosses a network. Anything else needs https, or the caller's
     /// explicit consent (a QA build pointed at a test issuer on the LAN).
     pub fn is_loopback_url(url: &str) -> bool {
-        let Ok(url) = reqwest::Url::parse(url) else {
+        let Ok(url) = url::Url::parse(url) else {
             return false;
         };
-        if !url.username().is_empty() || url.password().is_some() {
+        if !matches!(url.scheme(), "http" | "https")
+            || !url.username().is_empty()
+            || url.password().is_some()
+        {
             return false;
         }
+        // `host_str` is the parsed host: a domain, a normalised IPv4 address, or `[IPv6]`.
         let Some(host) = url.host_str() else {
             return false;
         };
-        host.eq_ignore_ascii_case("localhost")
-            || host
-                .trim_start_matches('[')
-                .trim_end_matches(']')
-                .parse::<std::net::IpAddr>()
-                .is_ok_and(|ip| ip.is_loopback())
+        match host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+        {
+            Ok(ip) => ip.is_loopback(),
+            Err(_) => host.eq_ignore_ascii_case("localhost"),
+        }
     }
 
     /// The issuer's base URL.
@@ -132,14 +146,12 @@ impl IssuerClient {
     /// `GET /v1/trust-list`: the signed trust list bytes (check them with the pinned anchor).
     pub async fn trust_list(&self) -> Result<Answer<Vec<u8>>, IssuerError> {
         let response = self
-            .send(self.http.get(self.url(api::TRUST_LIST_PATH)))
+            .send(HttpMethod::Get, self.url(api::TRUST_LIST_PATH), None)
             .await?;
-        let (status, server_time) = meta(&response);
-        let value = read_body(response).await?;
         Ok(Answer {
-            value,
-            server_time,
-            status,
+            server_time: server_time(&response),
+            status: response.status,
+            value: response.body,
         })
     }
 
@@ -195,8 +207,8 @@ impl IssuerClient {
     /// Dev issuers only: the last code sent to `subject`.
     pub async fn dev_code(&self, subject: &str) -> Result<String, IssuerError> {
         let url = format!("{}/dev/otp/{}", self.base, percent_encode(subject));
-        let body = read_body(self.send(self.http.get(url)).await?).await?;
-        Ok(parse::<DevOtpResponse>(&body)?.code)
+        let response = self.send(HttpMethod::Get, url, None).await?;
+        Ok(parse::<DevOtpResponse>(&response.body)?.code)
     }
 
     fn url(&self, path: &str) -> String {
@@ -208,42 +220,45 @@ impl IssuerClient {
         path: &str,
         body: &B,
     ) -> Result<Answer<T>, IssuerError> {
-        let response = self.send(self.http.post(self.url(path)).json(body)).await?;
-        let (status, server_time) = meta(&response);
-        let bytes = read_body(response).await?;
+        let json = serde_json::to_vec(body)
+            .map_err(|e| IssuerError::Protocol(format!("cannot encode the request: {e}")))?;
+        let response = self
+            .send(HttpMethod::Post, self.url(path), Some(json))
+            .await?;
         Ok(Answer {
-            value: parse(&bytes)?,
-            server_time,
-            status,
+            value: parse(&response.body)?,
+            server_time: server_time(&response),
+            status: response.status,
         })
     }
 
     /// Sends a request; maps transport failures and non-2xx answers to [`IssuerError`].
     async fn send(
         &self,
-        request: reqwest::RequestBuilder,
-    ) -> Result<reqwest::Response, IssuerError> {
-        let response = request
-            .send()
-            .await
-            .map_err(|e| IssuerError::Unreachable(describe(&e)))?;
-        let status = response.status().as_u16();
-        if response.status().is_success() {
+        method: HttpMethod,
+        url: String,
+        json_body: Option<Vec<u8>>,
+    ) -> Result<HttpResponse, IssuerError> {
+        let request = HttpRequest {
+            method,
+            url,
+            json_body,
+        };
+        let response = self.transport.send(request).await.map_err(|e| match e {
+            TransportError::TooLarge => IssuerError::Protocol(e.to_string()),
+            e => IssuerError::Unreachable(e.to_string()),
+        })?;
+        let status = response.status;
+        if (200..300).contains(&status) {
             return Ok(response);
         }
         if status == 503 || status == 429 {
-            let retry_after = response
-                .headers()
-                .get(RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(parse_retry_after);
             return Err(IssuerError::Busy {
                 status,
-                retry_after,
+                retry_after: response.retry_after.as_deref().and_then(parse_retry_after),
             });
         }
-        let bytes = read_body(response).await.unwrap_or_default();
-        match serde_json::from_slice::<ApiErrorBody>(&bytes) {
+        match serde_json::from_slice::<ApiErrorBody>(&response.body) {
             Ok(body) => Err(IssuerError::Refused {
                 status,
                 code: body.error,
@@ -257,32 +272,10 @@ impl IssuerClient {
     }
 }
 
-fn meta(response: &reqwest::Response) -> (u16, Option<u64>) {
-    let server_time = response
-        .headers()
-        .get(DATE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| httpdate::parse_http_date(v).ok())
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map(|d| d.as_secs());
-    (response.status().as_u16(), server_time)
-}
-
-async fn read_body(response: reqwest::Response) -> Result<Vec<u8>, IssuerError> {
-    if response
-        .content_length()
-        .is_some_and(|n| n as usize > MAX_ANSWER_LEN)
-    {
-        return Err(IssuerError::Protocol("answer too large".into()));
-    }
-    let bytes = response
-        .bytes()
-        .await
-        .map_err(|e| IssuerError::Unreachable(describe(&e)))?;
-    if bytes.len() > MAX_ANSWER_LEN {
-        return Err(IssuerError::Protocol("answer too large".into()));
-    }
-    Ok(bytes.to_vec())
+/// The issuer's clock from an answer's `Date` header.
+fn server_time(response: &HttpResponse) -> Option<u64> {
+    let date = httpdate::parse_http_date(response.date.as_deref()?).ok()?;
+    Some(date.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs())
 }
 
 fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, IssuerError> {
@@ -300,23 +293,6 @@ pub fn parse_retry_after(value: &str) -> Option<Duration> {
             .unwrap_or_default()
             .min(Duration::from_secs(24 * 3600)),
     )
-}
-
-fn describe(e: &reqwest::Error) -> String {
-    if e.is_timeout() {
-        "timed out".into()
-    } else if e.is_connect() {
-        "could not connect".into()
-    } else {
-        // Walk to the innermost cause; reqwest's own text may contain the URL, which is fine (no secrets).
-        let mut msg = e.to_string();
-        let mut source = std::error::Error::source(e);
-        while let Some(s) = source {
-            msg = s.to_string();
-            source = s.source();
-        }
-        msg
-    }
 }
 
 fn percent_encode(s: &str) -> String {
@@ -357,6 +333,48 @@ mod tests {
     }
 
     #[test]
+    fn loopback_means_this_machine_by_the_parsed_host() {
+        assert!(IssuerClient::is_loopback_url("http://127.0.0.1:8080"));
+        assert!(IssuerClient::is_loopback_url("http://127.3.4.5/x"));
+        assert!(IssuerClient::is_loopback_url("http://localhost:1"));
+        assert!(IssuerClient::is_loopback_url("http://[::1]:80"));
+        assert!(IssuerClient::is_loopback_url("http://LOCALHOST:1"));
+        assert!(!IssuerClient::is_loopback_url("http://10.0.0.1:80"));
+        assert!(!IssuerClient::is_loopback_url("http://example.com"));
+        // The host is what the HTTP client will connect to, not what a naive split sees.
+        assert!(!IssuerClient::is_loopback_url(
+            "http://127.0.0.1:80@example.com"
+        ));
+        assert!(!IssuerClient::is_loopback_url(
+            "http://127.0.0.1@example.com/"
+        ));
+        assert!(!IssuerClient::is_loopback_url(
+            "http://localhost@example.com"
+        ));
+        assert!(!IssuerClient::is_loopback_url(
+            "http://example.com#@127.0.0.1"
+        ));
+        assert!(!IssuerClient::is_loopback_url(
+            "http://example.com\\@127.0.0.1/"
+        ));
+        assert!(!IssuerClient::is_loopback_url(
+            "http://localhost.example.com"
+        ));
+        assert!(!IssuerClient::is_loopback_url(
+            "http://127.0.0.1.example.com"
+        ));
+        // Credentials are refused even with a loopback host.
+        assert!(!IssuerClient::is_loopback_url(
+            "http://user:pw@127.0.0.1:80"
+        ));
+        assert!(!IssuerClient::is_loopback_url("http://user@localhost"));
+        // Other schemes and garbage.
+        assert!(!IssuerClient::is_loopback_url("ftp://127.0.0.1"));
+        assert!(!IssuerClient::is_loopback_url("127.0.0.1:8080"));
+        assert!(!IssuerClient::is_loopback_url(""));
+    }
+
+    #[test]
     fn retry_after_forms() {
         assert_eq!(parse_retry_after("3"), Some(Duration::from_secs(3)));
         assert_eq!(
@@ -370,11 +388,14 @@ mod tests {
         assert_eq!(parse_retry_after("soon"), None);
     }
 
+    #[cfg(feature = "http")]
     #[test]
     fn bad_urls_are_refused() {
-        assert!(IssuerClient::new("ftp://x", DEFAULT_TIMEOUT).is_err());
+        let transport: Arc<dyn HttpTransport> =
+            Arc::new(crate::reqwest_transport::ReqwestTransport::new(DEFAULT_TIMEOUT).unwrap());
+        assert!(IssuerClient::new("ftp://x", transport.clone()).is_err());
         assert_eq!(
-            IssuerClient::new("http://x/", DEFAULT_TIMEOUT)
+            IssuerClient::new("http://x/", transport)
                 .unwrap()
                 .base_url(),
             "http://x"

@@ -6,12 +6,12 @@
 //! (+4 for `DP1:`), more than version 10-M's 311. The static code therefore needs version 11 (362
 //! characters at M); see docs/qr-size.md.
 
-use doorpass_core::Presentation;
-use doorpass_core::keys::generate_signing_key;
-use doorpass_core::pass::{Pass, PassClaims, PassKind};
-use doorpass_core::qr::{ErrorCorrection, QrMatrix};
+use doorpass_format::Presentation;
+use doorpass_format::keys::generate_signing_key;
+use doorpass_format::pass::{Pass, PassClaims, PassKind};
+use doorpass_format::qr::{ErrorCorrection, QrMatrix};
 
-fn pass_with_name(name: &str, issuer_id: &str) -> (Pass, doorpass_core::SigningKey) {
+fn pass_with_name(name: &str, issuer_id: &str) -> (Pass, doorpass_format::SigningKey) {
     let issuer = generate_signing_key();
     let holder = generate_signing_key();
     let now = 1_800_000_000;

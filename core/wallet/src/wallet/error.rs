@@ -51,10 +51,10 @@ pub enum WalletError {
         attempts_left: u32,
     },
     /// The code can no longer be used (expired, too many tries, or already used): start again.
-    #[error("this code can no longer be used ({reason}); ask for a new one")]
+    #[error("this code can no longer be used ({why}); ask for a new one")]
     CodeNoLongerValid {
-        /// Why, in words.
-        reason: String,
+        /// Why.
+        why: CodeEnd,
     },
     /// No enrolment is waiting for a code.
     #[error("no enrolment is waiting for a code; start one first")]
@@ -81,6 +81,15 @@ pub enum WalletError {
     /// renewal); nothing was sent. Try again in a moment.
     #[error("another process is using this wallet's issuer connection; try again in a moment")]
     InUse,
+    /// This wallet was wiped; open a new one.
+    #[error("this wallet was wiped")]
+    Wiped,
+    /// The device clock is too far off to check passes (before the trust list was even signed).
+    #[error("the device clock cannot be trusted: {detail}")]
+    ClockUntrustworthy {
+        /// What is wrong with it.
+        detail: String,
+    },
     /// The issuer sent a pass or trust list that does not check out; it was not stored.
     #[error("the issuer sent something invalid: {detail}")]
     InvalidFromIssuer {
@@ -93,6 +102,27 @@ pub enum WalletError {
         /// What is wrong.
         detail: String,
     },
+}
+
+/// Why a one-time code can no longer be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeEnd {
+    /// It expired.
+    Expired,
+    /// Too many wrong tries locked it.
+    TooManyTries,
+    /// It was already used (or never existed).
+    AlreadyUsed,
+}
+
+impl std::fmt::Display for CodeEnd {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            CodeEnd::Expired => "expired",
+            CodeEnd::TooManyTries => "too many wrong tries",
+            CodeEnd::AlreadyUsed => "already used",
+        })
+    }
 }
 
 impl WalletError {
@@ -113,7 +143,7 @@ impl From<SecretStoreError> for WalletError {
 
 impl From<IssuerError> for WalletError {
     fn from(e: IssuerError) -> Self {
-        use crate::api::error_code as code;
+        use doorpass_format::api::error_code as code;
         match e {
             IssuerError::Unreachable(detail) => WalletError::IssuerUnreachable { detail },
             IssuerError::Busy { retry_after, .. } => WalletError::IssuerBusy {
@@ -129,13 +159,13 @@ impl From<IssuerError> for WalletError {
                     attempts_left: attempts_left.unwrap_or(0),
                 },
                 code::CHALLENGE_EXPIRED => WalletError::CodeNoLongerValid {
-                    reason: "expired".into(),
+                    why: CodeEnd::Expired,
                 },
                 code::CHALLENGE_LOCKED => WalletError::CodeNoLongerValid {
-                    reason: "too many wrong tries".into(),
+                    why: CodeEnd::TooManyTries,
                 },
                 code::UNKNOWN_CHALLENGE => WalletError::CodeNoLongerValid {
-                    reason: "already used".into(),
+                    why: CodeEnd::AlreadyUsed,
                 },
                 code::NOT_ELIGIBLE => WalletError::NotEligible,
                 // The request did not reach the issuer in time: as good as unreachable; retried.

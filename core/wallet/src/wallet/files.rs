@@ -17,8 +17,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::atomic_file::{Checked, read_checked, remove_stale_temp_files, write_atomic};
 use crate::clock::ClockRecord;
+use doorpass_format::atomic_file::{Checked, read_checked, remove_stale_temp_files, write_atomic};
 
 /// Version of the folder layout.
 pub const FORMAT: u32 = 1;
@@ -112,7 +112,7 @@ impl PassFiles {
 
     /// Creates the folder if needed and removes temporary files a crash left behind.
     pub fn prepare(&self) -> io::Result<()> {
-        crate::atomic_file::create_private_dir(&self.dir)?;
+        doorpass_format::atomic_file::create_private_dir(&self.dir)?;
         remove_stale_temp_files(&self.dir).map(|_| ())
     }
 

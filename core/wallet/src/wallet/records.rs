@@ -1,11 +1,14 @@
 //! Plain records the wallet hands to shells (and, later, across the FFI boundary).
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use crate::keys::VerifyingKey;
-use crate::pass::PassKind;
-use crate::qr::QrMatrix;
+use crate::transport::HttpTransport;
+
 use crate::retry::RetryPolicy;
+use doorpass_format::keys::VerifyingKey;
+use doorpass_format::pass::PassKind;
+use doorpass_format::qr::QrMatrix;
 
 /// What a new wallet needs: where its issuer is and which trust anchor it pins.
 #[derive(Debug, Clone)]
@@ -17,7 +20,7 @@ pub struct WalletSetup {
 }
 
 /// Tunables, with production defaults.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone)]
 pub struct WalletOptions {
     /// Time limit for each issuer call.
     pub http_timeout: Duration,
@@ -25,6 +28,19 @@ pub struct WalletOptions {
     pub retry: RetryPolicy,
     /// Allow plain http to an issuer on another machine (QA only; loopback is always allowed).
     pub allow_plain_http: bool,
+    /// How requests reach the issuer; `None` uses the built-in reqwest transport (feature `http`).
+    pub transport: Option<Arc<dyn HttpTransport>>,
+}
+
+impl std::fmt::Debug for WalletOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WalletOptions")
+            .field("http_timeout", &self.http_timeout)
+            .field("retry", &self.retry)
+            .field("allow_plain_http", &self.allow_plain_http)
+            .field("transport", &self.transport.as_ref().map(|_| "custom"))
+            .finish()
+    }
 }
 
 impl Default for WalletOptions {
@@ -33,6 +49,7 @@ impl Default for WalletOptions {
             http_timeout: crate::issuer_client::DEFAULT_TIMEOUT,
             retry: RetryPolicy::default(),
             allow_plain_http: false,
+            transport: None,
         }
     }
 }
@@ -189,16 +206,7 @@ pub struct PassRenewal {
     pub outcome: RenewalOutcome,
 }
 
-/// The cached trust list, as shown in a verifier's status line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TrustListStatus {
-    /// Its version.
-    pub version: u64,
-    /// Seconds since it was issued.
-    pub age_seconds: u64,
-    /// Whether the anchor's planned update time has passed (refresh when online).
-    pub update_due: bool,
-}
+pub use crate::trust_cache::TrustListStatus;
 
 /// A damaged file found and moved aside when the wallet was opened.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,14 +1,10 @@
-//! QR codes: the module matrix shells draw, and SVG, PNG and terminal renderings of it; plus reading a
-//! QR code back out of a picture (for a desktop verifier).
-
-use std::io::Cursor;
+//! QR codes: the module matrix shells draw, and SVG and terminal renderings of it. Pictures (PNG) are
+//! made and read by the programs that need them, so this crate links no image code.
 
 use qrcode::{EcLevel, QrCode, Version};
 
 /// Light modules around the code, in modules, as the QR standard asks for.
 pub const QUIET_ZONE: u32 = 4;
-/// Largest picture accepted for decoding, in pixels per side.
-pub const MAX_IMAGE_SIDE: u32 = 8192;
 
 /// How much of the code may be damaged and still read. DP1 uses M unless told otherwise.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -35,7 +31,7 @@ impl ErrorCorrection {
     }
 }
 
-/// Why a QR code could not be made or read.
+/// Why a QR code could not be made.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum QrError {
     /// The text does not fit in any QR code at this error-correction level.
@@ -44,15 +40,6 @@ pub enum QrError {
         /// Length of the text.
         len: usize,
     },
-    /// The picture could not be read as an image.
-    #[error("the picture could not be read: {0}")]
-    UnreadableImage(String),
-    /// The picture holds no QR code that could be found.
-    #[error("no QR code was found in the picture")]
-    NoCodeFound,
-    /// A QR code was found but could not be decoded.
-    #[error("a QR code was found but could not be decoded: {0}")]
-    Undecodable(String),
 }
 
 /// A QR code as a square of modules, without the quiet zone.
@@ -104,7 +91,7 @@ impl QrMatrix {
     }
 
     /// Whether the module at quiet-zone coordinates (`x`, `y` counted from the outer edge) is dark.
-    fn is_dark_with_margin(&self, x: u32, y: u32) -> bool {
+    pub fn is_dark_with_margin(&self, x: u32, y: u32) -> bool {
         x >= QUIET_ZONE && y >= QUIET_ZONE && self.is_dark(x - QUIET_ZONE, y - QUIET_ZONE)
     }
 
@@ -143,20 +130,6 @@ impl QrMatrix {
         )
     }
 
-    /// A PNG picture with `pixels_per_module` pixels per module (at least 1), quiet zone included.
-    pub fn to_png(&self, pixels_per_module: u32) -> Vec<u8> {
-        let scale = pixels_per_module.max(1);
-        let side = self.size_with_quiet_zone() * scale;
-        let img = image::GrayImage::from_fn(side, side, |px, py| {
-            let dark = self.is_dark_with_margin(px / scale, py / scale);
-            image::Luma([if dark { 0 } else { 255 }])
-        });
-        let mut out = Cursor::new(Vec::new());
-        // Encoding an in-memory grey image as PNG cannot fail.
-        let _ = img.write_to(&mut out, image::ImageFormat::Png);
-        out.into_inner()
-    }
-
     /// A terminal rendering: two rows of modules per line with Unicode half blocks, drawn black on
     /// white with ANSI colours so it scans on dark and light terminals alike.
     pub fn to_terminal(&self) -> String {
@@ -183,42 +156,12 @@ impl QrMatrix {
     }
 }
 
-/// Reads every QR code in a picture (PNG, or any format the `image` crate reads) and returns their
-/// texts, in the order found.
-pub fn decode_image(bytes: &[u8]) -> Result<Vec<String>, QrError> {
-    let mut reader = image::ImageReader::new(Cursor::new(bytes))
-        .with_guessed_format()
-        .map_err(|e| QrError::UnreadableImage(e.to_string()))?;
-    let mut limits = image::Limits::default();
-    limits.max_image_width = Some(MAX_IMAGE_SIDE);
-    limits.max_image_height = Some(MAX_IMAGE_SIDE);
-    limits.max_alloc = Some(256 << 20);
-    reader.limits(limits);
-    let img = reader
-        .decode()
-        .map_err(|e| QrError::UnreadableImage(e.to_string()))?
-        .to_luma8();
-    let mut prepared = rqrr::PreparedImage::prepare(img);
-    let grids = prepared.detect_grids();
-    if grids.is_empty() {
-        return Err(QrError::NoCodeFound);
-    }
-    grids
-        .iter()
-        .map(|g| {
-            g.decode()
-                .map(|(_, text)| text)
-                .map_err(|e| QrError::Undecodable(e.to_string()))
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn matrix_png_round_trip_through_rqrr() {
+    fn matrix_has_finder_patterns_and_a_light_margin() {
         let text = "DP1:HELLO WORLD 1234";
         let m = QrMatrix::encode(text, ErrorCorrection::Medium).unwrap();
         assert_eq!(m.version(), 1);
@@ -227,8 +170,7 @@ mod tests {
         // Finder pattern corner is dark, the quiet zone is light.
         assert!(m.is_dark(0, 0));
         assert!(!m.is_dark_with_margin(0, 0));
-        let png = m.to_png(4);
-        assert_eq!(decode_image(&png).unwrap(), vec![text.to_string()]);
+        assert!(m.is_dark_with_margin(QUIET_ZONE, QUIET_ZONE));
     }
 
     #[test]
@@ -244,22 +186,11 @@ mod tests {
     }
 
     #[test]
-    fn too_much_data_and_bad_pictures_are_errors() {
+    fn too_much_data_is_an_error() {
         let long = "A".repeat(5000);
         assert_eq!(
             QrMatrix::encode(&long, ErrorCorrection::Medium),
             Err(QrError::TooMuchData { len: 5000 })
         );
-        assert!(matches!(
-            decode_image(b"not a picture"),
-            Err(QrError::UnreadableImage(_))
-        ));
-        let blank = QrMatrix {
-            version: 1,
-            size: 21,
-            dark: vec![false; 441],
-        }
-        .to_png(4);
-        assert_eq!(decode_image(&blank), Err(QrError::NoCodeFound));
     }
 }

@@ -1,0 +1,27 @@
+//! Doorpass wallet: everything on a phone that needs storage or the network.
+//!
+//! Modules, one concept each:
+//! - [`wallet`]: the holder's wallet — enrolment, the offline pass cache, QR codes, renewal,
+//!   re-authentication.
+//! - [`trust_cache`]: the cached trust list of a wallet or a door verifier (last good copy, no
+//!   rollback, its age).
+//! - [`door`]: a door verifier that keeps its own trust list.
+//! - [`issuer_client`]: the issuer API client, over an [`transport::HttpTransport`]
+//!   ([`reqwest_transport`] by default).
+//! - [`secret_store`]: where secrets live (`keyring_store` for the platform keystores).
+//! - [`clock`], [`retry`]: time correction and backoff.
+
+pub mod clock;
+pub mod door;
+pub mod issuer_client;
+#[cfg(feature = "platform-keystore")]
+pub mod keyring_store;
+#[cfg(feature = "http")]
+pub mod reqwest_transport;
+pub mod retry;
+pub mod secret_store;
+pub mod transport;
+pub mod trust_cache;
+pub mod wallet;
+
+pub use doorpass_format as format;

@@ -1,0 +1,96 @@
+//! The default transport: reqwest with rustls (no OpenSSL), a time limit on every call, no redirects,
+//! and bodies read with a size limit while they stream in.
+
+use std::time::Duration;
+
+use reqwest::header::{DATE, RETRY_AFTER};
+
+use crate::transport::{
+    HttpMethod, HttpRequest, HttpResponse, HttpTransport, MAX_ANSWER_LEN, TransportError,
+    TransportFuture,
+};
+
+/// reqwest as an [`HttpTransport`].
+#[derive(Debug, Clone)]
+pub struct ReqwestTransport {
+    http: reqwest::Client,
+}
+
+impl ReqwestTransport {
+    /// A transport with `timeout` per call, connection included.
+    pub fn new(timeout: Duration) -> Result<Self, TransportError> {
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(5)))
+            .user_agent(concat!("doorpass/", env!("CARGO_PKG_VERSION")))
+            // The API never redirects; following one could carry a refresh token elsewhere.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| TransportError::Failed(format!("cannot build the HTTP client: {e}")))?;
+        Ok(ReqwestTransport { http })
+    }
+
+    async fn exchange(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        let builder = match request.method {
+            HttpMethod::Get => self.http.get(&request.url),
+            HttpMethod::Post => self
+                .http
+                .post(&request.url)
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(request.json_body.unwrap_or_default()),
+        };
+        let mut response = builder.send().await.map_err(|e| describe(&e))?;
+        let header = |name| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let (date, retry_after) = (header(DATE), header(RETRY_AFTER));
+        let status = response.status().as_u16();
+        if response
+            .content_length()
+            .is_some_and(|n| n > MAX_ANSWER_LEN as u64)
+        {
+            return Err(TransportError::TooLarge);
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| describe(&e))? {
+            if body.len() + chunk.len() > MAX_ANSWER_LEN {
+                return Err(TransportError::TooLarge);
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(HttpResponse {
+            status,
+            date,
+            retry_after,
+            body,
+        })
+    }
+}
+
+impl HttpTransport for ReqwestTransport {
+    fn send(&self, request: HttpRequest) -> TransportFuture<'_> {
+        Box::pin(self.exchange(request))
+    }
+}
+
+fn describe(e: &reqwest::Error) -> TransportError {
+    if e.is_timeout() {
+        return TransportError::TimedOut;
+    }
+    // Walk to the innermost cause; reqwest's own text may contain the URL, which is fine (no secrets).
+    let mut msg = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        msg = s.to_string();
+        source = s.source();
+    }
+    if e.is_connect() {
+        TransportError::CouldNotConnect(msg)
+    } else {
+        TransportError::Failed(msg)
+    }
+}
