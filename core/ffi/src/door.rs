@@ -1,0 +1,101 @@
+//! The door verifier, for staff checking passes: offline checks against a cached trust list.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use doorpass_format::verifier::VerifierPolicy;
+use doorpass_wallet::door::DoorVerifier as CoreDoor;
+use doorpass_wallet::issuer_client::{DEFAULT_TIMEOUT, IssuerClient};
+
+use crate::anchor::Anchor;
+use crate::error::DoorpassError;
+use crate::records::{TrustListStatus, VerificationResult};
+use crate::runtime::run;
+
+/// How a door checks codes and where it refreshes its trust list.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct DoorConfig {
+    /// The issuer to fetch the trust list from, if any (the list is signed, so any copy will do).
+    pub issuer_url: Option<String>,
+    /// Accept static (printed) codes, which cannot prove they come from the holder's phone.
+    pub allow_static_codes: bool,
+    /// Clock difference tolerated between the phone and the door, in seconds; 0 for the default (60).
+    pub clock_tolerance_seconds: u32,
+}
+
+/// A door verifier keeping its trust list in a folder of the app.
+#[derive(uniffi::Object)]
+pub struct DoorVerifier {
+    inner: Arc<CoreDoor>,
+    client: Option<IssuerClient>,
+}
+
+#[uniffi::export]
+impl DoorVerifier {
+    /// Opens the verifier kept in the folder `dir` (created if missing), pinned to `anchor`. A cached
+    /// list that no longer checks is set aside; the verifier then needs a new list.
+    #[uniffi::constructor]
+    pub fn open(
+        dir: String,
+        anchor: Anchor,
+        config: DoorConfig,
+    ) -> Result<Arc<Self>, DoorpassError> {
+        let mut policy = VerifierPolicy {
+            allow_static: config.allow_static_codes,
+            ..VerifierPolicy::default()
+        };
+        if config.clock_tolerance_seconds > 0 {
+            policy.clock_tolerance_seconds = config.clock_tolerance_seconds.into();
+        }
+        let (inner, set_aside) = CoreDoor::open(&PathBuf::from(dir), anchor.key()?, policy)?;
+        if let Some(set_aside) = set_aside {
+            log::warn!(
+                "the cached trust list was damaged and moved to {}: {}",
+                set_aside.moved_to.display(),
+                set_aside.reason
+            );
+        }
+        let client =
+            match config.issuer_url {
+                Some(url) => Some(IssuerClient::over_https(&url, DEFAULT_TIMEOUT).map_err(
+                    |e| DoorpassError::InvalidInput {
+                        detail: e.to_string(),
+                    },
+                )?),
+                None => None,
+            };
+        Ok(Arc::new(DoorVerifier {
+            inner: Arc::new(inner),
+            client,
+        }))
+    }
+
+    /// Offers a signed trust list (bundled with the app, or copied from another device). It is kept
+    /// only if the anchor signed it and it is not older than the cached one.
+    pub fn update_trust_list(
+        &self,
+        list: Vec<u8>,
+        now: u64,
+    ) -> Result<TrustListStatus, DoorpassError> {
+        Ok(self.inner.update_trust_list(&list, now)?.into())
+    }
+
+    /// Fetches the trust list from the issuer given at `open`.
+    pub async fn refresh_trust_list(&self, now: u64) -> Result<TrustListStatus, DoorpassError> {
+        let client = self.client.clone().ok_or(DoorpassError::InvalidInput {
+            detail: "this door verifier was opened without an issuer URL".into(),
+        })?;
+        let door = self.inner.clone();
+        run(async move { Ok(door.refresh_trust_list(&client, now).await?.into()) }).await
+    }
+
+    /// Checks a scanned code at `now` (this device's clock). Never touches the network.
+    pub fn verify(&self, qr_text: String, now: u64) -> Result<VerificationResult, DoorpassError> {
+        Ok(self.inner.verify(&qr_text, now)?.into())
+    }
+
+    /// The cached trust list's version and age, if one is cached.
+    pub fn trust_list_status(&self, now: u64) -> Option<TrustListStatus> {
+        self.inner.trust_list_status(now).map(Into::into)
+    }
+}

@@ -1,0 +1,30 @@
+//! Doorpass for phone apps: the wallet and the door verifier, exported through uniffi to Kotlin
+//! (`org.doorpass.core`) and Swift (`DoorpassCore`).
+//!
+//! This crate only wraps: every exported object is a facade over a core type, every record a copy of
+//! a core record in FFI-friendly types (owned strings, `u32`/`u64`, no paths or key types), and every
+//! error becomes one [`DoorpassError`] an app can act on. Network calls are `suspend` in Kotlin and
+//! `async` in Swift; they run on a runtime this crate owns and finish even if the caller stops
+//! waiting, so a cancelled call never leaves a refresh token half-spent.
+//!
+//! Times are Unix seconds by the device clock; the core corrects them with the issuer's clock and
+//! reports the correction in [`ClockStatus`].
+
+uniffi::setup_scaffolding!();
+
+mod anchor;
+mod door;
+mod error;
+mod logger;
+mod records;
+mod runtime;
+mod secrets;
+mod wallet;
+
+pub use anchor::Anchor;
+pub use door::{DoorConfig, DoorVerifier};
+pub use error::{DoorpassError, SecretStoreFailure};
+pub use logger::{LogLevel, Logger, set_logger};
+pub use records::*;
+pub use secrets::SecretStore;
+pub use wallet::{Wallet, WalletConfig};

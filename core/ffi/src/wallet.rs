@@ -1,0 +1,197 @@
+//! The holder's wallet, for the pass screen, enrolment and background renewal.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use doorpass_wallet::keyring_store::KeyringSecretStore;
+use doorpass_wallet::secret_store::SecretStore as CoreSecretStore;
+use doorpass_wallet::wallet::{Wallet as CoreWallet, WalletOptions, WalletSetup};
+
+use crate::anchor::Anchor;
+use crate::error::DoorpassError;
+use crate::records::{
+    ClockStatus, PassRenewal, PassSummary, PendingEnrolment, QrView, RenewalOutcome,
+    StorageProblem, TrustListStatus, WalletState,
+};
+use crate::runtime::run;
+use crate::secrets::{ForeignSecretStore, SecretStore};
+
+/// The keyring service name secrets are filed under when the platform store is used.
+const KEYRING_SERVICE: &str = "doorpass";
+
+/// Where a wallet's issuer is and which anchor it pins.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct WalletConfig {
+    /// The issuer's base URL, `https://…` (plain `http://` only to this device, or with
+    /// `allow_plain_http`).
+    pub issuer_url: String,
+    /// The trust anchor pinned in the app.
+    pub anchor: Anchor,
+    /// Allow plain http to an issuer on another machine (QA builds against a test issuer only).
+    pub allow_plain_http: bool,
+    /// Time limit of one issuer call in seconds; 0 for the default (10 s).
+    pub http_timeout_seconds: u32,
+}
+
+/// A pass wallet kept in a folder of the app. Showing a code never needs the network; network calls
+/// run one at a time per wallet.
+#[derive(uniffi::Object)]
+pub struct Wallet {
+    inner: Arc<CoreWallet>,
+}
+
+#[uniffi::export]
+impl Wallet {
+    /// Opens the wallet in the folder `home`, creating it if missing. Secrets go to `secret_store`, or
+    /// to the platform keystore (Keychain, Android Keystore) when it is `None`. Never touches the
+    /// network; damaged files are set aside and listed by `problems()`.
+    #[uniffi::constructor]
+    pub fn open(
+        home: String,
+        config: WalletConfig,
+        secret_store: Option<Arc<dyn SecretStore>>,
+    ) -> Result<Arc<Self>, DoorpassError> {
+        let secrets: Arc<dyn CoreSecretStore> = match secret_store {
+            Some(store) => Arc::new(ForeignSecretStore(store)),
+            None => Arc::new(KeyringSecretStore::connect(KEYRING_SERVICE).map_err(|e| {
+                DoorpassError::KeystoreUnavailable {
+                    detail: e.to_string(),
+                }
+            })?),
+        };
+        let setup = WalletSetup {
+            issuer_url: config.issuer_url,
+            anchor: config.anchor.key()?,
+        };
+        let mut options = WalletOptions {
+            allow_plain_http: config.allow_plain_http,
+            ..WalletOptions::default()
+        };
+        if config.http_timeout_seconds > 0 {
+            options.http_timeout = Duration::from_secs(config.http_timeout_seconds.into());
+        }
+        let inner = CoreWallet::open(&PathBuf::from(home), secrets, Some(setup), options)?;
+        Ok(Arc::new(Wallet {
+            inner: Arc::new(inner),
+        }))
+    }
+
+    /// Where the wallet as a whole stands.
+    pub fn state(&self) -> WalletState {
+        self.inner.state().into()
+    }
+
+    /// Every pass, in a stable order.
+    pub fn passes(&self, now: u64) -> Vec<PassSummary> {
+        self.inner.passes(now).into_iter().map(Into::into).collect()
+    }
+
+    /// The QR code to show for a pass (`pass_id` may be `None` when there is one pass). Works offline;
+    /// call again when `seconds_until_rotation` runs out.
+    pub fn current_qr(
+        &self,
+        pass_id: Option<String>,
+        now: u64,
+        static_code: bool,
+    ) -> Result<QrView, DoorpassError> {
+        Ok(self
+            .inner
+            .current_qr(pass_id.as_deref(), now, static_code)?
+            .into())
+    }
+
+    /// Asks the issuer to send a one-time code to `subject` (a phone number or id). A subject that
+    /// already has a pass here re-authenticates it.
+    pub async fn start_enrolment(
+        &self,
+        subject: String,
+        now: u64,
+    ) -> Result<PendingEnrolment, DoorpassError> {
+        let wallet = self.inner.clone();
+        run(async move { Ok(wallet.begin_authentication(&subject, now).await?.into()) }).await
+    }
+
+    /// Asks for a new code for the pass `pass_id`, to re-authenticate it (same holder key; the pass in
+    /// hand stays until the new one arrives).
+    pub async fn reauthenticate(
+        &self,
+        pass_id: String,
+        now: u64,
+    ) -> Result<PendingEnrolment, DoorpassError> {
+        let wallet = self.inner.clone();
+        run(async move { Ok(wallet.begin_reauthentication(&pass_id, now).await?.into()) }).await
+    }
+
+    /// Trades the code the person received for a pass, checks it and stores it.
+    pub async fn complete_enrolment(
+        &self,
+        code: String,
+        now: u64,
+    ) -> Result<PassSummary, DoorpassError> {
+        let wallet = self.inner.clone();
+        run(async move { Ok(wallet.complete_authentication(&code, now).await?.into()) }).await
+    }
+
+    /// Abandons the enrolment waiting for a code, if any.
+    pub fn cancel_enrolment(&self) -> Result<(), DoorpassError> {
+        Ok(self.inner.cancel_authentication()?)
+    }
+
+    /// Renews every pass that is due; passes waiting out a failure or a `Retry-After` are skipped.
+    /// For the background scheduler: wake again at `next_renewal_at()`.
+    pub async fn renew_if_due(&self, now: u64) -> Result<Vec<PassRenewal>, DoorpassError> {
+        let wallet = self.inner.clone();
+        let renewals = run(async move { Ok(wallet.renew_due(now).await) }).await?;
+        Ok(renewals.into_iter().map(Into::into).collect())
+    }
+
+    /// Renews one pass now, whether due or not (a person's "renew now"); backoff and `Retry-After`
+    /// still apply.
+    pub async fn renew_now(
+        &self,
+        pass_id: String,
+        now: u64,
+    ) -> Result<RenewalOutcome, DoorpassError> {
+        let wallet = self.inner.clone();
+        run(async move { Ok(wallet.renew_pass(&pass_id, now, true).await?.into()) }).await
+    }
+
+    /// When the wallet next wants to renew something (device time), or `None`.
+    pub fn next_renewal_at(&self) -> Option<u64> {
+        self.inner.next_renewal_at()
+    }
+
+    /// Fetches the trust list and keeps it if newer (never older).
+    pub async fn refresh_trust_list(&self, now: u64) -> Result<TrustListStatus, DoorpassError> {
+        let wallet = self.inner.clone();
+        run(async move { Ok(wallet.refresh_trust_list(now).await?.into()) }).await
+    }
+
+    /// The cached trust list's version and age, if one is cached.
+    pub fn trust_list_status(&self, now: u64) -> Option<TrustListStatus> {
+        self.inner.trust_list_status(now).map(Into::into)
+    }
+
+    /// The wallet's clock against the issuer's.
+    pub fn clock_status(&self) -> ClockStatus {
+        self.inner.clock_status().into()
+    }
+
+    /// Damaged files found and set aside when the wallet was opened.
+    pub fn problems(&self) -> Vec<StorageProblem> {
+        self.inner.problems().into_iter().map(Into::into).collect()
+    }
+
+    /// Removes a pass and its secrets from this device.
+    pub fn remove_pass(&self, pass_id: String) -> Result<(), DoorpassError> {
+        Ok(self.inner.remove_pass(&pass_id)?)
+    }
+
+    /// Deletes every pass, secret and file of this wallet, after any network call under way has
+    /// finished. Every later call on this object fails with `Wiped`.
+    pub async fn wipe(&self) -> Result<(), DoorpassError> {
+        let wallet = self.inner.clone();
+        run(async move { Ok(wallet.wipe().await?) }).await
+    }
+}
