@@ -1,0 +1,85 @@
+// The door verifier through the generated bindings: every shared DP1 vector, and the errors a door app
+// must tell apart (no list yet, a list from another anchor, a clock far behind).
+package org.doorpass.core
+
+import java.nio.file.Files
+import kotlin.test.assertEquals
+import kotlin.test.assertFailsWith
+import kotlin.test.assertTrue
+import org.junit.jupiter.api.Test
+
+class DoorVerifierTest {
+    private val vectorAnchor get() = Anchor.Pem(Files.readString(Env.vectors.resolve("anchor.pub.pem")))
+    private val vectorList get() = Files.readAllBytes(Env.vectors.resolve("trust-list.cose"))
+
+    private fun code(result: VerificationResult): String = when (result) {
+        is VerificationResult.Valid -> "valid"
+        is VerificationResult.Refused -> when (result.reason) {
+            RefusalReason.MALFORMED -> "malformed"
+            RefusalReason.UNKNOWN_ISSUER -> "unknown_issuer"
+            RefusalReason.BAD_SIGNATURE -> "bad_signature"
+            RefusalReason.ISSUER_KEY_NOT_VALID_AT_ISSUANCE -> "issuer_key_not_valid_at_issuance"
+            RefusalReason.NOT_YET_VALID -> "not_yet_valid"
+            RefusalReason.EXPIRED -> "expired"
+            RefusalReason.STALE_CODE -> "stale_step"
+            RefusalReason.FUTURE_CODE -> "future_step"
+            RefusalReason.NOT_FROM_HOLDERS_PHONE -> "bad_holder_proof"
+            RefusalReason.STATIC_NOT_ACCEPTED -> "static_refused"
+        }
+    }
+
+    private fun field(case: String, name: String): String =
+        Regex("\"$name\"\\s*:\\s*(\"[^\"]*\"|[0-9]+|true|false)").find(case)?.groupValues?.get(1)?.trim('"')
+            ?: error("case without $name: $case")
+
+    @Test
+    fun everySharedVectorGetsItsExpectedVerdict() {
+        val json = Files.readString(Env.vectors.resolve("cases.json"))
+        val cases = Regex("\\{[^{}]*\"qr_text\"[^{}]*\\}").findAll(json).map { it.value }.toList()
+        assertEquals(16, cases.size, "cases in cases.json")
+        for (case in cases) {
+            val at = field(case, "at").toULong()
+            val door = DoorVerifier.open(
+                freshDir().toString(),
+                vectorAnchor,
+                DoorConfig(
+                    issuerUrl = null,
+                    allowStaticCodes = field(case, "allow_static").toBoolean(),
+                    clockToleranceSeconds = field(case, "tolerance").toUInt(),
+                ),
+            )
+            assertEquals(7uL, door.updateTrustList(vectorList, at).version)
+            val verdict = door.verify(field(case, "qr_text"), at)
+            assertEquals(field(case, "expected"), code(verdict), field(case, "name"))
+            if (verdict is VerificationResult.Valid) {
+                assertTrue(verdict.holderName.isNotEmpty() && verdict.expiresAt > at)
+            }
+        }
+    }
+
+    @Test
+    fun aDoorWithoutAListSaysSoAndRefusesAListFromAnotherAnchor() {
+        val door = DoorVerifier.open(
+            freshDir().toString(),
+            Env.anchor,
+            DoorConfig(issuerUrl = null, allowStaticCodes = false, clockToleranceSeconds = 0u),
+        )
+        assertEquals(null, door.trustListStatus(nowSeconds()))
+        assertFailsWith<DoorpassException.NoTrustList> { door.verify("DP1:ABC", nowSeconds()) }
+        assertFailsWith<DoorpassException.InvalidPassFromIssuer> { door.updateTrustList(vectorList, nowSeconds()) }
+        assertFailsWith<DoorpassException.NoTrustList> { door.verify("DP1:ABC", nowSeconds()) }
+    }
+
+    @Test
+    fun aDoorClockFarBeforeTheListIsNotTrusted() {
+        val dir = freshDir()
+        val config = DoorConfig(issuerUrl = null, allowStaticCodes = false, clockToleranceSeconds = 0u)
+        val door = DoorVerifier.open(dir.toString(), vectorAnchor, config)
+        val at = 1_800_000_100uL
+        door.updateTrustList(vectorList, at)
+        assertFailsWith<DoorpassException.ClockUntrustworthy> { door.verify("DP1:ABC", at - 10uL * 86_400uL) }
+        // The list was kept on disk: a door reopened offline still has it.
+        val reopened = DoorVerifier.open(dir.toString(), vectorAnchor, config)
+        assertEquals(7uL, reopened.trustListStatus(at)?.version)
+    }
+}

@@ -1,0 +1,89 @@
+// Shared helpers of the JVM tests: the issuers started by scripts/test-bindings.sh, fresh folders, the
+// one-time code read back from a dev issuer, and an in-memory secret store that counts its calls.
+package org.doorpass.core
+
+import java.net.URI
+import java.net.http.HttpClient
+import java.net.http.HttpRequest
+import java.net.http.HttpResponse
+import java.nio.file.Files
+import java.nio.file.Path
+import java.time.Duration
+import java.util.concurrent.ConcurrentHashMap
+import java.util.concurrent.atomic.AtomicInteger
+
+object Env {
+    fun get(name: String): String =
+        System.getenv(name) ?: error("$name is not set: run the tests through scripts/test-bindings.sh")
+
+    val issuer get() = get("DOORPASS_ISSUER_URL")
+    val busyIssuer get() = get("DOORPASS_BUSY_ISSUER_URL")
+    val slowIssuer get() = get("DOORPASS_SLOW_ISSUER_URL")
+    val shortIssuer get() = get("DOORPASS_SHORT_ISSUER_URL")
+    val downIssuer get() = get("DOORPASS_DOWN_ISSUER_URL")
+    val anchor get() = Anchor.Pem(Files.readString(Path.of(get("DOORPASS_ANCHOR_PEM"))))
+    val vectors: Path get() = Path.of(get("DOORPASS_VECTORS"))
+}
+
+fun nowSeconds(): ULong = (System.currentTimeMillis() / 1000).toULong()
+
+fun freshDir(): Path = Files.createTempDirectory("doorpass-kt")
+
+fun walletConfig(issuerUrl: String) =
+    WalletConfig(issuerUrl = issuerUrl, anchor = Env.anchor, allowPlainHttp = false, httpTimeoutSeconds = 5u)
+
+fun openWallet(home: Path, issuerUrl: String, store: SecretStore): Wallet =
+    Wallet.open(home.toString(), walletConfig(issuerUrl), store)
+
+private val http: HttpClient = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()
+
+/** The last code a dev issuer sent to `subject` (GET /dev/otp/{subject}). */
+fun devCode(issuerUrl: String, subject: String): String {
+    val request = HttpRequest.newBuilder(URI.create("$issuerUrl/dev/otp/$subject"))
+        .timeout(Duration.ofSeconds(5)).build()
+    val body = http.send(request, HttpResponse.BodyHandlers.ofString()).body()
+    return Regex("\"code\"\\s*:\\s*\"(\\d+)\"").find(body)?.groupValues?.get(1)
+        ?: error("no code in the dev issuer's answer")
+}
+
+/** Enrols `subject` on `issuerUrl`: code requested, read back, and traded for a pass. */
+suspend fun enrol(wallet: Wallet, issuerUrl: String, subject: String): PassSummary {
+    wallet.startEnrolment(subject, nowSeconds())
+    return wallet.completeEnrolment(devCode(issuerUrl, subject), nowSeconds())
+}
+
+/** A door verifier pinned to the test issuers' anchor, with their trust list fetched over HTTP. */
+suspend fun doorFor(issuerUrl: String): DoorVerifier {
+    val door = DoorVerifier.open(
+        freshDir().toString(),
+        Env.anchor,
+        DoorConfig(issuerUrl = issuerUrl, allowStaticCodes = false, clockToleranceSeconds = 0u),
+    )
+    door.refreshTrustList(nowSeconds())
+    return door
+}
+
+/** Secrets in memory, as an app's Keystore-backed store would hold them; counts the calls. */
+class MemorySecretStore : SecretStore {
+    val secrets = ConcurrentHashMap<String, ByteArray>()
+    val gets = AtomicInteger()
+    val sets = AtomicInteger()
+    val names: MutableSet<String> = ConcurrentHashMap.newKeySet()
+
+    override fun get(name: String): ByteArray? {
+        gets.incrementAndGet()
+        return secrets[name]
+    }
+
+    override fun set(name: String, secret: ByteArray) {
+        sets.incrementAndGet()
+        names.add(name)
+        secrets[name] = secret.copyOf()
+    }
+
+    override fun delete(name: String) {
+        secrets.remove(name)
+    }
+
+    override fun describe(): String = "test memory store"
+}

@@ -1,0 +1,134 @@
+// The door verifier through the Swift bindings: the shared DP1 vectors, and the errors a door app
+// meets before it can check codes (no trust list, a list from another anchor, a clock far behind).
+
+import Foundation
+import XCTest
+import DoorpassCore
+
+final class VerifierTests: XCTestCase {
+    private struct Vectors: Decodable {
+        struct Case: Decodable {
+            let name: String
+            let qrText: String
+            let at: UInt64
+            let allowStatic: Bool
+            let tolerance: UInt32
+            let expected: String
+
+            enum CodingKeys: String, CodingKey {
+                case name, at, tolerance, expected
+                case qrText = "qr_text"
+                case allowStatic = "allow_static"
+            }
+        }
+
+        let cases: [Case]
+    }
+
+    private func vectors() throws -> Vectors {
+        let url = try TestEnv.vectorsDir().appendingPathComponent("cases.json")
+        return try JSONDecoder().decode(Vectors.self, from: try Data(contentsOf: url))
+    }
+
+    private func vectorsAnchor() throws -> Anchor {
+        let url = try TestEnv.vectorsDir().appendingPathComponent("anchor.pub.pem")
+        return .pem(text: try String(contentsOf: url, encoding: .utf8))
+    }
+
+    private func vectorsTrustList() throws -> Data {
+        try Data(contentsOf: try TestEnv.vectorsDir().appendingPathComponent("trust-list.cose"))
+    }
+
+    /// A verdict as the vectors name it.
+    private func vectorCode(_ result: VerificationResult) -> String {
+        switch result {
+        case .valid:
+            return "valid"
+        case let .refused(reason, _):
+            switch reason {
+            case .malformed: return "malformed"
+            case .unknownIssuer: return "unknown_issuer"
+            case .badSignature: return "bad_signature"
+            case .issuerKeyNotValidAtIssuance: return "issuer_key_not_valid_at_issuance"
+            case .notYetValid: return "not_yet_valid"
+            case .expired: return "expired"
+            case .staleCode: return "stale_step"
+            case .futureCode: return "future_step"
+            case .notFromHoldersPhone: return "bad_holder_proof"
+            case .staticNotAccepted: return "static_refused"
+            }
+        }
+    }
+
+    func testVectorsGiveTheExpectedVerdicts() throws {
+        let cases = try vectors().cases
+        var ran = 0
+        var seen = Set<String>()
+        for vector in cases {
+            let door = try DoorVerifier.open(
+                dir: freshFolder(self, "vector"), anchor: try vectorsAnchor(),
+                config: DoorConfig(issuerUrl: nil, allowStaticCodes: vector.allowStatic,
+                                   clockToleranceSeconds: vector.tolerance))
+            let status = try door.updateTrustList(list: try vectorsTrustList(), now: vector.at)
+            XCTAssertEqual(status.version, 7, "\(vector.name): the vectors' trust list is version 7")
+            XCTAssertEqual(door.trustListStatus(now: vector.at)?.version, 7, vector.name)
+            let result = try door.verify(qrText: vector.qrText, now: vector.at)
+            XCTAssertEqual(vectorCode(result), vector.expected, "vector \(vector.name)")
+            ran += 1
+            seen.insert(vector.expected)
+        }
+        XCTAssertEqual(ran, 16, "every vector ran")
+        XCTAssertEqual(seen.count, 11, "the vectors cover valid and all ten refusals")
+    }
+
+    func testVerifyBeforeAnyTrustListThrowsNoTrustList() async throws {
+        let door = try DoorVerifier.open(
+            dir: freshFolder(self, "door"), anchor: try vectorsAnchor(),
+            config: DoorConfig(issuerUrl: nil, allowStaticCodes: false, clockToleranceSeconds: 0))
+        XCTAssertNil(door.trustListStatus(now: nowSeconds()))
+        let code = try XCTUnwrap(vectors().cases.first)
+        let error = await doorpassError("verify without a trust list") {
+            try door.verify(qrText: code.qrText, now: code.at)
+        }
+        XCTAssertEqual(error, .NoTrustList)
+    }
+
+    func testTrustListSignedByAnotherAnchorIsRefused() async throws {
+        // A door pinned to the test issuers' anchor is offered the vectors' list.
+        let door = try DoorVerifier.open(
+            dir: freshFolder(self, "door"), anchor: try TestEnv.anchor(),
+            config: DoorConfig(issuerUrl: nil, allowStaticCodes: false, clockToleranceSeconds: 0))
+        let code = try XCTUnwrap(vectors().cases.first)
+        let error = await doorpassError("a trust list from another anchor") {
+            try door.updateTrustList(list: try vectorsTrustList(), now: code.at)
+        }
+        guard case let .InvalidPassFromIssuer(detail)? = error else {
+            return XCTFail("expected InvalidPassFromIssuer, got \(String(describing: error))")
+        }
+        XCTAssertFalse(detail.isEmpty)
+        XCTAssertNil(door.trustListStatus(now: code.at), "nothing was kept")
+        // And nothing to check codes against.
+        let after = await doorpassError("verify after the refused list") {
+            try door.verify(qrText: code.qrText, now: code.at)
+        }
+        XCTAssertEqual(after, .NoTrustList)
+    }
+
+    func testClockFarBeforeTheTrustListIsUntrustworthy() async throws {
+        let code = try XCTUnwrap(vectors().cases.first { $0.expected == "valid" })
+        let door = try DoorVerifier.open(
+            dir: freshFolder(self, "door"), anchor: try vectorsAnchor(),
+            config: DoorConfig(issuerUrl: nil, allowStaticCodes: false, clockToleranceSeconds: 0))
+        _ = try door.updateTrustList(list: try vectorsTrustList(), now: code.at)
+        let tenDaysEarlier = code.at - 10 * 86_400
+        let error = await doorpassError("verify with the clock 10 days before the list") {
+            try door.verify(qrText: code.qrText, now: tenDaysEarlier)
+        }
+        guard case let .ClockUntrustworthy(detail)? = error else {
+            return XCTFail("expected ClockUntrustworthy, got \(String(describing: error))")
+        }
+        XCTAssertFalse(detail.isEmpty)
+        // At the right time the same code is valid: the refusal was about the clock.
+        XCTAssertEqual(vectorCode(try door.verify(qrText: code.qrText, now: code.at)), "valid")
+    }
+}
