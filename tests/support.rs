@@ -1,69 +1,39 @@
 //! Support for the cross-part tests: a dev issuer in-process on 127.0.0.1 and wallets pointed at it.
 
+use std::ops::{Deref, DerefMut};
 use std::path::Path;
 use std::sync::Arc;
 
-use doorpass_format::keys::{VerifyingKey, read_public_key};
-use doorpass_issuer::service::Faults;
+use doorpass_format::TrustList;
 use doorpass_issuer::store::HolderRecord;
-use doorpass_issuer::{Issuer, IssuerConfig, RunningIssuer, unix_now};
+use doorpass_issuer::testing::DevIssuer;
+use doorpass_issuer::{IssuerConfig, unix_now};
 use doorpass_wallet::issuer_client::{DEFAULT_TIMEOUT, IssuerClient};
 use doorpass_wallet::secret_store::{MemorySecretStore, SecretStore};
 use doorpass_wallet::wallet::{PassSummary, Wallet, WalletOptions, WalletSetup};
 
-/// A dev issuer folder plus the issuer serving it.
-pub struct TestIssuer {
-    /// The issuer folder (keys, trust list, database).
-    pub dir: tempfile::TempDir,
-    /// The pinned anchor.
-    pub anchor: VerifyingKey,
-    /// The running service, until stopped.
-    pub running: Option<RunningIssuer>,
+/// A dev issuer in-process on 127.0.0.1 (see [`DevIssuer`]: its folder, anchor, URL, restart and
+/// stop), with helpers for wallets pointed at it.
+pub struct TestIssuer(DevIssuer);
+
+impl Deref for TestIssuer {
+    type Target = DevIssuer;
+
+    fn deref(&self) -> &DevIssuer {
+        &self.0
+    }
 }
 
-/// A dev-mode issuer config for `dir` with no rate limits.
-pub fn dev_config(dir: &Path) -> IssuerConfig {
-    let mut config = IssuerConfig::new(dir.to_path_buf());
-    config.dev = Some(Faults::default());
-    config.client_rate = None;
-    config.subject_rate = None;
-    config
+impl DerefMut for TestIssuer {
+    fn deref_mut(&mut self) -> &mut DevIssuer {
+        &mut self.0
+    }
 }
 
 impl TestIssuer {
     /// Creates an issuer folder and starts a dev issuer on it, adjusted by `tweak`.
     pub async fn start(tweak: impl FnOnce(&mut IssuerConfig)) -> TestIssuer {
-        let dir = tempfile::tempdir().unwrap();
-        doorpass_issuer::keys::init_dir(dir.path(), "KR-KDCA", unix_now(), false).unwrap();
-        let anchor = read_public_key(&dir.path().join("anchor.pub.pem")).unwrap();
-        let mut issuer = TestIssuer {
-            dir,
-            anchor,
-            running: None,
-        };
-        issuer.restart(tweak).await;
-        issuer
-    }
-
-    /// (Re)starts the issuer on the same folder and database with a new configuration.
-    pub async fn restart(&mut self, tweak: impl FnOnce(&mut IssuerConfig)) {
-        self.stop().await;
-        let mut config = dev_config(self.dir.path());
-        tweak(&mut config);
-        let issuer = Issuer::open(&config).unwrap();
-        self.running = Some(issuer.spawn("127.0.0.1:0".parse().unwrap()).await.unwrap());
-    }
-
-    /// Stops the issuer (graceful).
-    pub async fn stop(&mut self) {
-        if let Some(running) = self.running.take() {
-            running.stop().await.unwrap();
-        }
-    }
-
-    /// The issuer's URL (panics when stopped).
-    pub fn url(&self) -> String {
-        self.running.as_ref().expect("issuer running").url()
+        TestIssuer(DevIssuer::start(tweak).await)
     }
 
     /// Registers `count` holders `prefix0…`.
@@ -77,7 +47,7 @@ impl TestIssuer {
                 eligible_until: unix_now() + 365 * 86_400,
             })
             .collect();
-        doorpass_issuer::holders::import(&self.dir.path().join("issuer.db"), &holders).unwrap();
+        doorpass_issuer::holders::import(&self.db(), &holders).unwrap();
     }
 
     /// Reads the last code sent to `subject` from the dev route.
@@ -118,6 +88,23 @@ impl TestIssuer {
         let code = self.dev_code(subject).await;
         wallet.complete_authentication(&code, now()).await.unwrap()
     }
+}
+
+/// The trust list in `issuer`'s folder, verified against its anchor.
+pub fn trust_list_of(issuer: &TestIssuer) -> TrustList {
+    TrustList::verify(
+        &std::fs::read(issuer.dir.path().join("trust-list.cose")).unwrap(),
+        &issuer.anchor,
+    )
+    .unwrap()
+}
+
+/// The pass inside the text of a presentation QR code.
+pub fn qr_pass_bytes(text: &str) -> Vec<u8> {
+    doorpass_format::Presentation::from_qr_text(text)
+        .unwrap()
+        .pass_bytes()
+        .to_vec()
 }
 
 /// Seconds since the Unix epoch.

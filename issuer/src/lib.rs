@@ -4,7 +4,8 @@
 //!
 //! Modules: [`store`] (SQLite, group commit), [`enrolment`], [`renewal`], [`issuance`], [`service`]
 //! (routes and middleware), [`admission`], [`rate_limit`], [`metrics`], [`delivery`], [`codes`],
-//! [`holders`] (CSV import), [`keys`] (the issuer folder).
+//! [`holders`] (CSV import), [`keys`] (the issuer folder); with the cargo feature `testing`, also
+//! `testing` (an in-process dev issuer for tests).
 
 pub mod admission;
 pub mod codes;
@@ -19,6 +20,8 @@ pub mod rate_limit;
 pub mod renewal;
 pub mod service;
 pub mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;

@@ -3,57 +3,49 @@
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::ops::Deref;
 use std::time::Duration;
 
 use doorpass_format::api::{self, b64};
 use doorpass_format::keys::{SigningKey, generate_signing_key};
-use doorpass_issuer::service::Faults;
-use doorpass_issuer::{Issuer, IssuerConfig, RunningIssuer, unix_now};
+use doorpass_issuer::IssuerConfig;
+use doorpass_issuer::testing::DevIssuer;
 use ed25519_dalek::Signer;
 use serde_json::{Value, json};
 
-/// A running issuer.
+/// A running issuer (its folder, database and base URL through [`DevIssuer`]) with an HTTP client.
 pub struct TestIssuer {
     pub addr: SocketAddr,
-    pub dir: tempfile::TempDir,
     pub http: reqwest::Client,
-    running: RunningIssuer,
+    issuer: DevIssuer,
 }
 
-/// Config for a dev-mode issuer in a fresh folder, no rate limits, to be adjusted by `tweak`.
+/// A dev-mode issuer in a fresh folder, no rate limits, its config adjusted by `tweak`.
 pub async fn start(tweak: impl FnOnce(&mut IssuerConfig)) -> TestIssuer {
-    let dir = tempfile::tempdir().unwrap();
-    doorpass_issuer::keys::init_dir(dir.path(), "KR-KDCA", unix_now(), false).unwrap();
-    let mut config = IssuerConfig::new(dir.path().to_path_buf());
-    config.dev = Some(Faults::default());
-    config.client_rate = None;
-    config.subject_rate = None;
-    tweak(&mut config);
-    let running = Issuer::open(&config)
-        .unwrap()
-        .spawn("127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
+    let issuer = DevIssuer::start(tweak).await;
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()
         .unwrap();
     TestIssuer {
-        addr: running.addr,
-        dir,
+        addr: issuer.addr(),
         http,
-        running,
+        issuer,
+    }
+}
+
+impl Deref for TestIssuer {
+    type Target = DevIssuer;
+
+    fn deref(&self) -> &DevIssuer {
+        &self.issuer
     }
 }
 
 impl TestIssuer {
+    /// The URL of `path` on this issuer.
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
-    }
-
-    pub fn db(&self) -> PathBuf {
-        self.dir.path().join("issuer.db")
     }
 
     /// POSTs JSON; returns status, Retry-After and body as JSON (or the text as a JSON string).
@@ -161,10 +153,9 @@ impl TestIssuer {
     }
 
     /// Stops the server gracefully and waits until it has.
-    pub async fn stop(self) {
-        tokio::time::timeout(Duration::from_secs(10), self.running.stop())
+    pub async fn stop(mut self) {
+        tokio::time::timeout(Duration::from_secs(10), self.issuer.stop())
             .await
-            .unwrap()
             .unwrap();
     }
 }
@@ -255,4 +246,34 @@ fn response_complete(buf: &[u8]) -> bool {
 pub fn error_of((status, _, body): (u16, Option<u64>, Value)) -> (u16, String) {
     let code = body["error"].as_str().unwrap_or_default().to_string();
     (status, code)
+}
+
+/// Runs futures concurrently on this task (avoids a dependency for one helper).
+pub async fn futures_join_all<F: std::future::Future>(
+    futures: impl Iterator<Item = F>,
+) -> Vec<F::Output> {
+    let futures: Vec<_> = futures.map(Box::pin).collect();
+    let mut outputs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
+    let mut futures: Vec<Option<_>> = futures.into_iter().map(Some).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (i, slot) in futures.iter_mut().enumerate() {
+            if let Some(f) = slot {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => {
+                        outputs[i] = Some(v);
+                        *slot = None;
+                    }
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    outputs.into_iter().map(|o| o.unwrap()).collect()
 }

@@ -1,0 +1,131 @@
+//! `doorpass loadgen`: simulated wallets enrolling against a running issuer on loopback, with bounded
+//! request count and duration; prints throughput, latency percentiles and answers by status.
+//!
+//! Closed loop (`--concurrency C`): C wallets enrol back to back, as fast as the issuer answers.
+//! Open loop (`--rate R`): new wallets arrive at R per second whatever the issuer does — the way a
+//! lunchtime crowd arrives — which is what overload is measured with.
+//!
+//! The parts: `enrol` (one simulated wallet and its timed requests), `drive` (the closed and open
+//! loops), `stats` (what the wallets saw, merged), `probes` (CPU, the issuer's request counter and
+//! memory), `report` (percentiles, JSON and text) and `db_check` (received passes against the
+//! issuer's database).
+
+mod db_check;
+mod drive;
+mod enrol;
+mod probes;
+mod report;
+mod stats;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand};
+
+use db_check::{check_db, read_record};
+
+/// `doorpass loadgen …`
+#[derive(Subcommand)]
+pub enum LoadgenCommand {
+    /// Drive simulated wallets through enrolment against a running `--dev` issuer.
+    Run(RunArgs),
+    /// Write a holders CSV with N load-test subjects, for `issuer holders import`.
+    Holders {
+        /// How many subjects.
+        #[arg(long)]
+        count: usize,
+        /// Subject prefix.
+        #[arg(long, default_value = "loadgen-")]
+        prefix: String,
+        /// Where to write the CSV.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Check that every pass id in a record file is in the issuer's database.
+    Check {
+        /// The issuer database.
+        #[arg(long)]
+        db: PathBuf,
+        /// Pass ids, one hex id per line (as written by `run --record`).
+        #[arg(long)]
+        record: PathBuf,
+    },
+}
+
+/// Options of `loadgen run`.
+#[derive(Args)]
+pub struct RunArgs {
+    /// Issuer base URL (loopback only).
+    #[arg(long)]
+    issuer: String,
+    /// Wallets to enrol at most (each is start + dev code + complete).
+    #[arg(long, default_value_t = 10_000)]
+    wallets: usize,
+    /// Closed loop: wallets enrolling at once.
+    #[arg(long, default_value_t = 64, conflicts_with = "rate")]
+    concurrency: usize,
+    /// Open loop: new wallets per second.
+    #[arg(long)]
+    rate: Option<f64>,
+    /// Open loop: most wallets in progress at once; arrivals beyond are counted as dropped. Each
+    /// wallet in progress holds at most one connection, so keep this under the open-file limit of
+    /// both processes (`ulimit -n`) and the ephemeral port range.
+    #[arg(long, default_value_t = 5_000)]
+    max_outstanding: usize,
+    /// Stop starting wallets after this long.
+    #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
+    duration: Duration,
+    /// First subject number (subjects are PREFIX0, PREFIX1, …).
+    #[arg(long, default_value_t = 0)]
+    first: usize,
+    /// Subject prefix.
+    #[arg(long, default_value = "loadgen-")]
+    prefix: String,
+    /// Write the pass id of every pass received here, one per line.
+    #[arg(long)]
+    record: Option<PathBuf>,
+    /// After the run, check every received pass is in this issuer database and that it records no
+    /// other pass; exit 1 if not.
+    #[arg(long)]
+    db: Option<PathBuf>,
+    /// The issuer's process id, to report its peak memory (VmHWM).
+    #[arg(long)]
+    issuer_pid: Option<u32>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs a loadgen subcommand.
+pub fn run(command: &LoadgenCommand) -> Result<ExitCode> {
+    match command {
+        LoadgenCommand::Run(args) => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(drive::drive(args))
+        }
+        LoadgenCommand::Holders { count, prefix, out } => {
+            let mut csv = String::from("subject,name,birth_date,kind,eligible_until\n");
+            for i in 0..*count {
+                csv.push_str(&format!(
+                    "{prefix}{i},Load Tester {i},1990-01-01,vaccination,2099-12-31\n"
+                ));
+            }
+            std::fs::write(out, csv).with_context(|| format!("writing {}", out.display()))?;
+            eprintln!("wrote {count} holders to {}", out.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        LoadgenCommand::Check { db, record } => {
+            let report = check_db(db, &read_record(record)?)?;
+            println!("{}", report.line());
+            Ok(if report.missing == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+    }
+}

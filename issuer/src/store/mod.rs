@@ -1,0 +1,235 @@
+//! The issuer's SQLite database, behind one writer thread that commits in groups.
+//!
+//! Every database call is a closure sent to the writer thread. The thread runs all closures waiting at
+//! that moment inside one transaction (each in its own savepoint, so one failure does not undo the
+//! others), commits, and only then answers the callers. An HTTP handler therefore answers 200 only
+//! once what it issued is committed: a crash (even `kill -9`) loses nothing that was answered. Grouping
+//! makes one commit serve hundreds of requests under load.
+//!
+//! Submodules, each re-exported here: `connection` (opening the file, durability, migrations),
+//! `holders`, `challenges` (enrolment codes), `tokens` (refresh-token rotation) and `passes` (what
+//! was issued).
+
+mod challenges;
+mod connection;
+mod holders;
+mod passes;
+mod tokens;
+
+use std::path::{Path, PathBuf};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use rusqlite::Connection;
+use tokio::sync::{mpsc, oneshot};
+
+pub use challenges::{
+    ChallengeRecord, ChallengeState, Redemption, challenge, insert_challenge, redeem_challenge,
+    sweep_expired_challenges,
+};
+pub use connection::{Durability, open_connection};
+pub use holders::{HolderRecord, holder, upsert_holder};
+pub use passes::{IssuedRecord, pass_count, pass_exists};
+pub use tokens::{Renewal, TokenRecord, TokenState, refresh_token, renew_token, revoke_family};
+
+/// Most closures run in one transaction.
+const MAX_GROUP: usize = 512;
+/// Waiting calls before callers wait for room (admission control keeps it far below this).
+const QUEUE: usize = 4096;
+/// How often expired challenges are swept.
+const SWEEP_EVERY: Duration = Duration::from_secs(60);
+
+/// Why a database call failed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite reported an error.
+    #[error("database error: {0}")]
+    Sqlite(String),
+    /// The writer thread has stopped (the service is shutting down).
+    #[error("the database is closed")]
+    Closed,
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Sqlite(e.to_string())
+    }
+}
+
+type Reply = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
+
+/// What the writer thread receives.
+enum Msg {
+    /// A database call.
+    Job(Box<dyn Job>),
+    /// Run what is queued, refuse anything later, and stop.
+    Stop,
+}
+
+trait Job: Send {
+    /// Runs against the connection. Returns whether it succeeded (so its savepoint is kept) and what
+    /// to send once the commit outcome is known.
+    fn run(self: Box<Self>, conn: &Connection) -> (bool, Reply);
+    /// Answers without running (the transaction could not be opened).
+    fn fail(self: Box<Self>, err: StoreError);
+}
+
+struct Call<T, F> {
+    f: F,
+    reply: oneshot::Sender<Result<T, StoreError>>,
+}
+
+impl<T, F> Job for Call<T, F>
+where
+    T: Send + 'static,
+    F: FnOnce(&Connection) -> Result<T, StoreError> + Send,
+{
+    fn run(self: Box<Self>, conn: &Connection) -> (bool, Reply) {
+        let result = (self.f)(conn);
+        let ok = result.is_ok();
+        let reply = self.reply;
+        (
+            ok,
+            Box::new(move |commit| drop(reply.send(commit.and(result)))),
+        )
+    }
+
+    fn fail(self: Box<Self>, err: StoreError) {
+        let _ = self.reply.send(Err(err));
+    }
+}
+
+/// Handle to the writer thread. Cloning is cheap; the thread stops when the last handle is dropped,
+/// or earlier through [`StoreThread::join`].
+#[derive(Clone)]
+pub struct Store {
+    jobs: mpsc::Sender<Msg>,
+}
+
+/// The writer thread.
+pub struct StoreThread {
+    handle: JoinHandle<()>,
+    /// Does not keep the thread alive; used to stop it while some handles may still exist.
+    jobs: mpsc::WeakSender<Msg>,
+}
+
+impl StoreThread {
+    /// Stops the writer thread and waits for it: every call queued so far is run, committed and
+    /// answered; calls made afterwards fail with [`StoreError::Closed`]. Blocks: call it outside the
+    /// async runtime (e.g. in `spawn_blocking`).
+    pub fn join(self) {
+        if let Some(jobs) = self.jobs.upgrade() {
+            let mut stop = Msg::Stop;
+            loop {
+                match jobs.try_send(stop) {
+                    Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => break,
+                    Err(mpsc::error::TrySendError::Full(back)) => {
+                        stop = back;
+                        std::thread::sleep(Duration::from_millis(1));
+                    }
+                }
+            }
+        }
+        let _ = self.handle.join();
+    }
+}
+
+impl Store {
+    /// Opens the database and starts the writer thread.
+    pub fn open(path: &Path, durability: Durability) -> Result<(Store, StoreThread), StoreError> {
+        let conn = open_connection(path, durability)?;
+        let (jobs, rx) = mpsc::channel(QUEUE);
+        let path: PathBuf = path.to_path_buf();
+        let thread = std::thread::Builder::new()
+            .name("doorpass-db".into())
+            .spawn(move || writer(conn, rx, &path))
+            .map_err(|e| StoreError::Sqlite(format!("cannot start the database thread: {e}")))?;
+        let weak = jobs.downgrade();
+        Ok((
+            Store { jobs },
+            StoreThread {
+                handle: thread,
+                jobs: weak,
+            },
+        ))
+    }
+
+    /// Runs `f` on the writer thread; answers once its group has committed.
+    pub async fn call<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let (reply, rx) = oneshot::channel();
+        self.jobs
+            .send(Msg::Job(Box::new(Call { f, reply })))
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        rx.await.map_err(|_| StoreError::Closed)?
+    }
+}
+
+fn writer(mut conn: Connection, mut rx: mpsc::Receiver<Msg>, path: &Path) {
+    let mut last_sweep = Instant::now();
+    // After a stop, the channel is closed: new calls are refused, the queued ones still arrive here,
+    // and then `blocking_recv` returns `None`.
+    while let Some(first) = rx.blocking_recv() {
+        let mut group = Vec::new();
+        let mut next = Some(first);
+        while let Some(msg) = next.take() {
+            match msg {
+                Msg::Job(job) => group.push(job),
+                Msg::Stop => rx.close(),
+            }
+            if group.len() < MAX_GROUP {
+                next = rx.try_recv().ok();
+            }
+        }
+        if !group.is_empty() {
+            run_group(&mut conn, group);
+        }
+        if last_sweep.elapsed() >= SWEEP_EVERY {
+            last_sweep = Instant::now();
+            if let Err(e) = sweep_expired_challenges(&conn, crate::unix_now()) {
+                eprintln!(
+                    "doorpass-issuer: sweeping challenges in {} failed: {e}",
+                    path.display()
+                );
+            }
+        }
+    }
+}
+
+/// Runs a group of calls in one transaction, each in its own savepoint, then answers them all with
+/// the commit's outcome.
+fn run_group(conn: &mut Connection, group: Vec<Box<dyn Job>>) {
+    let mut tx = match conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate) {
+        Ok(tx) => tx,
+        Err(e) => {
+            let err = StoreError::from(e);
+            group.into_iter().for_each(|job| job.fail(err.clone()));
+            return;
+        }
+    };
+    let mut replies: Vec<Reply> = Vec::with_capacity(group.len());
+    for job in group {
+        let sp = match tx.savepoint() {
+            Ok(sp) => sp,
+            Err(e) => {
+                job.fail(e.into());
+                continue;
+            }
+        };
+        let (ok, reply) = job.run(&sp);
+        // A failed job's savepoint is dropped, which rolls it back.
+        if ok && let Err(e) = sp.commit() {
+            reply(Err(e.into()));
+            continue;
+        }
+        replies.push(reply);
+    }
+    let outcome = tx.commit().map_err(StoreError::from);
+    for reply in replies {
+        reply(outcome.clone());
+    }
+}

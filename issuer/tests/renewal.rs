@@ -1,0 +1,209 @@
+//! Renewal over real HTTP on 127.0.0.1: refresh-token rotation, reuse detection that revokes the
+//! chain, retries of a lost answer, concurrent renewals, and what a renewed pass verifies as.
+
+mod common;
+
+use common::{error_of, futures_join_all};
+
+use doorpass_format::api::{self, b64};
+use doorpass_format::keys::{generate_signing_key, read_public_key};
+use doorpass_format::{Pass, Presentation, TrustList, Verifier, VerifierPolicy};
+use doorpass_issuer::codes::token_hash;
+use doorpass_issuer::renewal::RETRY_GRACE_SECS;
+use doorpass_issuer::store::{self, TokenState, open_connection};
+use doorpass_issuer::unix_now;
+
+#[tokio::test]
+async fn renewal_rotates_the_refresh_token_and_reuse_revokes_the_chain() {
+    let issuer = common::start(|_| {}).await;
+    let (key, first) = issuer.enrol("demo-kim").await;
+    let token_a = first["refresh_token"].as_str().unwrap().to_string();
+    let (status, _, second) = issuer.renew(&token_a, &key).await;
+    assert_eq!(status, 200, "{second}");
+    assert_ne!(second["pass_id"], first["pass_id"], "a new pass");
+    let token_b = second["refresh_token"].as_str().unwrap().to_string();
+    assert_ne!(token_a, token_b);
+    // A proof by another key is refused and revokes nothing.
+    assert_eq!(
+        error_of(issuer.renew(&token_b, &generate_signing_key()).await),
+        (401, "bad_proof".into())
+    );
+    let (_, token_c) = issuer.renew_ok(&token_b, &key).await;
+    // A again, after its successor B was used: reuse. The whole chain is revoked, C too.
+    assert_eq!(
+        error_of(issuer.renew(&token_a, &key).await),
+        (401, "refresh_token_reused".into())
+    );
+    assert_eq!(
+        error_of(issuer.renew(&token_c, &key).await),
+        (401, "invalid_refresh_token".into())
+    );
+    // An unknown token.
+    let (status, _, body) = issuer.renew(&b64(&[9; 32]), &key).await;
+    assert_eq!(
+        (status, body["error"].as_str().unwrap()),
+        (401, "invalid_refresh_token")
+    );
+    issuer.stop().await;
+}
+
+#[tokio::test]
+async fn a_lost_renewal_answer_is_retried_with_the_old_token_without_revoking() {
+    let issuer = common::start(|_| {}).await;
+    let (key, first) = issuer.enrol("demo-lee").await;
+    let token_a = first["refresh_token"].as_str().unwrap().to_string();
+    // The issuer commits A → B, but the answer never reaches the wallet.
+    let (lost, token_b) = issuer.renew_ok(&token_a, &key).await;
+    // The wallet retries with A: a retry, not reuse.
+    let (retried, token_c) = issuer.renew_ok(&token_a, &key).await;
+    assert_ne!(token_c, token_b);
+    assert_ne!(retried["pass_id"], lost["pass_id"]);
+    // Retrying once more is still fine while the newest successor is unused.
+    let (_, token_c) = issuer.renew_ok(&token_a, &key).await;
+    let conn = open_connection(&issuer.db(), Default::default()).unwrap();
+    let state = |token: &str| {
+        let raw: [u8; 32] = api::b64_fixed(token).unwrap();
+        store::refresh_token(&conn, &token_hash(&raw))
+            .unwrap()
+            .unwrap()
+            .state
+    };
+    assert_eq!(state(&token_b), TokenState::Superseded);
+    assert_eq!(state(&token_c), TokenState::Active);
+    // The new token works…
+    let (_, token_d) = issuer.renew_ok(&token_c, &key).await;
+    // …and A can no longer be retried, since its successor has been used.
+    // The discarded successor B is refused, and presenting it revokes the chain.
+    assert_eq!(
+        error_of(issuer.renew(&token_b, &key).await),
+        (401, "refresh_token_reused".into())
+    );
+    assert_eq!(
+        error_of(issuer.renew(&token_d, &key).await),
+        (401, "invalid_refresh_token".into()),
+        "the chain is revoked"
+    );
+    issuer.stop().await;
+}
+
+#[tokio::test]
+async fn a_retry_after_the_successor_was_used_is_reuse() {
+    let issuer = common::start(|_| {}).await;
+    let (key, first) = issuer.enrol("demo-park").await;
+    let token_a = first["refresh_token"].as_str().unwrap().to_string();
+    let (_, _, second) = issuer.renew(&token_a, &key).await;
+    let token_b = second["refresh_token"].as_str().unwrap().to_string();
+    let (_, token_c) = issuer.renew_ok(&token_b, &key).await;
+    assert_eq!(
+        error_of(issuer.renew(&token_a, &key).await),
+        (401, "refresh_token_reused".into())
+    );
+    assert_eq!(
+        error_of(issuer.renew(&token_c, &key).await),
+        (401, "invalid_refresh_token".into())
+    );
+    issuer.stop().await;
+}
+
+#[tokio::test]
+async fn a_retry_after_the_grace_period_is_reuse() {
+    let issuer = common::start(|_| {}).await;
+    let (key, first) = issuer.enrol("demo-choi").await;
+    let token_a = first["refresh_token"].as_str().unwrap().to_string();
+    let (_, _, second) = issuer.renew(&token_a, &key).await;
+    let token_b = second["refresh_token"].as_str().unwrap().to_string();
+    // Age the exchange past the grace period.
+    let raw: [u8; 32] = api::b64_fixed(&token_a).unwrap();
+    let conn = open_connection(&issuer.db(), Default::default()).unwrap();
+    conn.execute(
+        "UPDATE refresh_tokens SET used_at = ?2 WHERE token_hash = ?1",
+        rusqlite::params![
+            &token_hash(&raw)[..],
+            (unix_now() - RETRY_GRACE_SECS - 1) as i64
+        ],
+    )
+    .unwrap();
+    assert_eq!(
+        error_of(issuer.renew(&token_a, &key).await),
+        (401, "refresh_token_reused".into())
+    );
+    let (status, _, body) = issuer.renew(&token_b, &key).await;
+    assert_eq!(
+        (status, body["error"].as_str().unwrap()),
+        (401, "invalid_refresh_token")
+    );
+    issuer.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_renewals_with_one_token_never_leave_two_usable_successors() {
+    let issuer = common::start(|_| {}).await;
+    for round in 0..6 {
+        let (key, first) = issuer.enrol("demo-kim").await;
+        let token_a = first["refresh_token"].as_str().unwrap().to_string();
+        let answers = futures_join_all((0..2).map(|_| issuer.renew(&token_a, &key))).await;
+        let successors: Vec<String> = answers
+            .iter()
+            .filter(|a| a.0 == 200)
+            .map(|a| a.2["refresh_token"].as_str().unwrap().to_string())
+            .collect();
+        for (status, _, body) in &answers {
+            assert!(
+                *status == 200 || body["error"] == "refresh_token_reused",
+                "round {round}: {status} {body}"
+            );
+        }
+        let conn = open_connection(&issuer.db(), Default::default()).unwrap();
+        let active = successors
+            .iter()
+            .filter(|t| {
+                let raw: [u8; 32] = api::b64_fixed(t).unwrap();
+                store::refresh_token(&conn, &token_hash(&raw))
+                    .unwrap()
+                    .unwrap()
+                    .state
+                    == TokenState::Active
+            })
+            .count();
+        assert!(active <= 1, "round {round}: {active} live successors");
+        // Over HTTP too: at most one of the tokens handed out renews.
+        let mut renewed = 0;
+        for token in &successors {
+            if issuer.renew(token, &key).await.0 == 200 {
+                renewed += 1;
+            }
+        }
+        assert!(renewed <= 1, "round {round}: {renewed} successors renewed");
+    }
+    issuer.stop().await;
+}
+
+#[tokio::test]
+async fn a_renewed_pass_verifies_against_the_served_trust_list() {
+    let issuer = common::start(|_| {}).await;
+    let (key, first) = issuer.enrol("demo-kim").await;
+    let token = first["refresh_token"].as_str().unwrap();
+    let (status, _, renewed) = issuer.renew(token, &key).await;
+    assert_eq!(status, 200, "{renewed}");
+    let anchor = read_public_key(&issuer.dir.path().join("anchor.pub.pem")).unwrap();
+    let served = issuer
+        .get(api::TRUST_LIST_PATH)
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    let trust_list = TrustList::verify(&served, &anchor).unwrap();
+    let pass =
+        Pass::parse(&api::b64_vec(renewed["pass"].as_str().unwrap(), 4096).unwrap()).unwrap();
+    assert_eq!(
+        pass.claims().pass_id_hex(),
+        renewed["pass_id"].as_str().unwrap()
+    );
+    assert_ne!(renewed["pass_id"], first["pass_id"]);
+    assert_eq!(pass.claims().holder_key, key.verifying_key());
+    let now = unix_now();
+    let text = Presentation::rotating(pass.bytes(), &key, now).to_qr_text();
+    let verdict = Verifier::new(trust_list, VerifierPolicy::default()).verify_qr_text(&text, now);
+    assert!(verdict.is_valid(), "{verdict:?}");
+    issuer.stop().await;
+}
