@@ -1,5 +1,6 @@
-//! The default transport: reqwest with rustls (no OpenSSL), a time limit on every call, no redirects,
-//! and bodies read with a size limit while they stream in.
+//! The default transport: reqwest with rustls (no OpenSSL; ring for the cryptography), the platform's
+//! certificate verifier, a time limit on every call, no redirects, and bodies read with a size limit
+//! while they stream in.
 
 use std::time::Duration;
 
@@ -19,6 +20,8 @@ pub struct ReqwestTransport {
 impl ReqwestTransport {
     /// A transport with `timeout` per call, connection included.
     pub fn new(timeout: Duration) -> Result<Self, TransportError> {
+        // rustls needs a process-wide cryptography provider; ring unless the app installed another.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(5)))
