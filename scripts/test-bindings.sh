@@ -76,6 +76,8 @@ export DOORPASS_ISSUER_URL DOORPASS_BUSY_ISSUER_URL DOORPASS_SLOW_ISSUER_URL DOO
   DOORPASS_DOWN_ISSUER_URL DOORPASS_ANCHOR_PEM DOORPASS_TRUST_LIST DOORPASS_VECTORS
 
 status=0
-scripts/kotlin-tests.sh "$gen/kotlin" "$target/debug" || status=1
+# The JVM gets a kernel session keyring of its own: with no store from the app, the wallet uses the
+# platform keystore (keyutils on Linux).
+keyctl session - scripts/kotlin-tests.sh "$gen/kotlin" "$target/debug" || status=1
 scripts/swift-tests.sh "$gen/swift" "$lib" || status=1
 exit "$status"

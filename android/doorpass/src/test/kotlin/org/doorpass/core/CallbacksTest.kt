@@ -82,3 +82,18 @@ class CallbacksTest {
         assertIs<VerificationResult.Valid>(door.verify(wallet.currentQr(pass.id, nowSeconds(), false).text, nowSeconds()))
     }
 }
+
+class PlatformKeystoreTest {
+    @Test
+    fun withNoStoreFromTheAppThePlatformKeystoreHoldsTheSecrets(): Unit = runBlocking {
+        // On Linux the platform keystore is the kernel keyring; test-bindings.sh gives the JVM a
+        // session keyring of its own.
+        val home = freshDir()
+        val wallet = Wallet.open(home.toString(), walletConfig(Env.issuer), null)
+        val pass = enrol(wallet, Env.issuer, "demo-park")
+        wallet.close()
+        val reopened = Wallet.open(home.toString(), walletConfig(Env.downIssuer), null)
+        assertEquals("DP1:", reopened.currentQr(pass.id, nowSeconds(), false).text.take(4))
+        reopened.wipe()
+    }
+}
