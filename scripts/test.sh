@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test of the project on a fresh Debian machine: installs the independent QR decoder
-# (zbar-tools) and the kernel keyring tool (keyutils) when they are missing, then runs the test suite.
+# (zbar-tools) and the kernel keyring tool (keyutils) when they are missing, runs the Rust test suite,
+# then the generated Kotlin and Swift bindings against the real core and real issuers
+# (scripts/test-bindings.sh), then checks the FFI crate for the phone targets
+# (scripts/check-mobile-targets.sh). The binding and target scripts install their own tools.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,3 +20,9 @@ fi
 
 # The real kernel keyring store is used by the wallet tests; give them a session keyring of their own.
 DOORPASS_REQUIRE_KEYRING=1 keyctl session - cargo test --workspace --locked
+
+# The uniffi bindings as apps use them: Kotlin on the JVM, Swift in a Debian trixie root.
+bash scripts/test-bindings.sh
+
+# The FFI crate for Android and iOS targets (checked on stand-in headers: no NDK or Xcode here).
+bash scripts/check-mobile-targets.sh
