@@ -144,6 +144,7 @@ fn child_renews_forever() {
     let setup = WalletSetup {
         issuer_url: url.to_string(),
         anchor,
+        replace_issuer: false,
     };
     let wallet = Wallet::open(home, secrets, Some(setup), WalletOptions::default()).unwrap();
     let runtime = tokio::runtime::Builder::new_current_thread()

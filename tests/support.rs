@@ -69,6 +69,7 @@ impl TestIssuer {
         let setup = WalletSetup {
             issuer_url: self.url(),
             anchor: self.anchor,
+            replace_issuer: false,
         };
         Wallet::open(home, secrets, Some(setup), options).unwrap()
     }

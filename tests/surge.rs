@@ -88,9 +88,11 @@ async fn a_thousand_wallets_renew_through_a_saturated_issuer() {
             });
         })
         .await;
+    // The restarted issuer listens on another port: the wallets follow it.
     let setup = WalletSetup {
         issuer_url: issuer.url(),
         anchor: issuer.anchor,
+        replace_issuer: true,
     };
     // Open every wallet first, then release them all at the same instant.
     let wallets: Vec<_> = ids

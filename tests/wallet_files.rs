@@ -83,6 +83,7 @@ async fn the_pinned_anchor_cannot_change_and_wipe_removes_everything() {
     let other = WalletSetup {
         issuer_url: issuer.url(),
         anchor: keys::generate_signing_key().verifying_key(),
+        replace_issuer: false,
     };
     assert!(matches!(
         Wallet::open(
@@ -108,6 +109,66 @@ async fn the_pinned_anchor_cannot_change_and_wipe_removes_everything() {
     assert!(
         !home.path().exists() || std::fs::read_dir(home.path()).unwrap().next().is_none(),
         "folder emptied"
+    );
+}
+
+#[tokio::test]
+async fn another_issuer_url_replaces_the_recorded_one_only_when_asked() {
+    let issuer = TestIssuer::start(|_| {}).await;
+    let home = tempfile::tempdir().unwrap();
+    let secrets: Arc<dyn SecretStore> =
+        Arc::new(FileSecretStore::new(home.path().join("secrets.json")));
+    let wallet = issuer.wallet(home.path(), secrets.clone(), WalletOptions::default());
+    issuer.enrol(&wallet, "demo-kim").await;
+    drop(wallet);
+    let identity = home.path().join("identity.json");
+    let recorded = std::fs::read(&identity).unwrap();
+    let elsewhere = |replace_issuer| WalletSetup {
+        issuer_url: "https://elsewhere.example".into(),
+        anchor: issuer.anchor,
+        replace_issuer,
+    };
+    let refused = Wallet::open(
+        home.path(),
+        secrets.clone(),
+        Some(elsewhere(false)),
+        WalletOptions::default(),
+    )
+    .err()
+    .unwrap();
+    assert_eq!(
+        refused,
+        WalletError::IssuerMismatch {
+            stored: issuer.url()
+        }
+    );
+    assert_eq!(
+        std::fs::read(&identity).unwrap(),
+        recorded,
+        "nothing rewritten"
+    );
+    // The same URL, or none, opens it as before.
+    assert_eq!(
+        issuer
+            .wallet(home.path(), secrets.clone(), WalletOptions::default())
+            .issuer_url(),
+        issuer.url()
+    );
+    // Asked for, the URL is replaced, and kept for later opens.
+    let moved = Wallet::open(
+        home.path(),
+        secrets.clone(),
+        Some(elsewhere(true)),
+        WalletOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(moved.issuer_url(), "https://elsewhere.example");
+    drop(moved);
+    let reopened = Wallet::open(home.path(), secrets, None, WalletOptions::default()).unwrap();
+    assert_eq!(reopened.issuer_url(), "https://elsewhere.example");
+    assert!(
+        reopened.current_qr(None, now(), false).is_ok(),
+        "the pass stays"
     );
 }
 

@@ -70,6 +70,7 @@ async fn issuer_down_slow_or_shedding_never_costs_the_pass() {
     let setup = WalletSetup {
         issuer_url: issuer.url(),
         anchor: issuer.anchor,
+        replace_issuer: true, // restarted on another port
     };
     assert_ne!(setup.issuer_url, url);
     let wallet = Wallet::open(
@@ -101,6 +102,7 @@ async fn issuer_down_slow_or_shedding_never_costs_the_pass() {
     let setup = WalletSetup {
         issuer_url: issuer.url(),
         anchor: issuer.anchor,
+        replace_issuer: true, // restarted on another port
     };
     let wallet = Wallet::open(home.path(), secrets, Some(setup), options).unwrap();
     let t = now() + 100;

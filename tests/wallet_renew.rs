@@ -117,6 +117,7 @@ async fn the_trust_list_is_refreshed_to_newer_versions_and_never_rolled_back() {
     let setup = WalletSetup {
         issuer_url: issuer.url(),
         anchor: issuer.anchor,
+        replace_issuer: true, // restarted on another port
     };
     drop(wallet);
     let secrets: Arc<dyn SecretStore> =
@@ -135,6 +136,7 @@ async fn the_trust_list_is_refreshed_to_newer_versions_and_never_rolled_back() {
     let setup = WalletSetup {
         issuer_url: issuer.url(),
         anchor: issuer.anchor,
+        replace_issuer: true, // restarted on another port
     };
     drop(wallet);
     let wallet = Wallet::open(home.path(), secrets, Some(setup), WalletOptions::default()).unwrap();
@@ -153,6 +155,92 @@ async fn the_trust_list_is_refreshed_to_newer_versions_and_never_rolled_back() {
         .version(),
         2
     );
+}
+
+/// Puts `list` in the issuer's folder and restarts it (on a new port) so that it serves it.
+async fn serve_trust_list(issuer: &mut TestIssuer, list: &[u8]) {
+    std::fs::write(issuer.dir.path().join("trust-list.cose"), list).unwrap();
+    issuer.restart(|_| {}).await;
+}
+
+#[tokio::test]
+async fn a_damaged_trust_list_cache_never_lets_an_older_list_back_in() {
+    let mut issuer = TestIssuer::start(|_| {}).await;
+    let home = tempfile::tempdir().unwrap();
+    let secrets: Arc<dyn SecretStore> =
+        Arc::new(doorpass_wallet::secret_store::MemorySecretStore::default());
+    let wallet = issuer.wallet(home.path(), secrets.clone(), WalletOptions::default());
+    issuer.enrol(&wallet, "demo-kim").await;
+    drop(wallet);
+    let open = |issuer: &TestIssuer| {
+        let setup = WalletSetup {
+            issuer_url: issuer.url(),
+            anchor: issuer.anchor,
+            replace_issuer: true, // restarted on another port
+        };
+        Wallet::open(
+            home.path(),
+            secrets.clone(),
+            Some(setup),
+            WalletOptions::default(),
+        )
+        .unwrap()
+    };
+    // The anchor signs version 2; the wallet takes it.
+    let dir = issuer.dir.path().to_path_buf();
+    let anchor = keys::read_private_key(&dir.join("anchor.key")).unwrap();
+    let v1 = std::fs::read(dir.join("trust-list.cose")).unwrap();
+    let mut content = trust_list_of(&issuer).content().clone();
+    content.version = 2;
+    content.issued_at = now();
+    let v2 = content.sign(&anchor);
+    serve_trust_list(&mut issuer, &v2).await;
+    let wallet = open(&issuer);
+    assert_eq!(wallet.refresh_trust_list(now()).await.unwrap().version, 2);
+    drop(wallet);
+    for name in ["identity.json", "identity.backup.json"] {
+        let identity: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(home.path().join(name)).unwrap()).unwrap();
+        assert_eq!(identity["trust_list_floor"], 2, "{name}: {identity}");
+    }
+
+    // The cached copy is damaged, and version 1 is served again: refused, not cached.
+    let cached = home.path().join("trust-list.cose");
+    std::fs::write(&cached, b"\xd2\x84garbage").unwrap();
+    serve_trust_list(&mut issuer, &v1).await;
+    let wallet = open(&issuer);
+    assert_eq!(wallet.problems().len(), 1, "{:?}", wallet.problems());
+    assert!(wallet.trust_list_status(now()).is_none());
+    let refused = wallet.refresh_trust_list(now()).await.unwrap_err();
+    assert!(
+        matches!(&refused, WalletError::InvalidFromIssuer { detail } if detail.contains("older than version 2")),
+        "{refused:?}"
+    );
+    assert!(wallet.trust_list_status(now()).is_none(), "still no list");
+    assert!(!cached.exists());
+    drop(wallet);
+
+    // Nor does a genuine version 1 put in the cache's place get in, even with the first copy of the
+    // identity damaged too (the floor is read from the second).
+    std::fs::write(&cached, &v1).unwrap();
+    std::fs::write(home.path().join("identity.json"), b"{").unwrap();
+    let wallet = open(&issuer);
+    let problems = wallet.problems();
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.file.ends_with("trust-list.cose") && p.reason.contains("older than")),
+        "{problems:?}"
+    );
+    assert!(wallet.trust_list_status(now()).is_none());
+    drop(wallet);
+
+    // Version 2 served again is taken.
+    serve_trust_list(&mut issuer, &v2).await;
+    let wallet = open(&issuer);
+    assert_eq!(wallet.refresh_trust_list(now()).await.unwrap().version, 2);
+    assert_eq!(wallet.trust_list_status(now()).unwrap().version, 2);
 }
 
 #[tokio::test]

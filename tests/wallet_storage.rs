@@ -151,11 +151,33 @@ async fn a_second_process_never_talks_to_the_issuer_for_the_same_wallet_at_once(
 }
 
 #[tokio::test]
+async fn a_trust_list_refresh_waits_for_another_process_holding_the_wallet() {
+    let issuer = TestIssuer::start(|_| {}).await;
+    let home = tempfile::tempdir().unwrap();
+    let wallet = issuer.memory_wallet(home.path());
+    let other = std::fs::File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(home.path().join("lock"))
+        .unwrap();
+    other.lock().unwrap();
+    assert_eq!(
+        wallet.refresh_trust_list(now()).await.unwrap_err(),
+        WalletError::InUse
+    );
+    assert!(wallet.trust_list_status(now()).is_none(), "nothing fetched");
+    other.unlock().unwrap();
+    assert_eq!(wallet.refresh_trust_list(now()).await.unwrap().version, 1);
+}
+
+#[tokio::test]
 async fn plain_http_to_another_machine_needs_the_callers_consent() {
     let issuer = TestIssuer::start(|_| {}).await;
     let setup = |url: &str| WalletSetup {
         issuer_url: url.into(),
         anchor: issuer.anchor,
+        replace_issuer: false,
     };
     let home = tempfile::tempdir().unwrap();
     let refused = Wallet::open(

@@ -37,11 +37,12 @@ fn enrol(
     subject: &str,
     codes: &[&str],
 ) -> std::process::Output {
-    enrol_via(&[], "file", home, issuer, anchor, subject, codes)
+    enrol_via(&[], "file", home, issuer, anchor, subject, codes, &[])
 }
 
-/// [`enrol`], run through `wrapper` (a program and its arguments that end by running the rest) and
-/// with `--secrets secrets`.
+/// [`enrol`], run through `wrapper` (a program and its arguments that end by running the rest), with
+/// `--secrets secrets` and `extra` arguments to `enrol`.
+#[allow(clippy::too_many_arguments)]
 fn enrol_via(
     wrapper: &[&str],
     secrets: &str,
@@ -50,6 +51,7 @@ fn enrol_via(
     anchor: &str,
     subject: &str,
     codes: &[&str],
+    extra: &[&str],
 ) -> std::process::Output {
     let doorpass = env!("CARGO_BIN_EXE_doorpass");
     let (program, first_args) = match wrapper.split_first() {
@@ -71,6 +73,7 @@ fn enrol_via(
             anchor,
         ])
         .args(["--subject", subject])
+        .args(extra)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -258,6 +261,67 @@ fn enrol_with_no_code_on_stdin_fails_cleanly() {
 }
 
 #[test]
+fn enrol_against_another_issuer_url_needs_replace_issuer() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("issuer");
+    issuer_dir_with_holders(&dir, 1);
+    let home = p(tmp.path(), "wallet");
+    let anchor = p(&dir, "anchor.pub.pem");
+    let first = IssuerProcess::start(&dir, &[]);
+    let out = enrol(&home, &first, &anchor, "demo-kim", &["CODE"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let first_url = first.url.clone();
+    drop(first);
+    // The same issuer folder served from another address.
+    let moved = IssuerProcess::start(&dir, &[]);
+    assert_ne!(moved.url, first_url);
+    let out = doorpass(&[
+        "wallet",
+        "--home",
+        &home,
+        "enrol",
+        "--issuer",
+        &moved.url,
+        "--anchor",
+        &anchor,
+        "--subject",
+        "demo-kim",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&first_url) && stderr.contains("--replace-issuer"),
+        "{stderr}"
+    );
+    let identity = std::fs::read_to_string(p(tmp.path(), "wallet/identity.json")).unwrap();
+    assert!(identity.contains(&first_url), "the recorded issuer stays");
+    // Asked for: the wallet follows the issuer and re-authenticates its pass there.
+    let out = enrol_via(
+        &[],
+        "file",
+        &home,
+        &moved,
+        &anchor,
+        "demo-kim",
+        &["CODE"],
+        &["--replace-issuer"],
+    );
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("Re-authenticating"), "{stderr}");
+    assert!(stdout.contains("enrolled: pass"), "{stdout}");
+    let identity = std::fs::read_to_string(p(tmp.path(), "wallet/identity.json")).unwrap();
+    assert!(identity.contains(&moved.url), "{identity}");
+}
+
+#[test]
 fn demo_runs_the_whole_story_and_exits_zero() {
     let out = doorpass_expect(&["demo"], 0);
     for n in 1..=6 {
@@ -303,6 +367,7 @@ fn with_no_os_keystore_the_cli_says_so_once_and_keeps_secrets_in_a_private_file(
         &anchor,
         "demo-lee",
         &["CODE"],
+        &[],
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");

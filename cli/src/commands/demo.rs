@@ -55,7 +55,7 @@ pub fn run(keep: bool) -> Result<ExitCode> {
 
         step(2, &format!("enrolling: asking the issuer to send a one-time code to {SUBJECT}"));
         let anchor = read_public_key(&issuer_dir.join("anchor.pub.pem"))?;
-        let setup = WalletSetup { issuer_url: running.url(), anchor };
+        let setup = WalletSetup { issuer_url: running.url(), anchor, replace_issuer: false };
         let wallet =
             Wallet::open(&work.path().join("wallet"), Arc::new(MemorySecretStore::default()), Some(setup), WalletOptions::default())?;
         let bar = spinner("waiting for the issuer");

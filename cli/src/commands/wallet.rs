@@ -26,8 +26,9 @@ pub struct WalletArgs {
     /// The wallet folder.
     #[arg(long)]
     home: PathBuf,
-    /// Where holder keys and refresh tokens are kept. `auto`: the OS keystore when reachable, else a
-    /// file readable only by you (said in one line). The choice is recorded with the wallet.
+    /// Where holder keys and refresh tokens are kept. `auto`: the OS keystore, or where there is none
+    /// a file readable only by you (said in one line); a keystore that is there but fails is an error,
+    /// not a reason to use the file. The choice is recorded with the wallet.
     #[arg(long, value_enum, default_value = "auto")]
     secrets: SecretsArg,
     /// Allow plain http to an issuer on another machine (QA against a test issuer on the LAN).
@@ -41,7 +42,7 @@ pub struct WalletArgs {
 /// Secret store choices.
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SecretsArg {
-    /// The recorded choice, or for a new wallet the OS keystore if reachable, else a 0600 file.
+    /// The recorded choice, or for a new wallet the OS keystore, else (no keystore at all) a 0600 file.
     Auto,
     /// The OS keystore (Linux: kernel keyutils, inside a session keyring).
     Keyring,
@@ -62,6 +63,10 @@ enum WalletCommand {
         /// Who the code goes to (phone number or id registered with the issuer).
         #[arg(long)]
         subject: String,
+        /// Let `--issuer` replace a different issuer URL this wallet recorded (the issuer moved).
+        /// Without it, enrolling an existing wallet against another URL is refused.
+        #[arg(long)]
+        replace_issuer: bool,
     },
     /// List the passes.
     List,
@@ -150,13 +155,13 @@ pub fn open_secrets(home: &Path, arg: SecretsArg) -> Result<Arc<dyn SecretStore>
             }
         },
         SecretsArg::File => (file_store(), "file"),
-        SecretsArg::Auto => match KeyringSecretStore::connect("doorpass") {
-            Ok(store) => (Arc::new(store), "keyring"),
-            Err(SecretStoreError::Unavailable(reason) | SecretStoreError::Failed(reason)) => {
-                eprintln!(
-                    "doorpass: no OS keystore reachable ({reason}); keeping secrets in {} (readable only by you)",
-                    home.join("secrets.json").display()
-                );
+        SecretsArg::Auto => match choose_auto(
+            KeyringSecretStore::connect("doorpass"),
+            &home.join("secrets.json"),
+        )? {
+            AutoStore::Keyring(store) => (Arc::new(store), "keyring"),
+            AutoStore::File { notice } => {
+                eprintln!("{notice}");
                 (file_store(), "file")
             }
         },
@@ -168,6 +173,38 @@ pub fn open_secrets(home: &Path, arg: SecretsArg) -> Result<Arc<dyn SecretStore>
             .with_context(|| format!("recording the secret store in {}", home.display()))?;
     }
     Ok(store)
+}
+
+/// Where `--secrets auto` puts a new wallet's secrets.
+#[derive(Debug, PartialEq, Eq)]
+enum AutoStore<S> {
+    /// The OS keystore, which answered.
+    Keyring(S),
+    /// The private file, because there is no OS keystore; `notice` is the one line that says so.
+    File {
+        /// What to tell the user.
+        notice: String,
+    },
+}
+
+/// What `--secrets auto` makes of connecting to the OS keystore: the keystore when it answered; the
+/// private file at `file` only when there is no keystore at all ([`SecretStoreError::Unavailable`]);
+/// and an error when a keystore is there but failed ([`SecretStoreError::Failed`], perhaps for a
+/// moment): secrets must not move to a file because of a hiccup.
+fn choose_auto<S>(connected: Result<S, SecretStoreError>, file: &Path) -> Result<AutoStore<S>> {
+    match connected {
+        Ok(store) => Ok(AutoStore::Keyring(store)),
+        Err(SecretStoreError::Unavailable(reason)) => Ok(AutoStore::File {
+            notice: format!(
+                "doorpass: no OS keystore reachable ({reason}); keeping secrets in {} (readable only by you)",
+                file.display()
+            ),
+        }),
+        Err(SecretStoreError::Failed(reason)) => bail!(
+            "the OS keystore failed ({reason}); nothing was stored. Try again, or choose --secrets file \
+             to keep secrets in a file readable only by you"
+        ),
+    }
 }
 
 /// Runs a wallet subcommand.
@@ -188,6 +225,7 @@ async fn run_async(args: &WalletArgs) -> Result<ExitCode> {
         issuer,
         anchor,
         subject,
+        replace_issuer,
     } = &args.command
     {
         let secrets = open_secrets(home, args.secrets)?;
@@ -195,8 +233,16 @@ async fn run_async(args: &WalletArgs) -> Result<ExitCode> {
         let setup = WalletSetup {
             issuer_url: issuer.clone(),
             anchor,
+            replace_issuer: *replace_issuer,
         };
-        let wallet = Wallet::open(home, secrets, Some(setup), options)?;
+        let wallet = match Wallet::open(home, secrets, Some(setup), options) {
+            Ok(wallet) => wallet,
+            Err(WalletError::IssuerMismatch { stored }) => bail!(
+                "this wallet talks to the issuer at {stored}, not {issuer}; if the issuer moved, \
+                 run enrol again with --replace-issuer"
+            ),
+            Err(e) => return Err(e.into()),
+        };
         report_problems(&wallet);
         return enrol(&wallet, subject).await;
     }
@@ -321,6 +367,12 @@ fn list(wallet: &Wallet) -> Result<ExitCode> {
         None => println!("no trust list cached"),
     }
     let clock = wallet.clock_status();
+    if let Some(rejected) = clock.rejected_offset_seconds {
+        println!(
+            "warning: the issuer's clock differed from this device's by {rejected} s, too much to \
+             trust; the clock was not corrected"
+        );
+    }
     if clock.skewed || clock.turned_back {
         println!(
             "warning: this device's clock is off by {} s{}",
@@ -453,5 +505,36 @@ pub fn live(
             return Ok(ExitCode::SUCCESS);
         }
         std::thread::sleep(Duration::from_secs(1));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auto_uses_a_file_only_when_there_is_no_keystore_at_all() {
+        let file = Path::new("/home/w/secrets.json");
+        assert_eq!(
+            choose_auto(Ok::<_, SecretStoreError>("store"), file).unwrap(),
+            AutoStore::Keyring("store")
+        );
+        let absent = SecretStoreError::Unavailable("no session keyring".into());
+        let AutoStore::File { notice } = choose_auto::<()>(Err(absent), file).unwrap() else {
+            panic!("no keystore: the file is used")
+        };
+        assert!(notice.contains("no OS keystore reachable (no session keyring)"));
+        assert!(notice.contains("/home/w/secrets.json") && notice.contains("readable only by you"));
+        assert_eq!(notice.lines().count(), 1, "said in one line");
+        // A keystore that is there but failed: an error that says why, no file.
+        let failed = SecretStoreError::Failed("quota exceeded".into());
+        let error = choose_auto::<()>(Err(failed), file)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("OS keystore failed (quota exceeded)"),
+            "{error}"
+        );
+        assert!(error.contains("--secrets file"), "{error}");
     }
 }

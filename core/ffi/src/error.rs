@@ -118,9 +118,11 @@ impl From<WalletError> for DoorpassError {
             WalletError::Storage { detail } => DoorpassError::Storage { detail },
             WalletError::SecretStore { detail } => DoorpassError::KeystoreUnavailable { detail },
             WalletError::NotSetUp => DoorpassError::NotEnrolled,
-            WalletError::AnchorMismatch => DoorpassError::InvalidInput {
-                detail: e.to_string(),
-            },
+            WalletError::AnchorMismatch | WalletError::IssuerMismatch { .. } => {
+                DoorpassError::InvalidInput {
+                    detail: e.to_string(),
+                }
+            }
             WalletError::IssuerUnreachable { detail } => DoorpassError::Offline { detail },
             WalletError::IssuerBusy { retry_after_secs } => DoorpassError::RateLimited {
                 retry_after_seconds: retry_after_secs,
@@ -236,6 +238,17 @@ mod tests {
         assert!(matches!(
             DoorpassError::from(DoorError::Issuer(down)),
             DoorpassError::Offline { .. }
+        ));
+    }
+
+    #[test]
+    fn a_wallet_opened_for_another_issuer_is_bad_input_naming_the_recorded_one() {
+        let moved = WalletError::IssuerMismatch {
+            stored: "https://issuer.example".into(),
+        };
+        assert!(matches!(
+            DoorpassError::from(moved),
+            DoorpassError::InvalidInput { detail } if detail.contains("https://issuer.example")
         ));
     }
 }

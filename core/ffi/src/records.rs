@@ -328,6 +328,10 @@ pub struct ClockStatus {
     pub turned_back: bool,
     /// Device time of the last sync with the issuer.
     pub synced_at: Option<u64>,
+    /// Set when the issuer's last answer put its time more than 400 days from the device's: issuer
+    /// time minus device time of that answer, which was not used (the offset above is the last one
+    /// accepted). Cleared by the next accepted sync.
+    pub rejected_offset_seconds: Option<i64>,
 }
 
 impl From<CoreClock> for ClockStatus {
@@ -337,6 +341,7 @@ impl From<CoreClock> for ClockStatus {
             skewed: c.skewed,
             turned_back: c.turned_back,
             synced_at: c.synced_at,
+            rejected_offset_seconds: c.rejected_offset_seconds,
         }
     }
 }

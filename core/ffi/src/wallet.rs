@@ -32,6 +32,9 @@ pub struct WalletConfig {
     pub allow_plain_http: bool,
     /// Time limit of one issuer call in seconds; 0 for the default (10 s).
     pub http_timeout_seconds: u32,
+    /// Let `issuer_url` replace a different issuer URL the wallet in this folder recorded (the issuer
+    /// moved). When false, opening such a wallet fails with `InvalidInput` naming the recorded URL.
+    pub replace_issuer_url: bool,
 }
 
 /// A pass wallet kept in a folder of the app. Showing a code never needs the network; network calls
@@ -44,8 +47,9 @@ pub struct Wallet {
 #[uniffi::export]
 impl Wallet {
     /// Opens the wallet in the folder `home`, creating it if missing. Secrets go to `secret_store`, or
-    /// to the platform keystore (Keychain, Android Keystore) when it is `None`. Never touches the
-    /// network; damaged files are set aside and listed by `problems()`.
+    /// to the platform keystore (Keychain, Android Keystore) when it is `None`. A wallet created for
+    /// another issuer URL opens only with `replace_issuer_url` (else `InvalidInput`). Never touches
+    /// the network; damaged files are set aside and listed by `problems()`.
     #[uniffi::constructor]
     pub fn open(
         home: String,
@@ -63,6 +67,7 @@ impl Wallet {
         let setup = WalletSetup {
             issuer_url: config.issuer_url,
             anchor: config.anchor.key()?,
+            replace_issuer: config.replace_issuer_url,
         };
         let mut options = WalletOptions {
             allow_plain_http: config.allow_plain_http,
@@ -133,7 +138,8 @@ impl Wallet {
         run(async move { Ok(wallet.complete_authentication(&code, now).await?.into()) }).await
     }
 
-    /// Abandons the enrolment waiting for a code, if any.
+    /// Abandons the enrolment waiting for a code, if any. Fails with `InUse` while a network call of
+    /// this wallet is under way (e.g. the code being traded for a pass): try again once it ended.
     pub fn cancel_enrolment(&self) -> Result<(), DoorpassError> {
         Ok(self.inner.cancel_authentication()?)
     }
@@ -162,7 +168,9 @@ impl Wallet {
         self.inner.next_renewal_at()
     }
 
-    /// Fetches the trust list and keeps it if newer (never older).
+    /// Fetches the trust list and keeps it if newer (never older, not even after the cached copy was
+    /// damaged). Fails with `InUse` while another process talks to the issuer for this wallet. Does
+    /// not set the clock (only enrolment and renewal answers do).
     pub async fn refresh_trust_list(&self, now: u64) -> Result<TrustListStatus, DoorpassError> {
         let wallet = self.inner.clone();
         run(async move { Ok(wallet.refresh_trust_list(now).await?.into()) }).await

@@ -12,7 +12,9 @@ pub struct KeyringSecretStore {
 impl KeyringSecretStore {
     /// Connects to this platform's keystore under `service` and proves it works (a probe secret is
     /// written, read back and deleted). Fails with [`SecretStoreError::Unavailable`] where no keystore
-    /// is reachable, e.g. Linux without a session keyring.
+    /// is reachable, e.g. Linux without a session keyring, and with [`SecretStoreError::Failed`] when
+    /// the keystore is there but the probe failed (possibly for a moment): a caller may fall back to
+    /// another store on the first, never on the second.
     pub fn connect(service: &str) -> Result<Self, SecretStoreError> {
         let platform = install_platform_store()?;
         let store = KeyringSecretStore {
@@ -20,13 +22,19 @@ impl KeyringSecretStore {
             platform,
         };
         let probe = "doorpass-probe";
-        let unavailable =
-            |e: SecretStoreError| SecretStoreError::Unavailable(format!("{platform}: {e}"));
-        store.set(probe, b"probe").map_err(unavailable)?;
-        let back = store.get(probe).map_err(unavailable)?;
-        store.delete(probe).map_err(unavailable)?;
+        let named = |e: SecretStoreError| match e {
+            SecretStoreError::Unavailable(reason) => {
+                SecretStoreError::Unavailable(format!("{platform}: {reason}"))
+            }
+            SecretStoreError::Failed(reason) => {
+                SecretStoreError::Failed(format!("{platform}: {reason}"))
+            }
+        };
+        store.set(probe, b"probe").map_err(named)?;
+        let back = store.get(probe).map_err(named)?;
+        store.delete(probe).map_err(named)?;
         if back.as_deref() != Some(b"probe".as_slice()) {
-            return Err(SecretStoreError::Unavailable(format!(
+            return Err(SecretStoreError::Failed(format!(
                 "{platform}: a probe secret did not read back"
             )));
         }

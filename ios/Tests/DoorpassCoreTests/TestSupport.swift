@@ -66,9 +66,10 @@ func freshFolder(_ test: XCTestCase, _ label: String) -> String {
     return path
 }
 
-func walletConfig(_ issuerUrl: String) throws -> WalletConfig {
+/// `replaceIssuerUrl`: reopen a wallet made for another issuer URL (the tests' "issuer is gone").
+func walletConfig(_ issuerUrl: String, replaceIssuerUrl: Bool = false) throws -> WalletConfig {
     WalletConfig(issuerUrl: issuerUrl, anchor: try TestEnv.anchor(), allowPlainHttp: false,
-                 httpTimeoutSeconds: 0)
+                 httpTimeoutSeconds: 0, replaceIssuerUrl: replaceIssuerUrl)
 }
 
 /// A secret store kept in memory, as an app would back it with the Keychain. Counts the calls Rust

@@ -41,7 +41,8 @@ final class WalletTests: XCTestCase {
         // The issuer stops answering: the app opens the same wallet folder, now pointed at an
         // address where nothing listens.
         let down = try TestEnv.downIssuerUrl()
-        let wallet = try Wallet.open(home: home, config: try walletConfig(down), secretStore: store)
+        let wallet = try Wallet.open(home: home, config: try walletConfig(down, replaceIssuerUrl: true),
+                                     secretStore: store)
         XCTAssertEqual(wallet.state(), .ready(passes: 1))
         XCTAssertEqual(wallet.passes(now: nowSeconds()).map(\.id), [enrolled.id])
 

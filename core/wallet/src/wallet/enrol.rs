@@ -112,16 +112,25 @@ impl Wallet {
         if subject.is_empty() {
             return Err(WalletError::InvalidInput {
                 detail:
-                    "this pass lost its subject with a damaged file; enter the phone number or \
-                         id the code should go to"
+                    "this pass lost its subject in a damaged file; enter the phone number or id"
                         .into(),
             });
         }
         self.begin_authentication(&subject, device_now).await
     }
 
-    /// Abandons the enrolment waiting for a code, if any.
+    /// Abandons the enrolment waiting for a code, if any. Refused with [`WalletError::InUse`] while
+    /// this wallet (or another process for it) talks to the issuer: a code being traded for a pass
+    /// right now must not lose its enrolment (and holder key) half-way.
     pub fn cancel_authentication(&self) -> Result<(), WalletError> {
+        let _net = self.network.try_lock().map_err(|_| WalletError::InUse)?;
+        let _across_processes = self.exclusive()?;
+        self.drop_pending()
+    }
+
+    /// Forgets the pending enrolment and the holder key made for it (when no pass uses that key).
+    /// The caller holds the locks, or is the call that holds them.
+    fn drop_pending(&self) -> Result<(), WalletError> {
         let mut inner = self.live()?;
         if let Some(old) = inner.state.pending.take() {
             self.forget_unused_slot_key(&inner, &old.slot);
@@ -179,7 +188,8 @@ impl Wallet {
                     err,
                     WalletError::CodeNoLongerValid { .. } | WalletError::NotEligible
                 ) {
-                    let _ = self.cancel_authentication();
+                    // This call holds the locks: drop the enrolment without taking them again.
+                    let _ = self.drop_pending();
                 }
                 return Err(err);
             }

@@ -24,6 +24,14 @@ pub enum WalletError {
     /// The trust anchor given differs from the one this wallet was created with.
     #[error("this wallet was created for another trust anchor")]
     AnchorMismatch,
+    /// The issuer URL given differs from the one this wallet recorded, and replacing it was not
+    /// asked for. Open it with the recorded URL, or allow the replacement
+    /// ([`crate::wallet::WalletSetup::replace_issuer`]) when the issuer really moved.
+    #[error("this wallet talks to the issuer at {stored}; replacing it must be asked for")]
+    IssuerMismatch {
+        /// The issuer URL the wallet recorded.
+        stored: String,
+    },
     /// The issuer could not be reached (offline?). Passes in hand keep working.
     #[error("the issuer could not be reached: {detail}")]
     IssuerUnreachable {
@@ -84,7 +92,8 @@ pub enum WalletError {
     /// This wallet was wiped; open a new one.
     #[error("this wallet was wiped")]
     Wiped,
-    /// The device clock is too far off to check passes (before the trust list was even signed).
+    /// The device clock cannot be trusted to check passes: it was turned back since the wallet last
+    /// saw it (until the next enrolment or renewal answer sets it against the issuer's time).
     #[error("the device clock cannot be trusted: {detail}")]
     ClockUntrustworthy {
         /// What is wrong with it.

@@ -2,7 +2,7 @@
 //! aside.
 //!
 //! ```text
-//! HOME/identity.json        wallet id, issuer URL, pinned anchor (written once)
+//! HOME/identity.json        wallet id, issuer URL, pinned anchor, highest trust-list version accepted
 //! HOME/identity.backup.json the same, read when the first copy is missing or damaged
 //! HOME/state.json           clock record, pending enrolment
 //! HOME/lock                 locked while a process talks to the issuer for this wallet
@@ -23,7 +23,8 @@ use doorpass_format::atomic_file::{Checked, read_checked, remove_stale_temp_file
 /// Version of the folder layout.
 pub const FORMAT: u32 = 1;
 
-/// The wallet's identity (written when the wallet is created).
+/// The wallet's identity (written when the wallet is created; rewritten when the issuer URL is
+/// replaced or the trust-list floor rises).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Identity {
     pub format: u32,
@@ -33,6 +34,11 @@ pub(crate) struct Identity {
     /// Pinned trust anchor public key, base64url.
     pub anchor: String,
     pub created_at: u64,
+    /// The highest trust-list version this wallet accepted: its rollback floor. Kept here (twice)
+    /// rather than only in the cached list, so that a damaged or deleted `trust-list.cose` cannot
+    /// open the way to an older list. Missing (0) in files written before it existed.
+    #[serde(default)]
+    pub trust_list_floor: u64,
 }
 
 /// State that changes often.

@@ -57,6 +57,9 @@ struct Slot {
 struct Inner {
     state: StateFile,
     trust: TrustListCache,
+    /// The trust-list floor recorded in the identity files (the cache's own floor may be ahead of it
+    /// until [`Wallet::record_trust_floor`] has written it).
+    trust_floor: u64,
     slots: BTreeMap<String, Slot>,
     problems: Vec<StorageProblem>,
     qr_cache: HashMap<(String, bool), QrView>,

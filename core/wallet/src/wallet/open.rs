@@ -4,9 +4,11 @@
 use super::*;
 
 impl Wallet {
-    /// Opens the wallet in `home`. With `setup`, a missing wallet is created (and an existing one must
-    /// pin the same anchor; a different issuer URL replaces the stored one). Damaged files are set aside
-    /// and listed by [`Wallet::problems`]; opening never touches the network.
+    /// Opens the wallet in `home`. With `setup`, a missing wallet is created; an existing one must pin
+    /// the same anchor ([`WalletError::AnchorMismatch`]) and name the same issuer URL, unless
+    /// [`WalletSetup::replace_issuer`] allows replacing the stored one
+    /// ([`WalletError::IssuerMismatch`]). Damaged files are set aside and listed by
+    /// [`Wallet::problems`]; opening never touches the network.
     pub fn open(
         home: &Path,
         secrets: Arc<dyn SecretStore>,
@@ -27,6 +29,16 @@ impl Wallet {
                         return Err(WalletError::AnchorMismatch);
                     }
                     if identity.issuer_url != setup.issuer_url {
+                        if !setup.replace_issuer {
+                            return Err(WalletError::IssuerMismatch {
+                                stored: identity.issuer_url,
+                            });
+                        }
+                        log::info!(
+                            "issuer URL replaced: {} -> {}",
+                            identity.issuer_url,
+                            setup.issuer_url
+                        );
                         identity.issuer_url = setup.issuer_url.clone();
                         save_identity(&layout, &identity)?;
                     }
@@ -43,6 +55,7 @@ impl Wallet {
                     issuer_url: setup.issuer_url,
                     anchor: b64(setup.anchor.as_bytes()),
                     created_at: unix_now(),
+                    trust_list_floor: 0,
                 };
                 save_identity(&layout, &identity)?;
                 identity
@@ -70,10 +83,21 @@ impl Wallet {
                 StateFile::default()
             }
         };
-        let (trust, set_aside) = TrustListCache::open(&layout.trust_list(), anchor)
-            .map_err(|e| WalletError::storage("trust list", e))?;
+        let (trust, set_aside) = TrustListCache::open_with_floor(
+            &layout.trust_list(),
+            anchor,
+            identity.trust_list_floor,
+        )
+        .map_err(|e| WalletError::storage("trust list", e))?;
         if let Some(SetAside { moved_to, reason }) = set_aside {
             problems.push(problem(&layout.trust_list(), &moved_to, reason));
+        }
+        // A list kept before its version reached the identity (a crash between the two writes, or a
+        // wallet from before the floor existed): record it now.
+        let mut identity = identity;
+        if trust.floor() > identity.trust_list_floor {
+            identity.trust_list_floor = trust.floor();
+            save_identity(&layout, &identity)?;
         }
         let mut slots = BTreeMap::new();
         for id in files
@@ -149,6 +173,7 @@ impl Wallet {
         }
         let inner = Inner {
             state,
+            trust_floor: identity.trust_list_floor,
             trust,
             slots,
             problems,

@@ -17,6 +17,10 @@ pub struct WalletSetup {
     pub issuer_url: String,
     /// The trust anchor public key, pinned at build time in apps.
     pub anchor: VerifyingKey,
+    /// Whether `issuer_url` may replace a different URL an existing wallet recorded. Without it,
+    /// opening that wallet fails with [`crate::wallet::WalletError::IssuerMismatch`]: its refresh
+    /// tokens and proofs would otherwise go to another server on a caller's word alone.
+    pub replace_issuer: bool,
 }
 
 /// Tunables, with production defaults.

@@ -84,13 +84,26 @@ impl Wallet {
     }
 
     /// Checks a code at the door, offline, against the cached trust list and the corrected time.
+    /// Refused with [`WalletError::ClockUntrustworthy`] while the device clock is known to have been
+    /// turned back (seen now or before, until the next sync with the issuer): a verdict on such a
+    /// clock could call an expired pass valid.
     pub fn verify_qr(
         &self,
         text: &str,
         device_now: u64,
         policy: VerifierPolicy,
     ) -> Result<Verdict, WalletError> {
-        let inner = self.lock();
+        let mut inner = self.lock();
+        if inner.state.clock.observe(device_now) && !inner.wiped {
+            let _ = write_json(&self.layout.state(), &inner.state); // best effort, as for a code
+        }
+        if inner.state.clock.turned_back {
+            return Err(WalletError::ClockUntrustworthy {
+                detail: "this device's clock was turned back since the wallet last saw it; renew a pass \
+                         now (or sign in) so the issuer's time can set it right"
+                    .into(),
+            });
+        }
         let trust_list = inner
             .trust
             .list()

@@ -92,7 +92,7 @@ class PlatformKeystoreTest {
         val wallet = Wallet.open(home.toString(), walletConfig(Env.issuer), null)
         val pass = enrol(wallet, Env.issuer, "demo-park")
         wallet.close()
-        val reopened = Wallet.open(home.toString(), walletConfig(Env.downIssuer), null)
+        val reopened = Wallet.open(home.toString(), walletConfig(Env.downIssuer, replaceIssuerUrl = true), null)
         assertEquals("DP1:", reopened.currentQr(pass.id, nowSeconds(), false).text.take(4))
         reopened.wipe()
     }

@@ -49,7 +49,7 @@ class ErrorsTest {
         assertFailsWith<DoorpassException.InvalidInput> {
             Wallet.open(
                 freshDir().toString(),
-                WalletConfig(Env.issuer, Anchor.Key(ByteArray(5)), false, 0u),
+                WalletConfig(Env.issuer, Anchor.Key(ByteArray(5)), false, 0u, false),
                 MemorySecretStore(),
             )
         }

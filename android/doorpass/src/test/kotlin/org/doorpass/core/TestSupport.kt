@@ -29,11 +29,18 @@ fun nowSeconds(): ULong = (System.currentTimeMillis() / 1000).toULong()
 
 fun freshDir(): Path = Files.createTempDirectory("doorpass-kt")
 
-fun walletConfig(issuerUrl: String) =
-    WalletConfig(issuerUrl = issuerUrl, anchor = Env.anchor, allowPlainHttp = false, httpTimeoutSeconds = 5u)
+/** `replaceIssuerUrl`: reopen a wallet made for another issuer URL (the tests' "issuer is gone"). */
+fun walletConfig(issuerUrl: String, replaceIssuerUrl: Boolean = false) =
+    WalletConfig(
+        issuerUrl = issuerUrl,
+        anchor = Env.anchor,
+        allowPlainHttp = false,
+        httpTimeoutSeconds = 5u,
+        replaceIssuerUrl = replaceIssuerUrl,
+    )
 
-fun openWallet(home: Path, issuerUrl: String, store: SecretStore): Wallet =
-    Wallet.open(home.toString(), walletConfig(issuerUrl), store)
+fun openWallet(home: Path, issuerUrl: String, store: SecretStore, replaceIssuerUrl: Boolean = false): Wallet =
+    Wallet.open(home.toString(), walletConfig(issuerUrl, replaceIssuerUrl), store)
 
 private val http: HttpClient = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()
 

@@ -25,7 +25,7 @@ class WalletStatusTest {
         val home = freshDir()
         val wallet = Wallet.open(
             home.toString(),
-            WalletConfig(Env.issuer, Anchor.Key(anchorKeyBytes()), false, 0u),
+            WalletConfig(Env.issuer, Anchor.Key(anchorKeyBytes()), false, 0u, false),
             MemorySecretStore(),
         )
         assertEquals(null, wallet.clockStatus().syncedAt)
@@ -33,18 +33,22 @@ class WalletStatusTest {
         assertEquals(null, wallet.nextRenewalAt())
         assertEquals(emptyList(), wallet.problems())
 
-        // A phone clock 2 hours behind the issuer: the wallet measures it and corrects for it.
+        // A phone clock 2 hours behind the issuer. The trust list (a GET, which a cache may answer)
+        // does not set the clock; starting an enrolment (a POST the issuer answers) does, and the
+        // wallet corrects for it.
         val behind = nowSeconds() - 7_200u
         val list = wallet.refreshTrustList(behind)
         assertTrue(list.version >= 1u)
+        assertEquals(null, wallet.clockStatus().syncedAt)
+        assertEquals(list.version, wallet.trustListStatus(behind)?.version)
+
+        wallet.startEnrolment("demo-kim", behind)
         val clock = wallet.clockStatus()
         assertEquals(behind, clock.syncedAt)
         val offset = assertNotNull(clock.offsetSeconds)
         assertTrue(offset in 7_190L..7_210L, "offset $offset")
         assertTrue(clock.skewed)
-        assertEquals(list.version, wallet.trustListStatus(behind)?.version)
-
-        wallet.startEnrolment("demo-kim", behind)
+        assertEquals(null, clock.rejectedOffsetSeconds)
         val pass = wallet.completeEnrolment(devCode(Env.issuer, "demo-kim"), behind)
         assertTrue(pass.expiresAt > nowSeconds(), "expiry is in issuer time")
         val next = assertNotNull(wallet.nextRenewalAt())

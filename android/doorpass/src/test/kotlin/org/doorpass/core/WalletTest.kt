@@ -28,7 +28,7 @@ class WalletTest {
         wallet.close()
 
         // No issuer any more: the same folder and secrets, pointed at a port nothing listens on.
-        val offline = openWallet(home, Env.downIssuer, store)
+        val offline = openWallet(home, Env.downIssuer, store, replaceIssuerUrl = true)
         val now = nowSeconds()
         val qr = offline.currentQr(null, now, false)
         assertEquals(qr.size.toInt() * qr.size.toInt(), qr.modules.size)
