@@ -21,6 +21,8 @@ bin=target/release/doorpass
 work=$(mktemp -d)
 port=${PORT:-18080}
 url=http://127.0.0.1:$port
+metrics_port=${METRICS_PORT:-$((port + 1))}
+metrics_url=http://127.0.0.1:$metrics_port/metrics
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 # Each wallet in progress holds at most one connection: stay under both processes' open-file limit.
@@ -44,7 +46,7 @@ echo "(open loop: at most $max_outstanding wallets in progress; open-file limit 
 start_issuer() {
   rm -f "$work"/iss/issuer.db*
   "$bin" issuer holders import --dir "$work/iss" "$work/holders.csv" 2>/dev/null
-  "${pin_issuer[@]}" "$bin" issuer serve --dir "$work/iss" --listen "127.0.0.1:$port" --dev --client-rate 0 --subject-starts 0 \
+  "${pin_issuer[@]}" "$bin" issuer serve --dir "$work/iss" --listen "127.0.0.1:$port" --metrics-listen "127.0.0.1:$metrics_port" --dev --client-rate 0 --subject-starts 0 \
     >"$work/serve.log" 2>&1 &
   issuer_pid=$!
   for _ in $(seq 50); do curl -sf "$url/healthz" >/dev/null && return; sleep 0.1; done
@@ -54,7 +56,7 @@ stop_issuer() { kill -TERM "$issuer_pid"; wait "$issuer_pid" || true; }
 
 echo "== 1. sustainable rate (closed loop, 64 wallets at once)"
 start_issuer
-"${pin_loadgen[@]}" "$bin" loadgen run --issuer "$url" --wallets 40000 --concurrency 64 --duration 20s \
+"${pin_loadgen[@]}" "$bin" loadgen run --issuer "$url" --metrics "$metrics_url" --wallets 40000 --concurrency 64 --duration 20s \
   --db "$work/iss/issuer.db" --issuer-pid "$issuer_pid" --json >"$work/closed.json" \
   || fail "run 1: loadgen failed or the database disagrees with the passes received"
 rate=${1:-$(python3 -c "import json;print(int(json.load(open('$work/closed.json'))['enrolments_per_second']))")}
@@ -63,15 +65,15 @@ stop_issuer
 
 echo "== 2. open loop at 80 % of $rate/s"
 start_issuer
-"${pin_loadgen[@]}" "$bin" loadgen run --issuer "$url" --rate "$((rate * 8 / 10))" --wallets 400000 --duration 20s --max-outstanding "$max_outstanding" \
+"${pin_loadgen[@]}" "$bin" loadgen run --issuer "$url" --metrics "$metrics_url" --rate "$((rate * 8 / 10))" --wallets 400000 --duration 20s --max-outstanding "$max_outstanding" \
   --db "$work/iss/issuer.db" --issuer-pid "$issuer_pid" \
   || fail "run 2: loadgen failed or the database disagrees with the passes received"
 stop_issuer
 
 echo "== 3. open loop at 5x $rate/s"
 start_issuer
-"${pin_loadgen[@]}" "$bin" loadgen run --issuer "$url" --rate "$((rate * 5))" --wallets 400000 --duration 15s --max-outstanding "$max_outstanding" \
+"${pin_loadgen[@]}" "$bin" loadgen run --issuer "$url" --metrics "$metrics_url" --rate "$((rate * 5))" --wallets 400000 --duration 15s --max-outstanding "$max_outstanding" \
   --db "$work/iss/issuer.db" --issuer-pid "$issuer_pid" \
   || fail "run 3: loadgen failed or the database disagrees with the passes received"
-curl -s "$url/metrics" | grep -E '^doorpass_shed_total'
+curl -s "$metrics_url" | grep -E '^doorpass_shed_total'
 stop_issuer

@@ -1,6 +1,7 @@
 //! `doorpass issuer serve` as a real process: `kill -9` in the middle of enrolments, then a restart
 //! (the database opens cleanly and every pass that was answered 200 is in it); SIGTERM; and the
-//! command-line flags that only make sense in dev mode or on loopback.
+//! command-line flags that only make sense in dev mode or on loopback; a folder or database open to
+//! other users is refused; `/metrics` only on `--metrics-listen`.
 
 mod common;
 
@@ -303,5 +304,67 @@ fn holders_import_accepts_a_byte_order_mark() {
         doorpass_issuer::store::holder(&conn, "+821012345678")
             .unwrap()
             .is_some()
+    );
+}
+
+#[test]
+fn serve_refuses_a_folder_or_database_open_to_others() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    issuer_dir_with_holders(tmp.path(), 1);
+    let dir = tmp.path().display().to_string();
+    let db = tmp.path().join("issuer.db");
+    let chmod = |path: &std::path::Path, mode: u32| {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+    };
+    for (path, loose, fix) in [(db.as_path(), 0o644, "600"), (tmp.path(), 0o755, "700")] {
+        chmod(path, loose);
+        let out = common::doorpass_within(
+            &["issuer", "serve", "--dir", &dir, "--listen", "127.0.0.1:0"],
+            Duration::from_secs(10),
+        )
+        .unwrap_or_else(|| panic!("{} mode {loose:o}: the issuer started", path.display()));
+        assert!(!out.status.success());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let advice = format!("chmod {fix} {}", path.display());
+        assert!(stderr.contains(&advice), "{stderr}");
+        assert!(out.stdout.is_empty(), "nothing was served");
+        chmod(path, if fix == "600" { 0o600 } else { 0o700 });
+    }
+}
+
+#[tokio::test]
+async fn metrics_are_served_only_on_the_metrics_listener() {
+    let tmp = tempfile::tempdir().unwrap();
+    issuer_dir_with_holders(tmp.path(), 1);
+    let http = reqwest::Client::new();
+
+    let issuer = IssuerProcess::start(tmp.path(), &[]);
+    let r = http.get(format!("{}/metrics", issuer.url)).send().await;
+    assert_eq!(r.unwrap().status(), 404, "no public /metrics by default");
+    drop(issuer);
+
+    // A free port for the metrics listener.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let metrics_addr = format!("127.0.0.1:{port}");
+    let issuer = IssuerProcess::start(tmp.path(), &["--metrics-listen", &metrics_addr]);
+    let health = http.get(format!("{}/healthz", issuer.url)).send().await;
+    assert_eq!(health.unwrap().status(), 200);
+    let public = http.get(format!("{}/metrics", issuer.url)).send().await;
+    assert_eq!(public.unwrap().status(), 404);
+    let r = http
+        .get(format!("http://{metrics_addr}/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let text = r.text().await.unwrap();
+    assert!(
+        text.contains("doorpass_requests_total{route=\"/healthz\",status=\"200\"} 1"),
+        "{text}"
     );
 }

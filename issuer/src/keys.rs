@@ -76,7 +76,9 @@ const TRUST_LIST_REFRESH_DAYS: u64 = 7;
 const DAY: u64 = 86_400;
 
 /// Creates a trust anchor, an issuer key, and trust list version 1 listing the issuer key, in `dir`.
-/// Refuses to replace existing keys unless `force`. Returns the anchor and issuer key ids.
+/// The folder is made private to this user (mode 0700), whether it is created or already existed.
+/// Refuses to replace existing keys unless
+/// `force`. Returns the anchor and issuer key ids.
 pub fn init_dir(
     dir: &Path,
     issuer_id: &str,
@@ -91,7 +93,7 @@ pub fn init_dir(
         let path = path.display().to_string();
         move |source| IssuerKeysError::Io { path, source }
     };
-    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    crate::private_files::create_private_dir(dir).map_err(io(dir))?;
     let anchor = keys::generate_signing_key();
     let issuer = keys::generate_signing_key();
     let content = TrustListContent {

@@ -4,7 +4,8 @@
 //!
 //! Modules: [`store`] (SQLite, group commit), [`enrolment`], [`renewal`], [`issuance`], [`service`]
 //! (routes and middleware), [`admission`], [`rate_limit`], [`metrics`], [`delivery`], [`codes`],
-//! [`holders`] (CSV import), [`keys`] (the issuer folder); with the cargo feature `testing`, also
+//! [`holders`] (CSV import), [`keys`] (the issuer folder), [`private_files`] (folder and file
+//! modes); with the cargo feature `testing`, also
 //! `testing` (an in-process dev issuer for tests).
 
 pub mod admission;
@@ -16,6 +17,7 @@ pub mod holders;
 pub mod issuance;
 pub mod keys;
 pub mod metrics;
+pub mod private_files;
 pub mod rate_limit;
 pub mod renewal;
 pub mod service;
@@ -64,6 +66,21 @@ pub struct IssuerConfig {
     /// After a stop signal, how long requests in flight may still take; then they are answered 503
     /// and their connections closed.
     pub shutdown_timeout: Duration,
+    /// Where `/metrics` is served; not at all by default.
+    pub metrics: MetricsExposure,
+}
+
+/// Where the issuer serves `/metrics`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MetricsExposure {
+    /// Nowhere (the default).
+    #[default]
+    Off,
+    /// On a listener of its own at this address (e.g. `127.0.0.1:9100`), never on the public one.
+    Listen(SocketAddr),
+    /// On the public listener too. For in-process tests only ([`testing`] dev issuers); the command
+    /// line never chooses it.
+    Public,
 }
 
 /// Default of [`IssuerConfig::request_timeout`].
@@ -94,6 +111,7 @@ impl IssuerConfig {
             dev: None,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+            metrics: MetricsExposure::Off,
         }
     }
 
@@ -117,6 +135,38 @@ pub enum StartError {
     /// Demo holders could not be written.
     #[error(transparent)]
     Holders(#[from] holders::ImportError),
+    /// The issuer folder, the database or the issuer private key is readable or writable by group
+    /// or others.
+    #[error(
+        "{path} is readable or writable by other users (mode {mode:03o}); it holds the issuer's keys \
+         or holders' data: run `chmod {fix:o} {path}` and start again"
+    )]
+    OpenToOthers {
+        /// The folder or file.
+        path: String,
+        /// Its permission bits.
+        mode: u32,
+        /// The mode it should have: 700 for the folder, 600 for files.
+        fix: u32,
+    },
+    /// The `/metrics` listener could not be opened.
+    #[error("cannot listen for /metrics on {addr}: {source}")]
+    MetricsListen {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+impl From<private_files::OpenToOthers> for StartError {
+    fn from(e: private_files::OpenToOthers) -> Self {
+        StartError::OpenToOthers {
+            path: e.path,
+            mode: e.mode,
+            fix: e.fix,
+        }
+    }
 }
 
 /// Holders seeded in dev mode: (subject, name, birth date, kind).
@@ -133,13 +183,27 @@ pub struct Issuer {
     store_thread: StoreThread,
     stopping: tokio::sync::watch::Sender<bool>,
     shutdown_timeout: Duration,
+    metrics_listener: Option<std::net::TcpListener>,
 }
 
 impl Issuer {
-    /// Loads keys, opens (and migrates) the database, and in dev mode seeds the demo holders.
+    /// Checks that the issuer folder, its private key and the database are private to this user,
+    /// loads keys, opens (and migrates) the database, binds the `/metrics` listener if configured,
+    /// and in dev mode seeds the demo holders.
     pub fn open(config: &IssuerConfig) -> Result<Issuer, StartError> {
-        let keys = IssuerKeys::load(&config.dir)?;
         let db = config.database();
+        private_files::check_private(&config.dir, true)?;
+        private_files::check_private(&IssuerDir::at(&config.dir).issuer_key, false)?;
+        private_files::check_private(&db, false)?;
+        let keys = IssuerKeys::load(&config.dir)?;
+        let metrics_listener = match config.metrics {
+            MetricsExposure::Listen(addr) => Some(
+                std::net::TcpListener::bind(addr)
+                    .and_then(|l| l.set_nonblocking(true).map(|()| l))
+                    .map_err(|source| StartError::MetricsListen { addr, source })?,
+            ),
+            MetricsExposure::Off | MetricsExposure::Public => None,
+        };
         if config.dev.is_some() {
             let demo: Vec<HolderRecord> = DEMO_HOLDERS
                 .iter()
@@ -183,13 +247,22 @@ impl Issuer {
             metrics: Default::default(),
             request_timeout: config.request_timeout,
             stopping: stopping_rx,
+            public_metrics: config.metrics == MetricsExposure::Public,
         };
         Ok(Issuer {
             state: Arc::new(state),
             store_thread,
             stopping,
             shutdown_timeout: config.shutdown_timeout,
+            metrics_listener,
         })
+    }
+
+    /// Where `/metrics` is served on a listener of its own, if it is.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
     }
 
     /// The issuer id passes carry.
@@ -197,7 +270,8 @@ impl Issuer {
         &self.state.keys.issuer_id
     }
 
-    /// Serves on `listener` until `shutdown` completes; then stops accepting connections, lets the
+    /// Serves on `listener` (and `/metrics` on its own listener, if configured) until `shutdown`
+    /// completes; then stops accepting connections, lets the
     /// requests in flight finish for up to the shutdown timeout, answers those still running 503,
     /// commits what was written, and returns.
     pub async fn serve(
@@ -210,7 +284,16 @@ impl Issuer {
             store_thread,
             stopping,
             shutdown_timeout,
+            metrics_listener,
         } = self;
+        let metrics_task = match metrics_listener {
+            Some(listener) => {
+                let listener = tokio::net::TcpListener::from_std(listener)?;
+                let app = service::metrics_router(state.clone());
+                Some(tokio::spawn(axum::serve(listener, app).into_future()))
+            }
+            None => None,
+        };
         let app = service::router(state.clone());
         let (signalled, on_signal) = tokio::sync::oneshot::channel::<()>();
         let server = axum::serve(
@@ -244,6 +327,10 @@ impl Issuer {
                     .unwrap_or(Ok(()))
             }
         };
+        if let Some(task) = metrics_task {
+            task.abort();
+            let _ = task.await;
+        }
         drop(state);
         tokio::task::spawn_blocking(move || store_thread.join())
             .await
@@ -256,12 +343,14 @@ impl Issuer {
     pub async fn spawn(self, listen: SocketAddr) -> std::io::Result<RunningIssuer> {
         let listener = tokio::net::TcpListener::bind(listen).await?;
         let addr = listener.local_addr()?;
+        let metrics_addr = self.metrics_addr();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(self.serve(listener, async move {
             let _ = stopped.await;
         }));
         Ok(RunningIssuer {
             addr,
+            metrics_addr,
             stop: Some(stop),
             task,
         })
@@ -272,6 +361,8 @@ impl Issuer {
 pub struct RunningIssuer {
     /// Where it listens.
     pub addr: SocketAddr,
+    /// Where `/metrics` is served on a listener of its own, if it is.
+    pub metrics_addr: Option<SocketAddr>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
 }

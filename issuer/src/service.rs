@@ -74,6 +74,9 @@ pub struct AppState {
     /// Becomes `true` when a stop has passed its deadline: requests still running are answered 503
     /// at once (and their connections closed).
     pub stopping: watch::Receiver<bool>,
+    /// Whether `/metrics` is on the public router (in-process tests only; see
+    /// [`crate::MetricsExposure::Public`]).
+    pub public_metrics: bool,
 }
 
 /// The router for `state`.
@@ -88,8 +91,10 @@ pub fn router(state: Arc<AppState>) -> Router {
     let mut app = Router::new()
         .merge(issuance)
         .route(TRUST_LIST_PATH, get(trust_list))
-        .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics));
+        .route("/healthz", get(healthz));
+    if state.public_metrics {
+        app = app.route("/metrics", get(metrics));
+    }
     if state.dev.is_some() {
         app = app.route("/dev/otp/{subject}", get(dev_otp));
     }
@@ -98,6 +103,15 @@ pub fn router(state: Arc<AppState>) -> Router {
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(from_fn_with_state(state.clone(), deadline))
         .layer(from_fn_with_state(state.clone(), observe))
+        .with_state(state)
+}
+
+/// The router of the separate `/metrics` listener: `/metrics` and nothing else.
+pub fn metrics_router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
 }
 
@@ -268,12 +282,8 @@ async fn trust_list(State(state): State<Arc<AppState>>, headers: HeaderMap) -> R
 }
 
 async fn healthz(State(state): State<Arc<AppState>>) -> Response {
-    // A trivial read proves the database thread is alive.
-    match state
-        .store
-        .call(|c| Ok(c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?))
-        .await
-    {
+    // A read on the read-only connection: answers while the writer is busy, and writes nothing.
+    match state.store.check().await {
         Ok(_) => Json(serde_json::json!({ "status": "ok" })).into_response(),
         Err(e) => ApiError::internal(e).into_response(),
     }

@@ -12,14 +12,16 @@ use doorpass_format::keys::{VerifyingKey, read_public_key};
 
 use crate::keys::{IssuerDir, init_dir};
 use crate::service::Faults;
-use crate::{Issuer, IssuerConfig, RunningIssuer, unix_now};
+use crate::{Issuer, IssuerConfig, MetricsExposure, RunningIssuer, unix_now};
 
 /// The issuer id test folders are made with (the one the demo holders belong to).
 pub const ISSUER_ID: &str = "KR-KDCA";
 
-/// A dev-mode configuration for the issuer folder `dir`, with no rate limits.
+/// A dev-mode configuration for the issuer folder `dir`, with no rate limits and `/metrics` on the
+/// public listener (so tests read it at [`DevIssuer::url`]).
 pub fn dev_config(dir: &Path) -> IssuerConfig {
     let mut config = IssuerConfig::new(dir.to_path_buf());
+    config.metrics = MetricsExposure::Public;
     config.dev = Some(Faults::default());
     config.client_rate = None;
     config.subject_rate = None;
@@ -72,6 +74,11 @@ impl DevIssuer {
     /// Where the issuer listens (panics when stopped).
     pub fn addr(&self) -> SocketAddr {
         self.running().addr
+    }
+
+    /// Where `/metrics` is served on a listener of its own, if configured (panics when stopped).
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.running().metrics_addr
     }
 
     /// The issuer's base URL, `http://ADDR` (panics when stopped).

@@ -12,7 +12,7 @@ use doorpass_issuer::admission::AdmissionLimits;
 use doorpass_issuer::rate_limit::Rate;
 use doorpass_issuer::service::Faults;
 use doorpass_issuer::store::Durability;
-use doorpass_issuer::{DEMO_HOLDERS, Issuer, IssuerConfig};
+use doorpass_issuer::{DEMO_HOLDERS, Issuer, IssuerConfig, MetricsExposure};
 
 /// Options of `doorpass issuer serve`.
 #[derive(Args, Clone)]
@@ -23,6 +23,10 @@ pub struct ServeArgs {
     /// Address to listen on (port 0 picks a free port; the address is printed).
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
+    /// Serve Prometheus metrics at http://ADDR/metrics, on a listener of its own (e.g.
+    /// 127.0.0.1:9100; port 0 picks a free port, printed). Without it, /metrics is not served.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_listen: Option<SocketAddr>,
     /// Database file (default DIR/issuer.db).
     #[arg(long)]
     pub db: Option<PathBuf>,
@@ -103,6 +107,9 @@ impl ServeArgs {
         }
         let mut config = IssuerConfig::new(self.dir.clone());
         config.db = self.db.clone();
+        if let Some(addr) = self.metrics_listen {
+            config.metrics = MetricsExposure::Listen(addr);
+        }
         config.request_timeout = self.request_timeout;
         config.shutdown_timeout = self.shutdown_timeout;
         config.durability = match self.durability {
@@ -187,6 +194,9 @@ fn print_banner(issuer: &Issuer, addr: SocketAddr, config: &IssuerConfig) {
         issuer.issuer_id()
     );
     text.push_str(&format!("database {}\n", config.database().display()));
+    if let Some(metrics) = issuer.metrics_addr() {
+        text.push_str(&format!("metrics at http://{metrics}/metrics\n"));
+    }
     if let Some(faults) = config.dev {
         text.push_str(&format!(
             "DEV MODE: codes at GET /dev/otp/{{subject}}; pass lifetime {}; latency {}; failure rate {}\n",
@@ -287,5 +297,16 @@ mod tests {
             "production mode anywhere"
         );
         assert!(config(&["--dev-any-address"]).is_err(), "requires --dev");
+    }
+
+    #[test]
+    fn metrics_only_where_asked() {
+        assert_eq!(config(&[]).unwrap().metrics, MetricsExposure::Off);
+        assert_eq!(
+            config(&["--metrics-listen", "127.0.0.1:9100"])
+                .unwrap()
+                .metrics,
+            MetricsExposure::Listen("127.0.0.1:9100".parse().unwrap())
+        );
     }
 }

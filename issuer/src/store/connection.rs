@@ -24,8 +24,11 @@ pub enum Durability {
     PowerLoss,
 }
 
-/// Opens (creating if needed) the database at `path`, in WAL mode, with the schema migrated.
+/// Opens (creating if needed, private to this user: mode 0600) the database at `path`, in WAL mode,
+/// with the schema migrated. SQLite gives the `-wal` and `-shm` files the database's mode.
 pub fn open_connection(path: &Path, durability: Durability) -> Result<Connection, StoreError> {
+    crate::private_files::create_private_file(path)
+        .map_err(|e| StoreError::Sqlite(format!("cannot create {}: {e}", path.display())))?;
     let mut conn = Connection::open(path)?;
     conn.busy_timeout(Duration::from_secs(5))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;

@@ -6,6 +6,9 @@
 //! once what it issued is committed: a crash (even `kill -9`) loses nothing that was answered. Grouping
 //! makes one commit serve hundreds of requests under load.
 //!
+//! A second, read-only connection answers health checks ([`Store::check`]) without queueing behind
+//! the writer or taking the write lock.
+//!
 //! Submodules, each re-exported here: `connection` (opening the file, durability, migrations),
 //! `holders`, `challenges` (enrolment codes), `tokens` (refresh-token rotation) and `passes` (what
 //! was issued).
@@ -17,10 +20,11 @@ mod passes;
 mod tokens;
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use rusqlite::Connection;
+use rusqlite::{Connection, OpenFlags};
 use tokio::sync::{mpsc, oneshot};
 
 pub use challenges::{
@@ -104,6 +108,8 @@ where
 #[derive(Clone)]
 pub struct Store {
     jobs: mpsc::Sender<Msg>,
+    /// Read-only connection for [`Store::check`].
+    reader: Arc<Mutex<Connection>>,
 }
 
 /// The writer thread.
@@ -138,6 +144,11 @@ impl Store {
     /// Opens the database and starts the writer thread.
     pub fn open(path: &Path, durability: Durability) -> Result<(Store, StoreThread), StoreError> {
         let conn = open_connection(path, durability)?;
+        let reader = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        reader.busy_timeout(Duration::from_secs(5))?;
         let (jobs, rx) = mpsc::channel(QUEUE);
         let path: PathBuf = path.to_path_buf();
         let thread = std::thread::Builder::new()
@@ -146,12 +157,34 @@ impl Store {
             .map_err(|e| StoreError::Sqlite(format!("cannot start the database thread: {e}")))?;
         let weak = jobs.downgrade();
         Ok((
-            Store { jobs },
+            Store {
+                jobs,
+                reader: Arc::new(Mutex::new(reader)),
+            },
             StoreThread {
                 handle: thread,
                 jobs: weak,
             },
         ))
+    }
+
+    /// Checks that the database answers a read, on the read-only connection: never waits for the
+    /// writer thread nor takes the write lock, and writes nothing. Fails with
+    /// [`StoreError::Closed`] once the writer thread has stopped.
+    pub async fn check(&self) -> Result<(), StoreError> {
+        if self.jobs.is_closed() {
+            return Err(StoreError::Closed);
+        }
+        let reader = self.reader.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = reader.lock().unwrap_or_else(PoisonError::into_inner);
+            conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+                r.get::<_, i64>(0)
+            })?;
+            Ok(())
+        })
+        .await
+        .map_err(|_| StoreError::Closed)?
     }
 
     /// Runs `f` on the writer thread; answers once its group has committed.

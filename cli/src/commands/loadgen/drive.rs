@@ -38,7 +38,11 @@ pub(super) async fn drive(args: &RunArgs) -> Result<ExitCode> {
         None => args.wallets,
     };
     let keys: Arc<[SigningKey]> = holder_keys(wallets).into();
-    let answered_before = issuer_requests_answered(&metrics_http, &args.issuer).await;
+    let metrics_url = args
+        .metrics
+        .clone()
+        .unwrap_or_else(|| format!("{}/metrics", args.issuer.trim_end_matches('/')));
+    let answered_before = issuer_requests_answered(&metrics_http, &metrics_url).await;
     let cpu_before = own_cpu_seconds();
     let mut stats = Stats::default();
     let mut offered = None;
@@ -115,7 +119,7 @@ pub(super) async fn drive(args: &RunArgs) -> Result<ExitCode> {
     let cpu = own_cpu_seconds()
         .zip(cpu_before)
         .map(|(after, before)| after - before);
-    let answered_after = issuer_requests_answered(&metrics_http, &args.issuer).await;
+    let answered_after = issuer_requests_answered(&metrics_http, &metrics_url).await;
     let issuer_answered = answered_after
         .zip(answered_before)
         .map(|(after, before)| after.saturating_sub(before));

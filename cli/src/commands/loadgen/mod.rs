@@ -60,6 +60,10 @@ pub struct RunArgs {
     /// Issuer base URL (loopback only).
     #[arg(long)]
     issuer: String,
+    /// The issuer's metrics page, for its request count (as served with `issuer serve
+    /// --metrics-listen`); default ISSUER/metrics. The count is left out when it cannot be read.
+    #[arg(long, value_name = "URL")]
+    metrics: Option<String>,
     /// Wallets to enrol at most (each is start + dev code + complete).
     #[arg(long, default_value_t = 10_000)]
     wallets: usize,

@@ -13,10 +13,10 @@ pub(super) fn own_cpu_seconds() -> Option<f64> {
 }
 
 /// Requests the issuer says it has answered (its `/metrics` `doorpass_requests_total`, all routes
-/// except `/metrics` and `/healthz`); `None` if it could not be read.
-pub(super) async fn issuer_requests_answered(http: &reqwest::Client, base: &str) -> Option<u64> {
-    let url = format!("{}/metrics", base.trim_end_matches('/'));
-    let text = http.get(url).send().await.ok()?.text().await.ok()?;
+/// except `/metrics` and `/healthz`) from its metrics page at `url`; `None` if it could not be read.
+pub(super) async fn issuer_requests_answered(http: &reqwest::Client, url: &str) -> Option<u64> {
+    let response = http.get(url).send().await.ok()?.error_for_status().ok()?;
+    let text = response.text().await.ok()?;
     let mut total = 0;
     for line in text.lines() {
         let Some(rest) = line.strip_prefix("doorpass_requests_total{") else {
