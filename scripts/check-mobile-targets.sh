@@ -24,19 +24,9 @@ target_dir=${CARGO_TARGET_DIR:-$PWD/target}
 [ "$(uname -s)" = Linux ] || { echo "check-mobile-targets.sh: for Linux hosts (on a Mac, use build-ios.sh)" >&2; exit 2; }
 
 # --- Debian packages: clang + llvm-ar compile and archive the C code; the cross libc headers stand
-# in for Bionic's (close enough for aws-lc and ring, which only need POSIX/Linux declarations).
-apt_pkgs=(clang llvm libc6-dev-arm64-cross libc6-dev-armhf-cross libc6-dev-amd64-cross)
-missing=()
-for p in "${apt_pkgs[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  echo "check-mobile-targets.sh: installing ${missing[*]}"
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+# in for Bionic's (close enough for ring, and for aws-lc if a build brings it, which only need
+# POSIX/Linux declarations).
+scripts/apt-install.sh clang llvm libc6-dev-arm64-cross libc6-dev-armhf-cross libc6-dev-amd64-cross
 
 # --- Rust standard libraries. Where rustup cannot fetch a target's std (here the mirror lacks
 # aarch64-apple-ios-sim), std is compiled from rust-src instead (-Zbuild-std, see below).

@@ -18,12 +18,7 @@ tools="${DOORPASS_TOOLS:-$HOME/.cache/doorpass-tools}"
 kotlin_version=2.4.20
 
 # Debian packages: JNA (loads the cdylib) and JUnit 5 (API + console launcher).
-if [ ! -f /usr/share/java/jna.jar ] || [ ! -f /usr/share/java/junit-platform-console-standalone.jar ]; then
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends libjna-java junit5 >/dev/null
-fi
+"$repo/scripts/apt-install.sh" libjna-java junit5
 
 # The Kotlin compiler (with kotlin-test, kotlin-test-junit5 and kotlinx-coroutines in its lib/).
 kdir="$tools/kotlin/node_modules/kotlin-compiler"

@@ -20,10 +20,7 @@ flock 9
 if [ ! -f "$marker" ]; then
   exec 3>&1 1>&2
   [ "$(id -u)" -eq 0 ] || { echo "swift-root.sh: creating the root needs root (debootstrap, chroot)"; exit 1; }
-  if ! command -v debootstrap >/dev/null 2>&1; then
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >/dev/null
-  fi
+  "$(dirname "$0")/apt-install.sh" debootstrap
   # An interrupted creation may have left mounts (debootstrap mounts /proc, /sys) in the root:
   # unmount them before removing it, and never cross into another file system while removing.
   if [ -d "$root" ]; then

@@ -7,16 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-missing=()
-command -v zbarimg >/dev/null 2>&1 || missing+=(zbar-tools)
-command -v keyctl >/dev/null 2>&1 || missing+=(keyutils)
-if ((${#missing[@]})); then
-  echo "test.sh: installing ${missing[*]}"
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+scripts/apt-install.sh zbar-tools keyutils
 
 # The real kernel keyring store is used by the wallet tests; give them a session keyring of their own.
 DOORPASS_REQUIRE_KEYRING=1 keyctl session - cargo test --workspace --locked
