@@ -170,6 +170,7 @@ pub fn serve(args: &ServeArgs) -> Result<ExitCode> {
             .await
             .with_context(|| format!("listening on {}", args.listen))?;
         let addr = listener.local_addr()?;
+        let stop = shutdown_signal();
         print_banner(&issuer, addr, &config);
         if config.dev.is_some() && !addr.ip().is_loopback() {
             eprintln!(
@@ -178,7 +179,7 @@ pub fn serve(args: &ServeArgs) -> Result<ExitCode> {
             );
         }
         issuer
-            .serve(listener, shutdown_signal())
+            .serve(listener, stop)
             .await
             .context("serving")?;
         eprintln!("doorpass issuer stopped cleanly");
@@ -214,25 +215,33 @@ fn print_banner(issuer: &Issuer, addr: SocketAddr, config: &IssuerConfig) {
     let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// Stops on Ctrl-C or SIGTERM. The handlers are registered when this is called, not when the future is
+/// first polled: called before the banner announces the service, a signal sent right after the banner
+/// is a clean stop, never the default termination.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(term) => term,
-                Err(_) => {
-                    let _ = ctrl_c.await;
-                    return;
+        use tokio::signal::unix::{SignalKind, signal};
+        let term = signal(SignalKind::terminate());
+        let interrupt = signal(SignalKind::interrupt());
+        async move {
+            match (term, interrupt) {
+                (Ok(mut term), Ok(mut interrupt)) => {
+                    tokio::select! {
+                        _ = term.recv() => {},
+                        _ = interrupt.recv() => {},
+                    }
                 }
-            };
-        tokio::select! {
-            _ = ctrl_c => {},
-            _ = term.recv() => {},
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
+            }
         }
     }
     #[cfg(not(unix))]
-    let _ = ctrl_c.await;
+    async {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 /// Imports holders from CSV.
