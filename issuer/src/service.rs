@@ -63,7 +63,7 @@ pub struct AppState {
     pub dev: Option<DevState>,
     /// Gate in front of the issuance routes.
     pub admission: Admission,
-    /// Per client address.
+    /// Per client address (IPv6 by /64, see [`crate::rate_limit::client_key`]).
     pub client_limiter: RateLimiter<IpAddr>,
     /// Per subject, for enrolment starts (each sends a message).
     pub subject_limiter: RateLimiter<String>,
@@ -212,7 +212,10 @@ async fn limit_client(
     req: Request,
     next: Next,
 ) -> Response {
-    if let Err(wait) = state.client_limiter.check(&peer.ip()) {
+    if let Err(wait) = state
+        .client_limiter
+        .check(&crate::rate_limit::client_key(peer.ip()))
+    {
         state.metrics.record_rate_limited();
         return ApiError::rate_limited(wait, "from this address").into_response();
     }
