@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use doorpass_format::api::{IssuedPass, b64};
-use doorpass_format::keys::{VerifyingKey, hex};
+use doorpass_format::keys::{KeyId, VerifyingKey, hex};
 use doorpass_format::pass::{Pass, PassClaims, PassKind, draw_renew_after, new_pass_id};
 
 use crate::codes::{new_refresh_token, token_hash};
@@ -38,6 +38,15 @@ pub enum IssueRefusal {
     NotEligible,
     /// The holder record cannot be put in a pass (e.g. a bad birth date).
     BadRecord(String),
+    /// The issuer key may not sign now: the trust list accepts its passes only when issued between
+    /// these times, so anything it signed would be refused at every door. The operator must rotate
+    /// the key (or publish a trust list that covers it).
+    KeyOutsideWindow {
+        /// First issuance time the trust list accepts for this key.
+        not_before: u64,
+        /// Last issuance time the trust list accepts for this key.
+        not_after: u64,
+    },
 }
 
 impl From<IssueRefusal> for crate::error::ApiError {
@@ -47,6 +56,13 @@ impl From<IssueRefusal> for crate::error::ApiError {
             IssueRefusal::BadRecord(e) => {
                 crate::error::ApiError::internal(format!("holder record: {e}"))
             }
+            IssueRefusal::KeyOutsideWindow {
+                not_before,
+                not_after,
+            } => crate::error::ApiError::internal(format!(
+                "the issuer key may sign only between {not_before} and {not_after} (trust list); \
+                 rotate it"
+            )),
         }
     }
 }
@@ -123,6 +139,15 @@ pub fn issue(
     family: [u8; 16],
     now: u64,
 ) -> Result<Issued, IssueRefusal> {
+    let kid = KeyId::of(&keys.signing_key.verifying_key());
+    if let Some(entry) = keys.trust_list.issuer(kid)
+        && !entry.covers(now)
+    {
+        return Err(IssueRefusal::KeyOutsideWindow {
+            not_before: entry.not_before,
+            not_after: entry.not_after,
+        });
+    }
     let expires_at = (now + lifetimes.pass.as_secs()).min(holder.eligible_until);
     if expires_at <= now {
         return Err(IssueRefusal::NotEligible);
@@ -166,4 +191,69 @@ pub fn issue(
         refresh_expires_at: token_expires_at,
     };
     Ok(Issued { record, answer })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use doorpass_format::keys::generate_signing_key;
+    use doorpass_format::trust_list::{TrustList, TrustListContent, TrustedIssuer};
+
+    /// Keys whose trust list accepts passes issued between `not_before` and `not_after`.
+    fn keys_with_window(not_before: u64, not_after: u64) -> IssuerKeys {
+        let anchor = generate_signing_key();
+        let signing_key = generate_signing_key();
+        let list = TrustListContent {
+            version: 1,
+            issued_at: not_before,
+            next_update: not_before + 86_400,
+            issuers: vec![TrustedIssuer::new(
+                signing_key.verifying_key(),
+                "KR-TEST",
+                not_before,
+                not_after,
+            )],
+        }
+        .sign(&anchor);
+        IssuerKeys {
+            signing_key,
+            issuer_id: "KR-TEST".into(),
+            trust_list: TrustList::verify(&list, &anchor.verifying_key()).unwrap(),
+            code_secret: [7; 32],
+        }
+    }
+
+    #[test]
+    fn a_key_outside_its_trusted_window_signs_nothing() {
+        let holder = HolderRecord {
+            subject: "s".into(),
+            display_name: "Kim Minji".into(),
+            birth_date: "1990-04-01".into(),
+            kind: 1,
+            eligible_until: 2_000_000_000,
+        };
+        let holder_key = generate_signing_key().verifying_key();
+        let keys = keys_with_window(1_700_000_000, 1_800_000_000);
+        let sign = |now| {
+            issue(
+                &keys,
+                &Lifetimes::default(),
+                &holder,
+                &holder_key,
+                [1; 16],
+                now,
+            )
+        };
+        assert!(sign(1_750_000_000).is_ok());
+        for now in [1_699_999_999, 1_800_000_001] {
+            assert_eq!(
+                sign(now).err(),
+                Some(IssueRefusal::KeyOutsideWindow {
+                    not_before: 1_700_000_000,
+                    not_after: 1_800_000_000
+                }),
+                "signing at {now}"
+            );
+        }
+    }
 }
