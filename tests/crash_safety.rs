@@ -167,11 +167,8 @@ fn child_renews_forever() {
 async fn sigkill_mid_renewal_never_costs_the_pass_or_the_token_chain() {
     let issuer = TestIssuer::start(|_| {}).await;
     let home = tempfile::tempdir().unwrap();
-    let secrets: Arc<dyn SecretStore> =
-        Arc::new(FileSecretStore::new(home.path().join("secrets.json")));
-    let wallet = issuer.wallet(home.path(), secrets.clone(), WalletOptions::default());
-    let slot = issuer.enrol(&wallet, "demo-kim").await.id;
-    drop(wallet);
+    let (secrets, pass) = issuer.enrolled_in_folder(home.path(), "demo-kim").await;
+    let slot = pass.id;
     let spec = [
         home.path().display().to_string(),
         slot.clone(),

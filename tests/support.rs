@@ -9,7 +9,7 @@ use doorpass_issuer::store::HolderRecord;
 use doorpass_issuer::testing::DevIssuer;
 use doorpass_issuer::{IssuerConfig, unix_now};
 use doorpass_wallet::issuer_client::{DEFAULT_TIMEOUT, IssuerClient};
-use doorpass_wallet::secret_store::{MemorySecretStore, SecretStore};
+use doorpass_wallet::secret_store::{FileSecretStore, MemorySecretStore, SecretStore};
 use doorpass_wallet::wallet::{PassSummary, Wallet, WalletOptions, WalletSetup};
 
 /// A dev issuer in-process on 127.0.0.1 (see [`DevIssuer`]: its folder, anchor, URL, restart and
@@ -88,6 +88,20 @@ impl TestIssuer {
         wallet.begin_authentication(subject, now()).await.unwrap();
         let code = self.dev_code(subject).await;
         wallet.complete_authentication(&code, now()).await.unwrap()
+    }
+
+    /// Enrols `subject` in a wallet in `home` whose secrets are in `home/secrets.json`, then closes
+    /// the wallet: the folder and the store, ready to be reopened (or damaged) by a test.
+    pub async fn enrolled_in_folder(
+        &self,
+        home: &Path,
+        subject: &str,
+    ) -> (Arc<dyn SecretStore>, PassSummary) {
+        let secrets: Arc<dyn SecretStore> =
+            Arc::new(FileSecretStore::new(home.join("secrets.json")));
+        let wallet = self.wallet(home, secrets.clone(), WalletOptions::default());
+        let pass = self.enrol(&wallet, subject).await;
+        (secrets, pass)
     }
 }
 

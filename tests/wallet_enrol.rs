@@ -11,7 +11,7 @@ use doorpass_format::{Pass, Verifier};
 use doorpass_issuer::service::Faults;
 use doorpass_tests::{TestIssuer, http_get, now, qr_pass_bytes, trust_list_of};
 use doorpass_wallet::clock::MAX_CORRECTION_SECONDS;
-use doorpass_wallet::secret_store::{FileSecretStore, MemorySecretStore, SecretStore};
+use doorpass_wallet::secret_store::{MemorySecretStore, SecretStore};
 use doorpass_wallet::wallet::{
     PassState, RenewalOutcome, Wallet, WalletError, WalletOptions, WalletState,
 };
@@ -83,11 +83,7 @@ async fn enrol_then_show_offline_and_verify() {
 async fn current_qr_never_touches_the_network() {
     let mut issuer = TestIssuer::start(|_| {}).await;
     let home = tempfile::tempdir().unwrap();
-    let secrets: Arc<dyn SecretStore> =
-        Arc::new(FileSecretStore::new(home.path().join("secrets.json")));
-    let wallet = issuer.wallet(home.path(), secrets.clone(), WalletOptions::default());
-    issuer.enrol(&wallet, "demo-lee").await;
-    drop(wallet);
+    let (secrets, _) = issuer.enrolled_in_folder(home.path(), "demo-lee").await;
 
     // A counting issuer: its request counters do not move while codes are shown from a fresh open.
     let metrics = || async {

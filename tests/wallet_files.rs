@@ -8,7 +8,7 @@ use doorpass_format::keys;
 use doorpass_format::verifier::VerifierPolicy;
 use doorpass_tests::{TestIssuer, now};
 use doorpass_wallet::keyring_store::KeyringSecretStore;
-use doorpass_wallet::secret_store::{FileSecretStore, SecretStore, SecretStoreError};
+use doorpass_wallet::secret_store::{SecretStore, SecretStoreError};
 use doorpass_wallet::wallet::{
     PassState, RenewalOutcome, Wallet, WalletError, WalletOptions, WalletSetup,
 };
@@ -17,11 +17,7 @@ use doorpass_wallet::wallet::{
 async fn damaged_files_are_set_aside_reported_and_recovered() {
     let issuer = TestIssuer::start(|_| {}).await;
     let home = tempfile::tempdir().unwrap();
-    let secrets: Arc<dyn SecretStore> =
-        Arc::new(FileSecretStore::new(home.path().join("secrets.json")));
-    let wallet = issuer.wallet(home.path(), secrets.clone(), WalletOptions::default());
-    let pass = issuer.enrol(&wallet, "demo-kim").await;
-    drop(wallet);
+    let (secrets, pass) = issuer.enrolled_in_folder(home.path(), "demo-kim").await;
     let pass_file = home.path().join("passes").join(format!("{}.cose", pass.id));
     let bytes = std::fs::read(&pass_file).unwrap();
     std::fs::write(&pass_file, &bytes[..bytes.len() / 2]).unwrap(); // truncated
@@ -75,11 +71,7 @@ async fn damaged_files_are_set_aside_reported_and_recovered() {
 async fn the_pinned_anchor_cannot_change_and_wipe_removes_everything() {
     let issuer = TestIssuer::start(|_| {}).await;
     let home = tempfile::tempdir().unwrap();
-    let secrets: Arc<dyn SecretStore> =
-        Arc::new(FileSecretStore::new(home.path().join("secrets.json")));
-    let wallet = issuer.wallet(home.path(), secrets.clone(), WalletOptions::default());
-    issuer.enrol(&wallet, "demo-kim").await;
-    drop(wallet);
+    let (secrets, _) = issuer.enrolled_in_folder(home.path(), "demo-kim").await;
     let other = WalletSetup {
         issuer_url: issuer.url(),
         anchor: keys::generate_signing_key().verifying_key(),
@@ -116,11 +108,7 @@ async fn the_pinned_anchor_cannot_change_and_wipe_removes_everything() {
 async fn another_issuer_url_replaces_the_recorded_one_only_when_asked() {
     let issuer = TestIssuer::start(|_| {}).await;
     let home = tempfile::tempdir().unwrap();
-    let secrets: Arc<dyn SecretStore> =
-        Arc::new(FileSecretStore::new(home.path().join("secrets.json")));
-    let wallet = issuer.wallet(home.path(), secrets.clone(), WalletOptions::default());
-    issuer.enrol(&wallet, "demo-kim").await;
-    drop(wallet);
+    let (secrets, _) = issuer.enrolled_in_folder(home.path(), "demo-kim").await;
     let identity = home.path().join("identity.json");
     let recorded = std::fs::read(&identity).unwrap();
     let elsewhere = |replace_issuer| WalletSetup {
