@@ -320,3 +320,41 @@ async fn a_stolen_and_reused_refresh_token_ends_in_reauthentication_not_a_lost_p
         "{renewed:?}"
     );
 }
+
+#[tokio::test]
+async fn enrolling_on_a_new_phone_cuts_off_the_old_one() {
+    let issuer = TestIssuer::start(|_| {}).await;
+    let (old_home, new_home) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    // The holder's old phone (say, stolen) and the new one, both for the same subject.
+    let old_phone = issuer.memory_wallet(old_home.path());
+    let old_pass = issuer.enrol(&old_phone, "demo-kim").await;
+    let renewed = old_phone
+        .renew_pass(&old_pass.id, now(), true)
+        .await
+        .unwrap();
+    assert!(
+        matches!(renewed, RenewalOutcome::Renewed { .. }),
+        "{renewed:?}"
+    );
+    let new_phone = issuer.memory_wallet(new_home.path());
+    let new_pass = issuer.enrol(&new_phone, "demo-kim").await;
+    // The old phone can no longer renew: its token chain was revoked by the new enrolment.
+    let outcome = old_phone
+        .renew_pass(&old_pass.id, now(), true)
+        .await
+        .unwrap();
+    assert!(
+        matches!(&outcome, RenewalOutcome::ReauthRequired { reason } if reason.contains("revoked")),
+        "{outcome:?}"
+    );
+    assert_eq!(old_phone.passes(now())[0].state, PassState::ReauthRequired);
+    // The new phone renews as usual.
+    let outcome = new_phone
+        .renew_pass(&new_pass.id, now(), true)
+        .await
+        .unwrap();
+    assert!(
+        matches!(outcome, RenewalOutcome::Renewed { .. }),
+        "{outcome:?}"
+    );
+}

@@ -43,6 +43,20 @@ pub fn token_hash(token: &[u8; 32]) -> [u8; 32] {
     Sha256::digest(token).into()
 }
 
+/// Seals `successor` (the token a renewal gave out) under a key derived from `used` (the token it
+/// replaced), or opens such a seal: the same XOR both ways. The database stores only hashes of tokens,
+/// so only whoever presents `used` again can recover `successor`. Each key seals exactly one token (a
+/// token is exchanged once), which is what makes a one-time pad from SHA-256 sound here; the result
+/// is checked against the successor's stored hash after opening.
+pub fn seal_successor(used: &[u8; 32], successor: &[u8; 32]) -> [u8; 32] {
+    let pad: [u8; 32] = Sha256::new()
+        .chain_update(b"doorpass successor seal v1")
+        .chain_update(used)
+        .finalize()
+        .into();
+    std::array::from_fn(|i| successor[i] ^ pad[i])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -63,5 +77,14 @@ mod tests {
             &code_hash(&s, &[1; 16], "123456")
         ));
         assert_ne!(new_refresh_token(), new_refresh_token());
+    }
+
+    #[test]
+    fn a_sealed_successor_opens_only_with_the_used_token() {
+        let (used, successor) = (new_refresh_token(), new_refresh_token());
+        let sealed = seal_successor(&used, &successor);
+        assert_ne!(sealed, successor);
+        assert_eq!(seal_successor(&used, &sealed), successor);
+        assert_ne!(seal_successor(&new_refresh_token(), &sealed), successor);
     }
 }

@@ -19,11 +19,18 @@ use crate::holders::is_valid_subject;
 use crate::issuance::{Tentative, answer_recorded};
 use crate::metrics::Issuance;
 use crate::service::AppState;
-use crate::store::{self, ChallengeRecord, ChallengeState, Redemption};
+use crate::store::{self, ChallengeRecord, ChallengeState, FailureCap, Redemption};
 use crate::unix_now;
 
 /// Wrong codes allowed per challenge; the last one locks it.
 pub const MAX_ATTEMPTS: u32 = 5;
+
+/// Wrong codes allowed per subject, over all its challenges: 10 a day. With 10⁶ codes, the best an
+/// attacker gets is one chance in 100,000 a day per subject (docs/security.md).
+pub const DEFAULT_FAILURE_CAP: FailureCap = FailureCap {
+    max_failures: 10,
+    window_secs: 86_400,
+};
 
 /// Parses a base64url Ed25519 public key.
 pub fn parse_holder_key(text: &str) -> Result<VerifyingKey, ApiError> {
@@ -71,15 +78,21 @@ pub async fn start(
     };
     // Unknown subjects get a challenge too (no code is sent), so the answer does not reveal who is
     // registered — eligibility is health data.
+    // A subject that has used up its wrong codes gets no new code (and no message) until then.
     let subject = req.subject.clone();
-    let known = state
+    let cap = state.code_failure_cap;
+    let started = state
         .store
         .call(move |c| {
+            if let Some(until) = store::subject_locked_until(c, &subject, now, cap)? {
+                return Ok(Err(until));
+            }
             let known = store::holder(c, &subject)?.is_some();
             store::insert_challenge(c, &challenge_id, &record)?;
-            Ok(known)
+            Ok(Ok(known))
         })
         .await?;
+    let known = started.map_err(|until| too_many_wrong_codes(until, now))?;
     if known && let Err(e) = state.delivery.deliver(&req.subject, &code) {
         eprintln!("doorpass-issuer: code delivery failed: {e}");
     }
@@ -123,6 +136,7 @@ pub async fn complete(
     let challenge = challenge.ok_or_else(unknown)?;
     match challenge.state {
         ChallengeState::Used => return Err(unknown()),
+        ChallengeState::Replaced => return Err(replaced()),
         ChallengeState::Locked => return Err(locked()),
         ChallengeState::Open => {}
     }
@@ -147,6 +161,7 @@ pub async fn complete(
         record,
         answer,
         refusal,
+        ..
     } = if same(&presented, &challenge.code_hash) {
         let family: [u8; 16] = rand::random();
         // (No holder here is only reachable if it was removed while the challenge was open.)
@@ -162,6 +177,7 @@ pub async fn complete(
     } else {
         Tentative::default()
     };
+    let cap = state.code_failure_cap;
     let outcome = state
         .store
         .call(move |c| {
@@ -170,6 +186,7 @@ pub async fn complete(
                 &challenge_id,
                 now,
                 MAX_ATTEMPTS,
+                cap,
                 &presented,
                 record.as_ref(),
             )
@@ -177,9 +194,18 @@ pub async fn complete(
         .await?;
     match outcome {
         Redemption::Unknown => Err(unknown()),
-        Redemption::Locked | Redemption::WrongCode { attempts_left: 0 } => Err(locked()),
+        Redemption::Replaced => Err(replaced()),
+        Redemption::SubjectLocked { until }
+        | Redemption::WrongCode {
+            subject_locked_until: Some(until),
+            ..
+        } => Err(too_many_wrong_codes(until, now)),
+        Redemption::Locked
+        | Redemption::WrongCode {
+            attempts_left: 0, ..
+        } => Err(locked()),
         Redemption::Expired => Err(expired()),
-        Redemption::WrongCode { attempts_left } => Err(ApiError {
+        Redemption::WrongCode { attempts_left, .. } => Err(ApiError {
             attempts_left: Some(attempts_left),
             ..ApiError::new(
                 StatusCode::UNAUTHORIZED,
@@ -198,6 +224,29 @@ fn unknown() -> ApiError {
         error_code::UNKNOWN_CHALLENGE,
         "no open challenge with this id; start again",
     )
+}
+
+fn replaced() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        error_code::UNKNOWN_CHALLENGE,
+        "a newer code was sent for this subject; enter that one",
+    )
+}
+
+/// 429 with `Retry-After` until `until`, and the time (UTC) in words for people.
+fn too_many_wrong_codes(until: u64, now: u64) -> ApiError {
+    let (hour, minute) = ((until % 86_400) / 3600, (until % 3600) / 60);
+    ApiError {
+        retry_after: Some(until.saturating_sub(now).max(1)),
+        ..ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            error_code::RATE_LIMITED,
+            format!(
+                "too many wrong codes for this subject; try again at {hour:02}:{minute:02} UTC"
+            ),
+        )
+    }
 }
 
 fn expired() -> ApiError {

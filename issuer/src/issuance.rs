@@ -19,7 +19,13 @@ pub struct Lifetimes {
     pub refresh_grace: Duration,
     /// How long a one-time code is valid.
     pub code: Duration,
+    /// How long after a renewal a retry with the old token still gets the same answer (a lost answer
+    /// is presumed); counted from the renewal, never extended. Past it, the old token is reuse.
+    pub retry_grace: Duration,
 }
+
+/// Longest [`Lifetimes::retry_grace`] allowed: a copied token and proof replay at most this long.
+pub const MAX_RETRY_GRACE: Duration = Duration::from_secs(3600);
 
 impl Default for Lifetimes {
     fn default() -> Self {
@@ -27,6 +33,7 @@ impl Default for Lifetimes {
             pass: Duration::from_secs(30 * 86_400),
             refresh_grace: Duration::from_secs(60 * 86_400),
             code: Duration::from_secs(300),
+            retry_grace: Duration::from_secs(900),
         }
     }
 }
@@ -73,6 +80,8 @@ pub struct Issued {
     pub record: IssuedRecord,
     /// The answer for the wallet (contains the refresh token: never log it).
     pub answer: IssuedPass,
+    /// The new refresh token (a secret: never log it), to seal for a retried renewal.
+    pub token: [u8; 32],
 }
 
 /// A pass signed before the one database call that decides whether it is kept (signing is cheap; the
@@ -86,6 +95,8 @@ pub struct Tentative {
     pub answer: Option<IssuedPass>,
     /// Why no pass could be signed: the holder is gone or no longer eligible.
     pub refusal: Option<crate::error::ApiError>,
+    /// The new refresh token, when a pass was signed (a secret: never log it).
+    pub token: Option<[u8; 32]>,
 }
 
 impl Tentative {
@@ -104,6 +115,7 @@ impl Tentative {
                     record: Some(issued.record),
                     answer: Some(issued.answer),
                     refusal: None,
+                    token: Some(issued.token),
                 };
             }
             Some(Err(refusal)) => refusal.into(),
@@ -190,7 +202,11 @@ pub fn issue(
         renew_after: claims.renew_after,
         refresh_expires_at: token_expires_at,
     };
-    Ok(Issued { record, answer })
+    Ok(Issued {
+        record,
+        answer,
+        token,
+    })
 }
 
 #[cfg(test)]

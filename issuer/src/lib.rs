@@ -37,7 +37,7 @@ use issuance::Lifetimes;
 use keys::{IssuerDir, IssuerKeys, IssuerKeysError};
 use rate_limit::{Rate, RateLimiter};
 use service::{AppState, DevState, Faults};
-use store::{Durability, HolderRecord, Store, StoreError, StoreThread};
+use store::{Durability, FailureCap, HolderRecord, Store, StoreError, StoreThread};
 
 pub use doorpass_format::dates::unix_now;
 
@@ -58,6 +58,8 @@ pub struct IssuerConfig {
     pub subject_rate: Option<Rate>,
     /// Pass, refresh-token and code lifetimes.
     pub lifetimes: Lifetimes,
+    /// Wrong one-time codes allowed per subject over a sliding window, over all its challenges.
+    pub code_failure_cap: FailureCap,
     /// `Some` in dev mode: codes readable over `/dev/otp/{subject}`, demo holders, fault injection.
     pub dev: Option<Faults>,
     /// Longest a request may take, body read included; beyond it the answer is 408 (the body did not
@@ -108,6 +110,7 @@ impl IssuerConfig {
                 burst: 5.0,
             }),
             lifetimes: Lifetimes::default(),
+            code_failure_cap: enrolment::DEFAULT_FAILURE_CAP,
             dev: None,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
@@ -149,6 +152,9 @@ pub enum StartError {
         /// The mode it should have: 700 for the folder, 600 for files.
         fix: u32,
     },
+    /// A setting is out of its allowed range.
+    #[error("invalid setting: {0}")]
+    Setting(&'static str),
     /// The `/metrics` listener could not be opened.
     #[error("cannot listen for /metrics on {addr}: {source}")]
     MetricsListen {
@@ -191,6 +197,18 @@ impl Issuer {
     /// loads keys, opens (and migrates) the database, binds the `/metrics` listener if configured,
     /// and in dev mode seeds the demo holders.
     pub fn open(config: &IssuerConfig) -> Result<Issuer, StartError> {
+        if config.code_failure_cap.window_secs > store::MAX_FAILURE_WINDOW_SECS
+            || config.code_failure_cap.max_failures == 0
+        {
+            return Err(StartError::Setting(
+                "the wrong-code cap needs at least one try and a window of at most 7 days",
+            ));
+        }
+        if config.lifetimes.retry_grace > issuance::MAX_RETRY_GRACE {
+            return Err(StartError::Setting(
+                "the renewal retry grace is at most 1 hour",
+            ));
+        }
         let db = config.database();
         private_files::check_private(&config.dir, true)?;
         private_files::check_private(&IssuerDir::at(&config.dir).issuer_key, false)?;
@@ -239,6 +257,7 @@ impl Issuer {
             keys,
             store,
             lifetimes: config.lifetimes,
+            code_failure_cap: config.code_failure_cap,
             delivery,
             dev,
             admission: Admission::new(config.admission),

@@ -1,6 +1,6 @@
 //! `POST /v1/renew`: a single-use refresh token plus proof of key possession, traded for a new pass
-//! and the next token. Reusing a token revokes its whole chain, except for a retry whose answer was
-//! lost (see [`crate::store::renew_token`]).
+//! and the next token. Reusing a token revokes its whole chain, except for a retry shortly after,
+//! whose answer was lost: it gets the same answer again (see [`crate::store::renew_token`]).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -9,9 +9,9 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use doorpass_format::api::{
-    IssuedPass, RenewRequest, b64_fixed, error_code, renewal_proof_message,
+    IssuedPass, RenewRequest, b64, b64_fixed, error_code, renewal_proof_message,
 };
-use doorpass_format::keys::VerifyingKey;
+use doorpass_format::keys::{VerifyingKey, hex};
 
 use crate::codes::token_hash;
 use crate::enrolment::parse_proof;
@@ -19,16 +19,12 @@ use crate::error::{ApiError, ApiJson};
 use crate::issuance::{Tentative, answer_recorded};
 use crate::metrics::Issuance;
 use crate::service::AppState;
-use crate::store::{self, Renewal, TokenState};
+use crate::store::{self, Exchange, Renewal, TokenState};
 use crate::unix_now;
 
 fn refused(code: &'static str, message: &str) -> ApiError {
     ApiError::new(StatusCode::UNAUTHORIZED, code, message)
 }
-
-/// How long after a renewal its answer may still be presumed lost: presenting the old token again
-/// within this time, while the new one is unused, renews again instead of revoking the chain.
-pub const RETRY_GRACE_SECS: u64 = 7 * 86_400;
 
 /// Renews a pass.
 pub async fn renew(
@@ -70,13 +66,15 @@ pub async fn renew(
         TokenState::Active if now >= record.expires_at => return Err(expired()),
         _ => {}
     }
-    // Sign the pass now (it is cheap); it is kept only if the exchange below happens. A superseded
-    // token can only be reuse, so it is not worth signing for.
+    // Sign the pass now (it is cheap); it is kept only if the exchange below happens. A used or
+    // superseded token can only be a retry (answered with what it got before) or reuse, so it is not
+    // worth signing for.
     let Tentative {
         record: new_record,
         answer,
         refusal,
-    } = if record.state == TokenState::Superseded {
+        token: successor,
+    } = if matches!(record.state, TokenState::Used | TokenState::Superseded) {
         Tentative::default()
     } else {
         let holder = holder.as_ref();
@@ -89,9 +87,16 @@ pub async fn renew(
             now,
         )
     };
+    let grace = state.lifetimes.retry_grace.as_secs();
     let outcome = state
         .store
-        .call(move |c| store::renew_token(c, &hash, now, RETRY_GRACE_SECS, new_record.as_ref()))
+        .call(move |c| {
+            let exchange = new_record
+                .as_ref()
+                .zip(successor.as_ref())
+                .map(|(record, successor)| Exchange { record, successor });
+            store::renew_token(c, &token, now, grace, exchange)
+        })
         .await?;
     match outcome {
         Renewal::Unknown => Err(unknown()),
@@ -99,9 +104,15 @@ pub async fn renew(
         Renewal::Expired => Err(expired()),
         Renewal::Reused => Err(reused()),
         Renewal::NotIssuable => Err(refusal.unwrap_or_else(ApiError::not_eligible)),
-        Renewal::Renewed { .. } => {
-            answer_recorded(answer, &state.metrics, Issuance::Renewal, started)
-        }
+        Renewal::Renewed => answer_recorded(answer, &state.metrics, Issuance::Renewal, started),
+        Renewal::Repeated(stored) => Ok(Json(IssuedPass {
+            pass: b64(&stored.pass),
+            refresh_token: b64(&stored.refresh_token),
+            pass_id: hex(&stored.pass_id),
+            expires_at: stored.expires_at,
+            renew_after: stored.renew_after,
+            refresh_expires_at: stored.refresh_expires_at,
+        })),
     }
 }
 

@@ -57,6 +57,8 @@ pub struct AppState {
     pub store: Store,
     /// Lifetimes of passes, tokens and codes.
     pub lifetimes: Lifetimes,
+    /// Wrong one-time codes allowed per subject over a sliding window.
+    pub code_failure_cap: crate::store::FailureCap,
     /// How codes reach subjects.
     pub delivery: Arc<dyn CodeDelivery>,
     /// Present only with `--dev`.

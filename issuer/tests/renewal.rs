@@ -9,9 +9,10 @@ use doorpass_format::api::{self, b64};
 use doorpass_format::keys::{generate_signing_key, read_public_key};
 use doorpass_format::{Pass, Presentation, TrustList, Verifier, VerifierPolicy};
 use doorpass_issuer::codes::token_hash;
-use doorpass_issuer::renewal::RETRY_GRACE_SECS;
+use doorpass_issuer::issuance::Lifetimes;
 use doorpass_issuer::store::{self, TokenState, open_connection};
 use doorpass_issuer::unix_now;
+use std::time::{Duration, Instant};
 
 #[tokio::test]
 async fn renewal_rotates_the_refresh_token_and_reuse_revokes_the_chain() {
@@ -48,19 +49,24 @@ async fn renewal_rotates_the_refresh_token_and_reuse_revokes_the_chain() {
 }
 
 #[tokio::test]
-async fn a_lost_renewal_answer_is_retried_with_the_old_token_without_revoking() {
+async fn a_lost_renewal_answer_is_given_again_unchanged_and_nothing_new_is_minted() {
     let issuer = common::start(|_| {}).await;
     let (key, first) = issuer.enrol("demo-lee").await;
     let token_a = first["refresh_token"].as_str().unwrap().to_string();
     // The issuer commits A → B, but the answer never reaches the wallet.
     let (lost, token_b) = issuer.renew_ok(&token_a, &key).await;
-    // The wallet retries with A: a retry, not reuse.
-    let (retried, token_c) = issuer.renew_ok(&token_a, &key).await;
-    assert_ne!(token_c, token_b);
-    assert_ne!(retried["pass_id"], lost["pass_id"]);
-    // Retrying once more is still fine while the newest successor is unused.
-    let (_, token_c) = issuer.renew_ok(&token_a, &key).await;
+    // The wallet retries with A, twice: the same answer each time, as with an idempotency key.
+    for _ in 0..2 {
+        let (retried, token) = issuer.renew_ok(&token_a, &key).await;
+        assert_eq!(retried, lost, "the very same pass and successor token");
+        assert_eq!(token, token_b);
+    }
     let conn = open_connection(&issuer.db(), Default::default()).unwrap();
+    assert_eq!(
+        store::pass_count(&conn).unwrap(),
+        2,
+        "enrolment + one renewal"
+    );
     let state = |token: &str| {
         let raw: [u8; 32] = api::b64_fixed(token).unwrap();
         store::refresh_token(&conn, &token_hash(&raw))
@@ -68,20 +74,47 @@ async fn a_lost_renewal_answer_is_retried_with_the_old_token_without_revoking() 
             .unwrap()
             .state
     };
-    assert_eq!(state(&token_b), TokenState::Superseded);
-    assert_eq!(state(&token_c), TokenState::Active);
-    // The new token works…
-    let (_, token_d) = issuer.renew_ok(&token_c, &key).await;
-    // …and A can no longer be retried, since its successor has been used.
-    // The discarded successor B is refused, and presenting it revokes the chain.
+    assert_eq!(state(&token_b), TokenState::Active);
+    // The successor works…
+    let (_, token_c) = issuer.renew_ok(&token_b, &key).await;
+    // …and once it is used, A is reuse: the chain is revoked.
     assert_eq!(
-        error_of(issuer.renew(&token_b, &key).await),
+        error_of(issuer.renew(&token_a, &key).await),
         (401, "refresh_token_reused".into())
     );
     assert_eq!(
-        error_of(issuer.renew(&token_d, &key).await),
+        error_of(issuer.renew(&token_c, &key).await),
         (401, "invalid_refresh_token".into()),
         "the chain is revoked"
+    );
+    issuer.stop().await;
+}
+
+#[tokio::test]
+async fn the_retry_grace_counts_from_the_renewal_and_retries_never_extend_it() {
+    let issuer = common::start(|c| c.lifetimes.retry_grace = Duration::from_secs(2)).await;
+    let (key, first) = issuer.enrol("demo-park").await;
+    let token_a = first["refresh_token"].as_str().unwrap().to_string();
+    let renewed_at = Instant::now();
+    let (lost, token_b) = issuer.renew_ok(&token_a, &key).await;
+    // A copy of A and its proof replays the same answer inside the grace, and only then.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let (status, _, again) = issuer.renew(&token_a, &key).await;
+    if renewed_at.elapsed() < Duration::from_secs(2) {
+        assert_eq!((status, &again), (200, &lost));
+    }
+    tokio::time::sleep(
+        Duration::from_secs(2).saturating_sub(renewed_at.elapsed()) + Duration::from_millis(1100),
+    )
+    .await;
+    assert_eq!(
+        error_of(issuer.renew(&token_a, &key).await),
+        (401, "refresh_token_reused".into()),
+        "past the grace from the renewal, although a retry came 1.2 s in"
+    );
+    assert_eq!(
+        error_of(issuer.renew(&token_b, &key).await),
+        (401, "invalid_refresh_token".into())
     );
     issuer.stop().await;
 }
@@ -119,7 +152,7 @@ async fn a_retry_after_the_grace_period_is_reuse() {
         "UPDATE refresh_tokens SET used_at = ?2 WHERE token_hash = ?1",
         rusqlite::params![
             &token_hash(&raw)[..],
-            (unix_now() - RETRY_GRACE_SECS - 1) as i64
+            (unix_now() - Lifetimes::default().retry_grace.as_secs() - 1) as i64
         ],
     )
     .unwrap();
@@ -142,11 +175,14 @@ async fn concurrent_renewals_with_one_token_never_leave_two_usable_successors() 
         let (key, first) = issuer.enrol("demo-kim").await;
         let token_a = first["refresh_token"].as_str().unwrap().to_string();
         let answers = futures_join_all((0..2).map(|_| issuer.renew(&token_a, &key))).await;
-        let successors: Vec<String> = answers
+        let mut successors: Vec<String> = answers
             .iter()
             .filter(|a| a.0 == 200)
             .map(|a| a.2["refresh_token"].as_str().unwrap().to_string())
             .collect();
+        // The loser is either reuse or (as a retry) the winner's own answer, never a second token.
+        successors.dedup();
+        assert!(successors.len() <= 1, "round {round}: {successors:?}");
         for (status, _, body) in &answers {
             assert!(
                 *status == 200 || body["error"] == "refresh_token_reused",

@@ -47,6 +47,11 @@ pub struct ServeArgs {
     /// How long a refresh token outlives its pass (dev only), e.g. 0s.
     #[arg(long, requires = "dev", value_parser = humantime::parse_duration)]
     pub refresh_grace: Option<Duration>,
+    /// How long after a renewal a retry with the old token gets the same answer again (its answer
+    /// presumed lost), counted from the renewal; at most 1h. Past it, the old token is reuse and
+    /// revokes its chain.
+    #[arg(long, default_value = "15m", value_parser = humantime::parse_duration)]
+    pub retry_grace: Duration,
     /// Latency added to issuance requests (dev only), e.g. 200ms.
     #[arg(long, requires = "dev", value_parser = humantime::parse_duration)]
     pub inject_latency: Option<Duration>,
@@ -143,6 +148,10 @@ impl ServeArgs {
         if let Some(grace) = self.refresh_grace {
             config.lifetimes.refresh_grace = grace;
         }
+        if self.retry_grace > doorpass_issuer::issuance::MAX_RETRY_GRACE {
+            bail!("--retry-grace must be at most 1h: a copied token replays for that long");
+        }
+        config.lifetimes.retry_grace = self.retry_grace;
         if self.dev {
             let failure_rate = self.inject_failure.unwrap_or(0.0);
             if !(0.0..=1.0).contains(&failure_rate) {

@@ -14,6 +14,8 @@ pub enum ChallengeState {
     Used,
     /// Closed after too many wrong codes.
     Locked,
+    /// Closed because a newer challenge was started for the same subject.
+    Replaced,
 }
 
 impl ChallengeState {
@@ -21,9 +23,74 @@ impl ChallengeState {
         match v {
             0 => ChallengeState::Open,
             1 => ChallengeState::Used,
+            3 => ChallengeState::Replaced,
             _ => ChallengeState::Locked,
         }
     }
+}
+
+/// The per-subject limit on wrong codes, over all of the subject's challenges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FailureCap {
+    /// Wrong codes allowed within `window_secs`; the next try waits until the oldest leaves it.
+    pub max_failures: u32,
+    /// Length of the sliding window, seconds.
+    pub window_secs: u64,
+}
+
+/// When `subject` may try a code again, if it has used up its [`FailureCap`] at `now` (Unix
+/// seconds); `None` when it may try now.
+pub fn subject_locked_until(
+    conn: &Connection,
+    subject: &str,
+    now: u64,
+    cap: FailureCap,
+) -> Result<Option<u64>, StoreError> {
+    let since = now.saturating_sub(cap.window_secs) as i64;
+    // The failure whose leaving the window frees one try: the cap-th newest.
+    let oldest_counted: Option<i64> = conn
+        .prepare_cached(
+            "SELECT failed_at FROM code_failures WHERE subject = ?1 AND failed_at > ?2
+             ORDER BY failed_at DESC LIMIT 1 OFFSET ?3",
+        )?
+        .query_row(
+            params![
+                subject,
+                since,
+                i64::from(cap.max_failures.saturating_sub(1))
+            ],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(oldest_counted.map(|t| (t as u64).saturating_add(cap.window_secs).max(now + 1)))
+}
+
+/// Wrong codes `subject` has left under `cap` at `now`.
+fn subject_failures_left(
+    conn: &Connection,
+    subject: &str,
+    now: u64,
+    cap: FailureCap,
+) -> Result<u32, StoreError> {
+    let since = now.saturating_sub(cap.window_secs) as i64;
+    let failures: i64 = conn
+        .prepare_cached("SELECT count(*) FROM code_failures WHERE subject = ?1 AND failed_at > ?2")?
+        .query_row(params![subject, since], |r| r.get(0))?;
+    Ok(cap
+        .max_failures
+        .saturating_sub(u32::try_from(failures).unwrap_or(u32::MAX)))
+}
+
+/// Deletes failures older than `window_secs`: they no longer count.
+pub fn sweep_old_failures(
+    conn: &Connection,
+    now: u64,
+    window_secs: u64,
+) -> Result<usize, StoreError> {
+    Ok(conn.execute(
+        "DELETE FROM code_failures WHERE failed_at <= ?1",
+        params![now.saturating_sub(window_secs) as i64],
+    )?)
 }
 
 /// A stored challenge.
@@ -43,12 +110,15 @@ pub struct ChallengeRecord {
     pub state: ChallengeState,
 }
 
-/// Stores a new challenge.
+/// Stores a new challenge, closing the subject's older open ones ([`ChallengeState::Replaced`]):
+/// only the newest code works, so starting again never adds guesses.
 pub fn insert_challenge(
     conn: &Connection,
     id: &[u8; 16],
     c: &ChallengeRecord,
 ) -> Result<(), StoreError> {
+    conn.prepare_cached("UPDATE challenges SET state = 3 WHERE subject = ?1 AND state = 0")?
+        .execute(params![c.subject])?;
     conn.prepare_cached(
         "INSERT INTO challenges (id, subject, holder_key, code_hash, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
@@ -90,12 +160,22 @@ pub enum Redemption {
     Unknown,
     /// Closed after too many wrong codes.
     Locked,
+    /// Closed because a newer challenge was started for the same subject.
+    Replaced,
+    /// The subject has used up its wrong codes ([`FailureCap`]); no code is checked until then.
+    SubjectLocked {
+        /// Unix seconds.
+        until: u64,
+    },
     /// The code is too old.
     Expired,
-    /// A wrong code, counted; this many tries are left (0: this one locked the challenge).
+    /// A wrong code, counted; this many tries are left (0: this one locked the challenge, or the
+    /// subject until `subject_locked_until`).
     WrongCode {
-        /// Tries left.
+        /// Tries left: the fewer of this challenge's and the subject's.
         attempts_left: u32,
+        /// When the subject's cap is reached by this failure: when it may try again.
+        subject_locked_until: Option<u64>,
     },
     /// The right code, but no pass could be issued; nothing changed.
     NotIssuable,
@@ -105,17 +185,20 @@ pub enum Redemption {
 
 /// Checks a presented code against a challenge and acts on it, in one database call — the writer
 /// thread runs calls one at a time, so concurrent guesses are counted one by one and can never
-/// exceed `max_attempts` between them.
+/// exceed `max_attempts` per challenge nor `cap` per subject between them.
 ///
 /// `presented` is the keyed hash of the presented code ([`crate::codes::code_hash`]); it is compared
-/// in constant time. A wrong code is counted (the `max_attempts`-th locks the challenge). The right
-/// code marks the challenge used and records `issued`, all or nothing; with `issued` `None` (no pass
-/// could be made) nothing changes.
+/// in constant time, and only while the subject is under its cap. A wrong code is counted against
+/// the challenge (the `max_attempts`-th locks it) and the subject. The right code marks the challenge
+/// used, records `issued` and revokes every older refresh-token chain of the subject (a new phone
+/// cuts off the old one), all or nothing; with `issued` `None` (no pass could be made) nothing
+/// changes.
 pub fn redeem_challenge(
     conn: &Connection,
     id: &[u8; 16],
     now: u64,
     max_attempts: u32,
+    cap: FailureCap,
     presented: &[u8; 32],
     issued: Option<&IssuedRecord>,
 ) -> Result<Redemption, StoreError> {
@@ -124,6 +207,7 @@ pub fn redeem_challenge(
     };
     match c.state {
         ChallengeState::Used => return Ok(Redemption::Unknown),
+        ChallengeState::Replaced => return Ok(Redemption::Replaced),
         ChallengeState::Locked => return Ok(Redemption::Locked),
         ChallengeState::Open if c.attempts >= max_attempts => return Ok(Redemption::Locked),
         ChallengeState::Open => {}
@@ -131,13 +215,20 @@ pub fn redeem_challenge(
     if now >= c.expires_at {
         return Ok(Redemption::Expired);
     }
+    if let Some(until) = subject_locked_until(conn, &c.subject, now, cap)? {
+        return Ok(Redemption::SubjectLocked { until });
+    }
     if !crate::codes::same(presented, &c.code_hash) {
         let attempts = c.attempts + 1;
         let state = if attempts >= max_attempts { 2 } else { 0 };
         conn.prepare_cached("UPDATE challenges SET attempts = ?2, state = ?3 WHERE id = ?1")?
             .execute(params![&id[..], i64::from(attempts), state])?;
+        conn.prepare_cached("INSERT INTO code_failures (subject, failed_at) VALUES (?1, ?2)")?
+            .execute(params![c.subject, now as i64])?;
+        let subject_left = subject_failures_left(conn, &c.subject, now, cap)?;
         return Ok(Redemption::WrongCode {
-            attempts_left: max_attempts.saturating_sub(attempts),
+            attempts_left: max_attempts.saturating_sub(attempts).min(subject_left),
+            subject_locked_until: subject_locked_until(conn, &c.subject, now, cap)?,
         });
     }
     let Some(record) = issued else {
@@ -145,6 +236,8 @@ pub fn redeem_challenge(
     };
     conn.prepare_cached("UPDATE challenges SET state = 1 WHERE id = ?1")?
         .execute(params![&id[..]])?;
+    conn.prepare_cached("UPDATE refresh_tokens SET state = 2 WHERE subject = ?1 AND state != 2")?
+        .execute(params![c.subject])?;
     insert_issued(conn, record)?;
     Ok(Redemption::Issued)
 }

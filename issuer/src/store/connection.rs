@@ -11,6 +11,7 @@ use super::StoreError;
 const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0001_init.sql"),
     include_str!("../../migrations/0002_renewal_retry.sql"),
+    include_str!("../../migrations/0003_idempotent_renewal_and_code_failures.sql"),
 ];
 
 /// How hard SQLite works to make commits durable.

@@ -28,18 +28,23 @@ use rusqlite::{Connection, OpenFlags};
 use tokio::sync::{mpsc, oneshot};
 
 pub use challenges::{
-    ChallengeRecord, ChallengeState, Redemption, challenge, insert_challenge, redeem_challenge,
-    sweep_expired_challenges,
+    ChallengeRecord, ChallengeState, FailureCap, Redemption, challenge, insert_challenge,
+    redeem_challenge, subject_locked_until, sweep_expired_challenges, sweep_old_failures,
 };
 pub use connection::{Durability, open_connection};
 pub use holders::{HolderRecord, holder, upsert_holder};
 pub use passes::{IssuedRecord, pass_count, pass_exists};
-pub use tokens::{Renewal, TokenRecord, TokenState, refresh_token, renew_token, revoke_family};
+pub use tokens::{
+    Exchange, Renewal, StoredAnswer, TokenRecord, TokenState, refresh_token, renew_token,
+    revoke_family,
+};
 
 /// Most closures run in one transaction.
 const MAX_GROUP: usize = 512;
 /// Waiting calls before callers wait for room (admission control keeps it far below this).
 const QUEUE: usize = 4096;
+/// Wrong-code records older than this are swept (no [`FailureCap`] window may be longer).
+pub const MAX_FAILURE_WINDOW_SECS: u64 = 7 * 86_400;
 /// How often expired challenges are swept.
 const SWEEP_EVERY: Duration = Duration::from_secs(60);
 
@@ -223,9 +228,12 @@ fn writer(mut conn: Connection, mut rx: mpsc::Receiver<Msg>, path: &Path) {
         }
         if last_sweep.elapsed() >= SWEEP_EVERY {
             last_sweep = Instant::now();
-            if let Err(e) = sweep_expired_challenges(&conn, crate::unix_now()) {
+            let now = crate::unix_now();
+            if let Err(e) = sweep_expired_challenges(&conn, now)
+                .and_then(|_| sweep_old_failures(&conn, now, MAX_FAILURE_WINDOW_SECS))
+            {
                 eprintln!(
-                    "doorpass-issuer: sweeping challenges in {} failed: {e}",
+                    "doorpass-issuer: sweeping challenges and old failures in {} failed: {e}",
                     path.display()
                 );
             }

@@ -47,9 +47,17 @@ pub(super) fn insert_issued(conn: &Connection, r: &IssuedRecord) -> Result<(), S
         r.pass
     ])?;
     conn.prepare_cached(
-        "INSERT INTO refresh_tokens (token_hash, family, subject, holder_key, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO refresh_tokens (token_hash, family, subject, holder_key, expires_at, pass_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?
-    .execute(params![&r.token_hash[..], &r.family[..], r.subject, &r.holder_key[..], r.token_expires_at as i64])?;
+    .execute(params![
+        &r.token_hash[..],
+        &r.family[..],
+        r.subject,
+        &r.holder_key[..],
+        r.token_expires_at as i64,
+        &r.pass_id[..]
+    ])?;
     Ok(())
 }
 
