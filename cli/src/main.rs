@@ -187,6 +187,9 @@ struct VerifyArgs {
     /// Accept static codes.
     #[arg(long)]
     allow_static: bool,
+    /// Longest pass lifetime (expiry minus issuance) accepted, in days.
+    #[arg(long, default_value_t = doorpass_format::verifier::DEFAULT_MAX_PASS_LIFETIME_SECONDS / 86_400)]
+    max_pass_days: u64,
     /// Print the verdict as JSON.
     #[arg(long)]
     json: bool,

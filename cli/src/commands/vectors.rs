@@ -77,6 +77,10 @@ pub fn write(out: &Path) -> Result<ExitCode> {
     let future = issue(&claims(&holder, "Kim Minji", T0 + 10 * DAY, 0x13), &issuer)?;
     let unknown = issue(&claims(&holder, "Kim Minji", T0, 0x14), &stranger)?;
     let old_key = issue(&claims(&holder, "Kim Minji", T0, 0x15), &old_issuer)?;
+    // Valid for 401 days: longer than a verifier's default maximum of 400 (a misused issuer key).
+    let mut long_claims = claims(&holder, "Kim Minji", T0, 0x16);
+    long_claims.expires_at = T0 + 401 * DAY;
+    let too_long = issue(&long_claims, &issuer)?;
     let mut tampered = valid.clone();
     let at = tampered
         .windows(9)
@@ -178,6 +182,13 @@ pub fn write(out: &Path) -> Result<ExitCode> {
             "issuer_key_not_valid_at_issuance",
         ),
         (
+            "lifetime_longer_than_policy",
+            rotating(&too_long, &holder, T0 + 100),
+            T0 + 100,
+            false,
+            "lifetime_too_long",
+        ),
+        (
             "malformed_wrong_prefix",
             good.replacen("DP1:", "HC1:", 1),
             T0 + 100,
@@ -215,6 +226,7 @@ pub fn write(out: &Path) -> Result<ExitCode> {
         ("unknown-issuer", &unknown),
         ("retired-issuer-key", &old_key),
         ("tampered", &tampered),
+        ("lifetime-401-days", &too_long),
     ] {
         write_file(&out.join("passes").join(format!("{name}.cose")), bytes)?;
     }

@@ -33,6 +33,7 @@ pub fn run(args: &VerifyArgs) -> Result<ExitCode> {
     let policy = VerifierPolicy {
         clock_tolerance_seconds: args.tolerance,
         allow_static: args.allow_static,
+        max_pass_lifetime_seconds: args.max_pass_days.saturating_mul(86_400),
     };
     let verifier = Verifier::new(trust_list, policy);
     let verdict = verifier.verify_qr_text(&text, now);

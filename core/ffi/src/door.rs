@@ -21,6 +21,9 @@ pub struct DoorConfig {
     pub allow_static_codes: bool,
     /// Clock difference tolerated between the phone and the door, in seconds; 0 for the default (60).
     pub clock_tolerance_seconds: u32,
+    /// Longest pass lifetime (expiry minus issuance) accepted, in days; 0 for the default (400).
+    #[uniffi(default = 0)]
+    pub max_pass_lifetime_days: u32,
 }
 
 /// A door verifier keeping its trust list in a folder of the app.
@@ -46,6 +49,9 @@ impl DoorVerifier {
         };
         if config.clock_tolerance_seconds > 0 {
             policy.clock_tolerance_seconds = config.clock_tolerance_seconds.into();
+        }
+        if config.max_pass_lifetime_days > 0 {
+            policy.max_pass_lifetime_seconds = u64::from(config.max_pass_lifetime_days) * 86_400;
         }
         let (inner, set_aside) = CoreDoor::open(&PathBuf::from(dir), anchor.key()?, policy)?;
         if let Some(set_aside) = set_aside {

@@ -378,6 +378,8 @@ pub enum RefusalReason {
     BadSignature,
     /// The issuer key was not trusted when the pass was issued.
     IssuerKeyNotValidAtIssuance,
+    /// The pass is valid for longer than this door accepts (a sign of a misused issuer key).
+    LifetimeTooLong,
     /// The pass is not valid yet.
     NotYetValid,
     /// The pass has expired.
@@ -444,6 +446,7 @@ fn refusal_reason(r: &Refusal) -> RefusalReason {
         Refusal::UnknownIssuer { .. } => RefusalReason::UnknownIssuer,
         Refusal::BadSignature => RefusalReason::BadSignature,
         Refusal::IssuerKeyNotValidAtIssuance => RefusalReason::IssuerKeyNotValidAtIssuance,
+        Refusal::LifetimeTooLong { .. } => RefusalReason::LifetimeTooLong,
         Refusal::NotYetValid { .. } => RefusalReason::NotYetValid,
         Refusal::Expired { .. } => RefusalReason::Expired,
         Refusal::StaleStep { .. } => RefusalReason::StaleCode,

@@ -7,6 +7,10 @@ use crate::trust_list::{TrustList, TrustListError};
 /// Default tolerance for clock differences between the holder's and the verifier's devices.
 pub const DEFAULT_CLOCK_TOLERANCE_SECONDS: u64 = 60;
 
+/// Default longest pass lifetime (`exp − iat`) a verifier accepts: 400 days, room for a yearly pass.
+/// It bounds what a stolen issuer key can mint: nothing valid beyond its trusted window plus this.
+pub const DEFAULT_MAX_PASS_LIFETIME_SECONDS: u64 = 400 * 86_400;
+
 /// What a verifier accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct VerifierPolicy {
@@ -14,6 +18,8 @@ pub struct VerifierPolicy {
     pub clock_tolerance_seconds: u64,
     /// Whether static presentations (the pass alone, e.g. on paper) are accepted.
     pub allow_static: bool,
+    /// Longest pass lifetime (`exp − iat`, seconds) accepted.
+    pub max_pass_lifetime_seconds: u64,
 }
 
 impl Default for VerifierPolicy {
@@ -21,6 +27,7 @@ impl Default for VerifierPolicy {
         VerifierPolicy {
             clock_tolerance_seconds: DEFAULT_CLOCK_TOLERANCE_SECONDS,
             allow_static: false,
+            max_pass_lifetime_seconds: DEFAULT_MAX_PASS_LIFETIME_SECONDS,
         }
     }
 }
@@ -42,6 +49,13 @@ pub enum Refusal {
     BadSignature,
     /// The issuer key is listed, but not for the time the pass says it was issued.
     IssuerKeyNotValidAtIssuance,
+    /// The pass is valid for longer than this verifier's policy allows (a sign of a misused key).
+    LifetimeTooLong {
+        /// `exp − iat` of the pass, seconds.
+        lifetime_seconds: u64,
+        /// The policy's maximum, seconds.
+        max_seconds: u64,
+    },
     /// The pass's validity starts later.
     NotYetValid {
         /// Start of validity.
@@ -80,6 +94,7 @@ impl Refusal {
             Refusal::UnknownIssuer { .. } => "unknown_issuer",
             Refusal::BadSignature => "bad_signature",
             Refusal::IssuerKeyNotValidAtIssuance => "issuer_key_not_valid_at_issuance",
+            Refusal::LifetimeTooLong { .. } => "lifetime_too_long",
             Refusal::NotYetValid { .. } => "not_yet_valid",
             Refusal::Expired { .. } => "expired",
             Refusal::StaleStep { .. } => "stale_step",
@@ -99,6 +114,12 @@ impl std::fmt::Display for Refusal {
             Refusal::IssuerKeyNotValidAtIssuance => {
                 f.write_str("the issuer key was not trusted at the time the pass was issued")
             }
+            Refusal::LifetimeTooLong { lifetime_seconds, max_seconds } => write!(
+                f,
+                "the pass is valid for {} days, longer than the {} days this verifier accepts",
+                lifetime_seconds / 86_400,
+                max_seconds / 86_400
+            ),
             Refusal::NotYetValid { not_before } => write!(f, "the pass is not valid before {not_before}"),
             Refusal::Expired { expired_at } => write!(f, "the pass expired at {expired_at}"),
             Refusal::StaleStep { .. } => {
@@ -223,6 +244,13 @@ impl Verifier {
         if !issuer.covers(claims.issued_at) {
             return Err(Refusal::IssuerKeyNotValidAtIssuance);
         }
+        let lifetime_seconds = claims.expires_at.saturating_sub(claims.issued_at);
+        if lifetime_seconds > self.policy.max_pass_lifetime_seconds {
+            return Err(Refusal::LifetimeTooLong {
+                lifetime_seconds,
+                max_seconds: self.policy.max_pass_lifetime_seconds,
+            });
+        }
         if let Some(now) = now {
             if now < claims.not_before {
                 return Err(Refusal::NotYetValid {
@@ -326,6 +354,29 @@ mod tests {
         let mut claims = sample_claims(&holder().verifying_key());
         claims.display_name = name.into();
         Pass::issue(&claims, &issuer()).unwrap()
+    }
+
+    #[test]
+    fn a_pass_valid_for_longer_than_the_policy_allows_is_refused() {
+        let mut claims = sample_claims(&holder().verifying_key());
+        claims.expires_at = claims.issued_at + DEFAULT_MAX_PASS_LIFETIME_SECONDS + 1;
+        let pass = Pass::issue(&claims, &issuer()).unwrap();
+        let code = Presentation::rotating(pass.bytes(), &holder(), NOW);
+        assert_eq!(
+            verifier().verify(&code, NOW),
+            Verdict::Refused(Refusal::LifetimeTooLong {
+                lifetime_seconds: DEFAULT_MAX_PASS_LIFETIME_SECONDS + 1,
+                max_seconds: DEFAULT_MAX_PASS_LIFETIME_SECONDS,
+            })
+        );
+        let lenient = Verifier::new(
+            list(1, "KR-KDCA"),
+            VerifierPolicy {
+                max_pass_lifetime_seconds: DEFAULT_MAX_PASS_LIFETIME_SECONDS + 1,
+                ..VerifierPolicy::default()
+            },
+        );
+        assert!(lenient.verify(&code, NOW).is_valid());
     }
 
     #[test]

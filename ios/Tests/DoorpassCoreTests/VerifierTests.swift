@@ -50,6 +50,7 @@ final class VerifierTests: XCTestCase {
             case .unknownIssuer: return "unknown_issuer"
             case .badSignature: return "bad_signature"
             case .issuerKeyNotValidAtIssuance: return "issuer_key_not_valid_at_issuance"
+            case .lifetimeTooLong: return "lifetime_too_long"
             case .notYetValid: return "not_yet_valid"
             case .expired: return "expired"
             case .staleCode: return "stale_step"
@@ -77,7 +78,7 @@ final class VerifierTests: XCTestCase {
             ran += 1
             seen.insert(vector.expected)
         }
-        XCTAssertEqual(ran, 16, "every vector ran")
+        XCTAssertEqual(ran, 17, "every vector ran")
         XCTAssertEqual(seen.count, 11, "the vectors cover valid and all ten refusals")
     }
 
