@@ -107,7 +107,7 @@ async fn the_trust_list_is_refreshed_to_newer_versions_and_never_rolled_back() {
     assert_eq!(wallet.trust_list_status(now()).unwrap().version, 1);
     // The anchor publishes version 2 (same issuer key); the issuer serves it after a restart.
     let dir = issuer.dir.path().to_path_buf();
-    let anchor = keys::read_private_key(&dir.join("anchor.key")).unwrap();
+    let anchor = keys::read_private_key(&issuer.anchor_dir.path().join("anchor.key")).unwrap();
     let v1 = std::fs::read(dir.join("trust-list.cose")).unwrap();
     let mut content = trust_list_of(&issuer).content().clone();
     content.version = 2;
@@ -188,7 +188,7 @@ async fn a_damaged_trust_list_cache_never_lets_an_older_list_back_in() {
     };
     // The anchor signs version 2; the wallet takes it.
     let dir = issuer.dir.path().to_path_buf();
-    let anchor = keys::read_private_key(&dir.join("anchor.key")).unwrap();
+    let anchor = keys::read_private_key(&issuer.anchor_dir.path().join("anchor.key")).unwrap();
     let v1 = std::fs::read(dir.join("trust-list.cose")).unwrap();
     let mut content = trust_list_of(&issuer).content().clone();
     content.version = 2;

@@ -53,17 +53,41 @@ enum Command {
 
 #[derive(Subcommand)]
 enum IssuerCommand {
-    /// Create an anchor key, an issuer key and a trust list listing the issuer key.
+    /// Create an anchor key, an issuer key and a trust list listing the issuer key. The anchor's
+    /// private key goes to its own folder, to keep offline.
     Init {
-        /// Folder for the keys and the trust list (created if missing).
+        /// Serving folder: issuer key, anchor public key, trust list (created if missing).
         #[arg(long)]
         dir: PathBuf,
+        /// Folder for the anchor's private key (default: DIR.anchor next to DIR).
+        #[arg(long)]
+        anchor_dir: Option<PathBuf>,
         /// The issuer id written into passes (`iss`).
         #[arg(long, default_value = "DOORPASS-DEMO")]
         issuer_id: String,
         /// Replace existing keys in DIR.
         #[arg(long)]
         force: bool,
+    },
+    /// Replace the issuer key: the new one signs from now on, the old one stays trusted only for
+    /// passes it already signed. Needs the anchor folder; restart `serve` afterwards.
+    RotateKey {
+        /// Serving folder made by `issuer init`.
+        #[arg(long)]
+        dir: PathBuf,
+        /// The anchor's folder (default: DIR.anchor next to DIR).
+        #[arg(long)]
+        anchor_dir: Option<PathBuf>,
+    },
+    /// Sign the trust list again as a new version with a new planned update, before wallets and
+    /// doors call it stale. Needs the anchor folder.
+    SignTrustList {
+        /// Serving folder made by `issuer init`.
+        #[arg(long)]
+        dir: PathBuf,
+        /// The anchor's folder (default: DIR.anchor next to DIR).
+        #[arg(long)]
+        anchor_dir: Option<PathBuf>,
     },
     /// Mint a pass for a holder public key.
     Mint(MintArgs),
@@ -206,9 +230,16 @@ fn main() -> ExitCode {
         Command::Demo { keep } => commands::demo::run(keep),
         Command::Issuer(IssuerCommand::Init {
             dir,
+            anchor_dir,
             issuer_id,
             force,
-        }) => commands::issuer::init(&dir, &issuer_id, force),
+        }) => commands::issuer::init(&dir, anchor_dir.as_deref(), &issuer_id, force),
+        Command::Issuer(IssuerCommand::RotateKey { dir, anchor_dir }) => {
+            commands::issuer::rotate_key(&dir, anchor_dir.as_deref())
+        }
+        Command::Issuer(IssuerCommand::SignTrustList { dir, anchor_dir }) => {
+            commands::issuer::sign_trust_list(&dir, anchor_dir.as_deref())
+        }
         Command::Issuer(IssuerCommand::Mint(args)) => commands::issuer::mint(&args),
         Command::Issuer(IssuerCommand::Serve(args)) => commands::serve::serve(&args),
         Command::Issuer(IssuerCommand::Holders(HoldersCommand::Import { dir, db, csv })) => {

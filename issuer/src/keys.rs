@@ -1,4 +1,6 @@
-//! The issuer folder made by `doorpass issuer init`: keys (PEM) and the signed trust list.
+//! The issuer folder made by `doorpass issuer init`: the issuer key, the anchor's public key and the
+//! signed trust list. The anchor's private key lives in a separate folder ([`AnchorDir`]), meant to
+//! be kept offline: the serving machine never needs it.
 
 use std::path::{Path, PathBuf};
 
@@ -8,8 +10,8 @@ use sha2::{Digest, Sha256};
 
 /// The files an issuer folder holds.
 pub struct IssuerDir {
-    /// Trust anchor private key (keep it offline in production).
-    pub anchor_key: PathBuf,
+    /// Where older versions kept the anchor's private key; `serve` warns when one is still there.
+    pub legacy_anchor_key: PathBuf,
     /// Trust anchor public key, pinned by apps and verifiers.
     pub anchor_pub: PathBuf,
     /// Issuer private key.
@@ -28,13 +30,47 @@ impl IssuerDir {
     /// The file names inside `dir`.
     pub fn at(dir: &Path) -> Self {
         IssuerDir {
-            anchor_key: dir.join("anchor.key"),
+            legacy_anchor_key: dir.join("anchor.key"),
             anchor_pub: dir.join("anchor.pub.pem"),
             issuer_key: dir.join("issuer.key"),
             issuer_pub: dir.join("issuer.pub.pem"),
             trust_list: dir.join("trust-list.cose"),
             database: dir.join("issuer.db"),
             outbox: dir.join("outbox.jsonl"),
+        }
+    }
+}
+
+/// The folder that holds the anchor's private key, apart from the serving folder: only
+/// `issuer init`, `issuer rotate-key` and `issuer sign-trust-list` read or write it.
+pub struct AnchorDir {
+    /// The folder.
+    pub dir: PathBuf,
+    /// The anchor's private key in it.
+    pub key: PathBuf,
+}
+
+impl AnchorDir {
+    /// The anchor folder at `dir`.
+    pub fn at(dir: &Path) -> Self {
+        AnchorDir {
+            dir: dir.to_path_buf(),
+            key: dir.join("anchor.key"),
+        }
+    }
+
+    /// `anchor_dir` if given, else the default next to the issuer folder: `DIR.anchor`.
+    pub fn for_issuer(issuer_dir: &Path, anchor_dir: Option<&Path>) -> Self {
+        match anchor_dir {
+            Some(dir) => AnchorDir::at(dir),
+            None => {
+                let mut name = issuer_dir
+                    .file_name()
+                    .map(|n| n.to_os_string())
+                    .unwrap_or_else(|| "issuer".into());
+                name.push(".anchor");
+                AnchorDir::at(&issuer_dir.with_file_name(name))
+            }
         }
     }
 }
@@ -67,34 +103,45 @@ pub enum IssuerKeysError {
     /// The issuer key is not listed in the trust list.
     #[error("the issuer key {0} is not in the trust list")]
     NotListed(KeyId),
+    /// The anchor folder's key is not the anchor the issuer folder pins.
+    #[error("the anchor key in {anchor_dir} ({found}) is not this issuer's anchor ({pinned})")]
+    AnchorMismatch {
+        /// The anchor folder.
+        anchor_dir: String,
+        /// Id of the key found there.
+        found: KeyId,
+        /// Id of the anchor in `anchor.pub.pem`.
+        pinned: KeyId,
+    },
 }
 
 /// How long a fresh issuer key is listed as valid for issuance.
-const ISSUER_KEY_DAYS: u64 = 5 * 365;
+pub const ISSUER_KEY_DAYS: u64 = 5 * 365;
 /// How long until a fresh trust list's planned next update.
-const TRUST_LIST_REFRESH_DAYS: u64 = 7;
+pub const TRUST_LIST_REFRESH_DAYS: u64 = 7;
 const DAY: u64 = 86_400;
 
-/// Creates a trust anchor, an issuer key, and trust list version 1 listing the issuer key, in `dir`.
-/// The folder is made private to this user (mode 0700), whether it is created or already existed.
-/// Refuses to replace existing keys unless
-/// `force`. Returns the anchor and issuer key ids.
+/// Creates a trust anchor (its private key in `anchor`, its public key in `dir`), an issuer key,
+/// and trust list version 1 listing the issuer key, in `dir`. Both folders are made private to this
+/// user (mode 0700), whether they are created or already existed. Refuses to replace existing keys
+/// unless `force`. Returns the anchor and issuer key ids.
 pub fn init_dir(
     dir: &Path,
+    anchor: &AnchorDir,
     issuer_id: &str,
     now: u64,
     force: bool,
 ) -> Result<(KeyId, KeyId), IssuerKeysError> {
     let files = IssuerDir::at(dir);
-    if !force && (files.anchor_key.exists() || files.issuer_key.exists()) {
+    if !force && anchor.key.exists() {
+        return Err(IssuerKeysError::Exists(anchor.dir.display().to_string()));
+    }
+    if !force && (files.legacy_anchor_key.exists() || files.issuer_key.exists()) {
         return Err(IssuerKeysError::Exists(dir.display().to_string()));
     }
-    let io = |path: &Path| {
-        let path = path.display().to_string();
-        move |source| IssuerKeysError::Io { path, source }
-    };
-    crate::private_files::create_private_dir(dir).map_err(io(dir))?;
-    let anchor = keys::generate_signing_key();
+    crate::private_files::create_private_dir(dir).map_err(io_error(dir))?;
+    crate::private_files::create_private_dir(&anchor.dir).map_err(io_error(&anchor.dir))?;
+    let anchor_key = keys::generate_signing_key();
     let issuer = keys::generate_signing_key();
     let content = TrustListContent {
         version: 1,
@@ -107,15 +154,30 @@ pub fn init_dir(
             now + ISSUER_KEY_DAYS * DAY,
         )],
     };
-    keys::write_private_key(&files.anchor_key, &anchor)?;
-    keys::write_public_key(&files.anchor_pub, &anchor.verifying_key())?;
+    keys::write_private_key(&anchor.key, &anchor_key)?;
+    keys::write_public_key(&files.anchor_pub, &anchor_key.verifying_key())?;
     keys::write_private_key(&files.issuer_key, &issuer)?;
     keys::write_public_key(&files.issuer_pub, &issuer.verifying_key())?;
-    std::fs::write(&files.trust_list, content.sign(&anchor)).map_err(io(&files.trust_list))?;
+    if files.legacy_anchor_key.exists() {
+        std::fs::remove_file(&files.legacy_anchor_key)
+            .map_err(io_error(&files.legacy_anchor_key))?;
+    }
+    doorpass_format::atomic_file::write_atomic(
+        &files.trust_list,
+        &content.sign(&anchor_key),
+        false,
+    )
+    .map_err(io_error(&files.trust_list))?;
     Ok((
-        KeyId::of(&anchor.verifying_key()),
+        KeyId::of(&anchor_key.verifying_key()),
         KeyId::of(&issuer.verifying_key()),
     ))
+}
+
+/// Maps an I/O error on `path` to [`IssuerKeysError::Io`].
+pub(crate) fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> IssuerKeysError {
+    let path = path.display().to_string();
+    move |source| IssuerKeysError::Io { path, source }
 }
 
 /// The issuer's signing key, its id from the trust list, and the trust list itself.

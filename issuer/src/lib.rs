@@ -24,6 +24,7 @@ pub mod service;
 pub mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod trust_publishing;
 
 use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
@@ -214,6 +215,14 @@ impl Issuer {
         private_files::check_private(&IssuerDir::at(&config.dir).issuer_key, false)?;
         private_files::check_private(&db, false)?;
         let keys = IssuerKeys::load(&config.dir)?;
+        let legacy_anchor = IssuerDir::at(&config.dir).legacy_anchor_key;
+        if legacy_anchor.exists() {
+            eprintln!(
+                "doorpass-issuer: warning: {} is the anchor's private key, on the serving machine; \
+                 move it to an offline folder (`DIR.anchor/`, see docs/security.md)",
+                legacy_anchor.display()
+            );
+        }
         let metrics_listener = match config.metrics {
             MetricsExposure::Listen(addr) => Some(
                 std::net::TcpListener::bind(addr)

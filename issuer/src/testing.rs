@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use doorpass_format::keys::{VerifyingKey, read_public_key};
 
-use crate::keys::{IssuerDir, init_dir};
+use crate::keys::{AnchorDir, IssuerDir, init_dir};
 use crate::service::Faults;
 use crate::{Issuer, IssuerConfig, MetricsExposure, RunningIssuer, unix_now};
 
@@ -32,6 +32,9 @@ pub fn dev_config(dir: &Path) -> IssuerConfig {
 pub struct DevIssuer {
     /// The issuer folder (keys, trust list, database); deleted when this is dropped.
     pub dir: tempfile::TempDir,
+    /// The anchor's folder (its private key), apart from the issuer folder; deleted when this is
+    /// dropped.
+    pub anchor_dir: tempfile::TempDir,
     /// The trust anchor's public key, the one a wallet pins.
     pub anchor: VerifyingKey,
     /// The running service, until stopped.
@@ -42,10 +45,13 @@ impl DevIssuer {
     /// Creates an issuer folder and starts a dev issuer on it, its configuration adjusted by `tweak`.
     pub async fn start(tweak: impl FnOnce(&mut IssuerConfig)) -> DevIssuer {
         let dir = tempfile::tempdir().unwrap();
-        init_dir(dir.path(), ISSUER_ID, unix_now(), false).unwrap();
+        let anchor_dir = tempfile::tempdir().unwrap();
+        let offline = AnchorDir::at(anchor_dir.path());
+        init_dir(dir.path(), &offline, ISSUER_ID, unix_now(), false).unwrap();
         let anchor = read_public_key(&IssuerDir::at(dir.path()).anchor_pub).unwrap();
         let mut issuer = DevIssuer {
             dir,
+            anchor_dir,
             anchor,
             running: None,
         };

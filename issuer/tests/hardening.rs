@@ -7,7 +7,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::time::Duration;
 
-use doorpass_issuer::keys::{IssuerDir, init_dir};
+use doorpass_issuer::keys::{AnchorDir, IssuerDir, init_dir};
 use doorpass_issuer::store::open_connection;
 use doorpass_issuer::testing::{ISSUER_ID, dev_config};
 use doorpass_issuer::{Issuer, IssuerConfig, MetricsExposure, StartError, unix_now};
@@ -20,20 +20,28 @@ fn chmod(path: &Path, mode: u32) {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
 }
 
+/// Runs `init_dir` on `dir`, the anchor in the default `DIR.anchor`.
+fn init(dir: &Path) {
+    let anchor = AnchorDir::for_issuer(dir, None);
+    init_dir(dir, &anchor, ISSUER_ID, unix_now(), false).unwrap();
+}
+
 /// An issuer folder made by `init_dir` in a fresh temporary directory.
 fn init_folder() -> (tempfile::TempDir, std::path::PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("issuer");
-    init_dir(&dir, ISSUER_ID, unix_now(), false).unwrap();
+    init(&dir);
     (tmp, dir)
 }
 
 #[test]
 fn init_makes_an_existing_folder_private() {
     let tmp = tempfile::tempdir().unwrap();
-    chmod(tmp.path(), 0o755);
-    init_dir(tmp.path(), ISSUER_ID, unix_now(), false).unwrap();
-    assert_eq!(mode(tmp.path()), 0o700);
+    let dir = tmp.path().join("issuer");
+    std::fs::create_dir(&dir).unwrap();
+    chmod(&dir, 0o755);
+    init(&dir);
+    assert_eq!(mode(&dir), 0o700);
 }
 
 fn open_err(dir: &Path) -> StartError {
@@ -49,7 +57,13 @@ async fn the_issuer_folder_keys_and_database_are_private() {
     let files = IssuerDir::at(&dir);
     assert_eq!(mode(&dir), 0o700);
     assert_eq!(mode(&files.issuer_key), 0o600);
-    assert_eq!(mode(&files.anchor_key), 0o600);
+    let anchor = AnchorDir::for_issuer(&dir, None);
+    assert_eq!(mode(&anchor.dir), 0o700);
+    assert_eq!(mode(&anchor.key), 0o600);
+    assert!(
+        !files.legacy_anchor_key.exists(),
+        "no anchor private key in the serving folder"
+    );
     let running = Issuer::open(&dev_config(&dir))
         .unwrap()
         .spawn("127.0.0.1:0".parse().unwrap())

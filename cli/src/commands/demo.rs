@@ -47,7 +47,8 @@ pub fn run(keep: bool) -> Result<ExitCode> {
     let issuer_dir = work.path().join("issuer");
     let (wallet, verdict) = runtime.block_on(async {
         step(1, "starting a local issuer (dev mode) on 127.0.0.1");
-        doorpass_issuer::keys::init_dir(&issuer_dir, "DOORPASS-DEMO", unix_now(), false)?;
+        let anchor_dir = doorpass_issuer::keys::AnchorDir::for_issuer(&issuer_dir, None);
+        doorpass_issuer::keys::init_dir(&issuer_dir, &anchor_dir, "DOORPASS-DEMO", unix_now(), false)?;
         let mut config = IssuerConfig::new(issuer_dir.clone());
         config.dev = Some(Faults::default());
         let running = Issuer::open(&config)?.spawn("127.0.0.1:0".parse()?).await?;

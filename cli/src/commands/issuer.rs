@@ -1,4 +1,4 @@
-//! `doorpass issuer init` and `doorpass issuer mint`.
+//! `doorpass issuer init`, `rotate-key`, `sign-trust-list` and `mint`.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -6,7 +6,8 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use doorpass_format::keys;
 use doorpass_format::pass::{Pass, PassClaims, PassKind, draw_renew_after, new_pass_id};
-use doorpass_issuer::keys::{IssuerKeys, init_dir};
+use doorpass_issuer::keys::{AnchorDir, IssuerKeys, init_dir};
+use doorpass_issuer::trust_publishing::{self, Published};
 
 use crate::output::{now_or, write_file};
 use crate::{KindArg, MintArgs};
@@ -14,16 +15,56 @@ use crate::{KindArg, MintArgs};
 const DAY: u64 = 86_400;
 
 /// Creates the keys and the first trust list.
-pub fn init(dir: &Path, issuer_id: &str, force: bool) -> Result<ExitCode> {
+pub fn init(
+    dir: &Path,
+    anchor_dir: Option<&Path>,
+    issuer_id: &str,
+    force: bool,
+) -> Result<ExitCode> {
     if issuer_id.is_empty() {
         bail!("--issuer-id must not be empty");
     }
-    let (anchor, issuer) = init_dir(dir, issuer_id, now_or(None), force)?;
+    let offline = AnchorDir::for_issuer(dir, anchor_dir);
+    let (anchor, issuer) = init_dir(dir, &offline, issuer_id, now_or(None), force)?;
     eprintln!(
-        "issuer {issuer_id}: anchor {anchor} and issuer key {issuer} in {}; trust list version 1",
-        dir.display()
+        "issuer {issuer_id}: issuer key {issuer} and trust list version 1 in {}; the anchor's \
+         private key ({anchor}) in {}: keep that folder offline, it is needed only to rotate keys \
+         and re-sign the trust list",
+        dir.display(),
+        offline.dir.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Rotates the issuer key.
+pub fn rotate_key(dir: &Path, anchor_dir: Option<&Path>) -> Result<ExitCode> {
+    let offline = AnchorDir::for_issuer(dir, anchor_dir);
+    let published = trust_publishing::rotate_issuer_key(dir, &offline, now_or(None))?;
+    report(dir, &published);
+    eprintln!("restart `doorpass issuer serve` so that it signs with the new key");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Re-signs the trust list as a new version.
+pub fn sign_trust_list(dir: &Path, anchor_dir: Option<&Path>) -> Result<ExitCode> {
+    let offline = AnchorDir::for_issuer(dir, anchor_dir);
+    let published = trust_publishing::sign_trust_list(dir, &offline, now_or(None))?;
+    report(dir, &published);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn report(dir: &Path, p: &Published) {
+    let retired = p
+        .retired_key
+        .map(|k| format!("; {k} now only vouches for passes it already signed"))
+        .unwrap_or_default();
+    eprintln!(
+        "trust list version {} in {} (next update planned at {}); signing key {}{retired}",
+        p.version,
+        dir.display(),
+        p.next_update,
+        p.signing_key
+    );
 }
 
 fn kind(arg: KindArg) -> PassKind {

@@ -152,6 +152,12 @@ impl TestIssuer {
         (body, next)
     }
 
+    /// Restarts the service on the same folders with a new configuration (and a new port).
+    pub async fn restart(&mut self, tweak: impl FnOnce(&mut IssuerConfig)) {
+        self.issuer.restart(tweak).await;
+        self.addr = self.issuer.addr();
+    }
+
     /// Stops the server gracefully and waits until it has.
     pub async fn stop(mut self) {
         tokio::time::timeout(Duration::from_secs(10), self.issuer.stop())
