@@ -16,4 +16,6 @@ CREATE TABLE code_failures (
 );
 CREATE INDEX code_failures_subject ON code_failures(subject, failed_at);
 
--- challenges.state gains 3 = replaced: a newer challenge for the same subject was started.
+-- challenges.state gains 3 = replaced: a newer challenge for the same subject was started. Starting
+-- one closes the subject's open ones, found through this index.
+CREATE INDEX challenges_open_by_subject ON challenges(subject) WHERE state = 0;
