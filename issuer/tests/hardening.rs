@@ -183,3 +183,66 @@ async fn healthz_answers_while_another_writer_holds_the_database_and_writes_noth
     assert_eq!(version(&holder), before, "healthz wrote to the database");
     issuer.stop().await;
 }
+
+/// Sends an endless chunked body (it never ends) and returns the answer's status line and how
+/// many body bytes had been sent when it came.
+async fn post_endless_chunked_body(addr: std::net::SocketAddr, path: &str) -> (String, usize) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (mut reader, mut writer) = stream.into_split();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+    );
+    writer.write_all(head.as_bytes()).await.unwrap();
+    let sent = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = sent.clone();
+    let feeding = tokio::spawn(async move {
+        let chunk = format!("1000\r\n{}\r\n", " ".repeat(0x1000));
+        // 64 MiB at most; the terminating chunk is never sent.
+        while counter.load(std::sync::atomic::Ordering::Relaxed) < 64 << 20 {
+            if writer.write_all(chunk.as_bytes()).await.is_err() {
+                break;
+            }
+            counter.fetch_add(0x1000, std::sync::atomic::Ordering::Relaxed);
+        }
+        // Keep the connection open (the body stays unfinished) until the test is done.
+        tokio::time::sleep(Duration::from_secs(30)).await;
+    });
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 1024];
+    let status = tokio::time::timeout(Duration::from_secs(10), async {
+        while !answer.windows(2).any(|w| w == b"\r\n") {
+            match reader.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => answer.extend_from_slice(&buf[..n]),
+            }
+        }
+        String::from_utf8_lossy(&answer)
+            .lines()
+            .next()
+            .unwrap_or("")
+            .to_string()
+    })
+    .await
+    .unwrap_or_else(|_| "no answer in 10 s".into());
+    let sent_then = sent.load(std::sync::atomic::Ordering::Relaxed);
+    feeding.abort();
+    (status, sent_then)
+}
+
+#[tokio::test]
+async fn an_endless_chunked_body_is_refused_while_it_streams() {
+    let issuer = common::start(|_| {}).await;
+    for path in [
+        doorpass_format::api::ENROLMENT_START_PATH,
+        doorpass_format::api::RENEW_PATH,
+    ] {
+        let (status, sent) = post_endless_chunked_body(issuer.addr, path).await;
+        assert!(status.starts_with("HTTP/1.1 413"), "{path}: {status}");
+        assert!(
+            sent < 64 << 20,
+            "{path}: answered only after the whole 64 MiB ({sent} bytes sent)"
+        );
+    }
+    issuer.stop().await;
+}

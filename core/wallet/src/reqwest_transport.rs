@@ -97,3 +97,59 @@ fn describe(e: &reqwest::Error) -> TransportError {
         TransportError::Failed(msg)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transport::HttpMethod;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A server on 127.0.0.1 that answers one request with an endless chunked body; returns how
+    /// many body bytes it managed to write before the client hung up (at most `cap`).
+    async fn endless_answer(cap: u64) -> (String, tokio::task::JoinHandle<u64>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/v1/trust-list", listener.local_addr().unwrap());
+        let server = tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut head = [0u8; 4096];
+            let _ = socket.read(&mut head).await;
+            let start = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
+            if socket.write_all(start).await.is_err() {
+                return 0;
+            }
+            let chunk = format!("4000\r\n{}\r\n", " ".repeat(0x4000));
+            let mut written = 0u64;
+            while written < cap && socket.write_all(chunk.as_bytes()).await.is_ok() {
+                written += 0x4000;
+            }
+            written
+        });
+        (url, server)
+    }
+
+    #[tokio::test]
+    async fn an_endless_chunked_answer_is_cut_off_once_past_the_limit_while_it_streams() {
+        const CAP: u64 = 256 << 20;
+        let (url, server) = endless_answer(CAP).await;
+        let transport = ReqwestTransport::new(Duration::from_secs(20)).unwrap();
+        let answer = transport
+            .send(HttpRequest {
+                method: HttpMethod::Get,
+                url,
+                json_body: None,
+            })
+            .await;
+        assert!(
+            matches!(answer, Err(TransportError::TooLarge)),
+            "{:?}",
+            answer.map(|r| r.body.len())
+        );
+        drop(transport);
+        let written = server.await.unwrap();
+        // What the client read, plus what the two socket buffers held when it hung up.
+        assert!(
+            written < 32 << 20,
+            "the server wrote {written} bytes before the client stopped reading"
+        );
+    }
+}
