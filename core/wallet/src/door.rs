@@ -13,6 +13,9 @@ use crate::trust_cache::{SetAside, TrustCacheError, TrustListCache, TrustListSta
 
 /// File name of the door's cached trust list inside its folder.
 pub const TRUST_LIST_FILE: &str = "trust-list.cose";
+/// File name of the highest trust-list version this door accepted, kept apart from the cached list so
+/// that a damaged (set-aside) cache does not let an older list back in.
+pub const TRUST_FLOOR_FILE: &str = "trust-list.floor";
 /// How far the door's clock may be behind the signing time of its trust list before its verdicts
 /// cannot be trusted (the list cannot have been signed in the future).
 pub const CLOCK_BEHIND_LIMIT_SECONDS: u64 = 600;
@@ -47,12 +50,30 @@ pub enum DoorError {
 struct DoorState {
     cache: TrustListCache,
     verifier: Option<Verifier>,
+    /// The floor as last written to [`TRUST_FLOOR_FILE`].
+    saved_floor: u64,
 }
 
 /// An offline door verifier with a cached trust list.
 pub struct DoorVerifier {
     policy: VerifierPolicy,
+    floor_path: std::path::PathBuf,
     state: Mutex<DoorState>,
+}
+
+fn storage(e: std::io::Error) -> DoorError {
+    DoorError::Storage {
+        detail: e.to_string(),
+    }
+}
+
+/// The floor kept in `path`: 0 when there is none or it is unreadable (the cached list's own
+/// version still counts then).
+fn read_floor(path: &Path) -> u64 {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|text| text.trim().parse().ok())
+        .unwrap_or(0)
 }
 
 impl DoorVerifier {
@@ -63,22 +84,47 @@ impl DoorVerifier {
         anchor: VerifyingKey,
         policy: VerifierPolicy,
     ) -> Result<(Self, Option<SetAside>), DoorError> {
-        let storage = |e: std::io::Error| DoorError::Storage {
-            detail: e.to_string(),
-        };
         doorpass_format::atomic_file::create_private_dir(dir).map_err(storage)?;
+        let floor_path = dir.join(TRUST_FLOOR_FILE);
+        let saved_floor = read_floor(&floor_path);
         let (cache, set_aside) =
-            TrustListCache::open(&dir.join(TRUST_LIST_FILE), anchor).map_err(storage)?;
+            TrustListCache::open_with_floor(&dir.join(TRUST_LIST_FILE), anchor, saved_floor)
+                .map_err(storage)?;
         let verifier = cache.list().map(|l| Verifier::new(l.clone(), policy));
-        let state = Mutex::new(DoorState { cache, verifier });
-        Ok((DoorVerifier { policy, state }, set_aside))
+        let door = DoorVerifier {
+            policy,
+            floor_path,
+            state: Mutex::new(DoorState {
+                cache,
+                verifier,
+                saved_floor,
+            }),
+        };
+        door.save_floor(&mut door.lock())?;
+        Ok((door, set_aside))
     }
 
     fn lock(&self) -> MutexGuard<'_, DoorState> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Offers a signed trust list (bundled with the app, or fetched by other means).
+    /// Writes the cache's floor to [`TRUST_FLOOR_FILE`] when it has risen.
+    fn save_floor(&self, state: &mut DoorState) -> Result<(), DoorError> {
+        let floor = state.cache.floor();
+        if floor > state.saved_floor {
+            doorpass_format::atomic_file::write_atomic(
+                &self.floor_path,
+                format!("{floor}\n").as_bytes(),
+                true,
+            )
+            .map_err(storage)?;
+            state.saved_floor = floor;
+        }
+        Ok(())
+    }
+
+    /// Offers a signed trust list (bundled with the app, or fetched by other means). A version
+    /// below the highest this door ever accepted is refused, even after its cached copy was lost.
     pub fn update_trust_list(&self, bytes: &[u8], now: u64) -> Result<TrustListStatus, DoorError> {
         let mut state = self.lock();
         let before = state.cache.status(now).map(|s| s.version);
@@ -89,6 +135,7 @@ impl DoorVerifier {
                 .list()
                 .map(|l| Verifier::new(l.clone(), self.policy));
         }
+        self.save_floor(&mut state)?;
         Ok(status)
     }
 
@@ -122,5 +169,52 @@ impl DoorVerifier {
     /// The cached list's version and age, if one is cached.
     pub fn trust_list_status(&self, now: u64) -> Option<TrustListStatus> {
         self.lock().cache.status(now)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use doorpass_format::keys::generate_signing_key;
+    use doorpass_format::trust_list::{TrustListContent, TrustedIssuer};
+
+    fn signed(anchor: &doorpass_format::SigningKey, version: u64) -> Vec<u8> {
+        TrustListContent {
+            version,
+            issued_at: 1_000 + version,
+            next_update: 100_000,
+            issuers: vec![TrustedIssuer::new(
+                generate_signing_key().verifying_key(),
+                "KR-TEST",
+                0,
+                u64::MAX,
+            )],
+        }
+        .sign(anchor)
+    }
+
+    #[test]
+    fn a_damaged_cache_never_lets_an_older_list_back_in() {
+        let dir = tempfile::tempdir().unwrap();
+        let anchor = generate_signing_key();
+        let open = || DoorVerifier::open(dir.path(), anchor.verifying_key(), Default::default());
+        let (door, _) = open().unwrap();
+        door.update_trust_list(&signed(&anchor, 1), 2_000).unwrap();
+        door.update_trust_list(&signed(&anchor, 2), 2_000).unwrap();
+        drop(door);
+        // The cached list is damaged (or deleted to clear the way for an older one).
+        std::fs::write(dir.path().join(TRUST_LIST_FILE), b"garbage").unwrap();
+        let (door, set_aside) = open().unwrap();
+        assert!(set_aside.is_some() && door.trust_list_status(2_000).is_none());
+        assert!(matches!(
+            door.update_trust_list(&signed(&anchor, 1), 2_000),
+            Err(DoorError::TrustList(TrustCacheError::Invalid { .. }))
+        ));
+        assert_eq!(
+            door.update_trust_list(&signed(&anchor, 2), 2_000)
+                .unwrap()
+                .version,
+            2
+        );
     }
 }
