@@ -61,6 +61,21 @@ final class VerifierTests: XCTestCase {
         }
     }
 
+    func testADoorMayAcceptLongerPassesThanTheDefault() throws {
+        let vector = try XCTUnwrap(try vectors().cases.first { $0.name == "lifetime_longer_than_policy" })
+        func verdict(_ maxDays: UInt32) throws -> String {
+            let door = try DoorVerifier.open(
+                dir: freshFolder(self, "lifetime"), anchor: try vectorsAnchor(),
+                config: DoorConfig(issuerUrl: nil, allowStaticCodes: false, clockToleranceSeconds: 0,
+                                   maxPassLifetimeDays: maxDays))
+            _ = try door.updateTrustList(list: try vectorsTrustList(), now: vector.at)
+            return vectorCode(try door.verify(qrText: vector.qrText, now: vector.at))
+        }
+        XCTAssertEqual(try verdict(0), "lifetime_too_long", "the default: 400 days")
+        XCTAssertEqual(try verdict(401), "valid")
+        XCTAssertEqual(try verdict(30), "lifetime_too_long")
+    }
+
     func testVectorsGiveTheExpectedVerdicts() throws {
         let cases = try vectors().cases
         var ran = 0
@@ -79,7 +94,7 @@ final class VerifierTests: XCTestCase {
             seen.insert(vector.expected)
         }
         XCTAssertEqual(ran, 17, "every vector ran")
-        XCTAssertEqual(seen.count, 11, "the vectors cover valid and all ten refusals")
+        XCTAssertEqual(seen.count, 12, "the vectors cover valid and all eleven refusals")
     }
 
     func testVerifyBeforeAnyTrustListThrowsNoTrustList() async throws {

@@ -83,4 +83,24 @@ class DoorVerifierTest {
         val reopened = DoorVerifier.open(dir.toString(), vectorAnchor, config)
         assertEquals(7uL, reopened.trustListStatus(at)?.version)
     }
+
+    @Test
+    fun aDoorMayAcceptLongerPassesThanTheDefault() {
+        val json = Files.readString(Env.vectors.resolve("cases.json"))
+        val case = Regex("\\{[^{}]*\"qr_text\"[^{}]*\\}").findAll(json).map { it.value }
+            .first { field(it, "name") == "lifetime_longer_than_policy" }
+        val at = field(case, "at").toULong()
+        fun verdict(maxDays: UInt): VerificationResult {
+            val door = DoorVerifier.open(
+                freshDir().toString(),
+                vectorAnchor,
+                DoorConfig(issuerUrl = null, allowStaticCodes = false, clockToleranceSeconds = 0u, maxPassLifetimeDays = maxDays),
+            )
+            door.updateTrustList(vectorList, at)
+            return door.verify(field(case, "qr_text"), at)
+        }
+        assertEquals("lifetime_too_long", code(verdict(0u)), "the default: 400 days")
+        assertEquals("valid", code(verdict(401u)))
+        assertEquals("lifetime_too_long", code(verdict(30u)))
+    }
 }
