@@ -13,7 +13,8 @@ set -euo pipefail
 bindings="$(realpath "$1")"
 libdir="$(realpath "$2")"
 repo="$(cd "$(dirname "$0")/.." && pwd)"
-tests="$repo/android/doorpass/src/test/kotlin"
+# The binding tests, and the shells' view models (plain Kotlin, no android.*) with their tests.
+tests=("$repo/android/doorpass/src/test/kotlin" "$repo/android/passui/src/main/kotlin" "$repo/android/passui/src/test/kotlin")
 tools="${DOORPASS_TOOLS:-$HOME/.cache/doorpass-tools}"
 kotlin_version=2.4.20
 
@@ -30,8 +31,8 @@ klib="$kdir/lib"
 cp="$klib/kotlin-stdlib.jar:$klib/kotlin-test.jar:$klib/kotlin-test-junit5.jar"
 cp="$cp:$klib/kotlinx-coroutines-core-jvm.jar:/usr/share/java/jna.jar:/usr/share/java/junit-jupiter-api.jar"
 
-mapfile -t sources < <(find "$bindings" "$tests" -name '*.kt' 2>/dev/null | sort)
-[ "${#sources[@]}" -gt 0 ] || { echo "kotlin-tests.sh: no Kotlin sources in $bindings or $tests" >&2; exit 1; }
+mapfile -t sources < <(find "$bindings" "${tests[@]}" -name '*.kt' 2>/dev/null | sort)
+[ "${#sources[@]}" -gt 0 ] || { echo "kotlin-tests.sh: no Kotlin sources in $bindings or ${tests[*]}" >&2; exit 1; }
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT

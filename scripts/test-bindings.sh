@@ -39,6 +39,16 @@ trap stop EXIT
 
 doorpass="$target/debug/doorpass"
 "$doorpass" issuer init --dir "$work/issuer" --issuer-id KR-TEST >/dev/null
+# Subjects of the shells' view-model tests (ui-kt-N in Kotlin, ui-sw-N in Swift), besides the demo ones.
+{
+  echo "subject,name,birth_date,kind,eligible_until"
+  for lang in kt sw; do
+    for n in 1 2 3 4 5 6; do echo "ui-$lang-$n,UI Tester $n,1990-01-01,vaccination,2099-12-31"; done
+  done
+} >"$work/ui-holders.csv"
+for db in main short; do
+  "$doorpass" issuer holders import --dir "$work/issuer" --db "$work/$db.db" "$work/ui-holders.csv" >/dev/null
+done
 
 # Starts `doorpass issuer serve --dev` on a free loopback port, without rate limits (both suites enrol
 # the same demo subjects many times); prints its URL (it runs in a command

@@ -1,0 +1,30 @@
+// What the background job (WorkManager on Android, BGTaskScheduler on iOS) runs: renew what is due,
+// then say when to run next, never sooner than the core's retry time, spread by a random delay so
+// that a country's phones do not wake at the same second.
+package org.doorpass.passui
+
+import kotlin.random.Random
+import org.doorpass.core.DoorpassException
+
+/** One background run's result. */
+data class BackgroundRun(
+    /** Passes renewed in this run. */
+    val renewed: Int,
+    /** When to run again (device seconds), or `null` when nothing is scheduled (no pass). */
+    val nextRunAt: ULong?,
+)
+
+/** Renews what is due through [host] and plans the next run. */
+suspend fun runBackgroundRenewal(host: WalletHost, clock: DeviceClock, random: Random = Random.Default): BackgroundRun {
+    if (host.simulateOffline) return BackgroundRun(0, clock.now() + 900uL)
+    val outcomes = try {
+        host.wallet.renewIfDue(clock.now()).map { it.outcome }
+    } catch (e: DoorpassException) {
+        // Busy elsewhere or no network: try again in a quarter of an hour at most.
+        return BackgroundRun(0, clock.now() + 900uL)
+    }
+    val renewed = outcomes.count { it is org.doorpass.core.RenewalOutcome.Renewed }
+    val next = nextAttempt(outcomes) ?: host.wallet.nextRenewalAt() ?: return BackgroundRun(renewed, null)
+    // Never before the core's time; up to 10 minutes later, at random.
+    return BackgroundRun(renewed, next + random.nextLong(0, 600).toULong())
+}

@@ -1,0 +1,111 @@
+// The door staff's screen: a large green or red result with the reason, the holder's name and birth
+// date to compare with an ID card, and the trust list's age. Checking needs no network.
+package org.doorpass.passui
+
+import kotlinx.coroutines.flow.MutableStateFlow
+import kotlinx.coroutines.flow.StateFlow
+import kotlinx.coroutines.flow.asStateFlow
+import org.doorpass.core.DoorVerifier
+import org.doorpass.core.DoorpassException
+import org.doorpass.core.RefusalReason
+import org.doorpass.core.VerificationResult
+
+/** The result area of the door screen. */
+sealed interface DoorResult {
+    /** Nothing scanned yet. */
+    data object Idle : DoorResult
+
+    /** Green: compare [holderName] and [birthDate] with an ID card. */
+    data class Valid(val holderName: String, val birthDate: String, val kind: UiText, val validity: UiText) : DoorResult
+
+    /** Red, with why. */
+    data class Refused(val reason: UiText) : DoorResult
+
+    /** The check could not be made (no list yet, clock wrong). */
+    data class Failed(val error: ErrorView) : DoorResult
+}
+
+/** What the door screen shows. */
+data class DoorScreenState(
+    val result: DoorResult = DoorResult.Idle,
+    /** "Trust list 3 h old", or `null` before the first list. */
+    val trustListAge: UiText? = null,
+    /** The list is past its planned update: get a new one when the network allows. */
+    val trustListStale: Boolean = false,
+)
+
+/** The door screen's logic. */
+class VerifyViewModel(
+    private val door: DoorVerifier,
+    private val clock: DeviceClock,
+    private val format: TimeFormat = TimeFormat(),
+) {
+    private val mutable = MutableStateFlow(DoorScreenState())
+
+    /** The current screen state. */
+    val state: StateFlow<DoorScreenState> = mutable.asStateFlow()
+
+    init {
+        updateListStatus()
+    }
+
+    /** Checks a scanned code, offline. */
+    fun verify(qrText: String) {
+        val now = clock.now()
+        val result = try {
+            when (val r = door.verify(qrText, now)) {
+                is VerificationResult.Valid -> DoorResult.Valid(
+                    r.holderName,
+                    r.birthDate,
+                    UiText(kindKey(r.kind)),
+                    UiText("pass_valid_until", format.date(r.expiresAt)),
+                )
+                is VerificationResult.Refused -> DoorResult.Refused(UiText(refusalKey(r.reason)))
+            }
+        } catch (e: DoorpassException) {
+            DoorResult.Failed(errorView(e, now, format))
+        }
+        mutable.value = mutable.value.copy(result = result)
+        updateListStatus()
+    }
+
+    /** Fetches a newer trust list when the network allows; a failure keeps the cached one. */
+    suspend fun refreshTrustList(): ErrorView? {
+        val error = try {
+            door.refreshTrustList(clock.now())
+            null
+        } catch (e: DoorpassException) {
+            errorView(e, clock.now(), format)
+        }
+        updateListStatus()
+        return error
+    }
+
+    /** Clears the result for the next guest. */
+    fun clear() {
+        mutable.value = mutable.value.copy(result = DoorResult.Idle)
+    }
+
+    private fun updateListStatus() {
+        val status = door.trustListStatus(clock.now())
+        mutable.value = mutable.value.copy(
+            trustListAge = status?.let { UiText("trust_list_age", ageText(it.ageSeconds)) },
+            trustListStale = status?.updateDue ?: false,
+        )
+    }
+}
+
+/** The string key for each refusal, exhaustive over the core's reasons. */
+fun refusalKey(reason: RefusalReason): String = when (reason) {
+    RefusalReason.MALFORMED -> "refusal_malformed"
+    RefusalReason.UNKNOWN_ISSUER -> "refusal_unknown_issuer"
+    RefusalReason.BAD_SIGNATURE -> "refusal_bad_signature"
+    RefusalReason.ISSUER_KEY_NOT_VALID_AT_ISSUANCE -> "refusal_issuer_key_not_valid_at_issuance"
+    RefusalReason.LIFETIME_TOO_LONG -> "refusal_lifetime_too_long"
+    RefusalReason.NOT_YET_VALID -> "refusal_not_yet_valid"
+    RefusalReason.EXPIRED -> "refusal_expired"
+    RefusalReason.STALE_CODE -> "refusal_stale_code"
+    RefusalReason.FUTURE_CODE -> "refusal_future_code"
+    RefusalReason.NOT_FROM_HOLDERS_PHONE -> "refusal_not_from_holders_phone"
+    RefusalReason.STATIC_NOT_ACCEPTED -> "refusal_static_not_accepted"
+}

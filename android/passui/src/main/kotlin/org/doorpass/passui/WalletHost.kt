@@ -1,0 +1,56 @@
+// The one open wallet of the app, and reopening it when QA points it at another issuer or after a
+// wipe. Also where "simulate offline" lives: the view models then make no network call at all.
+package org.doorpass.passui
+
+import org.doorpass.core.Anchor
+import org.doorpass.core.SecretStore
+import org.doorpass.core.Wallet
+import org.doorpass.core.WalletConfig
+
+/** Opens and holds the wallet kept in the app folder [home]. */
+class WalletHost(
+    private val home: String,
+    private val anchor: Anchor,
+    /** The app's secret store (Keystore / Keychain backed); `null` for the core's platform default. */
+    private val secretStore: SecretStore?,
+    issuerUrl: String,
+    /** Plain `http://` to a QA issuer on the local network (debug builds only). */
+    private val allowPlainHttp: Boolean = false,
+) {
+    /** The issuer the wallet talks to. */
+    @Volatile
+    var issuerUrl: String = issuerUrl
+        private set
+
+    /** QA: behave as if there were no network (no call leaves the app). */
+    @Volatile
+    var simulateOffline: Boolean = false
+
+    /** The wallet; replaced by [switchIssuer] and [reopen]. */
+    @Volatile
+    var wallet: Wallet = open(replaceIssuer = false)
+        private set
+
+    /** QA: points the wallet at another issuer (explicitly replacing the recorded one). */
+    fun switchIssuer(url: String) {
+        issuerUrl = url
+        wallet = open(replaceIssuer = true)
+    }
+
+    /** Opens the wallet again (after a wipe, a fresh one). */
+    fun reopen() {
+        wallet = open(replaceIssuer = false)
+    }
+
+    private fun open(replaceIssuer: Boolean): Wallet = Wallet.open(
+        home,
+        WalletConfig(
+            issuerUrl = issuerUrl,
+            anchor = anchor,
+            allowPlainHttp = allowPlainHttp,
+            httpTimeoutSeconds = 10u,
+            replaceIssuerUrl = replaceIssuer,
+        ),
+        secretStore,
+    )
+}

@@ -1,0 +1,105 @@
+// What the view-model tests share: the issuers scripts/test-bindings.sh started, the app's own
+// string tables (Korean and English) read from the Android resources, and a wallet host in a fresh
+// folder with secrets in memory.
+package org.doorpass.passui
+
+import java.net.URI
+import java.net.http.HttpClient
+import java.net.http.HttpRequest
+import java.net.http.HttpResponse
+import java.nio.file.Files
+import java.nio.file.Path
+import java.time.Duration
+import java.time.ZoneOffset
+import java.util.concurrent.ConcurrentHashMap
+import javax.xml.parsers.DocumentBuilderFactory
+import org.doorpass.core.Anchor
+import org.doorpass.core.DoorConfig
+import org.doorpass.core.DoorVerifier
+import org.doorpass.core.SecretStore
+
+/** The loopback issuers and files the test script set up. */
+object Shell {
+    private fun env(name: String): String =
+        System.getenv(name) ?: error("$name is not set: run the tests through scripts/test-bindings.sh")
+
+    val issuer get() = env("DOORPASS_ISSUER_URL")
+    val shortIssuer get() = env("DOORPASS_SHORT_ISSUER_URL")
+    val downIssuer get() = env("DOORPASS_DOWN_ISSUER_URL")
+    val anchor get() = Anchor.Pem(Files.readString(Path.of(env("DOORPASS_ANCHOR_PEM"))))
+    val vectors: Path get() = Path.of(env("DOORPASS_VECTORS"))
+    val repo: Path get() = vectors.parent.parent
+
+    /** The Android string table for `values` (English) or `values-ko` (Korean). */
+    fun strings(folder: String): StringTable =
+        StringTable.read(repo.resolve("android/app/src/main/res/$folder/strings.xml"))
+
+    val english by lazy { strings("values") }
+    val korean by lazy { strings("values-ko") }
+}
+
+/** A parsed `strings.xml`, as [Strings]. */
+class StringTable(val entries: Map<String, String>) : Strings {
+    override fun pattern(key: String): String = entries[key] ?: error("no string '$key'")
+
+    companion object {
+        fun read(path: Path): StringTable {
+            val doc = DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(path.toFile())
+            val nodes = doc.getElementsByTagName("string")
+            val map = (0 until nodes.length).associate { i ->
+                val node = nodes.item(i)
+                node.attributes.getNamedItem("name").nodeValue to
+                    node.textContent.replace("\\'", "'").replace("\\\"", "\"")
+            }
+            return StringTable(map)
+        }
+    }
+}
+
+/** Times in UTC, so that the tests do not depend on the machine's zone. */
+val utc = TimeFormat(ZoneOffset.UTC)
+
+/** Secrets in memory, as the app's Keystore-backed store holds them. */
+class InMemorySecrets : SecretStore {
+    private val secrets = ConcurrentHashMap<String, ByteArray>()
+    override fun get(name: String): ByteArray? = secrets[name]
+    override fun set(name: String, secret: ByteArray) { secrets[name] = secret.copyOf() }
+    override fun delete(name: String) { secrets.remove(name) }
+    override fun describe(): String = "view-model test memory"
+}
+
+/** A wallet host in a fresh folder for [issuerUrl]. */
+fun freshHost(issuerUrl: String, secrets: SecretStore = InMemorySecrets(), home: Path = Files.createTempDirectory("doorpass-ui")) =
+    WalletHost(home.toString(), Shell.anchor, secrets, issuerUrl)
+
+private val client: HttpClient = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()
+
+/** The code a dev issuer sent to [subject] (its `/dev/otp` route). */
+fun sentCode(issuerUrl: String, subject: String): String {
+    val answer = client.send(
+        HttpRequest.newBuilder(URI.create("$issuerUrl/dev/otp/$subject")).timeout(Duration.ofSeconds(5)).build(),
+        HttpResponse.BodyHandlers.ofString(),
+    ).body()
+    return Regex("\"code\"\\s*:\\s*\"(\\d+)\"").find(answer)?.groupValues?.get(1) ?: error("no code for $subject")
+}
+
+/** Enrols [subject] through the enrolment view model, as a person would. */
+suspend fun enrolThroughScreens(host: WalletHost, clock: DeviceClock, issuerUrl: String, subject: String): EnrolStep.Done {
+    val enrol = EnrolViewModel(host, clock, utc)
+    enrol.submitSubject(subject)
+    check(enrol.step.value is EnrolStep.EnterCode) { "after the subject: ${enrol.step.value}" }
+    enrol.submitCode(sentCode(issuerUrl, subject))
+    return enrol.step.value as? EnrolStep.Done ?: error("after the code: ${enrol.step.value}")
+}
+
+/** A door pinned to the test anchor, its trust list fetched from [issuerUrl]. */
+suspend fun doorScreen(issuerUrl: String, clock: DeviceClock): VerifyViewModel {
+    val door = DoorVerifier.open(
+        Files.createTempDirectory("doorpass-door").toString(),
+        Shell.anchor,
+        DoorConfig(issuerUrl = issuerUrl, allowStaticCodes = false, clockToleranceSeconds = 0u),
+    )
+    val screen = VerifyViewModel(door, clock, utc)
+    check(screen.refreshTrustList() == null) { "the door could not fetch the trust list" }
+    return screen
+}
