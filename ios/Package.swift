@@ -1,6 +1,8 @@
 // swift-tools-version:5.9
 // The Swift face of Doorpass: the uniffi-generated bindings (module DoorpassCore) over the Rust
-// cdylib's C interface (module DoorpassCoreFFI).
+// cdylib's C interface (module DoorpassCoreFFI), and the iOS shell's view models in plain Swift
+// (module DoorpassViewModels: Foundation and DoorpassCore only, tested here against the real core;
+// the SwiftUI app in App/ draws what they say).
 //
 // Sources/DoorpassCore/DoorpassCore.swift is generated (`uniffi-bindgen generate --library
 // libdoorpass_ffi.so --language swift`), not committed. On Linux, scripts/swift-tests.sh also puts
@@ -23,10 +25,14 @@ let package = Package(
     platforms: [.iOS(.v15), .macOS(.v12)],
     products: [
         .library(name: "DoorpassCore", targets: ["DoorpassCore"]),
+        .library(name: "DoorpassViewModels", targets: ["DoorpassViewModels"]),
     ],
     targets: [
         ffi,
         .target(name: "DoorpassCore", dependencies: ["DoorpassCoreFFI"], path: "Sources/DoorpassCore"),
+        .target(name: "DoorpassViewModels", dependencies: ["DoorpassCore"], path: "Sources/DoorpassViewModels"),
         .testTarget(name: "DoorpassCoreTests", dependencies: ["DoorpassCore"], path: "Tests/DoorpassCoreTests"),
+        .testTarget(name: "DoorpassViewModelsTests", dependencies: ["DoorpassViewModels", "DoorpassCore"],
+                    path: "Tests/DoorpassViewModelsTests"),
     ]
 )

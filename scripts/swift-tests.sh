@@ -5,7 +5,9 @@
 # BINDINGS_DIR holds the output of `uniffi-bindgen generate --language swift` (DoorpassCore.swift,
 # DoorpassCoreFFI.h); LIB_FILE is the cdylib, e.g. target/debug/libdoorpass_ffi.so (the module map
 # links the library named after it). Closes with `swift: N passed, N failed` and exits non-zero
-# when a test failed or none ran. DOORPASS_* environment variables are passed to the tests.
+# when a test failed or none ran. DOORPASS_* environment variables are passed to the tests, and
+# DOORPASS_STRINGS names the app's string tables (ios/App/Resources, *.lproj/Localizable.strings)
+# for the view-model tests.
 set -euo pipefail
 [ $# -eq 2 ] || { echo "usage: $0 BINDINGS_DIR LIB_FILE" >&2; exit 2; }
 bindings="$(realpath "$1")"
@@ -61,6 +63,7 @@ if ! mountpoint -q "$root/proc"; then mount -t proc proc "$root/proc" && mounted
 # file or folder of the host (the anchor, the trust list, the vectors) is copied into the root and
 # pointed at the copy: host paths do not exist inside the chroot.
 envs=(PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8)
+export DOORPASS_STRINGS="${DOORPASS_STRINGS:-$repo/ios/App/Resources}"
 mkdir -p "$root/work/data"
 for v in $(compgen -e); do
   if [[ $v == DOORPASS_* ]]; then

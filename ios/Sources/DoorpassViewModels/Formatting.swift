@@ -1,0 +1,54 @@
+// Dates, times and durations as the screens show them, in the device's time zone. Words come from
+// the string table; only digits are formatted here.
+
+import DoorpassCore
+import Foundation
+
+/// Formats Unix seconds in one time zone.
+public final class TimeFormat: @unchecked Sendable {
+    private let dateFormatter: DateFormatter
+    private let timeFormatter: DateFormatter
+
+    /// Formats in `timeZone` (the device's by default).
+    public init(timeZone: TimeZone = .current) {
+        dateFormatter = TimeFormat.formatter("yyyy-MM-dd", timeZone)
+        timeFormatter = TimeFormat.formatter("HH:mm", timeZone)
+    }
+
+    private static func formatter(_ pattern: String, _ timeZone: TimeZone) -> DateFormatter {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.calendar = Calendar(identifier: .gregorian)
+        formatter.timeZone = timeZone
+        formatter.dateFormat = pattern
+        return formatter
+    }
+
+    /// `2026-12-27`.
+    public func date(_ unixSeconds: UInt64) -> String {
+        dateFormatter.string(from: Date(timeIntervalSince1970: TimeInterval(unixSeconds)))
+    }
+
+    /// `14:05`.
+    public func time(_ unixSeconds: UInt64) -> String {
+        timeFormatter.string(from: Date(timeIntervalSince1970: TimeInterval(unixSeconds)))
+    }
+}
+
+/// The string key naming a pass kind (`nil`: a kind this app does not know).
+public func kindKey(_ kind: PassKind?) -> String {
+    switch kind {
+    case .vaccination: return "kind_vaccination"
+    case .recovery: return "kind_recovery"
+    case .medicalExemption: return "kind_medical_exemption"
+    case .negativeTest: return "kind_negative_test"
+    case nil: return "kind_unknown"
+    }
+}
+
+/// "3 h", "2 days": an age in the largest whole unit.
+public func ageText(_ seconds: UInt64) -> UiText {
+    if seconds < 3_600 { return UiText("age_minutes", String(seconds / 60)) }
+    if seconds < 172_800 { return UiText("age_hours", String(seconds / 3_600)) }
+    return UiText("age_days", String(seconds / 86_400))
+}

@@ -1,0 +1,82 @@
+// The one open wallet of the app, and reopening it when QA points it at another issuer or after a
+// wipe. Also where "simulate offline" lives: the view models then make no network call at all.
+
+import DoorpassCore
+import Foundation
+
+/// Opens and holds the wallet kept in the app folder `home`. Safe to use from any thread (the
+/// background renewal runs off the main one).
+public final class WalletHost: @unchecked Sendable {
+    private let home: String
+    private let anchor: Anchor
+    private let secretStore: SecretStore?
+    private let allowPlainHttp: Bool
+    private let lock = NSLock()
+    private var currentIssuerUrl: String
+    private var offline = false
+    private var openWallet: Wallet
+
+    /// Opens the wallet in `home` for `issuerUrl`. `secretStore` is the app's Keychain-backed store
+    /// (`nil`: the core's platform default); `allowPlainHttp` admits a QA issuer on the local
+    /// network over plain `http://` (debug builds only).
+    public init(home: String, anchor: Anchor, secretStore: SecretStore?, issuerUrl: String,
+                allowPlainHttp: Bool = false) throws {
+        self.home = home
+        self.anchor = anchor
+        self.secretStore = secretStore
+        self.allowPlainHttp = allowPlainHttp
+        currentIssuerUrl = issuerUrl
+        openWallet = try WalletHost.open(home: home, anchor: anchor, secretStore: secretStore,
+                                         allowPlainHttp: allowPlainHttp, issuerUrl: issuerUrl,
+                                         replaceIssuer: false)
+    }
+
+    /// The issuer the wallet talks to.
+    public var issuerUrl: String {
+        lock.lock(); defer { lock.unlock() }
+        return currentIssuerUrl
+    }
+
+    /// QA: behave as if there were no network (no call leaves the app).
+    public var simulateOffline: Bool {
+        get { lock.lock(); defer { lock.unlock() }; return offline }
+        set { lock.lock(); defer { lock.unlock() }; offline = newValue }
+    }
+
+    /// The wallet; replaced by `switchIssuer(_:)` and `reopen()`.
+    public var wallet: Wallet {
+        lock.lock(); defer { lock.unlock() }
+        return openWallet
+    }
+
+    /// QA: points the wallet at another issuer (explicitly replacing the recorded one).
+    public func switchIssuer(_ url: String) throws {
+        let reopened = try open(issuerUrl: url, replaceIssuer: true)
+        lock.lock(); defer { lock.unlock() }
+        currentIssuerUrl = url
+        openWallet = reopened
+    }
+
+    /// Opens the wallet again (after a wipe, a fresh one).
+    public func reopen() throws {
+        let reopened = try open(issuerUrl: issuerUrl, replaceIssuer: false)
+        lock.lock(); defer { lock.unlock() }
+        openWallet = reopened
+    }
+
+    private func open(issuerUrl: String, replaceIssuer: Bool) throws -> Wallet {
+        try WalletHost.open(home: home, anchor: anchor, secretStore: secretStore,
+                            allowPlainHttp: allowPlainHttp, issuerUrl: issuerUrl,
+                            replaceIssuer: replaceIssuer)
+    }
+
+    private static func open(home: String, anchor: Anchor, secretStore: SecretStore?,
+                             allowPlainHttp: Bool, issuerUrl: String,
+                             replaceIssuer: Bool) throws -> Wallet {
+        try Wallet.open(
+            home: home,
+            config: WalletConfig(issuerUrl: issuerUrl, anchor: anchor, allowPlainHttp: allowPlainHttp,
+                                 httpTimeoutSeconds: 10, replaceIssuerUrl: replaceIssuer),
+            secretStore: secretStore)
+    }
+}
