@@ -1,0 +1,77 @@
+// Background renewal on iOS: a BGAppRefreshTask ("org.doorpass.renewal", listed in Info.plist's
+// BGTaskSchedulerPermittedIdentifiers) runs the view models' `runBackgroundRenewal` and asks for the
+// next run at the time it returns, never earlier. iOS decides when it actually runs; a pass in hand
+// keeps working whether it runs or not.
+
+import BackgroundTasks
+import DoorpassViewModels
+import Foundation
+
+/// Registers, runs and schedules the renewal task.
+enum BackgroundRenewalTask {
+    /// The task identifier (also in Info.plist).
+    static let identifier = "org.doorpass.renewal"
+
+    /// Registers the task's handler; call once, before the app finishes launching.
+    static func register(host: WalletHost, clock: DeviceClock) {
+        let registered = BGTaskScheduler.shared.register(forTaskWithIdentifier: identifier, using: nil) { task in
+            guard let refresh = task as? BGAppRefreshTask else {
+                task.setTaskCompleted(success: false)
+                return
+            }
+            run(refresh, host: host, clock: clock)
+        }
+        assert(registered, "\(identifier) is missing from BGTaskSchedulerPermittedIdentifiers")
+    }
+
+    /// Asks iOS to run the task at `nextRunAt` (device seconds of `clock`) or later; `nil` cancels
+    /// the request (no pass to renew).
+    static func schedule(at nextRunAt: UInt64?, clock: DeviceClock) {
+        guard let nextRunAt else {
+            BGTaskScheduler.shared.cancel(taskRequestWithIdentifier: identifier)
+            return
+        }
+        let now = clock.now()
+        let request = BGAppRefreshTaskRequest(identifier: identifier)
+        request.earliestBeginDate = Date(timeIntervalSinceNow: TimeInterval(nextRunAt > now ? nextRunAt - now : 0))
+        do {
+            try BGTaskScheduler.shared.submit(request)
+        } catch {
+            // Simulators and devices with Background App Refresh off refuse: the app renews when opened.
+        }
+    }
+
+    private static func run(_ task: BGAppRefreshTask, host: WalletHost, clock: DeviceClock) {
+        let completion = CompletionOnce(task)
+        let work = Task {
+            let run = await runBackgroundRenewal(host: host, clock: clock)
+            schedule(at: run.nextRunAt, clock: clock)
+            completion.complete(success: true)
+        }
+        task.expirationHandler = {
+            // Out of time: the core keeps the pass in hand; try again in a quarter of an hour.
+            work.cancel()
+            schedule(at: clock.now() + 900, clock: clock)
+            completion.complete(success: false)
+        }
+    }
+}
+
+/// Reports a task's end exactly once, whichever of the work and the expiration comes first.
+private final class CompletionOnce: @unchecked Sendable {
+    private let task: BGTask
+    private let lock = NSLock()
+    private var done = false
+
+    init(_ task: BGTask) {
+        self.task = task
+    }
+
+    func complete(success: Bool) {
+        lock.lock()
+        let first = !done
+        done = true
+        lock.unlock()
+        if first { task.setTaskCompleted(success: success) }
+    }
+}
