@@ -3,8 +3,10 @@
 #
 # Builds libdoorpass_ffi.so (profile release-small) for arm64-v8a, armeabi-v7a and x86_64 into
 # android/doorpass/src/main/jniLibs/<abi>/ and generates the Kotlin bindings into
-# android/doorpass/src/main/kotlin/. Needs the Android NDK (r23+; ANDROID_NDK_HOME, or the newest
-# under $ANDROID_HOME/ndk) and cargo-ndk (`cargo install cargo-ndk`). Env: ANDROID_MIN_SDK (24).
+# android/doorpass/src/main/kotlin/ (the Gradle module android/doorpass builds both into its AAR).
+# Needs the Android NDK (r23+; ANDROID_NDK_HOME, or the newest under $ANDROID_HOME/ndk) and cargo-ndk
+# (`cargo install cargo-ndk`). Env: ANDROID_MIN_SDK (24); ANDROID_ABIS, a space-separated subset of
+# "arm64-v8a armeabi-v7a x86_64" (all three by default; "x86_64" alone for an emulator or CI).
 # Without the NDK, scripts/check-mobile-targets.sh still compiles (not links) these targets.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,8 +15,17 @@ die() { echo "build-android.sh: $*" >&2; exit 1; }
 package=doorpass-ffi
 profile=release-small
 min_sdk=${ANDROID_MIN_SDK:-24}
-abis=(arm64-v8a armeabi-v7a x86_64)
-triples=(aarch64-linux-android armv7-linux-androideabi x86_64-linux-android)
+read -r -a abis <<<"${ANDROID_ABIS:-arm64-v8a armeabi-v7a x86_64}"
+[ "${#abis[@]}" -gt 0 ] || die "ANDROID_ABIS is empty"
+triples=()
+for abi in "${abis[@]}"; do
+  case "$abi" in
+    arm64-v8a) triples+=(aarch64-linux-android) ;;
+    armeabi-v7a) triples+=(armv7-linux-androideabi) ;;
+    x86_64) triples+=(x86_64-linux-android) ;;
+    *) die "unknown ABI '$abi' in ANDROID_ABIS (arm64-v8a, armeabi-v7a, x86_64)" ;;
+  esac
+done
 jnilibs=android/doorpass/src/main/jniLibs
 kotlin_out=android/doorpass/src/main/kotlin
 target_dir=${CARGO_TARGET_DIR:-$PWD/target}
@@ -58,9 +69,10 @@ for abi in "${abis[@]}"; do
 done
 
 # --- Kotlin bindings. release-small strips the .so, and uniffi reads its metadata from the symbol
-# table, so they are generated from the (unstripped) static library built alongside it.
+# table, so they are generated from the (unstripped) static library built alongside it (any ABI's
+# gives the same Kotlin).
 cargo run -q -p uniffi-bindgen --locked -- generate \
-  --library "$target_dir/aarch64-linux-android/$profile/libdoorpass_ffi.a" \
+  --library "$target_dir/${triples[0]}/$profile/libdoorpass_ffi.a" \
   --language kotlin --out-dir "$kotlin_out"
 
 echo "build-android.sh: $(printf '%s ' "${abis[@]}")-> $jnilibs; Kotlin bindings -> $kotlin_out"

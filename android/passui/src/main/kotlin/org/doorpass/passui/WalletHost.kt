@@ -28,24 +28,27 @@ class WalletHost(
 
     /** The wallet; replaced by [switchIssuer] and [reopen]. */
     @Volatile
-    var wallet: Wallet = open(replaceIssuer = false)
+    var wallet: Wallet = open(issuerUrl, replaceIssuer = false)
         private set
 
-    /** QA: points the wallet at another issuer (explicitly replacing the recorded one). */
+    /**
+     * QA: points the wallet at another issuer (explicitly replacing the recorded one). When the
+     * wallet cannot be opened for it, nothing changes.
+     */
     fun switchIssuer(url: String) {
+        wallet = open(url, replaceIssuer = true)
         issuerUrl = url
-        wallet = open(replaceIssuer = true)
     }
 
     /** Opens the wallet again (after a wipe, a fresh one). */
     fun reopen() {
-        wallet = open(replaceIssuer = false)
+        wallet = open(issuerUrl, replaceIssuer = false)
     }
 
-    private fun open(replaceIssuer: Boolean): Wallet = Wallet.open(
+    private fun open(url: String, replaceIssuer: Boolean): Wallet = Wallet.open(
         home,
         WalletConfig(
-            issuerUrl = issuerUrl,
+            issuerUrl = url,
             anchor = anchor,
             allowPlainHttp = allowPlainHttp,
             httpTimeoutSeconds = 10u,

@@ -1,0 +1,54 @@
+// The application object: the wallet, the door verifier and the clock, each made once for the whole
+// process and shared by the screens and the background renewal worker.
+package org.doorpass.app
+
+import android.app.Application
+import java.io.File
+import org.doorpass.core.Anchor
+import org.doorpass.core.DoorConfig
+import org.doorpass.core.DoorVerifier
+import org.doorpass.passui.ShiftedClock
+import org.doorpass.passui.WalletHost
+
+/** Opens the wallet and the door verifier on first use; the QA panel (debug) hooks in at start. */
+class DoorpassApplication : Application() {
+    /** The time the core is given; the QA panel can shift it in debug builds. */
+    val clock = ShiftedClock()
+
+    /** The issuer's anchor key, pinned at build time (res/raw/anchor_pub.pem, android/README.md). */
+    private val anchor: Anchor by lazy {
+        Anchor.Pem(resources.openRawResource(R.raw.anchor_pub).bufferedReader().use { it.readText() })
+    }
+
+    /**
+     * The wallet in filesDir/wallet, its secrets in the Android Keystore. Throws the core's
+     * DoorpassException when it cannot be opened; the next use tries again.
+     */
+    val walletHost: WalletHost by lazy {
+        WalletHost(
+            home = File(filesDir, "wallet").apply { mkdirs() }.path,
+            anchor = anchor,
+            secretStore = AndroidKeystoreSecretStore(this),
+            issuerUrl = BuildConfig.ISSUER_URL,
+            allowPlainHttp = BuildConfig.ALLOW_PLAIN_HTTP,
+        )
+    }
+
+    /**
+     * The door verifier in filesDir/door, taking trust lists from the same issuer. Throws the core's
+     * DoorpassException when it cannot be opened; the next use tries again.
+     */
+    val doorVerifier: DoorVerifier by lazy {
+        DoorVerifier.open(
+            File(filesDir, "door").apply { mkdirs() }.path,
+            anchor,
+            DoorConfig(issuerUrl = BuildConfig.ISSUER_URL, allowStaticCodes = false, clockToleranceSeconds = 0u),
+        )
+    }
+
+    /** Lets the build variant hook in (debug: the core's log for the QA panel). */
+    override fun onCreate() {
+        super.onCreate()
+        BuildVariant.onApplicationCreated(this)
+    }
+}

@@ -1,0 +1,77 @@
+// The tabs' view models kept across configuration changes (androidx ViewModel), with the scope their
+// issuer calls run in. They only hold and forward: the logic is in org.doorpass.passui.
+package org.doorpass.app.ui
+
+import androidx.lifecycle.ViewModel
+import androidx.lifecycle.viewModelScope
+import kotlinx.coroutines.launch
+import org.doorpass.core.DoorVerifier
+import org.doorpass.passui.DeviceClock
+import org.doorpass.passui.EnrolStep
+import org.doorpass.passui.EnrolViewModel
+import org.doorpass.passui.PassViewModel
+import org.doorpass.passui.VerifyViewModel
+import org.doorpass.passui.WalletHost
+
+/** The Pass tab: the passes, and the enrolment / re-authentication flow. */
+class PassTabModel(
+    private val host: WalletHost,
+    clock: DeviceClock,
+    /** Hands the time of the next background renewal (device seconds) to WorkManager. */
+    private val scheduleRenewal: (nextRunAt: ULong?) -> Unit,
+) : ViewModel() {
+    /** The pass screen's logic. */
+    val pass = PassViewModel(host, clock)
+
+    /** The enrolment screen's logic. */
+    val enrol = EnrolViewModel(host, clock)
+
+    init {
+        pass.refresh()
+    }
+
+    /** Refreshes the trust list and renews what is due, quietly; then plans the background run. */
+    fun renewQuietly() {
+        viewModelScope.launch { scheduleRenewal(pass.renewQuietly().nextAttemptAt) }
+    }
+
+    /** Sends a code to [subject]. */
+    fun submitSubject(subject: String) {
+        viewModelScope.launch { enrol.submitSubject(subject) }
+    }
+
+    /** Trades [code] for a pass; once it is stored, shows it and plans its renewal. */
+    fun submitCode(code: String) {
+        viewModelScope.launch {
+            enrol.submitCode(code)
+            if (enrol.step.value is EnrolStep.Done) {
+                pass.refresh()
+                scheduleRenewal(host.wallet.nextRenewalAt())
+            }
+        }
+    }
+
+    /** Sends a new code for the same subject or pass. */
+    fun requestNewCode() {
+        viewModelScope.launch { enrol.requestNewCode() }
+    }
+
+    /** Starts the code flow that keeps the pass [passId]. */
+    fun reauthenticate(passId: String) {
+        viewModelScope.launch { enrol.reauthenticate(passId) }
+    }
+
+    /** Gives up the enrolment under way, or starts a new one from the subject. */
+    fun restartEnrolment() = enrol.cancel()
+}
+
+/** The Check passes tab. */
+class DoorTabModel(door: DoorVerifier, clock: DeviceClock) : ViewModel() {
+    /** The door screen's logic. */
+    val verify = VerifyViewModel(door, clock)
+
+    /** Fetches a newer trust list when the network allows; the screen shows its age either way. */
+    fun refreshTrustList() {
+        viewModelScope.launch { verify.refreshTrustList() }
+    }
+}
