@@ -5,7 +5,9 @@
 # aarch64-apple-ios and aarch64-apple-ios-sim, puts it with the C header and module map (module
 # DoorpassCoreFFI) into ios/DoorpassCoreFFI.xcframework, and copies the generated Swift bindings
 # to ios/Sources/DoorpassCore/DoorpassCore.swift. Env: IPHONEOS_DEPLOYMENT_TARGET (default 15.0,
-# as ios/Package.swift). Without Xcode, scripts/check-mobile-targets.sh still compiles these targets.
+# as ios/Package.swift); DOORPASS_MACOS_SLICE=1 adds a slice for this Mac (MACOSX_DEPLOYMENT_TARGET,
+# default 12.0), so that `swift test` in ios/ runs the package's tests on the Mac itself.
+# Without Xcode, scripts/check-mobile-targets.sh still compiles these targets.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 die() { echo "build-ios.sh: $*" >&2; exit 1; }
@@ -17,6 +19,7 @@ xcframework=ios/DoorpassCoreFFI.xcframework
 swift_out=ios/Sources/DoorpassCore
 target_dir=${CARGO_TARGET_DIR:-$PWD/target}
 export IPHONEOS_DEPLOYMENT_TARGET=${IPHONEOS_DEPLOYMENT_TARGET:-15.0}
+export MACOSX_DEPLOYMENT_TARGET=${MACOSX_DEPLOYMENT_TARGET:-12.0}
 
 # --- Tools first: fail before compiling anything.
 [ "$(uname -s)" = Darwin ] || die "needs macOS with Xcode (on Linux: scripts/check-mobile-targets.sh)"
@@ -26,6 +29,13 @@ fi
 for sdk in iphoneos iphonesimulator; do
   xcrun --sdk "$sdk" --show-sdk-path >/dev/null 2>&1 || die "Xcode has no $sdk SDK"
 done
+if [ "${DOORPASS_MACOS_SLICE:-0}" = 1 ]; then
+  case "$(uname -m)" in
+    arm64) targets+=(aarch64-apple-darwin) ;;
+    x86_64) targets+=(x86_64-apple-darwin) ;;
+    *) die "no Rust target for this Mac ($(uname -m))" ;;
+  esac
+fi
 rustup target add "${targets[@]}" >/dev/null 2>&1 || die "rustup could not add ${targets[*]}"
 
 # --- Static libraries only: the cdylib is not needed on iOS, so it is not linked at all.
@@ -58,10 +68,11 @@ cp "$gen/DoorpassCoreFFI.h" "$headers/"
 
 # --- The XCFramework (xcodebuild refuses to overwrite one) and the Swift source.
 rm -rf "$xcframework"
-xcodebuild -create-xcframework \
-  -library "$target_dir/aarch64-apple-ios/$profile/libdoorpass_ffi.a" -headers "$gen/headers" \
-  -library "$target_dir/aarch64-apple-ios-sim/$profile/libdoorpass_ffi.a" -headers "$gen/headers" \
-  -output "$xcframework"
+slices=()
+for t in "${targets[@]}"; do
+  slices+=(-library "$target_dir/$t/$profile/libdoorpass_ffi.a" -headers "$gen/headers")
+done
+xcodebuild -create-xcframework "${slices[@]}" -output "$xcframework"
 mkdir -p "$swift_out"
 cp "$gen/DoorpassCore.swift" "$swift_out/"
 

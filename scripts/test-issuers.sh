@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Usage: scripts/test-issuers.sh DOORPASS_BIN WORK_DIR
+#
+# Starts, in the background on 127.0.0.1, the issuers that the Kotlin and Swift binding and view-model
+# tests run against, and writes where they are to WORK_DIR/env as NAME=value lines: read them with
+# `set -a; . WORK_DIR/env; set +a`, or append the file to $GITHUB_ENV in CI. Each issuer's process id
+# is in WORK_DIR/<name>.pid; kill them when the tests are done (scripts/test-bindings.sh does; a CI
+# job ends them with the job). DOORPASS_BIN is the `doorpass` program (cargo build -p doorpass).
+#
+# The issuers share one issuer folder (one anchor and key) and each has its own database:
+#   DOORPASS_ISSUER_URL        a dev issuer (codes readable at /dev/otp/{subject})
+#   DOORPASS_BUSY_ISSUER_URL   answers every issuance 503 + Retry-After (--inject-failure 1)
+#   DOORPASS_SLOW_ISSUER_URL   adds 3 s to every issuance (--inject-latency 3s), for cancellation
+#   DOORPASS_SHORT_ISSUER_URL  passes live 3 s and their refresh tokens no longer (re-authentication)
+#   DOORPASS_DOWN_ISSUER_URL   a loopback port nothing listens on (offline)
+#   DOORPASS_ANCHOR_PEM, DOORPASS_TRUST_LIST   the anchor public key and the signed trust list
+#   DOORPASS_VECTORS           tests/vectors (cases.json with expected verdicts)
+set -euo pipefail
+[ $# -eq 2 ] || { echo "usage: $0 DOORPASS_BIN WORK_DIR" >&2; exit 2; }
+doorpass="$(realpath "$1")"
+[ -x "$doorpass" ] || { echo "test-issuers.sh: $1 is not the doorpass program" >&2; exit 2; }
+mkdir -p "$2"
+work="$(realpath "$2")"
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+
+"$doorpass" issuer init --dir "$work/issuer" --issuer-id KR-TEST >/dev/null
+# Subjects of the shells' view-model tests (ui-kt-N in Kotlin, ui-sw-N in Swift), besides the demo ones.
+{
+  echo "subject,name,birth_date,kind,eligible_until"
+  for lang in kt sw; do
+    for n in 1 2 3 4 5 6; do echo "ui-$lang-$n,UI Tester $n,1990-01-01,vaccination,2099-12-31"; done
+  done
+} >"$work/ui-holders.csv"
+for db in main short; do
+  "$doorpass" issuer holders import --dir "$work/issuer" --db "$work/$db.db" "$work/ui-holders.csv" >/dev/null
+done
+
+# Starts `doorpass issuer serve --dev` on a free loopback port, without rate limits (both suites enrol
+# the same demo subjects many times); prints its URL (it runs in a command substitution, so its
+# process id goes to a file).
+serve() {
+  local name="$1"
+  shift
+  "$doorpass" issuer serve --dir "$work/issuer" --db "$work/$name.db" --listen 127.0.0.1:0 --dev \
+    --client-rate 0 --subject-starts 0 "$@" >"$work/$name.log" 2>&1 &
+  echo "$!" >"$work/$name.pid"
+  for _ in $(seq 100); do
+    local url
+    url="$(sed -n 's/.* listening on \(http:[^ ]*\).*/\1/p' "$work/$name.log" | head -n 1)"
+    if [ -n "$url" ]; then
+      echo "$url"
+      return
+    fi
+    sleep 0.1
+  done
+  echo "test-issuers.sh: the $name issuer did not start:" >&2
+  cat "$work/$name.log" >&2
+  exit 1
+}
+
+main_url="$(serve main)"
+busy_url="$(serve busy --inject-failure 1)"
+slow_url="$(serve slow --inject-latency 3s)"
+short_url="$(serve short --pass-ttl 3s --refresh-grace 0s)"
+# A port that was free a moment ago: connections to it are refused.
+down_url="http://127.0.0.1:$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+
+settings=(
+  "DOORPASS_ISSUER_URL=$main_url"
+  "DOORPASS_BUSY_ISSUER_URL=$busy_url"
+  "DOORPASS_SLOW_ISSUER_URL=$slow_url"
+  "DOORPASS_SHORT_ISSUER_URL=$short_url"
+  "DOORPASS_DOWN_ISSUER_URL=$down_url"
+  "DOORPASS_ANCHOR_PEM=$work/issuer/anchor.pub.pem"
+  "DOORPASS_TRUST_LIST=$work/issuer/trust-list.cose"
+  "DOORPASS_VECTORS=$repo/tests/vectors"
+)
+# The file is read both by `.` and by GitHub Actions: no value may need quoting.
+for setting in "${settings[@]}"; do
+  [[ $setting =~ ^[A-Z_]+=[^[:space:]\"\'\$\`\\]+$ ]] ||
+    { echo "test-issuers.sh: cannot write '$setting' unquoted (a space or quote in the folder name?)" >&2; exit 1; }
+done
+printf '%s\n' "${settings[@]}" >"$work/env"
