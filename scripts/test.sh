@@ -2,8 +2,9 @@
 # Runs every test of the project on a fresh Debian machine: installs the independent QR decoder
 # (zbar-tools) and the kernel keyring tool (keyutils) when they are missing, runs the Rust test suite,
 # then the generated Kotlin and Swift bindings against the real core and real issuers
-# (scripts/test-bindings.sh), then checks the FFI crate for the phone targets
-# (scripts/check-mobile-targets.sh). The binding and target scripts install their own tools.
+# (scripts/test-bindings.sh, which also runs the shells' view models), then parses and cross-checks
+# the Android and iOS app sources (scripts/check-shells.sh), then checks the FFI crate for the phone
+# targets (scripts/check-mobile-targets.sh). Each script installs its own tools.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +15,9 @@ DOORPASS_REQUIRE_KEYRING=1 keyctl session - cargo test --workspace --locked
 
 # The uniffi bindings as apps use them: Kotlin on the JVM, Swift in a Debian trixie root.
 bash scripts/test-bindings.sh
+
+# The app sources that cannot be built here: parsed, and their Gradle, XcodeGen and string references.
+bash scripts/check-shells.sh
 
 # The FFI crate for Android and iOS targets (checked on stand-in headers: no NDK or Xcode here).
 bash scripts/check-mobile-targets.sh
