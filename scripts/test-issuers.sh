@@ -13,6 +13,7 @@
 #   DOORPASS_SLOW_ISSUER_URL   adds 3 s to every issuance (--inject-latency 3s), for cancellation
 #   DOORPASS_SHORT_ISSUER_URL  passes live 3 s and their refresh tokens no longer (re-authentication)
 #   DOORPASS_DOWN_ISSUER_URL   a loopback port nothing listens on (offline)
+#   DOORPASS_STOPPABLE_{KT,SW}_ISSUER_URL and _PID   a dev issuer each view-model suite stops itself
 #   DOORPASS_ANCHOR_PEM, DOORPASS_TRUST_LIST   the anchor public key and the signed trust list
 #   DOORPASS_VECTORS           tests/vectors (cases.json with expected verdicts)
 set -euo pipefail
@@ -31,7 +32,7 @@ repo="$(cd "$(dirname "$0")/.." && pwd)"
     for n in 1 2 3 4 5 6; do echo "ui-$lang-$n,UI Tester $n,1990-01-01,vaccination,2099-12-31"; done
   done
 } >"$work/ui-holders.csv"
-for db in main short; do
+for db in main short stoppable-kt stoppable-sw; do
   "$doorpass" issuer holders import --dir "$work/issuer" --db "$work/$db.db" "$work/ui-holders.csv" >/dev/null
 done
 
@@ -62,6 +63,9 @@ main_url="$(serve main)"
 busy_url="$(serve busy --inject-failure 1)"
 slow_url="$(serve slow --inject-latency 3s)"
 short_url="$(serve short --pass-ttl 3s --refresh-grace 0s)"
+# One issuer for each view-model suite to stop (SIGTERM its process id) in the middle of a test.
+stoppable_kt_url="$(serve stoppable-kt)"
+stoppable_sw_url="$(serve stoppable-sw)"
 # A port that was free a moment ago: connections to it are refused.
 down_url="http://127.0.0.1:$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 
@@ -71,6 +75,10 @@ settings=(
   "DOORPASS_SLOW_ISSUER_URL=$slow_url"
   "DOORPASS_SHORT_ISSUER_URL=$short_url"
   "DOORPASS_DOWN_ISSUER_URL=$down_url"
+  "DOORPASS_STOPPABLE_KT_ISSUER_URL=$stoppable_kt_url"
+  "DOORPASS_STOPPABLE_KT_ISSUER_PID=$(cat "$work/stoppable-kt.pid")"
+  "DOORPASS_STOPPABLE_SW_ISSUER_URL=$stoppable_sw_url"
+  "DOORPASS_STOPPABLE_SW_ISSUER_PID=$(cat "$work/stoppable-sw.pid")"
   "DOORPASS_ANCHOR_PEM=$work/issuer/anchor.pub.pem"
   "DOORPASS_TRUST_LIST=$work/issuer/trust-list.cose"
   "DOORPASS_VECTORS=$repo/tests/vectors"

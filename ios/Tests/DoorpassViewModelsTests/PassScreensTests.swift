@@ -10,7 +10,7 @@ import XCTest
 final class PassScreensTests: XCTestCase {
     @MainActor
     func testFirstLaunchEnrolsAndShowsThePassThenShowsItOfflineAfterARelaunch() async throws {
-        let issuer = try Shell.issuer()
+        let issuer = try Shell.stoppableIssuer()
         let home = freshFolder(self, "home")
         let secrets = InMemorySecrets()
         let clock = ShiftedClock()
@@ -33,20 +33,22 @@ final class PassScreensTests: XCTestCase {
             XCTAssertTrue(label.contains("UI Tester 1") && !label.contains("%"), label)
         }
 
-        // The app is closed; the issuer is gone (its address now refuses connections).
+        // The app is closed and the issuer stops; the app is launched again.
+        try Shell.stopStoppableIssuer()
         let relaunched = try freshHost(self, issuer, secrets: secrets, home: home)
-        try relaunched.switchIssuer(try Shell.downIssuer())
         let offline = PassViewModel(host: relaunched, clock: clock, format: utc)
         offline.refresh()
         XCTAssertEqual(offline.state.cards.map(\.passId), [card.passId])
         XCTAssertNotNil(offline.state.cards.first?.qr, "the code still renders")
+        let countdown = offline.state.cards.first?.secondsUntilRotation ?? 0
+        XCTAssertTrue((1...30).contains(countdown), "and counts down: \(countdown)")
         await offline.renewQuietly()
         XCTAssertTrue(offline.state.offline, "offline badge")
         XCTAssertNil(offline.state.banner, "nothing blocks the holder")
         XCTAssertEqual(offline.state.cards.first?.state, .active)
 
-        // And the door, offline too, accepts that code.
-        let door = try await doorScreen(self, issuer, clock)
+        // And the door, offline too, accepts that code (its list came from a running issuer).
+        let door = try await doorScreen(self, try Shell.issuer(), clock)
         door.verify(try XCTUnwrap(offline.state.cards.first?.qr).text)
         guard case let .valid(holderName, birthDate, _, _) = door.state.result else {
             return XCTFail("the door said \(door.state.result)")

@@ -23,6 +23,42 @@ enum Shell {
     static func issuer() throws -> String { try env("DOORPASS_ISSUER_URL") }
     static func shortIssuer() throws -> String { try env("DOORPASS_SHORT_ISSUER_URL") }
     static func downIssuer() throws -> String { try env("DOORPASS_DOWN_ISSUER_URL") }
+    /// An issuer of this suite's own, which a test stops with `stopStoppableIssuer()`.
+    static func stoppableIssuer() throws -> String { try env("DOORPASS_STOPPABLE_SW_ISSUER_URL") }
+
+    /// Stops the stoppable issuer's process (SIGTERM; the test root shares the host's processes)
+    /// and waits until it no longer answers (not for the process to be reaped: its parent has long
+    /// exited).
+    static func stopStoppableIssuer() throws {
+        guard let pid = Int32(try env("DOORPASS_STOPPABLE_SW_ISSUER_PID")), kill(pid, SIGTERM) == 0 else {
+            throw ShellSetupError("the stoppable issuer is not running")
+        }
+        let healthz = try XCTUnwrap(URL(string: try stoppableIssuer() + "/healthz"))
+        for _ in 0..<50 {
+            if !answers(healthz) { return }
+            usleep(100_000)
+        }
+        throw ShellSetupError("the stoppable issuer still answers 10 s after SIGTERM")
+    }
+
+    /// Whether `url` gives any HTTP answer within 0.2 s.
+    private static func answers(_ url: URL) -> Bool {
+        var request = URLRequest(url: url)
+        request.timeoutInterval = 0.2
+        let done = DispatchSemaphore(value: 0)
+        let answered = AnsweredFlag()
+        URLSession.shared.dataTask(with: request) { _, response, _ in
+            answered.value = response != nil
+            done.signal()
+        }.resume()
+        _ = done.wait(timeout: .now() + 1)
+        return answered.value
+    }
+
+    /// Written once by the request's completion, read after the semaphore.
+    private final class AnsweredFlag: @unchecked Sendable {
+        var value = false
+    }
 
     static func anchor() throws -> Anchor {
         .pem(text: try String(contentsOfFile: try env("DOORPASS_ANCHOR_PEM"), encoding: .utf8))

@@ -20,12 +20,12 @@ class PassScreensTest {
         val home = Files.createTempDirectory("doorpass-ui")
         val secrets = InMemorySecrets()
         val clock = ShiftedClock()
-        val host = freshHost(Shell.issuer, secrets, home)
+        val host = freshHost(Shell.stoppableIssuer, secrets, home)
         val screen = PassViewModel(host, clock, utc)
         screen.refresh()
         assertTrue(screen.state.value.needsEnrolment, "first launch: no pass yet")
 
-        val done = enrolThroughScreens(host, clock, Shell.issuer, "ui-kt-1")
+        val done = enrolThroughScreens(host, clock, Shell.stoppableIssuer, "ui-kt-1")
         screen.refresh()
         val card = screen.state.value.cards.single()
         assertEquals(done.passId, card.passId)
@@ -38,13 +38,15 @@ class PassScreensTest {
             assertTrue("UI Tester 1" in label && "%" !in label, label)
         }
 
-        // The app is closed; the issuer is gone (its address now refuses connections).
-        val relaunched = freshHost(Shell.issuer, secrets, home)
-        relaunched.switchIssuer(Shell.downIssuer)
+        // The app is closed and the issuer stops; the app is launched again.
+        Shell.stopStoppableIssuer()
+        val relaunched = freshHost(Shell.stoppableIssuer, secrets, home)
         val offline = PassViewModel(relaunched, clock, utc)
         offline.refresh()
-        assertEquals(card.passId, offline.state.value.cards.single().passId)
-        assertNotNull(offline.state.value.cards.single().qr, "the code still renders")
+        val shown = offline.state.value.cards.single()
+        assertEquals(card.passId, shown.passId)
+        assertNotNull(shown.qr, "the code still renders")
+        assertTrue(shown.secondsUntilRotation in 1..30, "and counts down: ${shown.secondsUntilRotation}")
         offline.renewQuietly()
         assertTrue(offline.state.value.offline, "offline badge")
         assertNull(offline.state.value.banner, "nothing blocks the holder")

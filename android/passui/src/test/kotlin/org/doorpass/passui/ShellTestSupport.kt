@@ -26,6 +26,28 @@ object Shell {
     val issuer get() = env("DOORPASS_ISSUER_URL")
     val shortIssuer get() = env("DOORPASS_SHORT_ISSUER_URL")
     val downIssuer get() = env("DOORPASS_DOWN_ISSUER_URL")
+    /** An issuer of this suite's own, which a test stops with [stopStoppableIssuer]. */
+    val stoppableIssuer get() = env("DOORPASS_STOPPABLE_KT_ISSUER_URL")
+
+    /**
+     * Stops the stoppable issuer's process (SIGTERM) and waits until its port refuses connections
+     * (not for the process to be reaped: its parent has long exited).
+     */
+    fun stopStoppableIssuer() {
+        val process = ProcessHandle.of(env("DOORPASS_STOPPABLE_KT_ISSUER_PID").toLong())
+            .orElseThrow { IllegalStateException("the stoppable issuer is not running") }
+        check(process.destroy()) { "could not signal the stoppable issuer" }
+        val address = URI.create(stoppableIssuer).let { java.net.InetSocketAddress(it.host, it.port) }
+        repeat(100) {
+            try {
+                java.net.Socket().use { it.connect(address, 200) }
+            } catch (e: java.io.IOException) {
+                return
+            }
+            Thread.sleep(100)
+        }
+        error("the stoppable issuer still answers 10 s after SIGTERM")
+    }
     val anchor get() = Anchor.Pem(Files.readString(Path.of(env("DOORPASS_ANCHOR_PEM"))))
     val vectors: Path get() = Path.of(env("DOORPASS_VECTORS"))
     val repo: Path get() = vectors.parent.parent
