@@ -80,7 +80,9 @@ async fn a_thousand_wallets_renew_through_a_saturated_issuer() {
                 max_in_flight: 4,
                 max_queued: 8,
                 queue_timeout: Duration::from_millis(50),
+                finishing_timeout: Duration::from_millis(50),
                 retry_after_secs: 1,
+                ..AdmissionLimits::default()
             };
             c.dev = Some(Faults {
                 latency: Duration::from_millis(20),

@@ -78,6 +78,11 @@ pub async fn start(
     };
     // Unknown subjects get a challenge too (no code is sent), so the answer does not reveal who is
     // registered — eligibility is health data.
+    // No code is sent unless its completion can be served (docs/issuer.md, "Overload").
+    state
+        .admission
+        .reserve_completion(challenge_id, record.expires_at, now)
+        .map_err(ApiError::overloaded)?;
     // A subject that has used up its wrong codes gets no new code (and no message) until then.
     let subject = req.subject.clone();
     let cap = state.code_failure_cap;
@@ -91,8 +96,18 @@ pub async fn start(
             store::insert_challenge(c, &challenge_id, &record)?;
             Ok(Ok(known))
         })
-        .await?;
-    let known = started.map_err(|until| too_many_wrong_codes(until, now))?;
+        .await;
+    let known = match started {
+        Ok(Ok(known)) => known,
+        Ok(Err(until)) => {
+            state.admission.completion_ended(&challenge_id);
+            return Err(too_many_wrong_codes(until, now));
+        }
+        Err(e) => {
+            state.admission.completion_ended(&challenge_id);
+            return Err(e.into());
+        }
+    };
     if known && let Err(e) = state.delivery.deliver(&req.subject, &code) {
         eprintln!("doorpass-issuer: code delivery failed: {e}");
     }
@@ -134,15 +149,17 @@ pub async fn complete(
         })
         .await?;
     let challenge = challenge.ok_or_else(unknown)?;
-    match challenge.state {
-        ChallengeState::Used => return Err(unknown()),
-        ChallengeState::Replaced => return Err(replaced()),
-        ChallengeState::Locked => return Err(locked()),
-        ChallengeState::Open => {}
-    }
     let now = unix_now();
-    if now >= challenge.expires_at {
-        return Err(expired());
+    let ended = match challenge.state {
+        ChallengeState::Used => Some(unknown()),
+        ChallengeState::Replaced => Some(replaced()),
+        ChallengeState::Locked => Some(locked()),
+        ChallengeState::Open if now >= challenge.expires_at => Some(expired()),
+        ChallengeState::Open => None,
+    };
+    if let Some(refusal) = ended {
+        state.admission.completion_ended(&challenge_id);
+        return Err(refusal);
     }
     let holder_key = VerifyingKey::from_bytes(&challenge.holder_key).map_err(ApiError::internal)?;
     let message = enrolment_proof_message(&challenge_id, &challenge.holder_key);
@@ -192,6 +209,17 @@ pub async fn complete(
             )
         })
         .await?;
+    // Only a wrong code with tries left keeps the challenge (and its reserved completion) open.
+    let open = matches!(
+        outcome,
+        Redemption::WrongCode {
+            attempts_left: 1..,
+            subject_locked_until: None
+        }
+    );
+    if !open {
+        state.admission.completion_ended(&challenge_id);
+    }
     match outcome {
         Redemption::Unknown => Err(unknown()),
         Redemption::Replaced => Err(replaced()),

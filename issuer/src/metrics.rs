@@ -150,6 +150,15 @@ impl Metrics {
                 "doorpass_issuance_seconds_count{{kind=\"{kind}\"}} {total}"
             );
         }
+        out.push_str("# HELP doorpass_goodput_total Work finished: passes issued by enrolment and by renewal.\n");
+        out.push_str("# TYPE doorpass_goodput_total counter\n");
+        for (kind, h) in [("enrolment", &self.enrolments), ("renewal", &self.renewals)] {
+            let _ = writeln!(
+                out,
+                "doorpass_goodput_total{{kind=\"{kind}\"}} {}",
+                h.count.load(Ordering::Relaxed)
+            );
+        }
         out
     }
 }
@@ -176,5 +185,6 @@ mod tests {
         assert!(text.contains("doorpass_issuance_seconds_bucket{kind=\"renewal\",le=\"0.002\"} 0"));
         assert!(text.contains("doorpass_issuance_seconds_bucket{kind=\"renewal\",le=\"0.005\"} 1"));
         assert!(text.contains("doorpass_issuance_seconds_count{kind=\"renewal\"} 1"));
+        assert!(text.contains("doorpass_goodput_total{kind=\"renewal\"} 1"));
     }
 }

@@ -158,8 +158,10 @@ async fn overload_is_shed_with_503_and_retry_after_and_in_flight_requests_finish
     let shed: Vec<_> = answers.iter().filter(|a| a.0 == 503).collect();
     assert_eq!(ok + shed.len(), 12, "only 202 or 503: {answers:?}");
     assert!(ok >= 2 && shed.len() >= 6, "ok {ok}, shed {}", shed.len());
+    // Retry-After grows with the overload: here at most 10 refused for 2 admitted, so at most
+    // 5 s, spread over [5, 10]; never under the 2-s floor.
     for (_, retry, json) in &shed {
-        assert!(matches!(retry, Some(2..=4)), "Retry-After {retry:?}");
+        assert!(matches!(retry, Some(2..=10)), "Retry-After {retry:?}");
         assert_eq!(json["error"], "overloaded");
     }
     assert!(

@@ -61,15 +61,24 @@ pub struct ServeArgs {
     /// Issuance requests handled at once.
     #[arg(long, default_value_t = AdmissionLimits::default().max_in_flight)]
     pub max_in_flight: usize,
-    /// Issuance requests allowed to wait for a slot; beyond that, 503 at once.
+    /// Completions and renewals allowed to wait for a slot (enrolment starts: half as many); beyond
+    /// that, 503 at once.
     #[arg(long, default_value_t = AdmissionLimits::default().max_queued)]
     pub max_queued: usize,
-    /// Longest a queued request waits, e.g. 250ms.
+    /// Longest an enrolment start waits for a slot, e.g. 250ms.
     #[arg(long, default_value = "250ms", value_parser = humantime::parse_duration)]
     pub queue_timeout: Duration,
-    /// Base of the Retry-After answer when shedding (seconds; answers are spread over [base, 2×base]).
+    /// Longest a completion or renewal waits for a slot, e.g. 1s.
+    #[arg(long, default_value = "1s", value_parser = humantime::parse_duration)]
+    pub finishing_timeout: Duration,
+    /// Least Retry-After when shedding (seconds); it grows with the measured overload, and answers
+    /// are spread over [r, 2×r].
     #[arg(long, default_value_t = AdmissionLimits::default().retry_after_secs)]
     pub retry_after: u64,
+    /// Started enrolments that may be owed a completion at once; starts beyond are refused before a
+    /// code is sent.
+    #[arg(long, default_value_t = AdmissionLimits::default().max_owed_completions)]
+    pub max_owed_completions: usize,
     /// Issuance requests per second per client address (burst 3×); 0 disables the limit.
     #[arg(long, default_value_t = 20.0)]
     pub client_rate: f64,
@@ -125,7 +134,10 @@ impl ServeArgs {
             max_in_flight: self.max_in_flight.max(1),
             max_queued: self.max_queued,
             queue_timeout: self.queue_timeout,
+            finishing_timeout: self.finishing_timeout,
             retry_after_secs: self.retry_after.max(1),
+            max_owed_completions: self.max_owed_completions.max(1),
+            ..AdmissionLimits::default()
         };
         config.client_rate = (self.client_rate > 0.0).then_some(Rate {
             per_second: self.client_rate,
