@@ -128,3 +128,39 @@ fn loadgen_fails_when_the_database_disagrees() {
         "{stderr}"
     );
 }
+
+#[test]
+fn loadgen_renews_a_pool_of_wallets_over_and_over_and_the_database_agrees() {
+    let tmp = tempfile::tempdir().unwrap();
+    issuer_dir_with_holders(tmp.path(), 50);
+    let issuer = IssuerProcess::start(tmp.path(), &[]);
+    let db = tmp.path().join("issuer.db").display().to_string();
+    let out = doorpass_expect(
+        &[
+            "loadgen",
+            "run",
+            "--issuer",
+            &issuer.url,
+            "--renewals",
+            "--pool",
+            "50",
+            "--rate",
+            "200",
+            "--duration",
+            "2s",
+            "--db",
+            &db,
+            "--json",
+        ],
+        0,
+    );
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["work"], "renewal");
+    let renewed = report["passes"].as_u64().unwrap();
+    assert!(renewed > 50, "each wallet renewed more than once: {report}");
+    assert_eq!(report["routes"]["renew"]["by_status"]["200"], renewed);
+    assert!(report["routes"]["start"].is_null(), "the pool's enrolment is not timed");
+    // The pool's 50 enrolments and every renewal are in the database, nothing else.
+    assert_eq!(report["database"]["passes_in_database"], renewed + 50);
+    assert_eq!(report["database"]["missing"], 0);
+}

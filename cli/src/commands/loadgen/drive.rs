@@ -1,5 +1,6 @@
-//! The run: holder keys made, then wallets driven in a closed loop (`--concurrency`) or an open loop
-//! (`--rate`), then the report, the record file and the database check.
+//! The run: holder keys made (or, for `--renewals`, a pool of wallets enrolled), then wallets driven
+//! in a closed loop (`--concurrency`) or an open loop (`--rate`), then the report, the record file
+//! and the database check.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use super::RunArgs;
 use super::db_check::{DbReport, check_db};
 use super::enrol::{enrol_one, holder_keys};
 use super::probes::{issuer_requests_answered, own_cpu_seconds, peak_memory_kib};
+use super::renew;
 use super::report::{print_report, report};
 use super::stats::{Offered, Stats};
 
@@ -37,7 +39,29 @@ pub(super) async fn drive(args: &RunArgs) -> Result<ExitCode> {
             .min((rate * args.duration.as_secs_f64()).ceil() as usize + 1),
         None => args.wallets,
     };
-    let keys: Arc<[SigningKey]> = holder_keys(wallets).into();
+    // Renewal runs enrol their pool first, untimed; its passes count only for the database check.
+    let mut pool = None;
+    let mut pool_pass_ids = Vec::new();
+    if args.renewals {
+        let (wallets, pass_ids) = renew::enrol_pool(
+            &client,
+            holder_keys(args.pool.max(1)),
+            &args.prefix,
+            args.first,
+        )
+        .await?;
+        eprintln!(
+            "loadgen: {} wallets enrolled for the renewal run",
+            wallets.len()
+        );
+        pool = Some(wallets);
+        pool_pass_ids = pass_ids;
+    }
+    let keys: Arc<[SigningKey]> = if args.renewals {
+        Arc::from(Vec::new())
+    } else {
+        holder_keys(wallets).into()
+    };
     let metrics_url = args
         .metrics
         .clone()
@@ -48,8 +72,16 @@ pub(super) async fn drive(args: &RunArgs) -> Result<ExitCode> {
     let mut offered = None;
     let started = Instant::now();
     let deadline = started + args.duration;
-    match args.rate {
-        None => {
+    match (pool, args.rate) {
+        (Some(pool), None) => {
+            stats = renew::renew_closed(&client, pool, args.concurrency, deadline).await?;
+        }
+        (Some(pool), Some(rate)) => {
+            let (renewed, open) = renew::renew_open(&client, pool, rate, args.duration).await?;
+            stats = renewed;
+            offered = Some(open);
+        }
+        (None, None) => {
             let next = Arc::new(AtomicUsize::new(0));
             let mut workers = Vec::new();
             for _ in 0..args.concurrency.max(1) {
@@ -72,7 +104,7 @@ pub(super) async fn drive(args: &RunArgs) -> Result<ExitCode> {
                 stats.merge(w.await?);
             }
         }
-        Some(rate) => {
+        (None, Some(rate)) => {
             let outstanding = Arc::new(tokio::sync::Semaphore::new(args.max_outstanding.max(1)));
             let mut tasks = tokio::task::JoinSet::new();
             let mut tick = tokio::time::interval(Duration::from_millis(1));
@@ -116,6 +148,7 @@ pub(super) async fn drive(args: &RunArgs) -> Result<ExitCode> {
         }
     }
     let elapsed = started.elapsed();
+    stats.pass_ids.extend(pool_pass_ids);
     let cpu = own_cpu_seconds()
         .zip(cpu_before)
         .map(|(after, before)| after - before);
@@ -134,6 +167,11 @@ pub(super) async fn drive(args: &RunArgs) -> Result<ExitCode> {
     };
     let memory = args.issuer_pid.and_then(peak_memory_kib);
     let report = report(
+        if args.renewals {
+            "renewal"
+        } else {
+            "enrolment"
+        },
         &stats,
         elapsed,
         offered.as_ref(),

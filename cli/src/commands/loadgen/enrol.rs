@@ -6,12 +6,14 @@ use std::time::Instant;
 use doorpass_format::keys::{SigningKey, generate_signing_key};
 use doorpass_wallet::issuer_client::{IssuerClient, IssuerError};
 
-/// The three requests of an enrolment, in order; indexes into
+/// The three requests of an enrolment, in order, then the renewal; indexes into
 /// [`Stats::routes`](super::stats::Stats::routes).
-pub(super) const ROUTES: [&str; 3] = ["start", "dev_otp", "complete"];
+pub(super) const ROUTES: [&str; 4] = ["start", "dev_otp", "complete", "renew"];
 const START: usize = 0;
 const DEV_OTP: usize = 1;
 const COMPLETE: usize = 2;
+/// The index of the renewal route.
+pub(super) const RENEW: usize = 3;
 
 /// One request as the wallet saw it. `status` 0 means no HTTP answer (connection error, timeout).
 #[derive(Clone, Copy, Default)]
@@ -23,18 +25,19 @@ pub(super) struct Call {
     pub(super) retry_after: bool,
 }
 
-/// What one wallet saw: its (up to three) requests and, if it got one, its pass. Returned by the
-/// wallet's task and merged by whoever joins it, so no lock is taken per request.
+/// What one wallet saw: its (up to three) requests and, if it got one, its pass with the time from
+/// its first request. Returned by the wallet's task and merged by whoever joins it, so no lock is
+/// taken per request.
 #[derive(Default)]
 pub(super) struct Outcome {
     pub(super) calls: [Call; 3],
     pub(super) n: usize,
-    pub(super) enrolled: Option<(u64, String)>,
+    pub(super) issued: Option<(u64, String)>,
 }
 
 /// Awaits one request of the wallet and notes it in `out`: its route, time, status and whether it
 /// was refused with `Retry-After`.
-async fn timed<T>(
+pub(super) async fn timed<T>(
     out: &mut Outcome,
     route: usize,
     f: impl std::future::Future<Output = Result<(T, u16), IssuerError>>,
@@ -100,7 +103,7 @@ pub(super) async fn enrol_one(client: &IssuerClient, subject: String, key: &Sign
     else {
         return out;
     };
-    out.enrolled = Some((started.elapsed().as_micros() as u64, issued.pass_id));
+    out.issued = Some((started.elapsed().as_micros() as u64, issued.pass_id));
     out
 }
 

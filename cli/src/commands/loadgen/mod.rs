@@ -14,6 +14,7 @@ mod db_check;
 mod drive;
 mod enrol;
 mod probes;
+mod renew;
 mod report;
 mod stats;
 
@@ -100,6 +101,13 @@ pub struct RunArgs {
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
+    /// Renew instead of enrol: enrol a pool of `--pool` wallets first (untimed), then renew them over
+    /// and over with their newest refresh tokens (closed loop, or `--rate` renewals a second).
+    #[arg(long)]
+    renewals: bool,
+    /// Wallets in the renewal pool.
+    #[arg(long, default_value_t = 5_000, requires = "renewals")]
+    pool: usize,
 }
 
 /// Runs a loadgen subcommand.

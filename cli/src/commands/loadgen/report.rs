@@ -25,6 +25,7 @@ fn latency_json(micros: &[u64]) -> serde_json::Value {
 /// The report as JSON: throughput, latencies, answers by route and status, and what was measured.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn report(
+    work: &str,
     stats: &Stats,
     elapsed: Duration,
     offered: Option<&Offered>,
@@ -66,7 +67,10 @@ pub(super) fn report(
         })
     });
     json!({
+        "work": work,
         "seconds": secs,
+        "passes": enrolled,
+        "passes_per_second": enrolled as f64 / secs,
         "enrolments": enrolled,
         "enrolments_per_second": enrolled as f64 / secs,
         "requests": requests,
@@ -105,7 +109,8 @@ pub(super) fn print_report(r: &serde_json::Value) {
         );
     }
     println!(
-        "enrolments: {} in {:.1} s = {:.0}/s ({} requests, {:.0}/s)",
+        "{}s: {} in {:.1} s = {:.0}/s ({} requests, {:.0}/s)",
+        r["work"].as_str().unwrap_or("enrolment"),
         r["enrolments"],
         f(&r["seconds"]),
         f(&r["enrolments_per_second"]),
@@ -120,8 +125,11 @@ pub(super) fn print_report(r: &serde_json::Value) {
     }
     let l = &r["enrolment_latency"];
     println!(
-        "enrolment latency (start→complete): p50 {} ms, p99 {} ms, max {} ms",
-        l["p50_ms"], l["p99_ms"], l["max_ms"]
+        "{} latency (first request → pass): p50 {} ms, p99 {} ms, max {} ms",
+        r["work"].as_str().unwrap_or("enrolment"),
+        l["p50_ms"],
+        l["p99_ms"],
+        l["max_ms"]
     );
     if let Some(routes) = r["routes"].as_object() {
         for (name, s) in routes {

@@ -43,7 +43,8 @@ impl RouteStats {
 /// Everything the wallets of a run saw, merged.
 #[derive(Default)]
 pub(super) struct Stats {
-    pub(super) routes: [RouteStats; 3],
+    pub(super) routes: [RouteStats; 4],
+    /// Per pass received: the time from the wallet's first request to it.
     pub(super) enrolment_micros: Vec<u64>,
     pub(super) pass_ids: Vec<String>,
 }
@@ -53,7 +54,7 @@ impl Stats {
         for call in &outcome.calls[..outcome.n] {
             self.routes[call.route].record(call);
         }
-        if let Some((micros, pass_id)) = outcome.enrolled {
+        if let Some((micros, pass_id)) = outcome.issued {
             self.enrolment_micros.push(micros);
             self.pass_ids.push(pass_id);
         }
