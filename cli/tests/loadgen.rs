@@ -159,7 +159,10 @@ fn loadgen_renews_a_pool_of_wallets_over_and_over_and_the_database_agrees() {
     let renewed = report["passes"].as_u64().unwrap();
     assert!(renewed > 50, "each wallet renewed more than once: {report}");
     assert_eq!(report["routes"]["renew"]["by_status"]["200"], renewed);
-    assert!(report["routes"]["start"].is_null(), "the pool's enrolment is not timed");
+    assert!(
+        report["routes"]["start"].is_null(),
+        "the pool's enrolment is not timed"
+    );
     // The pool's 50 enrolments and every renewal are in the database, nothing else.
     assert_eq!(report["database"]["passes_in_database"], renewed + 50);
     assert_eq!(report["database"]["missing"], 0);

@@ -68,7 +68,7 @@ impl ApiError {
             ..Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 error_code::OVERLOADED,
-                "the service is busy; retry later",
+                OVERLOADED_MESSAGE,
             )
         }
     }
@@ -114,8 +114,40 @@ impl From<crate::store::StoreError> for ApiError {
     }
 }
 
+/// The body of every `overloaded` answer, serialized once: shedding must cost as little as possible.
+static OVERLOADED_BODY: std::sync::LazyLock<axum::body::Bytes> = std::sync::LazyLock::new(|| {
+    serde_json::to_vec(&ApiErrorBody {
+        error: error_code::OVERLOADED.into(),
+        message: OVERLOADED_MESSAGE.into(),
+        attempts_left: None,
+    })
+    .unwrap_or_default()
+    .into()
+});
+
+const OVERLOADED_MESSAGE: &str = "the service is busy; retry later";
+
+/// The 503 `overloaded` answer with `Retry-After: retry_after`, from a body serialized once.
+pub fn overloaded_response(retry_after: u64) -> Response {
+    let mut response = Response::new(axum::body::Body::from(OVERLOADED_BODY.clone()));
+    *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+    response
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        if self.code == error_code::OVERLOADED
+            && self.message == OVERLOADED_MESSAGE
+            && let Some(secs) = self.retry_after
+        {
+            return overloaded_response(secs);
+        }
         let body = ApiErrorBody {
             error: self.code.into(),
             message: self.message,

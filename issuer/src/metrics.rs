@@ -37,7 +37,7 @@ impl Histogram {
 /// All counters of the service.
 #[derive(Default)]
 pub struct Metrics {
-    requests: Mutex<BTreeMap<(String, u16), u64>>,
+    requests: Mutex<BTreeMap<(&'static str, u16), u64>>,
     in_flight: AtomicU64,
     rate_limited: AtomicU64,
     enrolments: Histogram,
@@ -65,9 +65,9 @@ pub enum Issuance {
 
 impl Metrics {
     /// Counts a finished request.
-    pub fn record_request(&self, route: &str, status: u16) {
+    pub fn record_request(&self, route: &'static str, status: u16) {
         let mut map = self.requests.lock().unwrap_or_else(|p| p.into_inner());
-        *map.entry((route.to_string(), status)).or_default() += 1;
+        *map.entry((route, status)).or_default() += 1;
     }
 
     /// Counts a request as in flight until the returned guard is dropped — also when the request's

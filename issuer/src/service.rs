@@ -133,6 +133,14 @@ fn route_label(path: &str) -> &'static str {
 
 async fn observe(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
     let label = route_label(req.uri().path());
+    // Under overload most issuance requests are refused: refuse them here, before the deadline
+    // timer, the body or the routing cost anything.
+    if let Some(priority) = issuance_priority(label)
+        && let Some(retry_after) = state.admission.shed_early(priority)
+    {
+        state.metrics.record_request(label, 503);
+        return crate::error::overloaded_response(retry_after);
+    }
     let in_flight = state.metrics.track_in_flight();
     let response = next.run(req).await;
     drop(in_flight);
@@ -224,12 +232,18 @@ async fn limit_client(
     next.run(req).await
 }
 
+/// The admission class of an issuance route: starts are new work, completions and renewals finish
+/// work already begun.
+fn issuance_priority(route: &str) -> Option<Priority> {
+    match route {
+        ENROLMENT_START_PATH => Some(Priority::New),
+        ENROLMENT_COMPLETE_PATH | RENEW_PATH => Some(Priority::Finishing),
+        _ => None,
+    }
+}
+
 async fn admit(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
-    let priority = if req.uri().path() == ENROLMENT_START_PATH {
-        Priority::New
-    } else {
-        Priority::Finishing
-    };
+    let priority = issuance_priority(req.uri().path()).unwrap_or(Priority::Finishing);
     match state.admission.admit(priority).await {
         Ok(_slot) => next.run(req).await,
         Err(retry_after) => ApiError::overloaded(retry_after).into_response(),

@@ -68,10 +68,11 @@ impl Gate {
     ) -> Result<Slot, Refused> {
         let waiting = {
             let mut state = self.lock();
-            // Forget waiters that gave up, so that they neither hold back new work nor count
-            // against a queue's limit.
-            state.finishing.retain(|w| !w.is_closed());
-            state.new.retain(|w| !w.is_closed());
+            // Forget finishing waiters at the front that gave up, so that they do not hold back new
+            // work (the oldest give up first).
+            while state.finishing.front().is_some_and(|w| w.is_closed()) {
+                state.finishing.pop_front();
+            }
             let may_take = match priority {
                 Priority::Finishing => true,
                 Priority::New => state.finishing.is_empty(),
@@ -85,7 +86,11 @@ impl Gate {
                 Priority::New => &mut state.new,
             };
             if queue.len() >= queue_limit {
-                return Err(Refused::QueueFull);
+                // Only a full queue is worth cleaning of waiters that gave up.
+                queue.retain(|w| !w.is_closed());
+                if queue.len() >= queue_limit {
+                    return Err(Refused::QueueFull);
+                }
             }
             let (tx, rx) = oneshot::channel();
             queue.push_back(tx);
@@ -124,6 +129,24 @@ impl Gate {
     /// Slots free now.
     pub(super) fn free(&self) -> usize {
         self.lock().free
+    }
+
+    /// Whether work of `priority` would be refused at once now (its queue full of live waiters): a
+    /// cheap check to shed a request before anything else is spent on it.
+    pub(super) fn queue_is_full(&self, priority: Priority, queue_limit: usize) -> bool {
+        let mut state = self.lock();
+        if state.free > 0 {
+            return false;
+        }
+        let queue = match priority {
+            Priority::Finishing => &mut state.finishing,
+            Priority::New => &mut state.new,
+        };
+        if queue.len() < queue_limit {
+            return false;
+        }
+        queue.retain(|w| !w.is_closed());
+        queue.len() >= queue_limit
     }
 
     /// Requests waiting now, finishing and new.

@@ -4,8 +4,8 @@
 //! start, which sends a person a code). New work waits less and may queue less. A request that has
 //! waited its class's deadline is refused (503 + `Retry-After`) before anything is done for it. A
 //! start is admitted only while a completion can be reserved for it ([`Admission::reserve_completion`]).
-//! `Retry-After` grows with the overload measured over the last second, so refused clients come
-//! back spread over the time the service needs. Nothing queues without bound.
+//! `Retry-After` is the time the service needs for what it refused over the last second (refused ÷
+//! measured capacity), so refused clients come back spread over it. Nothing queues without bound.
 
 mod gate;
 mod load;
@@ -32,10 +32,11 @@ pub struct AdmissionLimits {
     pub queue_timeout: Duration,
     /// Longest finishing work (a completion, a renewal) waits for a slot before it is refused.
     pub finishing_timeout: Duration,
-    /// Least `Retry-After`, in seconds; the answer is drawn from `[r, 2 × r]` where `r` is this or
-    /// the measured overload, whichever is larger (up to [`AdmissionLimits::max_retry_after_secs`]).
+    /// Least `Retry-After`, in seconds; the answer is drawn from `[floor, floor + needed]` where
+    /// `needed` is the time needed for what was refused in the last second (at least the floor, at
+    /// most [`AdmissionLimits::max_retry_after_secs`]).
     pub retry_after_secs: u64,
-    /// Most `r` for `Retry-After`, in seconds.
+    /// Most `needed` for `Retry-After`, in seconds.
     pub max_retry_after_secs: u64,
     /// Started enrolments that may be owed a completion at once: about the completion rate times how
     /// long a completion may have to wait (3,000/s × 17 s for the default).
@@ -114,7 +115,7 @@ impl Priority {
 pub struct Admission {
     limits: AdmissionLimits,
     gate: Arc<Gate>,
-    load: LoadWindow,
+    load: Arc<LoadWindow>,
     reservations: Reservations,
     /// Shed requests by class ([`Priority::index`]) and reason (index in [`REASONS`]).
     shed: [[AtomicU64; 3]; 2],
@@ -123,6 +124,14 @@ pub struct Admission {
 /// Proof of admission; the slot goes to the next waiter when this is dropped.
 pub struct Admitted {
     _slot: Slot,
+    since: std::time::Instant,
+    load: Arc<LoadWindow>,
+}
+
+impl Drop for Admitted {
+    fn drop(&mut self) {
+        self.load.held(self.since.elapsed());
+    }
 }
 
 impl Admission {
@@ -131,7 +140,7 @@ impl Admission {
         Admission {
             limits,
             gate: Gate::new(limits.max_in_flight.max(1)),
-            load: LoadWindow::new(),
+            load: Arc::new(LoadWindow::new(limits.max_in_flight)),
             reservations: Reservations::new(limits.max_owed_completions),
             shed: Default::default(),
         }
@@ -140,17 +149,34 @@ impl Admission {
     /// Admits a request, or returns the `Retry-After` seconds to answer with. The slot is held
     /// until the returned [`Admitted`] is dropped, i.e. for the whole request.
     pub async fn admit(&self, priority: Priority) -> Result<Admitted, u64> {
-        let (queue_limit, deadline) = match priority {
-            Priority::Finishing => (self.limits.max_queued, self.limits.finishing_timeout),
-            Priority::New => (self.limits.max_queued / 2, self.limits.queue_timeout),
+        let queue_limit = self.queue_limit(priority);
+        let deadline = match priority {
+            Priority::Finishing => self.limits.finishing_timeout,
+            Priority::New => self.limits.queue_timeout,
         };
         match self.gate.acquire(priority, queue_limit, deadline).await {
-            Ok(slot) => {
-                self.load.admitted();
-                Ok(Admitted { _slot: slot })
-            }
+            Ok(slot) => Ok(Admitted {
+                _slot: slot,
+                since: std::time::Instant::now(),
+                load: self.load.clone(),
+            }),
             Err(Refused::QueueFull) => Err(self.refuse(priority, ShedReason::QueueFull)),
             Err(Refused::Deadline) => Err(self.refuse(priority, ShedReason::Deadline)),
+        }
+    }
+
+    /// Before anything else is spent on a request: the `Retry-After` to refuse it with when its
+    /// class's queue is already full (a cheap check; the full admission still follows otherwise).
+    pub fn shed_early(&self, priority: Priority) -> Option<u64> {
+        self.gate
+            .queue_is_full(priority, self.queue_limit(priority))
+            .then(|| self.refuse(priority, ShedReason::QueueFull))
+    }
+
+    fn queue_limit(&self, priority: Priority) -> usize {
+        match priority {
+            Priority::Finishing => self.limits.max_queued,
+            Priority::New => self.limits.max_queued / 2,
         }
     }
 
@@ -182,15 +208,17 @@ impl Admission {
         self.retry_after()
     }
 
-    /// A `Retry-After` value in seconds: the measured overload (refused ÷ admitted over the last
-    /// second) with the configured floor and cap, drawn from `[r, 2 × r]` so that refused clients
-    /// come back spread out.
+    /// A `Retry-After` value in seconds, drawn from `[floor, floor + needed]`: `needed` is the time
+    /// the service needs for what it refused over the last second (refused ÷ measured capacity, at
+    /// least the floor, at most the cap), so that the refused clients come back spread over that
+    /// time, at about the rate the service can take them.
     pub fn retry_after(&self) -> u64 {
-        let r = self.load.overload_seconds().clamp(
-            self.limits.retry_after_secs.max(1),
-            self.limits.max_retry_after_secs.max(1),
-        );
-        rand::thread_rng().gen_range(r..=2 * r)
+        let floor = self.limits.retry_after_secs.max(1);
+        let needed = self
+            .load
+            .overload_seconds()
+            .clamp(floor, self.limits.max_retry_after_secs.max(floor));
+        rand::thread_rng().gen_range(floor..=floor + needed)
     }
 
     /// Requests refused so far, all classes and reasons.
