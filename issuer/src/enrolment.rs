@@ -76,14 +76,15 @@ pub async fn start(
         attempts: 0,
         state: ChallengeState::Open,
     };
-    // Unknown subjects get a challenge too (no code is sent), so the answer does not reveal who is
-    // registered — eligibility is health data.
-    // No code is sent unless its completion can be served (docs/issuer.md, "Overload").
+    // No code is sent unless its completion can be served (docs/issuer.md, "Admission by
+    // criticality"); a reservation left behind by a dropped request ends with the code's lifetime.
     state
         .admission
         .reserve_completion(challenge_id, record.expires_at, now)
         .map_err(ApiError::overloaded)?;
     // A subject that has used up its wrong codes gets no new code (and no message) until then.
+    // Unknown subjects get a challenge too (no code is sent), so the answer does not reveal who is
+    // registered — eligibility is health data.
     let subject = req.subject.clone();
     let cap = state.code_failure_cap;
     let started = state
