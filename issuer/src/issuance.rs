@@ -235,6 +235,7 @@ mod tests {
             signing_key,
             issuer_id: "KR-TEST".into(),
             trust_list: TrustList::verify(&list, &anchor.verifying_key()).unwrap(),
+            anchor: anchor.verifying_key(),
             code_secret: [7; 32],
         }
     }

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use doorpass_format::keys::{self, KeyFileError, KeyId, SigningKey};
+use doorpass_format::keys::{self, KeyFileError, KeyId, SigningKey, VerifyingKey};
 use doorpass_format::{TrustList, TrustListContent, TrustListError, TrustedIssuer};
 use sha2::{Digest, Sha256};
 
@@ -188,6 +188,8 @@ pub struct IssuerKeys {
     pub issuer_id: String,
     /// The trust list as published.
     pub trust_list: TrustList,
+    /// The anchor the trust list is signed by (`anchor.pub.pem`).
+    pub anchor: VerifyingKey,
     /// Secret for hashing one-time codes, derived from the issuer key (never leaves the process).
     pub code_secret: [u8; 32],
 }
@@ -220,6 +222,7 @@ impl IssuerKeys {
             signing_key,
             issuer_id,
             trust_list,
+            anchor,
             code_secret,
         })
     }

@@ -10,7 +10,8 @@ use doorpass_format::verifier::DEFAULT_MAX_PASS_LIFETIME_SECONDS;
 use doorpass_format::{TrustList, TrustListContent, TrustedIssuer};
 
 use crate::keys::{
-    AnchorDir, ISSUER_KEY_DAYS, IssuerDir, IssuerKeysError, TRUST_LIST_REFRESH_DAYS, io_error,
+    AnchorDir, ISSUER_KEY_DAYS, IssuerDir, IssuerKeys, IssuerKeysError, TRUST_LIST_REFRESH_DAYS,
+    io_error,
 };
 
 const DAY: u64 = 86_400;
@@ -35,11 +36,11 @@ pub fn sign_trust_list(
     anchor: &AnchorDir,
     now: u64,
 ) -> Result<Published, IssuerKeysError> {
-    let (anchor_key, current) = open_with_anchor(dir, anchor)?;
-    let signing_key =
-        KeyId::of(&keys::read_private_key(&IssuerDir::at(dir).issuer_key)?.verifying_key());
+    let (anchor_key, serving) = open_with_anchor(dir, anchor)?;
+    let current = &serving.trust_list;
+    let signing_key = KeyId::of(&serving.signing_key.verifying_key());
     let issuers = still_useful(&current.content().issuers, now);
-    publish(dir, &anchor_key, &current, issuers, now)?;
+    publish(dir, &anchor_key, current, issuers, now)?;
     Ok(Published {
         version: current.version() + 1,
         next_update: now + TRUST_LIST_REFRESH_DAYS * DAY,
@@ -59,9 +60,9 @@ pub fn rotate_issuer_key(
     now: u64,
 ) -> Result<Published, IssuerKeysError> {
     let files = IssuerDir::at(dir);
-    let (anchor_key, current) = open_with_anchor(dir, anchor)?;
-    let old_key = keys::read_private_key(&files.issuer_key)?;
-    let old_id = KeyId::of(&old_key.verifying_key());
+    let (anchor_key, serving) = open_with_anchor(dir, anchor)?;
+    let current = &serving.trust_list;
+    let old_id = KeyId::of(&serving.signing_key.verifying_key());
     let old_entry = current
         .issuer(old_id)
         .ok_or(IssuerKeysError::NotListed(old_id))?
@@ -77,7 +78,7 @@ pub fn rotate_issuer_key(
         now,
         now + ISSUER_KEY_DAYS * DAY,
     ));
-    publish(dir, &anchor_key, &current, issuers, now)?;
+    publish(dir, &anchor_key, current, issuers, now)?;
     keys::write_private_key(&files.issuer_key, &new_key)?;
     keys::write_public_key(&files.issuer_pub, &new_key.verifying_key())?;
     Ok(Published {
@@ -88,29 +89,22 @@ pub fn rotate_issuer_key(
     })
 }
 
-/// The anchor's private key, checked against the anchor the serving folder pins, and the current
-/// trust list verified under it.
+/// The anchor's private key, checked against the anchor the serving folder pins, and the serving
+/// folder itself as the service loads it (trust list verified, issuer key listed).
 fn open_with_anchor(
     dir: &Path,
     anchor: &AnchorDir,
-) -> Result<(SigningKey, TrustList), IssuerKeysError> {
-    let files = IssuerDir::at(dir);
+) -> Result<(SigningKey, IssuerKeys), IssuerKeysError> {
+    let serving = IssuerKeys::load(dir)?;
     let anchor_key = keys::read_private_key(&anchor.key)?;
-    let pinned = keys::read_public_key(&files.anchor_pub)?;
-    if anchor_key.verifying_key() != pinned {
+    if anchor_key.verifying_key() != serving.anchor {
         return Err(IssuerKeysError::AnchorMismatch {
             anchor_dir: anchor.dir.display().to_string(),
             found: KeyId::of(&anchor_key.verifying_key()),
-            pinned: KeyId::of(&pinned),
+            pinned: KeyId::of(&serving.anchor),
         });
     }
-    let bytes = std::fs::read(&files.trust_list).map_err(io_error(&files.trust_list))?;
-    let current =
-        TrustList::verify(&bytes, &pinned).map_err(|source| IssuerKeysError::TrustList {
-            path: files.trust_list.display().to_string(),
-            source,
-        })?;
-    Ok((anchor_key, current))
+    Ok((anchor_key, serving))
 }
 
 /// The entries whose passes may still be valid somewhere: listed for issuance until a time less than
