@@ -90,7 +90,7 @@ pub async fn start(
     let started = state
         .store
         .call(move |c| {
-            if let Some(until) = store::subject_locked_until(c, &subject, now, cap)? {
+            if let Some(until) = store::subject_failures(c, &subject, now, cap)?.locked_until {
                 return Ok(Err(until));
             }
             let known = store::holder(c, &subject)?.is_some();

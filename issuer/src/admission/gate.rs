@@ -41,6 +41,16 @@ pub(super) enum Refused {
     Deadline,
 }
 
+/// Whether `queue` holds `limit` live waiters. Only a full queue is worth cleaning of waiters that
+/// gave up.
+fn is_full(queue: &mut VecDeque<oneshot::Sender<Slot>>, limit: usize) -> bool {
+    if queue.len() < limit {
+        return false;
+    }
+    queue.retain(|w| !w.is_closed());
+    queue.len() >= limit
+}
+
 impl Gate {
     /// A gate with `slots` workers.
     pub(super) fn new(slots: usize) -> Arc<Gate> {
@@ -85,12 +95,8 @@ impl Gate {
                 Priority::Finishing => &mut state.finishing,
                 Priority::New => &mut state.new,
             };
-            if queue.len() >= queue_limit {
-                // Only a full queue is worth cleaning of waiters that gave up.
-                queue.retain(|w| !w.is_closed());
-                if queue.len() >= queue_limit {
-                    return Err(Refused::QueueFull);
-                }
+            if is_full(queue, queue_limit) {
+                return Err(Refused::QueueFull);
             }
             let (tx, rx) = oneshot::channel();
             queue.push_back(tx);
@@ -142,11 +148,7 @@ impl Gate {
             Priority::Finishing => &mut state.finishing,
             Priority::New => &mut state.new,
         };
-        if queue.len() < queue_limit {
-            return false;
-        }
-        queue.retain(|w| !w.is_closed());
-        queue.len() >= queue_limit
+        is_full(queue, queue_limit)
     }
 
     /// Requests waiting now, finishing and new.

@@ -38,47 +38,47 @@ pub struct FailureCap {
     pub window_secs: u64,
 }
 
-/// When `subject` may try a code again, if it has used up its [`FailureCap`] at `now` (Unix
-/// seconds); `None` when it may try now.
-pub fn subject_locked_until(
-    conn: &Connection,
-    subject: &str,
-    now: u64,
-    cap: FailureCap,
-) -> Result<Option<u64>, StoreError> {
-    let since = now.saturating_sub(cap.window_secs) as i64;
-    // The failure whose leaving the window frees one try: the cap-th newest.
-    let oldest_counted: Option<i64> = conn
-        .prepare_cached(
-            "SELECT failed_at FROM code_failures WHERE subject = ?1 AND failed_at > ?2
-             ORDER BY failed_at DESC LIMIT 1 OFFSET ?3",
-        )?
-        .query_row(
-            params![
-                subject,
-                since,
-                i64::from(cap.max_failures.saturating_sub(1))
-            ],
-            |r| r.get(0),
-        )
-        .optional()?;
-    Ok(oldest_counted.map(|t| (t as u64).saturating_add(cap.window_secs).max(now + 1)))
+/// Where `subject` stands against its [`FailureCap`] at `now` (Unix seconds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SubjectFailures {
+    /// Wrong codes it may still send now.
+    pub left: u32,
+    /// When it may try again, if it has used them all.
+    pub locked_until: Option<u64>,
 }
 
-/// Wrong codes `subject` has left under `cap` at `now`.
-fn subject_failures_left(
+/// Counts `subject`'s wrong codes within the window, in one query.
+pub fn subject_failures(
     conn: &Connection,
     subject: &str,
     now: u64,
     cap: FailureCap,
-) -> Result<u32, StoreError> {
+) -> Result<SubjectFailures, StoreError> {
     let since = now.saturating_sub(cap.window_secs) as i64;
-    let failures: i64 = conn
-        .prepare_cached("SELECT count(*) FROM code_failures WHERE subject = ?1 AND failed_at > ?2")?
-        .query_row(params![subject, since], |r| r.get(0))?;
-    Ok(cap
-        .max_failures
-        .saturating_sub(u32::try_from(failures).unwrap_or(u32::MAX)))
+    // The newest failures, at most as many as the cap: the last of them, once there are that many,
+    // is the one whose leaving the window frees a try.
+    let newest: Vec<i64> = conn
+        .prepare_cached(
+            "SELECT failed_at FROM code_failures WHERE subject = ?1 AND failed_at > ?2
+             ORDER BY failed_at DESC LIMIT ?3",
+        )?
+        .query_map(params![subject, since, i64::from(cap.max_failures)], |r| {
+            r.get(0)
+        })?
+        .collect::<Result<_, _>>()?;
+    let counted = u32::try_from(newest.len()).unwrap_or(u32::MAX);
+    let locked_until = (counted >= cap.max_failures)
+        .then(|| newest.last())
+        .flatten()
+        .map(|oldest| {
+            (*oldest as u64)
+                .saturating_add(cap.window_secs)
+                .max(now + 1)
+        });
+    Ok(SubjectFailures {
+        left: cap.max_failures.saturating_sub(counted),
+        locked_until,
+    })
 }
 
 /// Deletes failures older than `window_secs`: they no longer count.
@@ -215,7 +215,7 @@ pub fn redeem_challenge(
     if now >= c.expires_at {
         return Ok(Redemption::Expired);
     }
-    if let Some(until) = subject_locked_until(conn, &c.subject, now, cap)? {
+    if let Some(until) = subject_failures(conn, &c.subject, now, cap)?.locked_until {
         return Ok(Redemption::SubjectLocked { until });
     }
     if !crate::codes::same(presented, &c.code_hash) {
@@ -225,10 +225,10 @@ pub fn redeem_challenge(
             .execute(params![&id[..], i64::from(attempts), state])?;
         conn.prepare_cached("INSERT INTO code_failures (subject, failed_at) VALUES (?1, ?2)")?
             .execute(params![c.subject, now as i64])?;
-        let subject_left = subject_failures_left(conn, &c.subject, now, cap)?;
+        let subject = subject_failures(conn, &c.subject, now, cap)?;
         return Ok(Redemption::WrongCode {
-            attempts_left: max_attempts.saturating_sub(attempts).min(subject_left),
-            subject_locked_until: subject_locked_until(conn, &c.subject, now, cap)?,
+            attempts_left: max_attempts.saturating_sub(attempts).min(subject.left),
+            subject_locked_until: subject.locked_until,
         });
     }
     let Some(record) = issued else {

@@ -28,8 +28,9 @@ use rusqlite::{Connection, OpenFlags};
 use tokio::sync::{mpsc, oneshot};
 
 pub use challenges::{
-    ChallengeRecord, ChallengeState, FailureCap, Redemption, challenge, insert_challenge,
-    redeem_challenge, subject_locked_until, sweep_expired_challenges, sweep_old_failures,
+    ChallengeRecord, ChallengeState, FailureCap, Redemption, SubjectFailures, challenge,
+    insert_challenge, redeem_challenge, subject_failures, sweep_expired_challenges,
+    sweep_old_failures,
 };
 pub use connection::{Durability, open_connection};
 pub use holders::{HolderRecord, holder, upsert_holder};
