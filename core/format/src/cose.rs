@@ -1,7 +1,8 @@
 //! COSE_Sign1 with the DP1 header rules, shared by passes and trust lists.
 //!
 //! Protected header `{1: -8 (EdDSA), 4: kid}`, empty unprotected header, no external AAD, tagged with
-//! CBOR tag 18 when encoded; decoding accepts the untagged form too.
+//! CBOR tag 18 when encoded; decoding accepts the untagged form too. A status list adds one more
+//! protected parameter, its media type as `typ` (16, RFC 9596), and nothing else.
 
 use coset::{
     CborSerializable, CoseSign1, CoseSign1Builder, HeaderBuilder, RegisteredLabelWithPrivate,
@@ -14,13 +15,23 @@ use crate::keys::{KeyId, SigningKey, VerifyingKey};
 
 /// CBOR tag 18 (COSE_Sign1) as its one-byte encoding.
 const COSE_SIGN1_TAG_BYTE: u8 = 0xd2;
+/// The `typ` header parameter (RFC 9596).
+const TYP: i64 = 16;
 
 /// Signs `payload` with `key`, returning the tagged COSE_Sign1 encoding.
 pub(crate) fn sign(payload: Vec<u8>, key: &SigningKey) -> Vec<u8> {
-    let protected = HeaderBuilder::new()
+    sign_typed(payload, key, None)
+}
+
+/// Signs `payload` with `key`, with `typ` in the protected header when given.
+pub(crate) fn sign_typed(payload: Vec<u8>, key: &SigningKey, typ: Option<&str>) -> Vec<u8> {
+    let mut protected = HeaderBuilder::new()
         .algorithm(iana::Algorithm::EdDSA)
-        .key_id(KeyId::of(&key.verifying_key()).0.to_vec())
-        .build();
+        .key_id(KeyId::of(&key.verifying_key()).0.to_vec());
+    if let Some(typ) = typ {
+        protected = protected.value(TYP, ciborium::Value::Text(typ.into()));
+    }
+    let protected = protected.build();
     let sign1 = CoseSign1Builder::new()
         .protected(protected)
         .payload(payload)
@@ -43,8 +54,14 @@ pub(crate) struct Signed {
 }
 
 impl Signed {
-    /// Parses a COSE_Sign1 (tagged or untagged) and checks its header.
+    /// Parses a COSE_Sign1 (tagged or untagged) and checks its header: alg and kid only.
     pub fn parse(bytes: &[u8]) -> Result<Self, FormatError> {
+        Self::parse_typed(bytes, None)
+    }
+
+    /// Parses a COSE_Sign1 whose protected header is alg, kid and, when `typ` is given, exactly
+    /// that `typ`.
+    pub fn parse_typed(bytes: &[u8], typ: Option<&str>) -> Result<Self, FormatError> {
         let sign1 = if bytes.first() == Some(&COSE_SIGN1_TAG_BYTE) {
             CoseSign1::from_tagged_slice(bytes)?
         } else {
@@ -67,12 +84,19 @@ impl Signed {
             && header.content_type.is_none()
             && header.iv.is_empty()
             && header.partial_iv.is_empty()
-            && header.counter_signatures.is_empty()
-            && header.rest.is_empty();
-        if !only_alg_and_kid {
-            return Err(FormatError::Header(
-                "protected header has parameters other than alg and kid".into(),
-            ));
+            && header.counter_signatures.is_empty();
+        let rest_is_typ = match typ {
+            None => header.rest.is_empty(),
+            Some(typ) => matches!(
+                header.rest.as_slice(),
+                [(coset::Label::Int(TYP), ciborium::Value::Text(t))] if t == typ
+            ),
+        };
+        if !only_alg_and_kid || !rest_is_typ {
+            return Err(FormatError::Header(match typ {
+                None => "protected header has parameters other than alg and kid".into(),
+                Some(typ) => format!("protected header is not alg, kid and typ \"{typ}\""),
+            }));
         }
         if !sign1.unprotected.is_empty() {
             return Err(FormatError::Header(

@@ -9,6 +9,7 @@
 //!   key files and crash-safe private files, for programs that keep them.
 //! - [`pass`]: the signed pass (issuer side: build and sign; holder side: parse and check).
 //! - [`trust_list`]: the signed list of issuer keys a verifier trusts.
+//! - [`status_list`]: revocation lists (IETF Token Status List, CWT form).
 //! - [`presentation`]: what the QR code carries, rotating or static.
 //! - [`verifier`]: the offline door check and its verdict.
 //! - [`qr`]: QR module matrices and their SVG and terminal renderings.
@@ -28,6 +29,7 @@ pub mod keys;
 pub mod pass;
 pub mod presentation;
 pub mod qr;
+pub mod status_list;
 pub mod trust_list;
 pub mod verifier;
 
@@ -36,5 +38,6 @@ pub use keys::{KeyId, SigningKey, VerifyingKey};
 pub use pass::{Pass, PassClaims, PassKind};
 pub use presentation::{Presentation, STEP_SECONDS};
 pub use qr::{ErrorCorrection, QrError, QrMatrix};
+pub use status_list::{SignedStatusList, StatusList, StatusListError, StatusListToken};
 pub use trust_list::{TrustList, TrustListContent, TrustListError, TrustedIssuer};
 pub use verifier::{Refusal, Verdict, VerifiedPass, Verifier, VerifierPolicy};

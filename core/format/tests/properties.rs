@@ -126,6 +126,10 @@ proptest! {
         let _ = Pass::parse(&bytes);
         let _ = Presentation::from_cbor(&bytes);
         let _ = TrustList::verify(&bytes, &issuer().verifying_key());
+        let _ = doorpass_format::StatusList::from_compressed(&bytes);
+        if let Ok(list) = doorpass_format::StatusListToken::parse(&bytes) {
+            let _ = list.unverified().list.is_revoked(bytes.len() as u64);
+        }
         let text = format!("DP1:{}", base45_like(&bytes));
         let _ = verifier_for(&issuer(), "X").verify_qr_text(&text, 0);
     }
@@ -135,6 +139,34 @@ proptest! {
         let _ = Presentation::from_qr_text(&text);
         let _ = Presentation::from_qr_text(&format!("DP1:{text}"));
         let _ = verifier_for(&issuer(), "X").verify_qr_text(&text, 0);
+    }
+
+    #[test]
+    fn truncated_or_altered_status_lists_are_refused_not_panics(
+        revoked in prop::collection::vec(0u64..100_000, 0..50),
+        cut in any::<prop::sample::Index>(),
+        flip in any::<prop::sample::Index>(),
+    ) {
+        let mut list = doorpass_format::StatusList::new(100_000);
+        revoked.iter().for_each(|&i| { list.revoke(i); });
+        let token = doorpass_format::StatusListToken {
+            uri: "https://i.example/s/1".into(),
+            issued_at: 1,
+            expires_at: None,
+            ttl: Some(300),
+            list,
+        };
+        let bytes = token.sign(&issuer());
+        let cut = cut.index(bytes.len());
+        prop_assert!(doorpass_format::StatusListToken::parse(&bytes[..cut]).is_err());
+        let mut flipped = bytes.clone();
+        flipped[flip.index(bytes.len())] ^= 0x10;
+        let trust = doorpass_format::TrustListContent {
+            version: 1, issued_at: 0, next_update: 0,
+            issuers: vec![doorpass_format::TrustedIssuer::new(issuer().verifying_key(), "X", 0, u64::MAX)],
+        };
+        let verified = doorpass_format::StatusListToken::parse(&flipped).map(|s| s.verify(&trust));
+        prop_assert!(!matches!(verified, Ok(Ok(_))), "an altered list must not verify");
     }
 
     #[test]
