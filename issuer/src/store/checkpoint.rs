@@ -98,7 +98,7 @@ fn wal_checkpoint(conn: &Connection, mode: &str) -> Result<i64, StoreError> {
 mod tests {
     use super::*;
 
-    /// The frames in the log of `conn`'s database, checkpointing nothing new.
+    /// The frames in the log of `conn`'s database (read by running a passive checkpoint).
     fn log_frames(conn: &Connection) -> i64 {
         conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get(1))
             .unwrap()

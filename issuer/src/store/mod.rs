@@ -7,7 +7,8 @@
 //! makes one commit serve hundreds of requests under load.
 //!
 //! A second, read-only connection answers health checks ([`Store::check`]) without queueing behind
-//! the writer or taking the write lock.
+//! the writer or taking the write lock. A third, on a thread of its own (`checkpoint`), copies the
+//! write-ahead log back into the database file, so no commit waits for that.
 //!
 //! Submodules, each re-exported here: `connection` (opening the file, durability, migrations),
 //! `holders`, `challenges` (enrolment codes), `tokens` (refresh-token rotation) and `passes` (what
