@@ -177,6 +177,7 @@ pub fn issue(
         birth_date: holder.birth_date.clone(),
         kind,
         renew_after: draw_renew_after(now, expires_at, &mut rand::thread_rng()),
+        status: None,
     };
     let pass = Pass::issue(&claims, &keys.signing_key)
         .map_err(|e| IssueRefusal::BadRecord(e.to_string()))?;

@@ -107,6 +107,7 @@ pub fn mint(args: &MintArgs) -> Result<ExitCode> {
         birth_date: args.birth_date.clone(),
         kind: kind(args.kind),
         renew_after: draw_renew_after(now, expires_at, &mut rand::thread_rng()),
+        status: None,
     };
     let pass =
         Pass::issue(&claims, &issuer.signing_key).context("the pass details are not valid")?;

@@ -37,6 +37,7 @@ fn claims(holder: &SigningKey, name: &str, not_before: u64, id: u8) -> PassClaim
         birth_date: "1990-04-01".into(),
         kind: PassKind::Vaccination,
         renew_after: T0 + 25 * DAY,
+        status: None,
     }
 }
 

@@ -38,6 +38,7 @@ fn bench(c: &mut Criterion) {
         birth_date: "1990-04-01".into(),
         kind: PassKind::Vaccination,
         renew_after: NOW + 25 * 86_400,
+        status: None,
     };
     let pass = Pass::issue(&claims, &issuer).unwrap();
     let tl = TrustListContent {

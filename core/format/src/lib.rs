@@ -38,6 +38,8 @@ pub use keys::{KeyId, SigningKey, VerifyingKey};
 pub use pass::{Pass, PassClaims, PassKind};
 pub use presentation::{Presentation, STEP_SECONDS};
 pub use qr::{ErrorCorrection, QrError, QrMatrix};
-pub use status_list::{SignedStatusList, StatusList, StatusListError, StatusListToken};
+pub use status_list::{
+    SignedStatusList, StatusList, StatusListError, StatusListToken, StatusReference,
+};
 pub use trust_list::{TrustList, TrustListContent, TrustListError, TrustedIssuer};
 pub use verifier::{Refusal, Verdict, VerifiedPass, Verifier, VerifierPolicy};

@@ -9,6 +9,7 @@ use crate::cbor::{self, IntMap, invalid};
 use crate::cose::Signed;
 use crate::error::FormatError;
 use crate::keys::{KeyId, SigningKey, VerifyingKey};
+use crate::status_list::{STATUS_CLAIM, StatusReference, split_status_claim};
 
 /// Private CWT claim holding the Doorpass details (display name, birth date, kind, renew-after).
 pub const DP_CLAIM: i64 = -65537;
@@ -105,6 +106,8 @@ pub struct PassClaims {
     pub kind: PassKind,
     /// From this moment on the wallet should renew the pass (set by the issuer).
     pub renew_after: u64,
+    /// Where the pass's revocation status is published, if it has one.
+    pub status: Option<StatusReference>,
 }
 
 impl PassClaims {
@@ -134,6 +137,9 @@ impl PassClaims {
         if self.renew_after > self.expires_at {
             return Err(invalid("renew-after", "after exp"));
         }
+        if let Some(status) = &self.status {
+            status.validate()?;
+        }
         Ok(())
     }
 
@@ -158,25 +164,29 @@ impl PassClaims {
             (cbor::key(3), cbor::uint(self.kind.code())),
             (cbor::key(4), cbor::uint(self.renew_after)),
         ]);
-        // Claim keys 1, 4, 5, 6, 7, 8, -65537: coset writes them in this order, which is the
-        // deterministic order (positive integers before negative ones).
+        // Claim keys 1, 4, 5, 6, 7, 8, (65535,) -65537: coset writes them in this order, which is
+        // the deterministic order (positive integers before negative ones, shorter ones first).
+        let mut rest = vec![(ClaimName::Assigned(iana::CwtClaimName::Cnf), cnf)];
+        if let Some(status) = &self.status {
+            rest.push((ClaimName::PrivateUse(STATUS_CLAIM), status.to_cbor()));
+        }
+        rest.push((ClaimName::PrivateUse(DP_CLAIM), dp));
         let claims = ClaimsSet {
             issuer: Some(self.issuer_id.clone()),
             expiration_time: Some(timestamp(self.expires_at)),
             not_before: Some(timestamp(self.not_before)),
             issued_at: Some(timestamp(self.issued_at)),
             cwt_id: Some(self.pass_id.to_vec()),
-            rest: vec![
-                (ClaimName::Assigned(iana::CwtClaimName::Cnf), cnf),
-                (ClaimName::PrivateUse(DP_CLAIM), dp),
-            ],
+            rest,
             ..ClaimsSet::default()
         };
         claims.to_vec().unwrap_or_default()
     }
 
     fn from_cbor(bytes: &[u8]) -> Result<Self, FormatError> {
-        let claims = ClaimsSet::from_slice(bytes)?;
+        let (bytes, status) = split_status_claim(bytes)?;
+        let status = status.map(StatusReference::from_cbor).transpose()?;
+        let claims = ClaimsSet::from_slice(&bytes)?;
         let issuer_id = claims.issuer.ok_or(FormatError::MissingClaim("iss"))?;
         let expires_at = seconds(claims.expiration_time, "exp")?;
         let not_before = seconds(claims.not_before, "nbf")?;
@@ -214,6 +224,7 @@ impl PassClaims {
             birth_date,
             kind,
             renew_after,
+            status,
         };
         claims.validate()?;
         Ok(claims)
@@ -379,6 +390,7 @@ pub(crate) mod tests {
             birth_date: "1990-04-01".into(),
             kind: PassKind::Vaccination,
             renew_after: 1_800_000_000 + 25 * 86_400,
+            status: None,
         }
     }
 

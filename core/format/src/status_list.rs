@@ -28,11 +28,119 @@ pub const MAX_STATUS_LIST_ENTRIES: usize = 1 << 24;
 /// Largest token accepted, in bytes.
 pub const MAX_STATUS_LIST_TOKEN_LEN: usize = 1 << 20;
 
+/// The pass's status claim (CWT key 65535).
+pub const STATUS_CLAIM: i64 = 65535;
+/// Longest list URI a pass may name, in bytes: every byte costs the QR code 1.5 characters.
+pub const MAX_STATUS_URI_LEN: usize = 64;
+
 const SUB: i128 = 2;
 const EXP: i128 = 4;
 const IAT: i128 = 6;
 const STATUS_LIST: i128 = 65533;
 const TTL: i128 = 65534;
+
+/// Where a pass's status is kept: entry `index` of the list served at `uri` (the pass's claim
+/// `65535: {"status_list": {"idx": index, "uri": uri}}`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct StatusReference {
+    /// The entry in the list.
+    pub index: u64,
+    /// The list's URI (its token's `sub`).
+    pub uri: String,
+}
+
+impl StatusReference {
+    /// Checks the URI: not empty, at most [`MAX_STATUS_URI_LEN`] bytes, no control characters.
+    pub fn validate(&self) -> Result<(), FormatError> {
+        let invalid = |reason: &str| FormatError::InvalidClaim {
+            claim: "status_list.uri",
+            reason: reason.into(),
+        };
+        if self.uri.is_empty() {
+            return Err(invalid("empty"));
+        }
+        if self.uri.len() > MAX_STATUS_URI_LEN {
+            return Err(invalid(&format!("longer than {MAX_STATUS_URI_LEN} bytes")));
+        }
+        if self
+            .uri
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace())
+        {
+            return Err(invalid("contains spaces or control characters"));
+        }
+        Ok(())
+    }
+
+    /// The claim's value, keys in deterministic order.
+    pub(crate) fn to_cbor(&self) -> Value {
+        Value::Map(vec![(
+            Value::Text("status_list".into()),
+            Value::Map(vec![
+                (Value::Text("idx".into()), cbor::uint(self.index)),
+                (Value::Text("uri".into()), Value::Text(self.uri.clone())),
+            ]),
+        )])
+    }
+
+    /// Reads the claim's value. Other status mechanisms beside `status_list` are ignored, as the
+    /// draft allows; a claim without `status_list` is refused, since it names no list we can check.
+    pub(crate) fn from_cbor(value: Value) -> Result<Self, FormatError> {
+        let shape = |what: &str| FormatError::Shape(format!("status claim: {what}"));
+        let Value::Map(mechanisms) = value else {
+            return Err(shape("not a map"));
+        };
+        let mut list = None;
+        for (key, value) in mechanisms {
+            if key.as_text() == Some("status_list") && list.replace(value).is_some() {
+                return Err(shape("status_list twice"));
+            }
+        }
+        let Some(Value::Map(fields)) = list else {
+            return Err(FormatError::MissingClaim("status_list"));
+        };
+        let (mut index, mut uri) = (None, None);
+        for (key, value) in fields {
+            match (key.as_text(), value) {
+                (Some("idx"), value) if index.is_none() => {
+                    index = Some(cbor::as_uint(value, "status_list.idx")?)
+                }
+                (Some("uri"), Value::Text(text)) if uri.is_none() => uri = Some(text),
+                (Some("idx" | "uri"), _) => return Err(shape("idx or uri twice, or uri not text")),
+                _ => {}
+            }
+        }
+        let reference = StatusReference {
+            index: index.ok_or(FormatError::MissingClaim("status_list.idx"))?,
+            uri: uri.ok_or(FormatError::MissingClaim("status_list.uri"))?,
+        };
+        reference.validate()?;
+        Ok(reference)
+    }
+}
+
+/// Splits the status claim off a pass's claims map, since `coset` refuses claim keys IANA has not
+/// registered: the claims without it (borrowed when there was none) and the claim's value.
+pub(crate) fn split_status_claim(
+    claims: &[u8],
+) -> Result<(std::borrow::Cow<'_, [u8]>, Option<Value>), FormatError> {
+    let Value::Map(mut pairs) = cbor::decode(claims)? else {
+        // Not a map: let the CWT reader say so.
+        return Ok((claims.into(), None));
+    };
+    let is_status = |k: &Value| {
+        k.as_integer()
+            .is_some_and(|i| i128::from(i) == i128::from(STATUS_CLAIM))
+    };
+    let Some(at) = pairs.iter().position(|(k, _)| is_status(k)) else {
+        return Ok((claims.into(), None));
+    };
+    let (_, status) = pairs.remove(at);
+    if pairs.iter().any(|(k, _)| is_status(k)) {
+        return Err(FormatError::Shape("status claim twice".into()));
+    }
+    Ok((cbor::encode(&Value::Map(pairs)).into(), Some(status)))
+}
 
 /// One status bit per entry; 1 = revoked.
 #[derive(Clone, PartialEq, Eq)]

@@ -19,6 +19,17 @@ fn trust_of(key: &SigningKey) -> TrustListContent {
     }
 }
 
+/// The claim keys of a signed payload, in the order they are encoded.
+fn claim_keys(signed: &Signed) -> Vec<i128> {
+    let Value::Map(claims) = cbor::decode(&signed.payload).unwrap() else {
+        panic!("claims are a map")
+    };
+    claims
+        .iter()
+        .map(|(k, _)| i128::from(k.as_integer().unwrap()))
+        .collect()
+}
+
 fn token(revoked: &[u64]) -> StatusListToken {
     let mut list = StatusList::new(MIN_STATUS_LIST_ENTRIES);
     for &i in revoked {
@@ -73,14 +84,7 @@ fn the_header_carries_the_status_list_media_type_and_the_claims_their_cwt_keys()
     header.extend_from_slice(STATUS_LIST_TYP.as_bytes());
     assert_eq!(&bytes[..header.len()], &header[..]);
     let signed = Signed::parse_typed(&bytes, Some(STATUS_LIST_TYP)).unwrap();
-    let Value::Map(claims) = cbor::decode(&signed.payload).unwrap() else {
-        panic!("claims are a map")
-    };
-    let keys: Vec<i128> = claims
-        .iter()
-        .map(|(k, _)| i128::from(k.as_integer().unwrap()))
-        .collect();
-    assert_eq!(keys, [2, 4, 6, 65533, 65534]);
+    assert_eq!(claim_keys(&signed), [2, 4, 6, 65533, 65534]);
 }
 
 #[test]
@@ -171,4 +175,89 @@ fn out_of_range_entries_are_neither_read_nor_written() {
     assert!(!list.revoke(u64::MAX));
     assert_eq!(list.is_revoked(u64::MAX), None);
     assert_eq!(list.revoked_count(), 0);
+}
+
+fn claims_with_status(status: Option<StatusReference>) -> crate::PassClaims {
+    crate::PassClaims {
+        issuer_id: "KR-KDCA".into(),
+        issued_at: 1_800_000_000,
+        not_before: 1_800_000_000,
+        expires_at: 1_800_086_400,
+        pass_id: [4; 16],
+        holder_key: SigningKey::from_bytes(&[9; 32]).verifying_key(),
+        display_name: "Kim".into(),
+        birth_date: "1990".into(),
+        kind: crate::PassKind::Vaccination,
+        renew_after: 1_800_050_000,
+        status,
+    }
+}
+
+/// A pass whose status claim is `status`, signed by [`issuer_key`].
+fn pass_with_status_value(status: Value) -> Vec<u8> {
+    let reference = StatusReference {
+        index: 1,
+        uri: "https://kdca.kr/s/1".into(),
+    };
+    let pass = crate::Pass::issue(&claims_with_status(Some(reference)), &issuer_key()).unwrap();
+    let signed = Signed::parse(pass.bytes()).unwrap();
+    let Value::Map(mut claims) = cbor::decode(&signed.payload).unwrap() else {
+        panic!("claims are a map")
+    };
+    for (key, value) in &mut claims {
+        if key.as_integer() == Some(STATUS_CLAIM.into()) {
+            *value = status.clone();
+        }
+    }
+    crate::cose::sign(cbor::encode(&Value::Map(claims)), &issuer_key())
+}
+
+#[test]
+fn a_pass_carries_its_status_reference_between_cnf_and_dp() {
+    let reference = StatusReference {
+        index: 123_456,
+        uri: "https://kdca.kr/s/7".into(),
+    };
+    let pass =
+        crate::Pass::issue(&claims_with_status(Some(reference.clone())), &issuer_key()).unwrap();
+    assert_eq!(pass.claims().status, Some(reference));
+    let signed = Signed::parse(pass.bytes()).unwrap();
+    assert_eq!(claim_keys(&signed), [1, 4, 5, 6, 7, 8, 65535, -65537]);
+    let without = crate::Pass::issue(&claims_with_status(None), &issuer_key()).unwrap();
+    assert_eq!(without.claims().status, None);
+}
+
+#[test]
+fn malformed_status_claims_are_refused_with_the_field_named() {
+    let text = |s: &str| Value::Text(s.into());
+    let list =
+        |fields: Vec<(Value, Value)>| Value::Map(vec![(text("status_list"), Value::Map(fields))]);
+    let cases = [
+        Value::Bool(true),
+        Value::Map(vec![(text("other_mechanism"), Value::Map(vec![]))]),
+        list(vec![(text("uri"), text("https://kdca.kr/s/1"))]),
+        list(vec![(text("idx"), text("1")), (text("uri"), text("u"))]),
+        list(vec![(text("idx"), cbor::uint(1))]),
+        list(vec![
+            (text("idx"), cbor::uint(1)),
+            (text("uri"), text(&"u".repeat(65))),
+        ]),
+        list(vec![(text("idx"), cbor::uint(1)), (text("uri"), text(""))]),
+        list(vec![
+            (text("idx"), cbor::uint(1)),
+            (text("uri"), cbor::uint(1)),
+        ]),
+    ];
+    for status in cases {
+        let bytes = pass_with_status_value(status.clone());
+        assert!(crate::Pass::parse(&bytes).is_err(), "{status:?}");
+    }
+    // Unknown fields beside idx and uri are ignored, as the draft allows.
+    let extra = list(vec![
+        (text("idx"), cbor::uint(3)),
+        (text("uri"), text("https://kdca.kr/s/1")),
+        (text("future"), cbor::uint(0)),
+    ]);
+    let pass = crate::Pass::parse(&pass_with_status_value(extra)).unwrap();
+    assert_eq!(pass.claims().status.as_ref().map(|s| s.index), Some(3));
 }

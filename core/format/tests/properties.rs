@@ -40,6 +40,7 @@ prop_compose! {
             birth_date,
             kind: PassKind::from_code(kind).unwrap(),
             renew_after: not_before + lifetime * renew_fraction / 100,
+        status: None,
         }
     }
 }

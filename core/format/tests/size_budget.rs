@@ -6,12 +6,20 @@
 //! (+4 for `DP1:`), more than version 10-M's 311. The static code therefore needs version 11 (362
 //! characters at M); see docs/qr-size.md.
 
-use doorpass_format::Presentation;
 use doorpass_format::keys::generate_signing_key;
 use doorpass_format::pass::{Pass, PassClaims, PassKind};
 use doorpass_format::qr::{ErrorCorrection, QrMatrix};
+use doorpass_format::{Presentation, StatusReference};
 
 fn pass_with_name(name: &str, issuer_id: &str) -> (Pass, doorpass_format::SigningKey) {
+    pass_with(name, issuer_id, None)
+}
+
+fn pass_with(
+    name: &str,
+    issuer_id: &str,
+    status: Option<StatusReference>,
+) -> (Pass, doorpass_format::SigningKey) {
     let issuer = generate_signing_key();
     let holder = generate_signing_key();
     let now = 1_800_000_000;
@@ -26,6 +34,7 @@ fn pass_with_name(name: &str, issuer_id: &str) -> (Pass, doorpass_format::Signin
         birth_date: "1990-04-01".into(),
         kind: PassKind::NegativeTest,
         renew_after: now + 300 * 86_400,
+        status,
     };
     (Pass::issue(&claims, &issuer).unwrap(), holder)
 }
@@ -67,3 +76,37 @@ fn static_code_with_20_byte_name_fits_version_11_at_m() {
         "if this fails, DESIGN.md's version-10 claim became true: tighten the bound"
     );
 }
+
+/// The QR version of a rotating code with a 20-byte name and a status claim naming `uri`, at an
+/// index that needs the largest encoding a list of up to 2^24 entries can (4 bytes).
+fn rotating_version_with_status(uri: &str) -> (usize, usize) {
+    let status = StatusReference {
+        index: (1 << 24) - 1,
+        uri: uri.into(),
+    };
+    let (pass, holder) = pass_with("이서연 Lee Seoyun", "KR-KDCA", Some(status));
+    let text = Presentation::rotating(pass.bytes(), &holder, 1_800_000_123).to_qr_text();
+    let qr = QrMatrix::encode(&text, ErrorCorrection::Medium).unwrap();
+    (text.len(), usize::from(qr.version()))
+}
+
+#[test]
+fn rotating_code_with_a_status_claim_fits_version_14_at_m() {
+    // A short list URI as an issuer would publish it (docs/qr-size.md).
+    let (chars, version) = rotating_version_with_status("https://kdca.kr/s/1");
+    assert!(version <= 14, "version {version} for {chars} characters");
+    // And the longest URI that still fits version 14, so the docs' figure is checked too.
+    let longest = (1..=64)
+        .take_while(|&n| {
+            rotating_version_with_status(&format!("https://{}", "a".repeat(n))).1 <= 14
+        })
+        .last()
+        .map_or(0, |n| n + 8);
+    assert_eq!(
+        longest, LONGEST_STATUS_URI_AT_VERSION_14,
+        "update docs/qr-size.md"
+    );
+}
+
+/// The longest list URI a rotating code with a 20-byte name fits in version 14-M (docs/qr-size.md).
+const LONGEST_STATUS_URI_AT_VERSION_14: usize = 21;
