@@ -96,6 +96,9 @@ enum IssuerCommand {
     /// Manage who is eligible.
     #[command(subcommand)]
     Holders(HoldersCommand),
+    /// Revoke passes: doors refuse them once they fetch the status list (a running issuer serves
+    /// the change within about a second), and they are never renewed.
+    Revoke(commands::serve::RevokeArgs),
 }
 
 #[derive(Subcommand)]
@@ -214,6 +217,17 @@ struct VerifyArgs {
     /// Longest pass lifetime (expiry minus issuance) accepted, in days.
     #[arg(long, default_value_t = doorpass_format::verifier::DEFAULT_MAX_PASS_LIFETIME_SECONDS / 86_400)]
     max_pass_days: u64,
+    /// A status list (revocation) to check the pass against: a file, or an http(s) URL to fetch.
+    /// May be given several times.
+    #[arg(long)]
+    status_list: Vec<String>,
+    /// Oldest status list used to say a pass is not revoked, in hours.
+    #[arg(long, default_value_t = doorpass_format::revocation::DEFAULT_MAX_STATUS_LIST_AGE_SECONDS / 3600)]
+    max_list_hours: u64,
+    /// Refuse a revocable pass whose status list is missing or older than --max-list-hours
+    /// (otherwise it is accepted and marked "revocation not checked").
+    #[arg(long)]
+    require_revocation_check: bool,
     /// Print the verdict as JSON.
     #[arg(long)]
     json: bool,
@@ -242,6 +256,7 @@ fn main() -> ExitCode {
         }
         Command::Issuer(IssuerCommand::Mint(args)) => commands::issuer::mint(&args),
         Command::Issuer(IssuerCommand::Serve(args)) => commands::serve::serve(&args),
+        Command::Issuer(IssuerCommand::Revoke(args)) => commands::serve::revoke(&args),
         Command::Issuer(IssuerCommand::Holders(HoldersCommand::Import { dir, db, csv })) => {
             commands::serve::import_holders(&dir, db, &csv)
         }

@@ -187,6 +187,7 @@ pub async fn complete(
         Tentative::sign(
             &state.keys,
             &state.lifetimes,
+            &state.status_allocator,
             holder,
             &holder_key,
             family,

@@ -8,6 +8,7 @@ use doorpass_format::pass::{Pass, PassClaims, PassKind, draw_renew_after, new_pa
 
 use crate::codes::{new_refresh_token, token_hash};
 use crate::keys::IssuerKeys;
+use crate::status_lists::StatusAllocator;
 use crate::store::{HolderRecord, IssuedRecord};
 
 /// Lifetimes the issuer gives out.
@@ -100,16 +101,22 @@ pub struct Tentative {
 }
 
 impl Tentative {
-    /// Signs a pass for `holder`, if there still is one (see [`issue`]).
+    /// Signs a pass for `holder`, if there still is one (see [`issue`]), with the next entry of
+    /// `status`.
     pub fn sign(
         keys: &IssuerKeys,
         lifetimes: &Lifetimes,
+        status: &StatusAllocator,
         holder: Option<&HolderRecord>,
         holder_key: &VerifyingKey,
         family: [u8; 16],
         now: u64,
     ) -> Self {
-        let refusal = match holder.map(|h| issue(keys, lifetimes, h, holder_key, family, now)) {
+        let issued = holder.map(|h| {
+            let entry = status.allocate();
+            issue(keys, lifetimes, h, holder_key, family, Some(entry), now)
+        });
+        let refusal = match issued {
             Some(Ok(issued)) => {
                 return Tentative {
                     record: Some(issued.record),
@@ -149,8 +156,10 @@ pub fn issue(
     holder: &HolderRecord,
     holder_key: &VerifyingKey,
     family: [u8; 16],
+    status: Option<(crate::store::StatusEntry, doorpass_format::StatusReference)>,
     now: u64,
 ) -> Result<Issued, IssueRefusal> {
+    let (entry, reference) = status.unzip();
     let kid = KeyId::of(&keys.signing_key.verifying_key());
     if let Some(entry) = keys.trust_list.issuer(kid)
         && !entry.covers(now)
@@ -177,7 +186,7 @@ pub fn issue(
         birth_date: holder.birth_date.clone(),
         kind,
         renew_after: draw_renew_after(now, expires_at, &mut rand::thread_rng()),
-        status: None,
+        status: reference,
     };
     let pass = Pass::issue(&claims, &keys.signing_key)
         .map_err(|e| IssueRefusal::BadRecord(e.to_string()))?;
@@ -194,6 +203,7 @@ pub fn issue(
         pass: pass.bytes().to_vec(),
         token_hash: token_hash(&token),
         token_expires_at,
+        status: entry,
     };
     let answer = IssuedPass {
         pass: b64(pass.bytes()),
@@ -259,6 +269,7 @@ mod tests {
                 &holder,
                 &holder_key,
                 [1; 16],
+                None,
                 now,
             )
         };

@@ -21,6 +21,7 @@ pub mod private_files;
 pub mod rate_limit;
 pub mod renewal;
 pub mod service;
+pub mod status_lists;
 pub mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -71,6 +72,9 @@ pub struct IssuerConfig {
     pub shutdown_timeout: Duration,
     /// Where `/metrics` is served; not at all by default.
     pub metrics: MetricsExposure,
+    /// Prefix of the status-list URIs passes carry (the list number follows); by default
+    /// `http://ADDR/v1/status/` for the address served on. Keep it short: see docs/qr-size.md.
+    pub status_base_url: Option<String>,
 }
 
 /// Where the issuer serves `/metrics`.
@@ -116,6 +120,7 @@ impl IssuerConfig {
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             metrics: MetricsExposure::Off,
+            status_base_url: None,
         }
     }
 
@@ -191,6 +196,7 @@ pub struct Issuer {
     stopping: tokio::sync::watch::Sender<bool>,
     shutdown_timeout: Duration,
     metrics_listener: Option<std::net::TcpListener>,
+    db: PathBuf,
 }
 
 impl Issuer {
@@ -261,6 +267,28 @@ impl Issuer {
                 None,
             ),
         };
+        if let Some(base) = &config.status_base_url {
+            doorpass_format::StatusReference {
+                index: u64::from(u32::MAX),
+                uri: format!("{base}{}", u64::MAX),
+            }
+            .validate()
+            .map_err(|_| {
+                StartError::Setting("the status base URL is empty, has spaces, or is too long")
+            })?;
+        }
+        let status_allocator = {
+            let conn = rusqlite::Connection::open_with_flags(
+                &db,
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+            )
+            .map_err(StoreError::from)?;
+            status_lists::StatusAllocator::open(
+                &conn,
+                &keys.code_secret,
+                config.status_base_url.clone(),
+            )?
+        };
         let (stopping, stopping_rx) = tokio::sync::watch::channel(false);
         let state = AppState {
             keys,
@@ -270,6 +298,8 @@ impl Issuer {
             delivery,
             dev,
             admission: Admission::new(config.admission),
+            status_allocator: Arc::new(status_allocator),
+            status_publisher: std::sync::OnceLock::new(),
             client_limiter: RateLimiter::new(config.client_rate),
             subject_limiter: RateLimiter::new(config.subject_rate),
             metrics: Default::default(),
@@ -283,6 +313,7 @@ impl Issuer {
             stopping,
             shutdown_timeout: config.shutdown_timeout,
             metrics_listener,
+            db,
         })
     }
 
@@ -313,7 +344,18 @@ impl Issuer {
             stopping,
             shutdown_timeout,
             metrics_listener,
+            db,
         } = self;
+        state
+            .status_allocator
+            .default_base_url(listener.local_addr()?);
+        let (publisher, publisher_thread) = status_lists::PublisherThread::start(
+            &db,
+            state.keys.signing_key.clone(),
+            state.status_allocator.clone(),
+        )
+        .map_err(std::io::Error::other)?;
+        let _ = state.status_publisher.set(publisher);
         let metrics_task = match metrics_listener {
             Some(listener) => {
                 let listener = tokio::net::TcpListener::from_std(listener)?;
@@ -360,9 +402,12 @@ impl Issuer {
             let _ = task.await;
         }
         drop(state);
-        tokio::task::spawn_blocking(move || store_thread.join())
-            .await
-            .ok();
+        tokio::task::spawn_blocking(move || {
+            publisher_thread.stop();
+            store_thread.join();
+        })
+        .await
+        .ok();
         drop(stopping);
         result
     }

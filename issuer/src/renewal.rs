@@ -81,6 +81,7 @@ pub async fn renew(
         Tentative::sign(
             &state.keys,
             &state.lifetimes,
+            &state.status_allocator,
             holder,
             &holder_key,
             record.family,

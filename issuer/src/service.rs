@@ -65,6 +65,10 @@ pub struct AppState {
     pub dev: Option<DevState>,
     /// Gate in front of the issuance routes.
     pub admission: Admission,
+    /// Hands out status-list entries to new passes.
+    pub status_allocator: Arc<crate::status_lists::StatusAllocator>,
+    /// The signed status lists, set when serving starts.
+    pub status_publisher: std::sync::OnceLock<Arc<crate::status_lists::StatusPublisher>>,
     /// Per client address (IPv6 by /64, see [`crate::rate_limit::client_key`]).
     pub client_limiter: RateLimiter<IpAddr>,
     /// Per subject, for enrolment starts (each sends a message).
@@ -93,6 +97,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     let mut app = Router::new()
         .merge(issuance)
         .route(TRUST_LIST_PATH, get(trust_list))
+        .route("/v1/status/{list}", get(status_list))
         .route("/healthz", get(healthz));
     if state.public_metrics {
         app = app.route("/metrics", get(metrics));
@@ -126,6 +131,7 @@ fn route_label(path: &str) -> &'static str {
         TRUST_LIST_PATH => TRUST_LIST_PATH,
         "/healthz" => "/healthz",
         "/metrics" => "/metrics",
+        p if p.starts_with(crate::status_lists::STATUS_PATH_PREFIX) => "/v1/status/{list}",
         p if p.starts_with("/dev/otp/") => "/dev/otp/{subject}",
         _ => "other",
     }
@@ -295,6 +301,56 @@ async fn trust_list(State(state): State<Arc<AppState>>, headers: HeaderMap) -> R
         HeaderValue::from_static("public, max-age=300"),
     );
     if let Ok(v) = HeaderValue::from_str(&etag) {
+        h.insert(header::ETAG, v);
+    }
+    response
+}
+
+/// `GET /v1/status/{list}`: the list's current signed token, cacheable for its `ttl`.
+async fn status_list(
+    State(state): State<Arc<AppState>>,
+    Path(list): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let published = list
+        .parse::<u64>()
+        .ok()
+        .and_then(|list| state.status_publisher.get()?.get(list));
+    let Some(published) = published else {
+        return ApiError::new(
+            StatusCode::NOT_FOUND,
+            error_code::NOT_FOUND,
+            "no such status list",
+        )
+        .into_response();
+    };
+    let mut response = if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        == Some(published.etag.as_str())
+    {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        (
+            StatusCode::OK,
+            [(
+                header::CONTENT_TYPE,
+                doorpass_format::status_list::STATUS_LIST_TYP,
+            )],
+            Body::from(published.bytes.clone()),
+        )
+            .into_response()
+    };
+    let h = response.headers_mut();
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_str(&format!(
+            "public, max-age={}",
+            crate::status_lists::STATUS_LIST_TTL.as_secs()
+        ))
+        .unwrap_or(HeaderValue::from_static("public, max-age=300")),
+    );
+    if let Ok(v) = HeaderValue::from_str(&published.etag) {
         h.insert(header::ETAG, v);
     }
     response

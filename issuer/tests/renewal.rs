@@ -6,8 +6,8 @@ mod common;
 use common::{error_of, futures_join_all};
 
 use doorpass_format::api::{self, b64};
-use doorpass_format::keys::{generate_signing_key, read_public_key};
-use doorpass_format::{Pass, Presentation, TrustList, Verifier, VerifierPolicy};
+use doorpass_format::keys::generate_signing_key;
+use doorpass_format::{Pass, Presentation, Verifier, VerifierPolicy};
 use doorpass_issuer::codes::token_hash;
 use doorpass_issuer::issuance::Lifetimes;
 use doorpass_issuer::store::{self, TokenState, open_connection};
@@ -223,14 +223,7 @@ async fn a_renewed_pass_verifies_against_the_served_trust_list() {
     let token = first["refresh_token"].as_str().unwrap();
     let (status, _, renewed) = issuer.renew(token, &key).await;
     assert_eq!(status, 200, "{renewed}");
-    let anchor = read_public_key(&issuer.dir.path().join("anchor.pub.pem")).unwrap();
-    let served = issuer
-        .get(api::TRUST_LIST_PATH)
-        .await
-        .bytes()
-        .await
-        .unwrap();
-    let trust_list = TrustList::verify(&served, &anchor).unwrap();
+    let trust_list = issuer.served_trust_list().await;
     let pass =
         Pass::parse(&api::b64_vec(renewed["pass"].as_str().unwrap(), 4096).unwrap()).unwrap();
     assert_eq!(

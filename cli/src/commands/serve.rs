@@ -27,6 +27,11 @@ pub struct ServeArgs {
     /// 127.0.0.1:9100; port 0 picks a free port, printed). Without it, /metrics is not served.
     #[arg(long, value_name = "ADDR")]
     pub metrics_listen: Option<SocketAddr>,
+    /// Prefix of the status-list URIs written into passes (the list number follows), e.g.
+    /// https://kdca.kr/s/ on a CDN that forwards to /v1/status/. Default: http://LISTEN/v1/status/.
+    /// Every byte costs the QR code; 21 bytes in all keeps it at version 14 (docs/qr-size.md).
+    #[arg(long, value_name = "URL")]
+    pub status_base_url: Option<String>,
     /// Database file (default DIR/issuer.db).
     #[arg(long)]
     pub db: Option<PathBuf>,
@@ -161,6 +166,7 @@ impl ServeArgs {
             config.lifetimes.refresh_grace = grace;
         }
         config.lifetimes.retry_grace = self.retry_grace;
+        config.status_base_url = self.status_base_url.clone();
         if self.dev {
             let failure_rate = self.inject_failure.unwrap_or(0.0);
             if !(0.0..=1.0).contains(&failure_rate) {
@@ -260,6 +266,71 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     async {
         let _ = tokio::signal::ctrl_c().await;
     }
+}
+
+/// `issuer revoke`'s arguments.
+#[derive(clap::Args)]
+#[command(group(clap::ArgGroup::new("which").required(true).args(["pass_id", "subject"])))]
+pub struct RevokeArgs {
+    /// Issuer folder.
+    #[arg(long)]
+    pub dir: PathBuf,
+    /// Database file (default DIR/issuer.db).
+    #[arg(long)]
+    pub db: Option<PathBuf>,
+    /// The pass to revoke (its id, 32 hex digits).
+    #[arg(long)]
+    pub pass_id: Option<String>,
+    /// Revoke every valid pass of this subject.
+    #[arg(long)]
+    pub subject: Option<String>,
+    /// Why (kept in the database, never served).
+    #[arg(long)]
+    pub reason: Option<String>,
+}
+
+/// Revokes passes by id or by subject.
+pub fn revoke(args: &RevokeArgs) -> Result<ExitCode> {
+    use doorpass_issuer::store::RevokeSelector;
+    let selector = match (&args.pass_id, &args.subject) {
+        (Some(id), _) => {
+            let bytes = (0..id.len())
+                .step_by(2)
+                .map(|i| {
+                    id.get(i..i + 2)
+                        .and_then(|h| u8::from_str_radix(h, 16).ok())
+                })
+                .collect::<Option<Vec<u8>>>();
+            let id: [u8; 16] = bytes
+                .and_then(|b| b.try_into().ok())
+                .context("--pass-id must be 32 hex digits")?;
+            RevokeSelector::Pass(id)
+        }
+        (None, Some(subject)) => RevokeSelector::Subject(subject.clone()),
+        (None, None) => anyhow::bail!("give --pass-id or --subject"),
+    };
+    let mut config = IssuerConfig::new(args.dir.clone());
+    config.db = args.db.clone();
+    let revoked = doorpass_issuer::status_lists::revoke(
+        &config.database(),
+        &selector,
+        args.reason.as_deref(),
+        doorpass_format::dates::unix_now(),
+    )?;
+    println!("revoked {} pass(es)", revoked.listed + revoked.unlisted);
+    if revoked.unlisted > 0 {
+        eprintln!(
+            "note: {} of them were issued before status lists existed: they will not be renewed, \
+             but doors cannot learn of the revocation before they expire",
+            revoked.unlisted
+        );
+    }
+    Ok(if revoked.listed + revoked.unlisted > 0 {
+        ExitCode::SUCCESS
+    } else {
+        eprintln!("no valid pass matched");
+        ExitCode::from(1)
+    })
 }
 
 /// Imports holders from CSV.

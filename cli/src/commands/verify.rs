@@ -4,7 +4,8 @@ use std::process::ExitCode;
 
 use crate::picture::decode as decode_image;
 use anyhow::{Context, Result, bail};
-use doorpass_format::{TrustList, Verdict, Verifier, VerifierPolicy, keys};
+use doorpass_format::status_list::MAX_STATUS_LIST_TOKEN_LEN;
+use doorpass_format::{RevocationCheck, TrustList, Verdict, Verifier, VerifierPolicy, keys};
 use serde_json::json;
 
 use crate::VerifyArgs;
@@ -34,8 +35,16 @@ pub fn run(args: &VerifyArgs) -> Result<ExitCode> {
         clock_tolerance_seconds: args.tolerance,
         allow_static: args.allow_static,
         max_pass_lifetime_seconds: args.max_pass_days.saturating_mul(86_400),
+        max_status_list_age_seconds: args.max_list_hours.saturating_mul(3600),
+        require_revocation_check: args.require_revocation_check,
     };
-    let verifier = Verifier::new(trust_list, policy);
+    let mut verifier = Verifier::new(trust_list, policy);
+    for source in &args.status_list {
+        let bytes = read_status_list(source)?;
+        verifier
+            .update_status_list(&bytes)
+            .with_context(|| format!("the status list {source} cannot be used"))?;
+    }
     let verdict = verifier.verify_qr_text(&text, now);
     let list_age = verifier.trust_list().age_seconds(now);
     if args.json {
@@ -54,6 +63,9 @@ pub fn run(args: &VerifyArgs) -> Result<ExitCode> {
                 if p.was_static { ", static code" } else { "" }
             ),
             Verdict::Refused(r) => println!("REFUSED ({}): {r}", r.code()),
+        }
+        if let Verdict::Valid(p) = &verdict {
+            println!("{}", revocation_line(p.revocation));
         }
         eprintln!(
             "trust list version {}, {} h old",
@@ -84,6 +96,7 @@ pub fn verdict_json(
             "issuer_id": p.issuer_id,
             "pass_id": p.pass_id,
             "static": p.was_static,
+            "revocation": revocation_json(p.revocation),
         }),
         Verdict::Refused(r) => {
             json!({ "verdict": "refused", "reason": r.code(), "message": r.to_string() })
@@ -91,4 +104,63 @@ pub fn verdict_json(
     };
     v["trust_list"] = json!({ "version": trust_list_version, "age_seconds": trust_list_age });
     v
+}
+
+/// What the door's status lists say about a valid pass, in one line.
+fn revocation_line(check: RevocationCheck) -> String {
+    match check {
+        RevocationCheck::NotRevocable => "revocation: the pass names no status list".into(),
+        RevocationCheck::NotRevoked { list_age_seconds } => {
+            format!(
+                "revocation: not revoked (list {} h old)",
+                list_age_seconds / 3600
+            )
+        }
+        RevocationCheck::NotChecked {
+            list_age_seconds: Some(age),
+        } => format!("revocation not checked — list {} h old", age / 3600),
+        RevocationCheck::NotChecked {
+            list_age_seconds: None,
+        } => "revocation not checked — no status list for this pass".into(),
+    }
+}
+
+fn revocation_json(check: RevocationCheck) -> serde_json::Value {
+    let (status, age) = match check {
+        RevocationCheck::NotRevocable => ("not_revocable", None),
+        RevocationCheck::NotRevoked { list_age_seconds } => ("not_revoked", Some(list_age_seconds)),
+        RevocationCheck::NotChecked { list_age_seconds } => ("not_checked", list_age_seconds),
+    };
+    json!({ "status": status, "list_age_seconds": age })
+}
+
+/// The status list token at `source`: a file, or an http(s) URL fetched with a 10 s timeout and
+/// at most [`MAX_STATUS_LIST_TOKEN_LEN`] bytes read.
+fn read_status_list(source: &str) -> Result<Vec<u8>> {
+    if !(source.starts_with("http://") || source.starts_with("https://")) {
+        return read_file(std::path::Path::new(source));
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let client = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(10))
+            .build()?;
+        let mut response = client
+            .get(source)
+            .send()
+            .await
+            .with_context(|| format!("fetching {source}"))?
+            .error_for_status()
+            .with_context(|| format!("fetching {source}"))?;
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await? {
+            if body.len() + chunk.len() > MAX_STATUS_LIST_TOKEN_LEN {
+                bail!("{source} is longer than {MAX_STATUS_LIST_TOKEN_LEN} bytes");
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    })
 }

@@ -392,6 +392,10 @@ pub enum RefusalReason {
     NotFromHoldersPhone,
     /// A printed (static) code, and this door wants the live one.
     StaticNotAccepted,
+    /// The issuer has revoked the pass.
+    Revoked,
+    /// This door requires a revocation check and has no recent status list for the pass.
+    RevocationNotChecked,
 }
 
 /// What the door screen shows for a scanned code.
@@ -453,5 +457,7 @@ fn refusal_reason(r: &Refusal) -> RefusalReason {
         Refusal::FutureStep { .. } => RefusalReason::FutureCode,
         Refusal::BadHolderProof => RefusalReason::NotFromHoldersPhone,
         Refusal::StaticRefused => RefusalReason::StaticNotAccepted,
+        Refusal::Revoked { .. } => RefusalReason::Revoked,
+        Refusal::RevocationNotChecked { .. } => RefusalReason::RevocationNotChecked,
     }
 }

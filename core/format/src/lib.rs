@@ -10,6 +10,7 @@
 //! - [`pass`]: the signed pass (issuer side: build and sign; holder side: parse and check).
 //! - [`trust_list`]: the signed list of issuer keys a verifier trusts.
 //! - [`status_list`]: revocation lists (IETF Token Status List, CWT form).
+//! - [`revocation`]: the door's cached status lists and what they say about a pass.
 //! - [`presentation`]: what the QR code carries, rotating or static.
 //! - [`verifier`]: the offline door check and its verdict.
 //! - [`qr`]: QR module matrices and their SVG and terminal renderings.
@@ -29,6 +30,7 @@ pub mod keys;
 pub mod pass;
 pub mod presentation;
 pub mod qr;
+pub mod revocation;
 pub mod status_list;
 pub mod trust_list;
 pub mod verifier;
@@ -38,6 +40,7 @@ pub use keys::{KeyId, SigningKey, VerifyingKey};
 pub use pass::{Pass, PassClaims, PassKind};
 pub use presentation::{Presentation, STEP_SECONDS};
 pub use qr::{ErrorCorrection, QrError, QrMatrix};
+pub use revocation::{RevocationCheck, StatusListUpdateError, StatusLists};
 pub use status_list::{
     SignedStatusList, StatusList, StatusListError, StatusListToken, StatusReference,
 };

@@ -2,6 +2,9 @@
 
 use crate::pass::{Pass, PassKind};
 use crate::presentation::{Presentation, STEP_SECONDS};
+use crate::revocation::{
+    DEFAULT_MAX_STATUS_LIST_AGE_SECONDS, RevocationCheck, StatusListUpdateError, StatusLists,
+};
 use crate::trust_list::{TrustList, TrustListError};
 
 /// Default tolerance for clock differences between the holder's and the verifier's devices.
@@ -20,6 +23,11 @@ pub struct VerifierPolicy {
     pub allow_static: bool,
     /// Longest pass lifetime (`exp − iat`, seconds) accepted.
     pub max_pass_lifetime_seconds: u64,
+    /// Oldest status list (now − its `iat`, seconds) used to say a pass is not revoked.
+    pub max_status_list_age_seconds: u64,
+    /// Whether a revocable pass whose list is missing or too old is refused (otherwise it is
+    /// accepted and marked "revocation not checked").
+    pub require_revocation_check: bool,
 }
 
 impl Default for VerifierPolicy {
@@ -28,6 +36,8 @@ impl Default for VerifierPolicy {
             clock_tolerance_seconds: DEFAULT_CLOCK_TOLERANCE_SECONDS,
             allow_static: false,
             max_pass_lifetime_seconds: DEFAULT_MAX_PASS_LIFETIME_SECONDS,
+            max_status_list_age_seconds: DEFAULT_MAX_STATUS_LIST_AGE_SECONDS,
+            require_revocation_check: false,
         }
     }
 }
@@ -84,6 +94,16 @@ pub enum Refusal {
     BadHolderProof,
     /// A static code was shown and this verifier's policy requires a rotating one.
     StaticRefused,
+    /// The issuer has revoked the pass (its status list says so).
+    Revoked {
+        /// Age of the list that says so, seconds.
+        list_age_seconds: u64,
+    },
+    /// The policy requires a revocation check and the pass's list is missing or too old.
+    RevocationNotChecked {
+        /// Age of the list held for the pass, if any, seconds.
+        list_age_seconds: Option<u64>,
+    },
 }
 
 impl Refusal {
@@ -101,6 +121,8 @@ impl Refusal {
             Refusal::FutureStep { .. } => "future_step",
             Refusal::BadHolderProof => "bad_holder_proof",
             Refusal::StaticRefused => "static_refused",
+            Refusal::Revoked { .. } => "revoked",
+            Refusal::RevocationNotChecked { .. } => "revocation_not_checked",
         }
     }
 }
@@ -128,6 +150,11 @@ impl std::fmt::Display for Refusal {
             Refusal::FutureStep { .. } => f.write_str("the code is for a later time (a phone clock far ahead)"),
             Refusal::BadHolderProof => f.write_str("the code was not made by the phone the pass belongs to"),
             Refusal::StaticRefused => f.write_str("a printed (static) code is not accepted here; ask for the live code"),
+            Refusal::Revoked { .. } => f.write_str("the issuer has revoked this pass"),
+            Refusal::RevocationNotChecked { list_age_seconds } => match list_age_seconds {
+                Some(age) => write!(f, "revocation not checked: the status list is {} h old", age / 3600),
+                None => f.write_str("revocation not checked: no status list for this pass"),
+            },
         }
     }
 }
@@ -149,6 +176,8 @@ pub struct VerifiedPass {
     pub pass_id: String,
     /// Whether it was a static code (no holder proof).
     pub was_static: bool,
+    /// What the door's status lists say about it.
+    pub revocation: RevocationCheck,
 }
 
 /// The outcome of checking a code.
@@ -180,12 +209,17 @@ impl Verdict {
 pub struct Verifier {
     trust_list: TrustList,
     policy: VerifierPolicy,
+    status_lists: StatusLists,
 }
 
 impl Verifier {
     /// A verifier over a trust list already checked against the pinned anchor.
     pub fn new(trust_list: TrustList, policy: VerifierPolicy) -> Self {
-        Verifier { trust_list, policy }
+        Verifier {
+            trust_list,
+            policy,
+            status_lists: StatusLists::default(),
+        }
     }
 
     /// The trust list in use.
@@ -200,6 +234,17 @@ impl Verifier {
         newer.may_replace(&self.trust_list)?;
         self.trust_list = newer;
         Ok(())
+    }
+
+    /// Takes a fetched status list token if it verifies against the trust list in use and is not
+    /// older than the one held for its URI; returns its URI. On refusal the held list stays.
+    pub fn update_status_list(&mut self, bytes: &[u8]) -> Result<String, StatusListUpdateError> {
+        self.status_lists.update(bytes, self.trust_list.content())
+    }
+
+    /// The status lists held.
+    pub fn status_lists(&self) -> &StatusLists {
+        &self.status_lists
     }
 
     /// The policy in use.
@@ -297,6 +342,17 @@ impl Verifier {
                 return Err(Refusal::BadHolderProof);
             }
         }
+        let revocation = self
+            .status_lists
+            .check(claims, now, self.policy.max_status_list_age_seconds)
+            .map_err(|r| Refusal::Revoked {
+                list_age_seconds: r.list_age_seconds,
+            })?;
+        if let RevocationCheck::NotChecked { list_age_seconds } = revocation
+            && self.policy.require_revocation_check
+        {
+            return Err(Refusal::RevocationNotChecked { list_age_seconds });
+        }
         Ok(VerifiedPass {
             display_name: claims.display_name.clone(),
             birth_date: claims.birth_date.clone(),
@@ -305,12 +361,13 @@ impl Verifier {
             issuer_id: claims.issuer_id.clone(),
             pass_id: claims.pass_id_hex(),
             was_static,
+            revocation,
         })
     }
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::keys::SigningKey;
     use crate::pass::tests::sample_claims;
@@ -318,19 +375,23 @@ mod tests {
 
     const NOW: u64 = 1_800_000_000 + 86_400;
 
-    fn anchor() -> SigningKey {
+    /// The trust anchor of these tests.
+    pub(crate) fn anchor() -> SigningKey {
         SigningKey::from_bytes(&[7; 32])
     }
 
-    fn issuer() -> SigningKey {
+    /// The issuer key the test trust lists hold.
+    pub(crate) fn issuer() -> SigningKey {
         SigningKey::from_bytes(&[1; 32])
     }
 
-    fn holder() -> SigningKey {
+    /// The holder key of the test passes.
+    pub(crate) fn holder() -> SigningKey {
         SigningKey::from_bytes(&[2; 32])
     }
 
-    fn list(version: u64, issuer_id: &str) -> TrustList {
+    /// A trust list of `version` holding [`issuer`] for `issuer_id`, signed by [`anchor`].
+    pub(crate) fn list(version: u64, issuer_id: &str) -> TrustList {
         let bytes = TrustListContent {
             version,
             issued_at: 0,

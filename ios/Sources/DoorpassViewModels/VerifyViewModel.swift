@@ -109,5 +109,7 @@ public func refusalKey(_ reason: RefusalReason) -> String {
     case .futureCode: return "refusal_future_code"
     case .notFromHoldersPhone: return "refusal_not_from_holders_phone"
     case .staticNotAccepted: return "refusal_static_not_accepted"
+    case .revoked: return "refusal_revoked"
+    case .revocationNotChecked: return "refusal_revocation_not_checked"
     }
 }

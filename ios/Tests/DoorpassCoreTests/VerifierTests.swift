@@ -57,6 +57,8 @@ final class VerifierTests: XCTestCase {
             case .futureCode: return "future_step"
             case .notFromHoldersPhone: return "bad_holder_proof"
             case .staticNotAccepted: return "static_refused"
+            case .revoked: return "revoked"
+            case .revocationNotChecked: return "revocation_not_checked"
             }
         }
     }

@@ -190,8 +190,8 @@ pub enum Redemption {
 /// `presented` is the keyed hash of the presented code ([`crate::codes::code_hash`]); it is compared
 /// in constant time, and only while the subject is under its cap. A wrong code is counted against
 /// the challenge (the `max_attempts`-th locks it) and the subject. The right code marks the challenge
-/// used, records `issued` and revokes every older refresh-token chain of the subject (a new phone
-/// cuts off the old one), all or nothing; with `issued` `None` (no pass could be made) nothing
+/// used, records `issued` and revokes every older refresh-token chain and pass of the subject (a new
+/// phone cuts off the old one), all or nothing; with `issued` `None` (no pass could be made) nothing
 /// changes.
 pub fn redeem_challenge(
     conn: &Connection,
@@ -239,5 +239,12 @@ pub fn redeem_challenge(
     conn.prepare_cached("UPDATE refresh_tokens SET state = 2 WHERE subject = ?1 AND state != 2")?
         .execute(params![c.subject])?;
     insert_issued(conn, record)?;
+    // The subject's older passes, on the old phone, are withdrawn at the doors too.
+    super::revoke_passes(
+        conn,
+        &super::RevokeSelector::SubjectExcept(c.subject.clone(), record.pass_id),
+        Some("re-enrolled"),
+        now,
+    )?;
     Ok(Redemption::Issued)
 }

@@ -12,6 +12,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0001_init.sql"),
     include_str!("../../migrations/0002_renewal_retry.sql"),
     include_str!("../../migrations/0003_idempotent_renewal_and_code_failures.sql"),
+    include_str!("../../migrations/0004_status_lists.sql"),
 ];
 
 /// How hard SQLite works to make commits durable.

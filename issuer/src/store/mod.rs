@@ -19,6 +19,7 @@ mod checkpoint;
 mod connection;
 mod holders;
 mod passes;
+mod status;
 mod tokens;
 
 use std::path::{Path, PathBuf};
@@ -37,6 +38,10 @@ pub use challenges::{
 pub use connection::{Durability, open_connection};
 pub use holders::{HolderRecord, holder, upsert_holder};
 pub use passes::{IssuedRecord, pass_count, pass_exists};
+pub use status::{
+    RevokeSelector, Revoked, StatusEntry, next_status_entry, pass_status_entry, revoke_passes,
+    revoked_entries, status_list_versions,
+};
 pub use tokens::{
     Exchange, Renewal, StoredAnswer, TokenRecord, TokenState, refresh_token, renew_token,
     revoke_family,

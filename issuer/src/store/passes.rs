@@ -27,6 +27,8 @@ pub struct IssuedRecord {
     pub token_hash: [u8; 32],
     /// When the new refresh token expires.
     pub token_expires_at: u64,
+    /// The pass's entry in a status list, if it has one.
+    pub status: Option<super::StatusEntry>,
 }
 
 /// Records an issued pass and the refresh token that comes with it (enrolment and renewal both
@@ -58,6 +60,9 @@ pub(super) fn insert_issued(conn: &Connection, r: &IssuedRecord) -> Result<(), S
         r.token_expires_at as i64,
         &r.pass_id[..]
     ])?;
+    if let Some(entry) = &r.status {
+        super::status::record_entry(conn, &r.pass_id, entry)?;
+    }
     Ok(())
 }
 

@@ -123,6 +123,15 @@ impl TestIssuer {
         .await
     }
 
+    /// The trust list this issuer serves, checked against its anchor.
+    pub async fn served_trust_list(&self) -> doorpass_format::TrustList {
+        let anchor =
+            doorpass_format::keys::read_public_key(&self.dir.path().join("anchor.pub.pem"))
+                .unwrap();
+        let served = self.get(api::TRUST_LIST_PATH).await.bytes().await.unwrap();
+        doorpass_format::TrustList::verify(&served, &anchor).unwrap()
+    }
+
     /// Enrols `subject` end to end; returns the holder key and the issued-pass answer.
     pub async fn enrol(&self, subject: &str) -> (SigningKey, Value) {
         let key = generate_signing_key();

@@ -26,6 +26,8 @@ class DoorVerifierTest {
             RefusalReason.FUTURE_CODE -> "future_step"
             RefusalReason.NOT_FROM_HOLDERS_PHONE -> "bad_holder_proof"
             RefusalReason.STATIC_NOT_ACCEPTED -> "static_refused"
+            RefusalReason.REVOKED -> "revoked"
+            RefusalReason.REVOCATION_NOT_CHECKED -> "revocation_not_checked"
         }
     }
 

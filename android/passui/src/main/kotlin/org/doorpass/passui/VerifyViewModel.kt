@@ -108,4 +108,6 @@ fun refusalKey(reason: RefusalReason): String = when (reason) {
     RefusalReason.FUTURE_CODE -> "refusal_future_code"
     RefusalReason.NOT_FROM_HOLDERS_PHONE -> "refusal_not_from_holders_phone"
     RefusalReason.STATIC_NOT_ACCEPTED -> "refusal_static_not_accepted"
+    RefusalReason.REVOKED -> "refusal_revoked"
+    RefusalReason.REVOCATION_NOT_CHECKED -> "refusal_revocation_not_checked"
 }
