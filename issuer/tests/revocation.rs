@@ -194,3 +194,67 @@ async fn revocations_and_entries_survive_a_restart() {
     assert_eq!(token.list.revoked_count(), 1);
     issuer.stop().await;
 }
+
+/// The served list read by an independent implementation: pycose (COSE_Sign1, Ed25519) and zlib, in
+/// Python (scripts/status_list_check.py; scripts/pycose-venv.sh makes its environment).
+#[tokio::test]
+async fn pycose_reads_a_served_list_with_exactly_the_revoked_entries() {
+    let issuer = common::start(|_| {}).await;
+    let mut answers = Vec::new();
+    for subject in ["demo-kim", "demo-lee", "demo-park", "demo-choi"] {
+        answers.push(issuer.enrol(subject).await.1);
+    }
+    let statuses: Vec<StatusReference> = answers.iter().map(status_of).collect();
+    let uri = statuses[0].uri.clone();
+    for subject in ["demo-kim", "demo-park"] {
+        revoke(
+            &issuer.db(),
+            &RevokeSelector::Subject(subject.into()),
+            None,
+            unix_now(),
+        )
+        .unwrap();
+    }
+    let (list, _) = wait_until_revoked(&issuer, &uri, statuses[2].index).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("list.cose");
+    std::fs::write(&path, &list).unwrap();
+    let issuer_key = trust_list(&issuer).await.content().issuers[0]
+        .public_key
+        .to_bytes();
+    let hex: String = issuer_key.iter().map(|b| format!("{b:02x}")).collect();
+    let joined = |s: &[&StatusReference]| {
+        s.iter()
+            .map(|r| r.index.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let venv = std::process::Command::new("bash")
+        .arg(root.join("scripts/pycose-venv.sh"))
+        .output()
+        .unwrap();
+    assert!(
+        venv.status.success(),
+        "{}",
+        String::from_utf8_lossy(&venv.stderr)
+    );
+    let python = String::from_utf8(venv.stdout).unwrap();
+    let out = std::process::Command::new(python.trim())
+        .arg(root.join("scripts/status_list_check.py"))
+        .arg(&path)
+        .arg(hex)
+        .arg(&uri)
+        .arg(joined(&[&statuses[0], &statuses[2]]))
+        .arg(joined(&[&statuses[1], &statuses[3]]))
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(said.starts_with("pycose: 1048576 entries"), "{said}");
+    issuer.stop().await;
+}
