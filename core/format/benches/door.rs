@@ -8,53 +8,28 @@
 //!
 //! Run: `cargo bench -p doorpass-format --bench door`. Figures: docs/performance.md.
 
+mod support;
+
 use std::hint::black_box;
-use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use doorpass_format::keys::{Signature, SigningKey};
-use doorpass_format::pass::{Pass, PassClaims, PassKind};
+use doorpass_format::pass::Pass;
 use doorpass_format::presentation::proof_message;
 use doorpass_format::qr::{ErrorCorrection, QrMatrix};
-use doorpass_format::{
-    Presentation, TrustList, TrustListContent, TrustedIssuer, Verifier, VerifierPolicy,
-};
+use doorpass_format::{Presentation, Verifier, VerifierPolicy};
 use ed25519_dalek::Signer;
 
-const NOW: u64 = 1_800_000_100;
+use support::NOW;
 
 fn bench(c: &mut Criterion) {
     let anchor = SigningKey::from_bytes(&[1; 32]);
     let issuer = SigningKey::from_bytes(&[2; 32]);
     let holder = SigningKey::from_bytes(&[3; 32]);
-    let claims = PassClaims {
-        issuer_id: "KR-KDCA".into(),
-        issued_at: NOW - 100,
-        not_before: NOW - 100,
-        expires_at: NOW + 30 * 86_400,
-        pass_id: [5; 16],
-        holder_key: holder.verifying_key(),
-        display_name: "이서연 Lee Seoyun".into(), // 20 bytes, as in the size budget
-        birth_date: "1990-04-01".into(),
-        kind: PassKind::Vaccination,
-        renew_after: NOW + 25 * 86_400,
-        status: None,
-    };
+    let claims = support::claims(holder.verifying_key(), None);
     let pass = Pass::issue(&claims, &issuer).unwrap();
-    let tl = TrustListContent {
-        version: 1,
-        issued_at: NOW,
-        next_update: NOW,
-        issuers: vec![TrustedIssuer::new(
-            issuer.verifying_key(),
-            "KR-KDCA",
-            0,
-            u64::MAX,
-        )],
-    }
-    .sign(&anchor);
     let verifier = Verifier::new(
-        TrustList::verify(&tl, &anchor.verifying_key()).unwrap(),
+        support::trust_list(&anchor, &issuer).1,
         VerifierPolicy::default(),
     );
     let text = Presentation::rotating(pass.bytes(), &holder, NOW).to_qr_text();
@@ -92,7 +67,7 @@ fn bench(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = Criterion::default().sample_size(60).measurement_time(Duration::from_secs(4)).warm_up_time(Duration::from_secs(1));
+    config = support::criterion(60);
     targets = bench
 }
 criterion_main!(benches);
