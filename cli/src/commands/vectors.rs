@@ -7,7 +7,9 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use doorpass_format::keys::{self, SigningKey};
 use doorpass_format::pass::{Pass, PassClaims, PassKind};
-use doorpass_format::{Presentation, TrustListContent, TrustedIssuer};
+use doorpass_format::{
+    Presentation, StatusList, StatusListToken, StatusReference, TrustListContent, TrustedIssuer,
+};
 use serde_json::json;
 
 use crate::output::write_file;
@@ -16,6 +18,10 @@ use crate::output::write_file;
 pub const T0: u64 = 1_800_000_000;
 const DAY: u64 = 86_400;
 const ISSUER_ID: &str = "KR-KDCA-TEST";
+/// The status list of the vectors, and the entries its two revocable passes use.
+const STATUS_URI: &str = "https://kdca.kr/s/1";
+const REVOKED_ENTRY: u64 = 77_777;
+const CLEAR_ENTRY: u64 = 4_242;
 
 /// A test key derived from a label (never use such keys outside tests).
 fn test_key(label: &str) -> SigningKey {
@@ -82,6 +88,27 @@ pub fn write(out: &Path) -> Result<ExitCode> {
     let mut long_claims = claims(&holder, "Kim Minji", T0, 0x16);
     long_claims.expires_at = T0 + 401 * DAY;
     let too_long = issue(&long_claims, &issuer)?;
+    // Two passes naming the status list: one whose entry it revokes, one whose entry is clear.
+    let with_status = |id: u8, index: u64| {
+        let mut c = claims(&holder, "Kim Minji", T0, id);
+        c.status = Some(StatusReference {
+            index,
+            uri: STATUS_URI.into(),
+        });
+        issue(&c, &issuer)
+    };
+    let revoked = with_status(0x17, REVOKED_ENTRY)?;
+    let revocable = with_status(0x18, CLEAR_ENTRY)?;
+    let mut entries = StatusList::new(100_000);
+    entries.revoke(REVOKED_ENTRY);
+    let status_list = StatusListToken {
+        uri: STATUS_URI.into(),
+        issued_at: T0,
+        expires_at: Some(T0 + DAY),
+        ttl: Some(300),
+        list: entries,
+    }
+    .sign(&issuer);
     let mut tampered = valid.clone();
     let at = tampered
         .windows(9)
@@ -190,6 +217,20 @@ pub fn write(out: &Path) -> Result<ExitCode> {
             "lifetime_too_long",
         ),
         (
+            "revoked_in_status_list",
+            rotating(&revoked, &holder, T0 + 100),
+            T0 + 100,
+            false,
+            "revoked",
+        ),
+        (
+            "valid_not_revoked_in_status_list",
+            rotating(&revocable, &holder, T0 + 100),
+            T0 + 100,
+            false,
+            "valid",
+        ),
+        (
             "malformed_wrong_prefix",
             good.replacen("DP1:", "HC1:", 1),
             T0 + 100,
@@ -220,6 +261,7 @@ pub fn write(out: &Path) -> Result<ExitCode> {
     keys::write_private_key(&out.join("holder.key"), &holder)?;
     keys::write_public_key(&out.join("holder.pub.pem"), &holder.verifying_key())?;
     write_file(&out.join("trust-list.cose"), &trust_list)?;
+    write_file(&out.join("status-list.cose"), &status_list)?;
     for (name, bytes) in [
         ("valid", &valid),
         ("valid-20-byte-name", &long_name),
@@ -228,6 +270,8 @@ pub fn write(out: &Path) -> Result<ExitCode> {
         ("retired-issuer-key", &old_key),
         ("tampered", &tampered),
         ("lifetime-401-days", &too_long),
+        ("revoked", &revoked),
+        ("revocable", &revocable),
     ] {
         write_file(&out.join("passes").join(format!("{name}.cose")), bytes)?;
     }
@@ -243,6 +287,7 @@ pub fn write(out: &Path) -> Result<ExitCode> {
         "generated_by": "cargo run -p doorpass -- vectors --out tests/vectors",
         "anchor": "anchor.pub.pem",
         "trust_list": "trust-list.cose",
+        "status_list": "status-list.cose",
         "cases": cases,
     });
     write_file(

@@ -9,7 +9,7 @@ use doorpass_wallet::issuer_client::{DEFAULT_TIMEOUT, IssuerClient};
 
 use crate::anchor::Anchor;
 use crate::error::DoorpassError;
-use crate::records::{TrustListStatus, VerificationResult};
+use crate::records::{StatusListStatus, TrustListStatus, VerificationResult};
 use crate::runtime::run;
 
 /// How a door checks codes and where it refreshes its trust list.
@@ -24,6 +24,13 @@ pub struct DoorConfig {
     /// Longest pass lifetime (expiry minus issuance) accepted, in days; 0 for the default (400).
     #[uniffi(default = 0)]
     pub max_pass_lifetime_days: u32,
+    /// Oldest status list used to say a pass is not revoked, in hours; 0 for the default (72).
+    #[uniffi(default = 0)]
+    pub max_status_list_age_hours: u32,
+    /// Refuse a revocable pass whose status list is missing or too old (otherwise it is accepted
+    /// and marked "revocation not checked").
+    #[uniffi(default = false)]
+    pub require_revocation_check: bool,
 }
 
 /// A door verifier keeping its trust list in a folder of the app.
@@ -53,6 +60,10 @@ impl DoorVerifier {
         if config.max_pass_lifetime_days > 0 {
             policy.max_pass_lifetime_seconds = u64::from(config.max_pass_lifetime_days) * 86_400;
         }
+        if config.max_status_list_age_hours > 0 {
+            policy.max_status_list_age_seconds = u64::from(config.max_status_list_age_hours) * 3600;
+        }
+        policy.require_revocation_check = config.require_revocation_check;
         let (inner, set_aside) = CoreDoor::open(&PathBuf::from(dir), anchor.key()?, policy)?;
         if let Some(set_aside) = set_aside {
             log::warn!(
@@ -93,6 +104,45 @@ impl DoorVerifier {
         })?;
         let door = self.inner.clone();
         run(async move { Ok(door.refresh_trust_list(&client, now).await?.into()) }).await
+    }
+
+    /// Offers a signed status list (fetched by the app, bundled, or copied from another device). It
+    /// is kept if it verifies against the trust list and is not older than the one held.
+    pub fn update_status_list(
+        &self,
+        list: Vec<u8>,
+        now: u64,
+    ) -> Result<StatusListStatus, DoorpassError> {
+        Ok(StatusListStatus::at(
+            &self.inner.update_status_list(&list)?,
+            now,
+        ))
+    }
+
+    /// Fetches the status lists whose `ttl` has passed and those named by passes checked here
+    /// that are not held yet. A failure leaves the held lists as they were.
+    pub async fn refresh_status_lists(
+        &self,
+        now: u64,
+    ) -> Result<Vec<StatusListStatus>, DoorpassError> {
+        let client = self.client.clone().ok_or(DoorpassError::InvalidInput {
+            detail: "this door verifier was opened without an issuer URL".into(),
+        })?;
+        let door = self.inner.clone();
+        run(async move {
+            let held = door.refresh_status_lists(&client, now).await?;
+            Ok(held.iter().map(|h| StatusListStatus::at(h, now)).collect())
+        })
+        .await
+    }
+
+    /// The status lists held, and how old each is.
+    pub fn status_lists(&self, now: u64) -> Vec<StatusListStatus> {
+        self.inner
+            .status_lists()
+            .iter()
+            .map(|h| StatusListStatus::at(h, now))
+            .collect()
     }
 
     /// Checks a scanned code at `now` (this device's clock). Never touches the network.

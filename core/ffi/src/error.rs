@@ -169,6 +169,9 @@ impl From<DoorError> for DoorpassError {
                 }
             },
             DoorError::Issuer(e) => WalletError::from(e).into(),
+            DoorError::StatusList(e) => DoorpassError::InvalidPassFromIssuer {
+                detail: e.to_string(),
+            },
             DoorError::Storage { detail } => DoorpassError::Storage { detail },
             DoorError::ClockBehind { detail } => DoorpassError::ClockUntrustworthy { detail },
         }

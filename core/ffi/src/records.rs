@@ -1,9 +1,11 @@
 //! The records that cross to Kotlin and Swift: copies of the core's records in owned, FFI-friendly
 //! types. Times are Unix seconds; counts are `u32`.
 
+use doorpass_format::RevocationCheck;
 use doorpass_format::pass::PassKind as CoreKind;
 use doorpass_format::verifier::{Refusal, Verdict};
 use doorpass_wallet::clock::ClockStatus as CoreClock;
+use doorpass_wallet::status_cache::HeldStatusList;
 use doorpass_wallet::trust_cache::TrustListStatus as CoreTrustStatus;
 use doorpass_wallet::wallet::{
     PassRenewal as CoreRenewal, PassState as CoreState, PassSummary as CoreSummary,
@@ -398,6 +400,59 @@ pub enum RefusalReason {
     RevocationNotChecked,
 }
 
+/// What a door knows about a valid pass's revocation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum RevocationStatus {
+    /// The pass names no status list: it cannot be revoked.
+    NotRevocable,
+    /// Its list, this old, does not revoke it.
+    NotRevoked {
+        /// Seconds since the list was signed.
+        list_age_seconds: u64,
+    },
+    /// Not checked: no list for the pass, or one older than this door accepts.
+    NotChecked {
+        /// Seconds since the list held was signed, if one is held.
+        list_age_seconds: Option<u64>,
+    },
+}
+
+impl From<RevocationCheck> for RevocationStatus {
+    fn from(c: RevocationCheck) -> Self {
+        match c {
+            RevocationCheck::NotRevocable => RevocationStatus::NotRevocable,
+            RevocationCheck::NotRevoked { list_age_seconds } => {
+                RevocationStatus::NotRevoked { list_age_seconds }
+            }
+            RevocationCheck::NotChecked { list_age_seconds } => {
+                RevocationStatus::NotChecked { list_age_seconds }
+            }
+        }
+    }
+}
+
+/// A status list a door holds, for a status line ("revocation list 2 h old").
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct StatusListStatus {
+    /// The list's URI.
+    pub uri: String,
+    /// Seconds since it was signed.
+    pub age_seconds: u64,
+    /// Whether its `ttl` has passed: refresh when online.
+    pub refresh_due: bool,
+}
+
+impl StatusListStatus {
+    /// `held` as seen at `now`.
+    pub fn at(held: &HeldStatusList, now: u64) -> Self {
+        StatusListStatus {
+            uri: held.uri.clone(),
+            age_seconds: held.age_seconds(now),
+            refresh_due: held.is_due(now),
+        }
+    }
+}
+
 /// What the door screen shows for a scanned code.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
 pub enum VerificationResult {
@@ -415,6 +470,9 @@ pub enum VerificationResult {
         issuer_id: String,
         /// Whether it was a static (printed) code.
         was_static: bool,
+        /// What the door's status lists say: show "revocation not checked — list N h old" when
+        /// not checked.
+        revocation: RevocationStatus,
     },
     /// Refused: show red with the reason.
     Refused {
@@ -435,6 +493,7 @@ impl From<Verdict> for VerificationResult {
                 expires_at: p.expires_at,
                 issuer_id: p.issuer_id,
                 was_static: p.was_static,
+                revocation: p.revocation.into(),
             },
             Verdict::Refused(r) => VerificationResult::Refused {
                 reason: refusal_reason(&r),

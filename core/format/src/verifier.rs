@@ -178,6 +178,8 @@ pub struct VerifiedPass {
     pub was_static: bool,
     /// What the door's status lists say about it.
     pub revocation: RevocationCheck,
+    /// The status list the pass names, if any (a door fetches it to check the next passes).
+    pub status_uri: Option<String>,
 }
 
 /// The outcome of checking a code.
@@ -362,6 +364,7 @@ impl Verifier {
             pass_id: claims.pass_id_hex(),
             was_static,
             revocation,
+            status_uri: claims.status.as_ref().map(|s| s.uri.clone()),
         })
     }
 }

@@ -2,13 +2,16 @@
 //! from the issuer or from bytes (a bundled or scanned list) whenever the device has them. Checking a
 //! code never touches the network.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
+use doorpass_format::StatusListUpdateError;
 use doorpass_format::keys::VerifyingKey;
 use doorpass_format::verifier::{Verdict, Verifier, VerifierPolicy};
 
 use crate::issuer_client::{IssuerClient, IssuerError};
+use crate::status_cache::{HeldStatusList, STATUS_LISTS_DIR, StatusListFiles};
 use crate::trust_cache::{SetAside, TrustCacheError, TrustListCache, TrustListStatus};
 
 /// File name of the door's cached trust list inside its folder.
@@ -32,6 +35,9 @@ pub enum DoorError {
     /// The issuer could not give the trust list.
     #[error(transparent)]
     Issuer(#[from] IssuerError),
+    /// An offered status list was refused; the held one (if any) stays.
+    #[error(transparent)]
+    StatusList(#[from] StatusListUpdateError),
     /// The device clock is before the time the cached trust list was signed: it is wrong, and every
     /// verdict would be too. Set the clock.
     #[error("the device clock is wrong: {detail}")]
@@ -50,6 +56,9 @@ pub enum DoorError {
 struct DoorState {
     cache: TrustListCache,
     verifier: Option<Verifier>,
+    status_lists: StatusListFiles,
+    /// Status-list URIs named by passes checked here for which no list is held yet.
+    wanted: BTreeSet<String>,
     /// The floor as last written to [`TRUST_FLOOR_FILE`].
     saved_floor: u64,
 }
@@ -90,13 +99,21 @@ impl DoorVerifier {
         let (cache, set_aside) =
             TrustListCache::open_with_floor(&dir.join(TRUST_LIST_FILE), anchor, saved_floor)
                 .map_err(storage)?;
-        let verifier = cache.list().map(|l| Verifier::new(l.clone(), policy));
+        let mut status_lists =
+            StatusListFiles::open(&dir.join(STATUS_LISTS_DIR)).map_err(storage)?;
+        let verifier = cache.list().map(|l| {
+            let mut verifier = Verifier::new(l.clone(), policy);
+            status_lists.offer_all(&mut verifier);
+            verifier
+        });
         let door = DoorVerifier {
             policy,
             floor_path,
             state: Mutex::new(DoorState {
                 cache,
                 verifier,
+                status_lists,
+                wanted: BTreeSet::new(),
                 saved_floor,
             }),
         };
@@ -130,10 +147,17 @@ impl DoorVerifier {
         let before = state.cache.status(now).map(|s| s.version);
         let status = state.cache.offer(bytes, now)?;
         if before != Some(status.version) {
-            state.verifier = state
-                .cache
-                .list()
-                .map(|l| Verifier::new(l.clone(), self.policy));
+            let DoorState {
+                cache,
+                verifier,
+                status_lists,
+                ..
+            } = &mut *state;
+            *verifier = cache.list().map(|l| {
+                let mut verifier = Verifier::new(l.clone(), self.policy);
+                status_lists.offer_all(&mut verifier);
+                verifier
+            });
         }
         self.save_floor(&mut state)?;
         Ok(status)
@@ -163,7 +187,70 @@ impl DoorVerifier {
                 ),
             });
         }
-        Ok(verifier.verify_qr_text(qr_text, now))
+        let verdict = verifier.verify_qr_text(qr_text, now);
+        if let Verdict::Valid(pass) = &verdict
+            && let Some(uri) = &pass.status_uri
+            && state.status_lists.get(uri).is_none()
+        {
+            let uri = uri.clone();
+            drop(state);
+            self.lock().wanted.insert(uri);
+        }
+        Ok(verdict)
+    }
+
+    /// Offers a signed status list (fetched, bundled or copied). It is kept if it verifies against
+    /// the trust list and is not older than the one held for its URI.
+    pub fn update_status_list(&self, bytes: &[u8]) -> Result<HeldStatusList, DoorError> {
+        let mut state = self.lock();
+        let DoorState {
+            verifier,
+            status_lists,
+            wanted,
+            ..
+        } = &mut *state;
+        let verifier = verifier.as_mut().ok_or(DoorError::NoTrustList)?;
+        let uri = verifier.update_status_list(bytes)?;
+        wanted.remove(&uri);
+        status_lists.keep(&uri, bytes.to_vec()).map_err(storage)
+    }
+
+    /// Fetches every list held whose `ttl` has passed, and every list named by a pass checked here
+    /// that is not held yet. Each fetch stands alone: the lists that came are kept, and the first
+    /// failure is returned after all were tried (a door with no network keeps its lists).
+    pub async fn refresh_status_lists(
+        &self,
+        client: &IssuerClient,
+        now: u64,
+    ) -> Result<Vec<HeldStatusList>, DoorError> {
+        let due: Vec<String> = {
+            let state = self.lock();
+            let held = state.status_lists.held();
+            held.iter()
+                .filter(|h| h.is_due(now))
+                .map(|h| h.uri.clone())
+                .chain(state.wanted.iter().cloned())
+                .collect()
+        };
+        let mut first_error = None;
+        for uri in due {
+            let outcome = match client.status_list(&uri).await {
+                Ok(answer) => self.update_status_list(&answer.value),
+                Err(e) => Err(e.into()),
+            };
+            if let Err(e) = outcome {
+                first_error.get_or_insert(e);
+            }
+        }
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(self.status_lists()),
+        }
+    }
+
+    /// The status lists held.
+    pub fn status_lists(&self) -> Vec<HeldStatusList> {
+        self.lock().status_lists.held()
     }
 
     /// The cached list's version and age, if one is cached.

@@ -204,6 +204,22 @@ impl IssuerClient {
         self.post_json(api::RENEW_PATH, &body).await
     }
 
+    /// Fetches the status list token at `uri` (an absolute URL named by a pass). The same rules as
+    /// for the issuer apply: https, or plain http only to this machine.
+    pub async fn status_list(&self, uri: &str) -> Result<Answer<Vec<u8>>, IssuerError> {
+        if !(uri.starts_with("https://") || Self::is_loopback_url(uri)) {
+            return Err(IssuerError::Protocol(format!(
+                "a status list must be fetched over https: {uri}"
+            )));
+        }
+        let response = self.send(HttpMethod::Get, uri.to_string(), None).await?;
+        Ok(Answer {
+            server_time: server_time(&response),
+            status: response.status,
+            value: response.body,
+        })
+    }
+
     /// Dev issuers only: the last code sent to `subject`.
     pub async fn dev_code(&self, subject: &str) -> Result<String, IssuerError> {
         let url = format!("{}/dev/otp/{}", self.base, percent_encode(subject));

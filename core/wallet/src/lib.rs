@@ -5,7 +5,8 @@
 //!   re-authentication.
 //! - [`trust_cache`]: the cached trust list of a wallet or a door verifier (last good copy, no
 //!   rollback, its age).
-//! - [`door`]: a door verifier that keeps its own trust list.
+//! - [`door`]: a door verifier that keeps its own trust list and status lists.
+//! - [`status_cache`]: status lists (revocation) kept on the device, per list URI.
 //! - [`issuer_client`]: the issuer API client, over an [`transport::HttpTransport`]
 //!   ([`reqwest_transport`] by default).
 //! - [`secret_store`]: where secrets live (`keyring_store` for the platform keystores).
@@ -20,6 +21,7 @@ pub mod keyring_store;
 pub mod reqwest_transport;
 pub mod retry;
 pub mod secret_store;
+pub mod status_cache;
 pub mod transport;
 pub mod trust_cache;
 pub mod wallet;

@@ -56,7 +56,7 @@ public final class VerifyViewModel: ObservableObject {
         let result: DoorResult
         do {
             switch try door.verify(qrText: qrText, now: now) {
-            case let .valid(holderName, birthDate, kind, expiresAt, _, _):
+            case let .valid(holderName, birthDate, kind, expiresAt, _, _, _):
                 result = .valid(holderName: holderName, birthDate: birthDate, kind: UiText(kindKey(kind)),
                                 validity: UiText("pass_valid_until", format.date(expiresAt)))
             case let .refused(reason, _):

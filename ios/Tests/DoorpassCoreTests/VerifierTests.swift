@@ -39,6 +39,10 @@ final class VerifierTests: XCTestCase {
         try Data(contentsOf: try TestEnv.vectorsDir().appendingPathComponent("trust-list.cose"))
     }
 
+    private func vectorsStatusList() throws -> Data {
+        try Data(contentsOf: try TestEnv.vectorsDir().appendingPathComponent("status-list.cose"))
+    }
+
     /// A verdict as the vectors name it.
     private func vectorCode(_ result: VerificationResult) -> String {
         switch result {
@@ -90,13 +94,42 @@ final class VerifierTests: XCTestCase {
             let status = try door.updateTrustList(list: try vectorsTrustList(), now: vector.at)
             XCTAssertEqual(status.version, 7, "\(vector.name): the vectors' trust list is version 7")
             XCTAssertEqual(door.trustListStatus(now: vector.at)?.version, 7, vector.name)
+            _ = try door.updateStatusList(list: try vectorsStatusList(), now: vector.at)
             let result = try door.verify(qrText: vector.qrText, now: vector.at)
             XCTAssertEqual(vectorCode(result), vector.expected, "vector \(vector.name)")
             ran += 1
             seen.insert(vector.expected)
         }
-        XCTAssertEqual(ran, 17, "every vector ran")
-        XCTAssertEqual(seen.count, 12, "the vectors cover valid and all eleven refusals")
+        XCTAssertEqual(ran, 19, "every vector ran")
+        XCTAssertEqual(seen.count, 13, "the vectors cover valid and all twelve refusals a default door gives")
+    }
+
+    func testADoorKeepsItsStatusListAcrossARestartAndSaysWhenRevocationWasNotChecked() throws {
+        let all = try vectors().cases
+        let revoked = try XCTUnwrap(all.first { $0.name == "revoked_in_status_list" })
+        let clear = try XCTUnwrap(all.first { $0.name == "valid_not_revoked_in_status_list" })
+        let dir = freshFolder(self, "status")
+        let config = DoorConfig(issuerUrl: nil, allowStaticCodes: false, clockToleranceSeconds: 60)
+        let first = try DoorVerifier.open(dir: dir, anchor: try vectorsAnchor(), config: config)
+        _ = try first.updateTrustList(list: try vectorsTrustList(), now: clear.at)
+        guard case .valid(_, _, _, _, _, _, .notChecked(nil)) = try first.verify(qrText: clear.qrText, now: clear.at) else {
+            return XCTFail("without a list the pass is valid, revocation not checked")
+        }
+        let held = try first.updateStatusList(list: try vectorsStatusList(), now: clear.at)
+        XCTAssertEqual(held.uri, "https://kdca.kr/s/1")
+        XCTAssertThrowsError(try first.updateStatusList(list: Data("not a list".utf8), now: clear.at))
+        let again = try DoorVerifier.open(dir: dir, anchor: try vectorsAnchor(), config: config)
+        XCTAssertEqual(again.statusLists(now: clear.at).map(\.uri), ["https://kdca.kr/s/1"])
+        XCTAssertEqual(vectorCode(try again.verify(qrText: revoked.qrText, now: revoked.at)), "revoked")
+        guard case .valid(_, _, _, _, _, _, .notRevoked(100)) = try again.verify(qrText: clear.qrText, now: clear.at) else {
+            return XCTFail("the list, 100 s old, does not revoke the other pass")
+        }
+        let strict = try DoorVerifier.open(
+            dir: freshFolder(self, "strict"), anchor: try vectorsAnchor(),
+            config: DoorConfig(issuerUrl: nil, allowStaticCodes: false, clockToleranceSeconds: 60,
+                               requireRevocationCheck: true))
+        _ = try strict.updateTrustList(list: try vectorsTrustList(), now: clear.at)
+        XCTAssertEqual(vectorCode(try strict.verify(qrText: clear.qrText, now: clear.at)), "revocation_not_checked")
     }
 
     func testVerifyBeforeAnyTrustListThrowsNoTrustList() async throws {

@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test
 class DoorVerifierTest {
     private val vectorAnchor get() = Anchor.Pem(Files.readString(Env.vectors.resolve("anchor.pub.pem")))
     private val vectorList get() = Files.readAllBytes(Env.vectors.resolve("trust-list.cose"))
+    private val vectorStatusList get() = Files.readAllBytes(Env.vectors.resolve("status-list.cose"))
 
     private fun code(result: VerificationResult): String = when (result) {
         is VerificationResult.Valid -> "valid"
@@ -31,15 +32,18 @@ class DoorVerifierTest {
         }
     }
 
+    /** The cases of the shared vectors, each as its JSON object's text. */
+    private fun vectorCases(): List<String> =
+        Regex("\\{[^{}]*\"qr_text\"[^{}]*\\}").findAll(Files.readString(Env.vectors.resolve("cases.json"))).map { it.value }.toList()
+
     private fun field(case: String, name: String): String =
         Regex("\"$name\"\\s*:\\s*(\"[^\"]*\"|[0-9]+|true|false)").find(case)?.groupValues?.get(1)?.trim('"')
             ?: error("case without $name: $case")
 
     @Test
     fun everySharedVectorGetsItsExpectedVerdict() {
-        val json = Files.readString(Env.vectors.resolve("cases.json"))
-        val cases = Regex("\\{[^{}]*\"qr_text\"[^{}]*\\}").findAll(json).map { it.value }.toList()
-        assertEquals(17, cases.size, "cases in cases.json")
+        val cases = vectorCases()
+        assertEquals(19, cases.size, "cases in cases.json")
         for (case in cases) {
             val at = field(case, "at").toULong()
             val door = DoorVerifier.open(
@@ -52,6 +56,7 @@ class DoorVerifierTest {
                 ),
             )
             assertEquals(7uL, door.updateTrustList(vectorList, at).version)
+            door.updateStatusList(vectorStatusList, at)
             val verdict = door.verify(field(case, "qr_text"), at)
             assertEquals(field(case, "expected"), code(verdict), field(case, "name"))
             if (verdict is VerificationResult.Valid) {
@@ -87,9 +92,36 @@ class DoorVerifierTest {
     }
 
     @Test
+    fun aDoorKeepsItsStatusListAcrossARestartAndSaysWhenRevocationWasNotChecked() {
+        val cases = vectorCases()
+        val revoked = cases.first { field(it, "name") == "revoked_in_status_list" }
+        val clear = cases.first { field(it, "name") == "valid_not_revoked_in_status_list" }
+        val at = field(clear, "at").toULong()
+        val dir = freshDir()
+        val config = DoorConfig(issuerUrl = null, allowStaticCodes = false, clockToleranceSeconds = 60u)
+        val first = DoorVerifier.open(dir.toString(), vectorAnchor, config)
+        first.updateTrustList(vectorList, at)
+        val unchecked = first.verify(field(clear, "qr_text"), at) as VerificationResult.Valid
+        assertEquals(RevocationStatus.NotChecked(null), unchecked.revocation)
+        assertEquals("https://kdca.kr/s/1", first.updateStatusList(vectorStatusList, at).uri)
+        assertFailsWith<DoorpassException.InvalidPassFromIssuer> { first.updateStatusList(byteArrayOf(1, 2, 3), at) }
+        val again = DoorVerifier.open(dir.toString(), vectorAnchor, config)
+        assertEquals(listOf("https://kdca.kr/s/1"), again.statusLists(at).map { it.uri })
+        assertEquals("revoked", code(again.verify(field(revoked, "qr_text"), at)))
+        val checked = again.verify(field(clear, "qr_text"), at) as VerificationResult.Valid
+        assertEquals(RevocationStatus.NotRevoked(100uL), checked.revocation)
+        val strict = DoorVerifier.open(
+            freshDir().toString(),
+            vectorAnchor,
+            DoorConfig(issuerUrl = null, allowStaticCodes = false, clockToleranceSeconds = 60u, requireRevocationCheck = true),
+        )
+        strict.updateTrustList(vectorList, at)
+        assertEquals("revocation_not_checked", code(strict.verify(field(clear, "qr_text"), at)))
+    }
+
+    @Test
     fun aDoorMayAcceptLongerPassesThanTheDefault() {
-        val json = Files.readString(Env.vectors.resolve("cases.json"))
-        val case = Regex("\\{[^{}]*\"qr_text\"[^{}]*\\}").findAll(json).map { it.value }
+        val case = vectorCases()
             .first { field(it, "name") == "lifetime_longer_than_policy" }
         val at = field(case, "at").toULong()
         fun verdict(maxDays: UInt): VerificationResult {
