@@ -1,6 +1,7 @@
 //! A door device and revocation, over real HTTP on 127.0.0.1: the door learns a list's URI from the
 //! passes it checks, fetches it, keeps it on disk, refreshes it once its ttl has passed, and keeps
-//! working on the list it has when the issuer cannot be reached.
+//! working on the list it has when the issuer cannot be reached; a wallet learns that its pass was
+//! revoked, stops showing its code, and gets a working pass by authenticating again.
 
 use std::time::Duration;
 
@@ -10,6 +11,7 @@ use doorpass_issuer::store::RevokeSelector;
 use doorpass_tests::{TestIssuer, now};
 use doorpass_wallet::door::DoorVerifier;
 use doorpass_wallet::issuer_client::{DEFAULT_TIMEOUT, IssuerClient};
+use doorpass_wallet::wallet::{PassState, WalletError};
 
 fn revocation(verdict: Verdict) -> RevocationCheck {
     match verdict {
@@ -79,4 +81,60 @@ async fn a_door_fetches_the_list_a_pass_names_refreshes_it_and_refuses_the_pass_
     );
     assert_eq!(door.status_lists().len(), 1);
     assert_eq!(door.verify(&qr, now()).unwrap().code(), "revoked");
+}
+
+#[tokio::test]
+async fn a_wallet_learns_its_pass_was_revoked_stops_its_code_and_a_new_enrolment_restores_it() {
+    let issuer = TestIssuer::start(|_| {}).await;
+    let home = tempfile::tempdir().unwrap();
+    let secrets: std::sync::Arc<dyn doorpass_wallet::secret_store::SecretStore> =
+        std::sync::Arc::new(doorpass_wallet::secret_store::MemorySecretStore::default());
+    let open = || {
+        issuer.wallet(
+            home.path(),
+            secrets.clone(),
+            doorpass_wallet::wallet::WalletOptions::default(),
+        )
+    };
+    let wallet = open();
+    issuer.enrol(&wallet, "demo-lee").await;
+    assert_eq!(wallet.refresh_status_lists(now()).await.unwrap(), 1);
+    assert_eq!(
+        wallet.refresh_status_lists(now()).await.unwrap(),
+        0,
+        "within its ttl"
+    );
+    assert_eq!(wallet.passes(now())[0].state, PassState::Active);
+    assert!(wallet.current_qr(None, now(), false).is_ok());
+
+    revoke(
+        &issuer.db(),
+        &RevokeSelector::Subject("demo-lee".into()),
+        None,
+        now(),
+    )
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(wallet.refresh_status_lists(now() + 301).await.unwrap(), 1);
+    assert_eq!(wallet.passes(now())[0].state, PassState::Revoked);
+    assert_eq!(
+        wallet.current_qr(None, now(), false).unwrap_err(),
+        WalletError::PassRevoked
+    );
+    // Kept on disk: reopened, the wallet still knows, with no network.
+    drop(wallet);
+    let wallet = open();
+    assert_eq!(wallet.passes(now())[0].state, PassState::Revoked);
+    assert!(
+        wallet.current_qr(None, now(), true).is_err(),
+        "no static code either"
+    );
+    // Authenticating again brings a new pass, with a new entry, which shows a code.
+    issuer.enrol(&wallet, "demo-lee").await;
+    assert_eq!(wallet.passes(now())[0].state, PassState::Active);
+    assert!(wallet.current_qr(None, now(), false).is_ok());
+    // Wiping removes the lists with everything else.
+    assert!(home.path().join("status-lists").is_dir());
+    wallet.wipe().await.unwrap();
+    assert!(!home.path().join("status-lists").exists());
 }

@@ -328,6 +328,7 @@ fn describe(p: &PassSummary, now: u64) -> String {
         PassState::Expired => "EXPIRED",
         PassState::ReauthRequired => "sign-in needed (enrol again)",
         PassState::Missing => "pass file damaged (run renew)",
+        PassState::Revoked => "REVOKED by the issuer (enrol again)",
     };
     match &p.details {
         Some(d) => format!(

@@ -88,6 +88,9 @@ pub enum DoorpassError {
     /// The pass file was damaged and set aside; renewing fetches it again.
     #[error("the pass file was damaged; renew to fetch it again")]
     PassMissing,
+    /// The issuer has revoked this pass: no code is shown. Authenticate again for a new one.
+    #[error("the issuer has revoked this pass; authenticate again")]
+    PassRevoked,
     /// Another process (e.g. a background renewal) is talking to the issuer for this wallet; nothing
     /// was sent. Try again in a moment.
     #[error("the wallet is busy with another renewal; try again in a moment")]
@@ -143,6 +146,7 @@ impl From<WalletError> for DoorpassError {
             WalletError::UnknownPass { id } => DoorpassError::UnknownPass { pass_id: id },
             WalletError::PassNotChosen => DoorpassError::PassNotChosen,
             WalletError::PassMissing => DoorpassError::PassMissing,
+            WalletError::PassRevoked => DoorpassError::PassRevoked,
             WalletError::InUse => DoorpassError::InUse,
             WalletError::Wiped => DoorpassError::Wiped,
             WalletError::ClockUntrustworthy { detail } => {

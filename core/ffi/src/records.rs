@@ -50,6 +50,8 @@ pub enum PassState {
     ReauthenticationRequired,
     /// The pass file was damaged and set aside; renewal fetches it again.
     Missing,
+    /// The issuer has revoked the pass: no code is shown; authenticate again for a new one.
+    Revoked,
 }
 
 impl From<CoreState> for PassState {
@@ -60,6 +62,7 @@ impl From<CoreState> for PassState {
             CoreState::Expired => PassState::Expired,
             CoreState::ReauthRequired => PassState::ReauthenticationRequired,
             CoreState::Missing => PassState::Missing,
+            CoreState::Revoked => PassState::Revoked,
         }
     }
 }

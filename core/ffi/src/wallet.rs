@@ -176,6 +176,17 @@ impl Wallet {
         run(async move { Ok(wallet.refresh_trust_list(now).await?.into()) }).await
     }
 
+    /// Fetches the status lists (revocation) of the passes, where missing or past their `ttl`.
+    /// Never needed to show a code: call it in background work. Returns how many were updated.
+    pub async fn refresh_status_lists(&self, now: u64) -> Result<u32, DoorpassError> {
+        let wallet = self.inner.clone();
+        run(async move {
+            let updated = wallet.refresh_status_lists(now).await?;
+            Ok(u32::try_from(updated).unwrap_or(u32::MAX))
+        })
+        .await
+    }
+
     /// The cached trust list's version and age, if one is cached.
     pub fn trust_list_status(&self, now: u64) -> Option<TrustListStatus> {
         self.inner.trust_list_status(now).map(Into::into)

@@ -43,15 +43,19 @@ pub struct StatusListFiles {
 }
 
 impl StatusListFiles {
-    /// Reads the lists in `dir` (created if missing). Files that are not status lists are ignored;
-    /// whether a list is trusted is decided when it is offered to a verifier.
+    /// Reads the lists in `dir` (made when the first list is kept). Files that are not status lists
+    /// are ignored; whether a list is trusted is decided when it is offered to a verifier.
     pub fn open(dir: &Path) -> std::io::Result<Self> {
-        doorpass_format::atomic_file::create_private_dir(dir)?;
         let mut files = StatusListFiles {
             dir: dir.to_path_buf(),
             held: HashMap::new(),
         };
-        for entry in std::fs::read_dir(dir)? {
+        let entries = match std::fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(files),
+            Err(e) => return Err(e),
+        };
+        for entry in entries {
             let path = entry?.path();
             if path.extension().is_none_or(|e| e != "cose") {
                 continue;
@@ -76,8 +80,12 @@ impl StatusListFiles {
     /// Offers every held list to `verifier` (after a restart or a new trust list); lists it
     /// refuses (signed by a key no longer trusted) are forgotten.
     pub fn offer_all(&mut self, verifier: &mut Verifier) {
-        self.held
-            .retain(|_, (_, bytes)| verifier.update_status_list(bytes).is_ok());
+        self.offer_all_to(|bytes| verifier.update_status_list(bytes).is_ok());
+    }
+
+    /// Offers every held list to `accept`; the lists it refuses are forgotten.
+    pub fn offer_all_to(&mut self, mut accept: impl FnMut(&[u8]) -> bool) {
+        self.held.retain(|_, (_, bytes)| accept(bytes));
     }
 
     /// Keeps `bytes`, which `verifier` has just accepted as the list at `uri`.
@@ -85,6 +93,7 @@ impl StatusListFiles {
         let signed = StatusListToken::parse(&bytes)
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
         let held = held_of(signed.unverified());
+        doorpass_format::atomic_file::create_private_dir(&self.dir)?;
         doorpass_format::atomic_file::write_atomic(&self.file_for(uri), &bytes, false)?;
         self.held.insert(uri.to_string(), (held.clone(), bytes));
         Ok(held)

@@ -83,7 +83,7 @@ struct DoorResultView: View {
             switch result {
             case .idle:
                 EmptyView()
-            case let .valid(holderName, birthDate, kind, validity):
+            case let .valid(holderName, birthDate, kind, validity, revocation):
                 verdict(UiText("door_valid"), symbol: "checkmark.circle.fill")
                 Text(UiText("door_compare_id").localized)
                     .font(.headline)
@@ -95,6 +95,10 @@ struct DoorResultView: View {
                     .font(.title3)
                 Text(validity.localized)
                     .font(.title3)
+                if let revocation {
+                    Text(revocation.localized)
+                        .font(.title3)
+                }
             case let .refused(reason):
                 verdict(UiText("door_refused"), symbol: "xmark.octagon.fill")
                 Text(reason.localized)

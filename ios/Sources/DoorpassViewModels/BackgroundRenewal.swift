@@ -1,6 +1,7 @@
 // What the background job (BGTaskScheduler on iOS, WorkManager on Android) runs: renew what is due,
-// then say when to run next, never sooner than the core's retry time, spread by a random delay so
-// that a country's phones do not wake at the same second.
+// fetch the passes' revocation lists whose time has come (best effort), then say when to run next,
+// never sooner than the core's retry time, spread by a random delay so that a country's phones do
+// not wake at the same second.
 
 import DoorpassCore
 import Foundation
@@ -40,6 +41,8 @@ public func runBackgroundRenewal<Generator: RandomNumberGenerator>(
         return inAQuarterOfAnHour()
     }
     let renewed = outcomes.filter(\.isRenewed).count
+    // Whether a pass was revoked: never needed for the code, so a failure here changes nothing.
+    _ = try? await wallet.refreshStatusLists(now: clock.now())
     guard let next = nextAttempt(outcomes) ?? wallet.nextRenewalAt() else {
         return BackgroundRun(renewed: renewed, nextRunAt: nil)
     }

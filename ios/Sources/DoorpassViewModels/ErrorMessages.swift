@@ -75,6 +75,8 @@ public func errorView(_ error: DoorpassError, now: UInt64, format: TimeFormat) -
         return ErrorView(UiText("error_pass_not_chosen"))
     case .PassMissing:
         return ErrorView(UiText("error_pass_missing"), action: .retry)
+    case .PassRevoked:
+        return ErrorView(UiText("error_pass_revoked"), action: .reauthenticate)
     case .InUse:
         return ErrorView(UiText("error_in_use"), action: .retry)
     case .Wiped:

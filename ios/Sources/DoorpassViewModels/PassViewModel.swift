@@ -84,7 +84,9 @@ public final class PassViewModel: ObservableObject {
     public func refresh() {
         let now = clock.now()
         let passes = host.wallet.passes(now: now)
-        let reauthenticate = passes.first { $0.state == .reauthenticationRequired || $0.state == .expired }
+        let reauthenticate = passes.first {
+            $0.state == .revoked || $0.state == .reauthenticationRequired || $0.state == .expired
+        }
         var next = state
         next.cards = passes.map { card($0, now: now) }
         next.banner = banner(passes)
@@ -135,6 +137,9 @@ public final class PassViewModel: ObservableObject {
     }
 
     private func banner(_ passes: [PassSummary]) -> UiText? {
+        if let pass = passes.first(where: { $0.state == .revoked }) {
+            return UiText("banner_pass_revoked", pass.holderName)
+        }
         if let pass = passes.first(where: { $0.state == .reauthenticationRequired }) {
             return UiText("banner_reauthentication_required", pass.holderName, format.date(pass.expiresAt))
         }

@@ -11,8 +11,9 @@ import Foundation
 public enum DoorResult: Equatable {
     /// Nothing scanned yet.
     case idle
-    /// Green: compare `holderName` and `birthDate` with an ID card.
-    case valid(holderName: String, birthDate: String, kind: UiText, validity: UiText)
+    /// Green: compare `holderName` and `birthDate` with an ID card. `revocation` says when the
+    /// pass's revocation could not be checked ("revocation not checked — list 3 d old").
+    case valid(holderName: String, birthDate: String, kind: UiText, validity: UiText, revocation: UiText?)
     /// Red, with why.
     case refused(reason: UiText)
     /// The check could not be made (no list yet, clock wrong).
@@ -56,9 +57,10 @@ public final class VerifyViewModel: ObservableObject {
         let result: DoorResult
         do {
             switch try door.verify(qrText: qrText, now: now) {
-            case let .valid(holderName, birthDate, kind, expiresAt, _, _, _):
+            case let .valid(holderName, birthDate, kind, expiresAt, _, _, revocation):
                 result = .valid(holderName: holderName, birthDate: birthDate, kind: UiText(kindKey(kind)),
-                                validity: UiText("pass_valid_until", format.date(expiresAt)))
+                                validity: UiText("pass_valid_until", format.date(expiresAt)),
+                                revocation: revocationNote(revocation))
             case let .refused(reason, _):
                 result = .refused(reason: UiText(refusalKey(reason)))
             }
@@ -76,6 +78,8 @@ public final class VerifyViewModel: ObservableObject {
         var failure: ErrorView?
         do {
             _ = try await door.refreshTrustList(now: clock.now())
+            // Best effort: the lists held stay, and verdicts say how old they are.
+            _ = try? await door.refreshStatusLists(now: clock.now())
         } catch {
             failure = errorView(anyError: error, now: clock.now(), format: format)
         }
@@ -93,6 +97,13 @@ public final class VerifyViewModel: ObservableObject {
         state.trustListAge = status.map { UiText("trust_list_age", ageText($0.ageSeconds)) }
         state.trustListStale = status?.updateDue ?? false
     }
+}
+
+/// What a valid verdict says about revocation: nothing when checked or not revocable.
+public func revocationNote(_ status: RevocationStatus) -> UiText? {
+    guard case let .notChecked(listAgeSeconds) = status else { return nil }
+    guard let age = listAgeSeconds else { return UiText("revocation_not_checked_no_list") }
+    return UiText("revocation_not_checked_age", ageText(age))
 }
 
 /// The string key for each refusal, exhaustive over the core's reasons.

@@ -50,7 +50,7 @@ final class DoorAndMessagesTests: XCTestCase {
             .InvalidCode(attemptsLeft: 2), .CodeExpired, .CodeAttemptsExhausted, .NotEligible,
             .IssuerRefused(detail: "x"), .InvalidPassFromIssuer(detail: "x"), .Storage(detail: "x"),
             .KeystoreUnavailable(detail: "x"), .ClockUntrustworthy(detail: "x"), .NotEnrolled,
-            .NoEnrolmentInProgress, .UnknownPass(passId: "x"), .PassNotChosen, .PassMissing, .InUse,
+            .NoEnrolmentInProgress, .UnknownPass(passId: "x"), .PassNotChosen, .PassMissing, .PassRevoked, .InUse,
             .Wiped, .NoTrustList, .InvalidInput(detail: "x"), .Internal(reason: "x"),
         ]
         let refusals: [RefusalReason] = [
@@ -60,7 +60,7 @@ final class DoorAndMessagesTests: XCTestCase {
         ]
         let kinds: [PassKind?] = [.vaccination, .recovery, .medicalExemption, .negativeTest, nil]
         // Every variant, once (the numbering switches below do not compile when the core adds one).
-        XCTAssertEqual(Set(errors.map(variantNumber)), Set(0..<22))
+        XCTAssertEqual(Set(errors.map(variantNumber)), Set(0..<23))
         XCTAssertEqual(Set(refusals.map(variantNumber)), Set(0..<13))
         XCTAssertEqual(Set(kinds.map(variantNumber)), Set(0..<5))
 
@@ -171,6 +171,7 @@ private func variantNumber(_ error: DoorpassError) -> Int {
     case .NoTrustList: return 19
     case .InvalidInput: return 20
     case .Internal: return 21
+    case .PassRevoked: return 22
     }
 }
 

@@ -17,6 +17,7 @@ mod probes;
 mod renew;
 mod report;
 mod stats;
+mod status;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -43,6 +44,21 @@ pub enum LoadgenCommand {
         /// Where to write the CSV.
         #[arg(long)]
         out: PathBuf,
+    },
+    /// Fetch one status list with many door devices at once (closed loop) and print requests/s.
+    Status {
+        /// Base URL of the issuer (loopback only).
+        #[arg(long)]
+        issuer: String,
+        /// The list's number.
+        #[arg(long, default_value_t = 1)]
+        list: u64,
+        /// Fetches in flight at once.
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+        /// How long to run.
+        #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+        duration: std::time::Duration,
     },
     /// Check that every pass id in a record file is in the issuer's database.
     Check {
@@ -130,6 +146,15 @@ pub fn run(command: &LoadgenCommand) -> Result<ExitCode> {
             eprintln!("wrote {count} holders to {}", out.display());
             Ok(ExitCode::SUCCESS)
         }
+        LoadgenCommand::Status {
+            issuer,
+            list,
+            concurrency,
+            duration,
+        } => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?
+            .block_on(status::run(issuer, *list, *concurrency, *duration)),
         LoadgenCommand::Check { db, record } => {
             let report = check_db(db, &read_record(record)?)?;
             println!("{}", report.line());

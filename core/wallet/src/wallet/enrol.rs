@@ -222,6 +222,11 @@ impl Wallet {
         inner.state.pending = None;
         write_json(&self.layout.state(), &inner.state)
             .map_err(|e| WalletError::storage("state", e))?;
-        Ok(summary(&pending.slot, &inner.slots[&pending.slot], now))
+        Ok(summary(
+            &pending.slot,
+            &inner.slots[&pending.slot],
+            &inner.revocations,
+            now,
+        ))
     }
 }

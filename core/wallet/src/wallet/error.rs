@@ -85,6 +85,9 @@ pub enum WalletError {
     /// The slot has no usable pass (its file was damaged); renewing fetches it again.
     #[error("the pass file was damaged and set aside; renew to fetch it again")]
     PassMissing,
+    /// The issuer has revoked this pass: it shows no code. Authenticate again for a new one.
+    #[error("the issuer has revoked this pass; authenticate again for a new one")]
+    PassRevoked,
     /// Another process is talking to the issuer for this wallet right now (e.g. a background
     /// renewal); nothing was sent. Try again in a moment.
     #[error("another process is using this wallet's issuer connection; try again in a moment")]

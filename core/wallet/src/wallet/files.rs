@@ -95,6 +95,9 @@ impl Layout {
     pub fn trust_list(&self) -> PathBuf {
         self.home.join("trust-list.cose")
     }
+    pub fn status_lists(&self) -> PathBuf {
+        self.home.join(crate::status_cache::STATUS_LISTS_DIR)
+    }
     pub fn passes(&self) -> PathBuf {
         self.home.join("passes")
     }

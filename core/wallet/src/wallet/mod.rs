@@ -15,6 +15,7 @@ mod records;
 mod remove;
 mod renew;
 mod secrets;
+mod status;
 mod trust;
 mod view;
 
@@ -63,6 +64,10 @@ struct Inner {
     slots: BTreeMap<String, Slot>,
     problems: Vec<StorageProblem>,
     qr_cache: HashMap<(String, bool), QrView>,
+    /// The status lists held, as files.
+    status_files: crate::status_cache::StatusListFiles,
+    /// The same lists, verified against the trust list: what they say about the passes.
+    revocations: doorpass_format::StatusLists,
     /// Set by [`Wallet::wipe`]: every later call fails with [`WalletError::Wiped`].
     wiped: bool,
 }
@@ -128,7 +133,7 @@ impl Wallet {
         inner
             .slots
             .iter()
-            .map(|(id, slot)| summary(id, slot, now))
+            .map(|(id, slot)| summary(id, slot, &inner.revocations, now))
             .collect()
     }
 
@@ -162,7 +167,12 @@ fn resolve_slot(inner: &Inner, id: Option<&str>) -> Result<String, WalletError> 
     }
 }
 
-fn slot_state(slot: &Slot, now: u64) -> PassState {
+fn slot_state(slot: &Slot, revocations: &doorpass_format::StatusLists, now: u64) -> PassState {
+    if let Some(pass) = &slot.pass
+        && revocations.check(pass.claims(), now, u64::MAX).is_err()
+    {
+        return PassState::Revoked;
+    }
     if slot.meta.reauth_required {
         return PassState::ReauthRequired;
     }
@@ -174,11 +184,16 @@ fn slot_state(slot: &Slot, now: u64) -> PassState {
     }
 }
 
-fn summary(id: &str, slot: &Slot, now: u64) -> PassSummary {
+fn summary(
+    id: &str,
+    slot: &Slot,
+    revocations: &doorpass_format::StatusLists,
+    now: u64,
+) -> PassSummary {
     PassSummary {
         id: id.to_string(),
         subject: slot.meta.subject.clone(),
-        state: slot_state(slot, now),
+        state: slot_state(slot, revocations, now),
         details: slot.pass.as_ref().map(|p| {
             let c = p.claims();
             PassDetails {

@@ -171,7 +171,16 @@ impl Wallet {
                 },
             );
         }
+        let mut status_files = crate::status_cache::StatusListFiles::open(&layout.status_lists())
+            .map_err(|e| WalletError::storage("status lists", e))?;
+        let mut revocations = doorpass_format::StatusLists::default();
+        if let Some(list) = trust.list() {
+            let trusted = list.content().clone();
+            status_files.offer_all_to(|bytes| revocations.update(bytes, &trusted).is_ok());
+        }
         let inner = Inner {
+            status_files,
+            revocations,
             state,
             trust_floor: identity.trust_list_floor,
             trust,

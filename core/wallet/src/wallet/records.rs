@@ -98,6 +98,9 @@ pub enum PassState {
     ReauthRequired,
     /// The pass file was damaged and set aside; renewal fetches it again.
     Missing,
+    /// The issuer has revoked the pass (its status list says so): no code is shown; authenticate
+    /// again for a new pass.
+    Revoked,
 }
 
 /// What a pass says, for display.

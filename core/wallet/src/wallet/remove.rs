@@ -45,10 +45,12 @@ impl Wallet {
         }
         let home = &self.layout.home;
         let io = |e: std::io::Error| WalletError::storage("wiping", e);
-        match std::fs::remove_dir_all(self.layout.passes()) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(io(e)),
+        for dir in [self.layout.passes(), self.layout.status_lists()] {
+            match std::fs::remove_dir_all(dir) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io(e)),
+            }
         }
         for entry in std::fs::read_dir(home).map_err(io)? {
             let path = entry.map_err(io)?.path();

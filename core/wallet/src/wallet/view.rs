@@ -31,15 +31,25 @@ impl Wallet {
             if let Some(slot) = inner.slots.get(&id)
                 && let Some(pass) = &slot.pass
             {
-                refresh_view(&mut view, pass, slot_state(slot, now), now);
+                let state = slot_state(slot, &inner.revocations, now);
+                if state == PassState::Revoked {
+                    return Err(WalletError::PassRevoked);
+                }
+                refresh_view(&mut view, pass, state, now);
             }
             return Ok(view);
         }
-        let slot = inner
-            .slots
+        let Inner {
+            slots, revocations, ..
+        } = &mut *inner;
+        let slot = slots
             .get_mut(&id)
             .ok_or_else(|| WalletError::UnknownPass { id: id.clone() })?;
-        let state = slot_state(slot, now);
+        let state = slot_state(slot, revocations, now);
+        // A revoked pass shows no code: the holder is told to authenticate again instead.
+        if state == PassState::Revoked {
+            return Err(WalletError::PassRevoked);
+        }
         let pass = slot.pass.clone().ok_or(WalletError::PassMissing)?;
         let holder = match &slot.holder {
             Some(k) => k.clone(),
@@ -156,6 +166,7 @@ pub(super) fn accessible_label(pass: &Pass, state: PassState, view: &QrView, now
             format_date(c.expires_at)
         ),
         PassState::Missing => String::new(),
+        PassState::Revoked => "Revoked by its issuer; sign in again to get a new pass.".into(),
     };
     format!(
         "{} pass for {}, born {}. {status}{}",

@@ -1,6 +1,7 @@
 // What the background job (WorkManager on Android, BGTaskScheduler on iOS) runs: renew what is due,
-// then say when to run next, never sooner than the core's retry time, spread by a random delay so
-// that a country's phones do not wake at the same second.
+// fetch the passes' revocation lists whose time has come (best effort), then say when to run next,
+// never sooner than the core's retry time, spread by a random delay so that a country's phones do
+// not wake at the same second.
 package org.doorpass.passui
 
 import kotlin.random.Random
@@ -24,6 +25,12 @@ suspend fun runBackgroundRenewal(host: WalletHost, clock: DeviceClock, random: R
         return BackgroundRun(0, clock.now() + 900uL)
     }
     val renewed = outcomes.count { it is org.doorpass.core.RenewalOutcome.Renewed }
+    // Whether a pass was revoked: never needed for the code, so a failure here changes nothing.
+    try {
+        host.wallet.refreshStatusLists(clock.now())
+    } catch (e: DoorpassException) {
+        // Kept for the next run.
+    }
     val next = nextAttempt(outcomes) ?: host.wallet.nextRenewalAt() ?: return BackgroundRun(renewed, null)
     // Never before the core's time; up to 10 minutes later, at random.
     return BackgroundRun(renewed, next + random.nextLong(0, 600).toULong())

@@ -52,6 +52,7 @@ fun errorView(error: DoorpassException, now: ULong, format: TimeFormat): ErrorVi
     is DoorpassException.UnknownPass -> ErrorView(UiText("error_unknown_pass"))
     is DoorpassException.PassNotChosen -> ErrorView(UiText("error_pass_not_chosen"))
     is DoorpassException.PassMissing -> ErrorView(UiText("error_pass_missing"), ErrorAction.RETRY)
+    is DoorpassException.PassRevoked -> ErrorView(UiText("error_pass_revoked"), ErrorAction.REAUTHENTICATE)
     is DoorpassException.InUse -> ErrorView(UiText("error_in_use"), ErrorAction.RETRY)
     is DoorpassException.Wiped -> ErrorView(UiText("error_wiped"), ErrorAction.START_AGAIN)
     is DoorpassException.NoTrustList -> ErrorView(UiText("error_no_trust_list"), ErrorAction.RETRY)

@@ -71,7 +71,9 @@ class PassViewModel(
         val now = clock.now()
         val passes = host.wallet.passes(now)
         val cards = passes.map { card(it, now) }
-        val reauth = passes.firstOrNull { it.state == PassState.REAUTHENTICATION_REQUIRED || it.state == PassState.EXPIRED }
+        val reauth = passes.firstOrNull {
+            it.state == PassState.REVOKED || it.state == PassState.REAUTHENTICATION_REQUIRED || it.state == PassState.EXPIRED
+        }
         mutable.value = mutable.value.copy(
             cards = cards,
             banner = banner(passes),
@@ -134,6 +136,9 @@ class PassViewModel(
     }
 
     private fun banner(passes: List<PassSummary>): UiText? {
+        passes.firstOrNull { it.state == PassState.REVOKED }?.let {
+            return UiText("banner_pass_revoked", it.holderName)
+        }
         passes.firstOrNull { it.state == PassState.REAUTHENTICATION_REQUIRED }?.let {
             return UiText("banner_reauthentication_required", it.holderName, format.date(it.expiresAt))
         }

@@ -8,6 +8,7 @@ import kotlinx.coroutines.flow.asStateFlow
 import org.doorpass.core.DoorVerifier
 import org.doorpass.core.DoorpassException
 import org.doorpass.core.RefusalReason
+import org.doorpass.core.RevocationStatus
 import org.doorpass.core.VerificationResult
 
 /** The result area of the door screen. */
@@ -15,8 +16,17 @@ sealed interface DoorResult {
     /** Nothing scanned yet. */
     data object Idle : DoorResult
 
-    /** Green: compare [holderName] and [birthDate] with an ID card. */
-    data class Valid(val holderName: String, val birthDate: String, val kind: UiText, val validity: UiText) : DoorResult
+    /**
+     * Green: compare [holderName] and [birthDate] with an ID card. [revocation] says when the
+     * pass's revocation could not be checked ("revocation not checked — list 3 d old").
+     */
+    data class Valid(
+        val holderName: String,
+        val birthDate: String,
+        val kind: UiText,
+        val validity: UiText,
+        val revocation: UiText? = null,
+    ) : DoorResult
 
     /** Red, with why. */
     data class Refused(val reason: UiText) : DoorResult
@@ -59,6 +69,7 @@ class VerifyViewModel(
                     r.birthDate,
                     UiText(kindKey(r.kind)),
                     UiText("pass_valid_until", format.date(r.expiresAt)),
+                    revocationNote(r.revocation),
                 )
                 is VerificationResult.Refused -> DoorResult.Refused(UiText(refusalKey(r.reason)))
             }
@@ -69,10 +80,18 @@ class VerifyViewModel(
         updateListStatus()
     }
 
-    /** Fetches a newer trust list when the network allows; a failure keeps the cached one. */
+    /**
+     * Fetches a newer trust list when the network allows, then (best effort) the status lists that
+     * are due; a failure keeps the cached ones.
+     */
     suspend fun refreshTrustList(): ErrorView? {
         val error = try {
             door.refreshTrustList(clock.now())
+            try {
+                door.refreshStatusLists(clock.now())
+            } catch (e: DoorpassException) {
+                // The lists held stay; verdicts say how old they are.
+            }
             null
         } catch (e: DoorpassException) {
             errorView(e, clock.now(), format)
@@ -93,6 +112,14 @@ class VerifyViewModel(
             trustListStale = status?.updateDue ?: false,
         )
     }
+}
+
+/** What a valid verdict says about revocation: nothing when checked or not revocable. */
+fun revocationNote(status: RevocationStatus): UiText? = when (status) {
+    is RevocationStatus.NotChecked ->
+        status.listAgeSeconds?.let { UiText("revocation_not_checked_age", ageText(it)) }
+            ?: UiText("revocation_not_checked_no_list")
+    else -> null
 }
 
 /** The string key for each refusal, exhaustive over the core's reasons. */

@@ -53,12 +53,12 @@ class DoorAndMessagesTest {
             DoorpassException.KeystoreUnavailable("x"), DoorpassException.ClockUntrustworthy("x"),
             DoorpassException.NotEnrolled(), DoorpassException.NoEnrolmentInProgress(),
             DoorpassException.UnknownPass("x"), DoorpassException.PassNotChosen(),
-            DoorpassException.PassMissing(), DoorpassException.InUse(), DoorpassException.Wiped(),
+            DoorpassException.PassMissing(), DoorpassException.PassRevoked(), DoorpassException.InUse(), DoorpassException.Wiped(),
             DoorpassException.NoTrustList(), DoorpassException.InvalidInput("x"),
             DoorpassException.Internal("x"),
         )
-        // All 22 variants (errorView's `when` is exhaustive, so a new one does not compile without words).
-        assertEquals(22, errors.map { it::class }.toSet().size)
+        // All 23 variants (errorView's `when` is exhaustive, so a new one does not compile without words).
+        assertEquals(23, errors.map { it::class }.toSet().size)
         val texts = errors.map { errorView(it, 1_800_000_000uL, utc).text } +
             RefusalReason.entries.map { UiText(refusalKey(it)) } +
             (PassKind.entries + listOf(null)).map { UiText(kindKey(it)) }

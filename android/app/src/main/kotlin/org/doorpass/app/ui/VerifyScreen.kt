@@ -144,6 +144,7 @@ private fun ResultPanel(result: DoorResult, onNextGuest: () -> Unit, modifier: M
                 WhiteText(localized(UiText("door_birth_date", result.birthDate)), MaterialTheme.typography.headlineSmall.fontSize)
                 WhiteText(localized(result.kind), MaterialTheme.typography.bodyLarge.fontSize)
                 WhiteText(localized(result.validity), MaterialTheme.typography.bodyLarge.fontSize)
+                result.revocation?.let { WhiteText(localized(it), MaterialTheme.typography.bodyLarge.fontSize) }
             }
             is DoorResult.Refused -> {
                 Verdict(R.string.door_refused)
