@@ -114,7 +114,7 @@ impl DoorVerifier {
         now: u64,
     ) -> Result<StatusListStatus, DoorpassError> {
         Ok(StatusListStatus::at(
-            &self.inner.update_status_list(&list)?,
+            &self.inner.update_status_list(&list, now)?,
             now,
         ))
     }

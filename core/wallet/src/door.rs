@@ -199,9 +199,9 @@ impl DoorVerifier {
         Ok(verdict)
     }
 
-    /// Offers a signed status list (fetched, bundled or copied). It is kept if it verifies against
-    /// the trust list and is not older than the one held for its URI.
-    pub fn update_status_list(&self, bytes: &[u8]) -> Result<HeldStatusList, DoorError> {
+    /// Offers a signed status list (fetched, bundled or copied) at `now`. It is kept if it verifies
+    /// against the trust list and is not older than the one held for its URI.
+    pub fn update_status_list(&self, bytes: &[u8], now: u64) -> Result<HeldStatusList, DoorError> {
         let mut state = self.lock();
         let DoorState {
             verifier,
@@ -212,7 +212,9 @@ impl DoorVerifier {
         let verifier = verifier.as_mut().ok_or(DoorError::NoTrustList)?;
         let uri = verifier.update_status_list(bytes)?;
         wanted.remove(&uri);
-        status_lists.keep(&uri, bytes.to_vec()).map_err(storage)
+        status_lists
+            .keep(&uri, bytes.to_vec(), now)
+            .map_err(storage)
     }
 
     /// Fetches every list held whose `ttl` has passed, and every list named by a pass checked here
@@ -235,7 +237,7 @@ impl DoorVerifier {
         let mut first_error = None;
         for uri in due {
             let outcome = match client.status_list(&uri).await {
-                Ok(answer) => self.update_status_list(&answer.value),
+                Ok(answer) => self.update_status_list(&answer.value, now),
                 Err(e) => Err(e.into()),
             };
             if let Err(e) = outcome {

@@ -21,6 +21,8 @@ pub struct HeldStatusList {
     pub issued_at: u64,
     /// How long it may be kept before fetching it again (`ttl`), if it says.
     pub ttl: Option<u64>,
+    /// When this device got it (0 for a list read from disk: fetched again at the next chance).
+    pub fetched_at: u64,
 }
 
 impl HeldStatusList {
@@ -29,9 +31,11 @@ impl HeldStatusList {
         now.saturating_sub(self.issued_at)
     }
 
-    /// Whether its `ttl` has passed (a list without one is fetched again after 5 minutes).
+    /// Whether its `ttl` has passed since this device got it (a list without one is fetched again
+    /// after 5 minutes). The `ttl` counts from the fetch, as the draft says, not from `iat`: an
+    /// issuer re-signs unchanged lists only hourly.
     pub fn is_due(&self, now: u64) -> bool {
-        self.age_seconds(now) >= self.ttl.unwrap_or(300)
+        now.saturating_sub(self.fetched_at) >= self.ttl.unwrap_or(300)
     }
 }
 
@@ -64,7 +68,7 @@ impl StatusListFiles {
                 continue;
             };
             if let Ok(signed) = StatusListToken::parse(&bytes) {
-                let held = held_of(signed.unverified());
+                let held = held_of(signed.unverified(), 0);
                 let newer = files
                     .held
                     .get(&held.uri)
@@ -88,11 +92,11 @@ impl StatusListFiles {
         self.held.retain(|_, (_, bytes)| accept(bytes));
     }
 
-    /// Keeps `bytes`, which `verifier` has just accepted as the list at `uri`.
-    pub fn keep(&mut self, uri: &str, bytes: Vec<u8>) -> std::io::Result<HeldStatusList> {
+    /// Keeps `bytes`, which a verifier has just accepted as the list at `uri`, got at `now`.
+    pub fn keep(&mut self, uri: &str, bytes: Vec<u8>, now: u64) -> std::io::Result<HeldStatusList> {
         let signed = StatusListToken::parse(&bytes)
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
-        let held = held_of(signed.unverified());
+        let held = held_of(signed.unverified(), now);
         doorpass_format::atomic_file::create_private_dir(&self.dir)?;
         doorpass_format::atomic_file::write_atomic(&self.file_for(uri), &bytes, false)?;
         self.held.insert(uri.to_string(), (held.clone(), bytes));
@@ -119,10 +123,11 @@ impl StatusListFiles {
     }
 }
 
-fn held_of(token: &StatusListToken) -> HeldStatusList {
+fn held_of(token: &StatusListToken, fetched_at: u64) -> HeldStatusList {
     HeldStatusList {
         uri: token.uri.clone(),
         issued_at: token.issued_at,
         ttl: token.ttl,
+        fetched_at,
     }
 }

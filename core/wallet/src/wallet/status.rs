@@ -36,6 +36,7 @@ impl Wallet {
                 .ok_or_else(|| WalletError::InvalidFromIssuer {
                     detail: "no trust list is held to check the status list against".into(),
                 })?;
+            let now = inner.state.clock.corrected(device_now);
             let Inner {
                 revocations,
                 status_files,
@@ -48,7 +49,7 @@ impl Wallet {
                 }
             })?;
             status_files
-                .keep(&kept_uri, answer.value)
+                .keep(&kept_uri, answer.value, now)
                 .map_err(|e| WalletError::storage("status list", e))?;
             // Codes drawn before are not shown again without the new list's say.
             qr_cache.clear();
