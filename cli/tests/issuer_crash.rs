@@ -1,7 +1,8 @@
 //! `doorpass issuer serve` as a real process: `kill -9` in the middle of enrolments, then a restart
 //! (the database opens cleanly and every pass that was answered 200 is in it); SIGTERM; and the
 //! command-line flags that only make sense in dev mode or on loopback; a folder or database open to
-//! other users is refused; `/metrics` only on `--metrics-listen`.
+//! other users is refused; `/metrics` only on `--metrics-listen`; a revocation made with `issuer
+//! revoke` is served within seconds and still after a `kill -9`.
 
 mod common;
 
@@ -367,4 +368,79 @@ async fn metrics_are_served_only_on_the_metrics_listener() {
         text.contains("doorpass_requests_total{route=\"/healthz\",status=\"200\"} 1"),
         "{text}"
     );
+}
+
+/// Fetches `uri` until its entry `index` is revoked (at most 30 fetches, 100 ms apart).
+async fn fetch_until_revoked(client: &IssuerClient, uri: &str, index: u64) -> Vec<u8> {
+    for _ in 0..30 {
+        let bytes = client.status_list(uri).await.unwrap().value;
+        let token = doorpass_format::StatusListToken::parse(&bytes).unwrap();
+        if token.unverified().list.is_revoked(index) == Some(true) {
+            return bytes;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("entry {index} of {uri} was not served revoked within 3 s");
+}
+
+#[tokio::test]
+async fn a_revocation_made_with_the_command_survives_kill_9() {
+    let tmp = tempfile::tempdir().unwrap();
+    issuer_dir_with_holders(tmp.path(), 2);
+    let mut issuer = IssuerProcess::start(tmp.path(), &[]);
+    let client = IssuerClient::over_https(&issuer.url, Duration::from_secs(5)).unwrap();
+    let key = generate_signing_key();
+    let start = client
+        .start_enrolment("loadgen-0", &key.verifying_key())
+        .await
+        .unwrap();
+    let code = client.dev_code("loadgen-0").await.unwrap();
+    let answer = client
+        .complete_enrolment(&start.value.challenge_id, &code, &key)
+        .await
+        .unwrap();
+    let pass_bytes = doorpass_format::api::b64_vec(&answer.value.pass, 4096).unwrap();
+    let pass = doorpass_format::Pass::parse(&pass_bytes).unwrap();
+    let status = pass.claims().status.clone().unwrap();
+    let dir = tmp.path().display().to_string();
+    common::doorpass_expect(
+        &["issuer", "revoke", "--dir", &dir, "--subject", "nobody"],
+        1,
+    );
+    common::doorpass_expect(
+        &[
+            "issuer",
+            "revoke",
+            "--dir",
+            &dir,
+            "--pass-id",
+            &answer.value.pass_id,
+            "--reason",
+            "test",
+        ],
+        0,
+    );
+    fetch_until_revoked(&client, &status.uri, status.index).await;
+    issuer.kill9();
+    let issuer = IssuerProcess::start(tmp.path(), &[]);
+    let list = status.uri.rsplit('/').next().unwrap();
+    let client = IssuerClient::over_https(&issuer.url, Duration::from_secs(5)).unwrap();
+    let served = client
+        .status_list(&format!("{}/v1/status/{list}", issuer.url))
+        .await
+        .unwrap()
+        .value;
+    let anchor =
+        doorpass_format::keys::read_public_key(&tmp.path().join("anchor.pub.pem")).unwrap();
+    let trust = doorpass_format::TrustList::verify(
+        &std::fs::read(tmp.path().join("trust-list.cose")).unwrap(),
+        &anchor,
+    )
+    .unwrap();
+    let token = doorpass_format::StatusListToken::parse(&served)
+        .unwrap()
+        .verify(trust.content())
+        .unwrap();
+    assert_eq!(token.list.is_revoked(status.index), Some(true));
+    assert_eq!(token.list.revoked_count(), 1);
 }
