@@ -158,17 +158,7 @@ async fn pass_ttl_sets_the_pass_lifetime() {
     issuer_dir_with_holders(tmp.path(), 1);
     let issuer = IssuerProcess::start(tmp.path(), &["--pass-ttl", "120s"]);
     let client = IssuerClient::over_https(&issuer.url, Duration::from_secs(10)).unwrap();
-    let key = generate_signing_key();
-    let start = client
-        .start_enrolment("loadgen-0", &key.verifying_key())
-        .await
-        .unwrap();
-    let code = client.dev_code("loadgen-0").await.unwrap();
-    let issued = client
-        .complete_enrolment(&start.value.challenge_id, &code, &key)
-        .await
-        .unwrap()
-        .value;
+    let issued = enrol(&client, "loadgen-0").await;
     let bytes = doorpass_format::api::b64_vec(&issued.pass, 4096).unwrap();
     let pass = doorpass_format::Pass::parse(&bytes).unwrap();
     let claims = pass.claims();
@@ -370,6 +360,21 @@ async fn metrics_are_served_only_on_the_metrics_listener() {
     );
 }
 
+/// Enrols `subject` through `client` with a new holder key (a dev issuer reads out the code).
+async fn enrol(client: &IssuerClient, subject: &str) -> doorpass_format::api::IssuedPass {
+    let key = generate_signing_key();
+    let start = client
+        .start_enrolment(subject, &key.verifying_key())
+        .await
+        .unwrap();
+    let code = client.dev_code(subject).await.unwrap();
+    client
+        .complete_enrolment(&start.value.challenge_id, &code, &key)
+        .await
+        .unwrap()
+        .value
+}
+
 /// Fetches `uri` until its entry `index` is revoked (at most 30 fetches, 100 ms apart).
 async fn fetch_until_revoked(client: &IssuerClient, uri: &str, index: u64) -> Vec<u8> {
     for _ in 0..30 {
@@ -389,17 +394,8 @@ async fn a_revocation_made_with_the_command_survives_kill_9() {
     issuer_dir_with_holders(tmp.path(), 2);
     let mut issuer = IssuerProcess::start(tmp.path(), &[]);
     let client = IssuerClient::over_https(&issuer.url, Duration::from_secs(5)).unwrap();
-    let key = generate_signing_key();
-    let start = client
-        .start_enrolment("loadgen-0", &key.verifying_key())
-        .await
-        .unwrap();
-    let code = client.dev_code("loadgen-0").await.unwrap();
-    let answer = client
-        .complete_enrolment(&start.value.challenge_id, &code, &key)
-        .await
-        .unwrap();
-    let pass_bytes = doorpass_format::api::b64_vec(&answer.value.pass, 4096).unwrap();
+    let answer = enrol(&client, "loadgen-0").await;
+    let pass_bytes = doorpass_format::api::b64_vec(&answer.pass, 4096).unwrap();
     let pass = doorpass_format::Pass::parse(&pass_bytes).unwrap();
     let status = pass.claims().status.clone().unwrap();
     let dir = tmp.path().display().to_string();
@@ -414,7 +410,7 @@ async fn a_revocation_made_with_the_command_survives_kill_9() {
             "--dir",
             &dir,
             "--pass-id",
-            &answer.value.pass_id,
+            &answer.pass_id,
             "--reason",
             "test",
         ],
