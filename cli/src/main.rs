@@ -217,7 +217,8 @@ struct VerifyArgs {
     /// Longest pass lifetime (expiry minus issuance) accepted, in days.
     #[arg(long, default_value_t = doorpass_format::verifier::DEFAULT_MAX_PASS_LIFETIME_SECONDS / 86_400)]
     max_pass_days: u64,
-    /// A status list (revocation) to check the pass against: a file, or an http(s) URL to fetch.
+    /// A status list (revocation) to check the pass against: a file, or a URL to fetch (https, or
+    /// http to this machine).
     /// May be given several times.
     #[arg(long)]
     status_list: Vec<String>,

@@ -158,7 +158,7 @@ async fn pass_ttl_sets_the_pass_lifetime() {
     issuer_dir_with_holders(tmp.path(), 1);
     let issuer = IssuerProcess::start(tmp.path(), &["--pass-ttl", "120s"]);
     let client = IssuerClient::over_https(&issuer.url, Duration::from_secs(10)).unwrap();
-    let issued = enrol(&client, "loadgen-0").await;
+    let (issued, _) = enrol(&client, "loadgen-0").await;
     let bytes = doorpass_format::api::b64_vec(&issued.pass, 4096).unwrap();
     let pass = doorpass_format::Pass::parse(&bytes).unwrap();
     let claims = pass.claims();
@@ -360,19 +360,27 @@ async fn metrics_are_served_only_on_the_metrics_listener() {
     );
 }
 
-/// Enrols `subject` through `client` with a new holder key (a dev issuer reads out the code).
-async fn enrol(client: &IssuerClient, subject: &str) -> doorpass_format::api::IssuedPass {
+/// Enrols `subject` through `client` with a new holder key (a dev issuer reads out the code):
+/// the issued pass and that key.
+async fn enrol(
+    client: &IssuerClient,
+    subject: &str,
+) -> (
+    doorpass_format::api::IssuedPass,
+    doorpass_format::SigningKey,
+) {
     let key = generate_signing_key();
     let start = client
         .start_enrolment(subject, &key.verifying_key())
         .await
         .unwrap();
     let code = client.dev_code(subject).await.unwrap();
-    client
+    let issued = client
         .complete_enrolment(&start.value.challenge_id, &code, &key)
         .await
         .unwrap()
-        .value
+        .value;
+    (issued, key)
 }
 
 /// Fetches `uri` until its entry `index` is revoked (at most 30 fetches, 100 ms apart).
@@ -392,13 +400,45 @@ async fn fetch_until_revoked(client: &IssuerClient, uri: &str, index: u64) -> Ve
 async fn a_revocation_made_with_the_command_survives_kill_9() {
     let tmp = tempfile::tempdir().unwrap();
     issuer_dir_with_holders(tmp.path(), 2);
-    let mut issuer = IssuerProcess::start(tmp.path(), &[]);
+    // A fixed public prefix, as in production: the URI in the pass outlives the process's port.
+    let base = ["--status-base-url", "https://kdca.kr/s/"];
+    let mut issuer = IssuerProcess::start(tmp.path(), &base);
     let client = IssuerClient::over_https(&issuer.url, Duration::from_secs(5)).unwrap();
-    let answer = enrol(&client, "loadgen-0").await;
+    let (answer, key) = enrol(&client, "loadgen-0").await;
     let pass_bytes = doorpass_format::api::b64_vec(&answer.pass, 4096).unwrap();
     let pass = doorpass_format::Pass::parse(&pass_bytes).unwrap();
     let status = pass.claims().status.clone().unwrap();
+    assert_eq!(status.uri, "https://kdca.kr/s/1");
+    // What the prefix stands for on this machine.
+    let served_at = |issuer: &IssuerProcess| format!("{}/v1/status/1", issuer.url);
     let dir = tmp.path().display().to_string();
+    // `doorpass verify` with the list: by URL before the revocation, by URL and by file after it.
+    let now = doorpass_format::dates::unix_now();
+    let qr = doorpass_format::Presentation::rotating(&pass_bytes, &key, now).to_qr_text();
+    let (anchor_pem, trust_file) = (
+        common::p(tmp.path(), "anchor.pub.pem"),
+        common::p(tmp.path(), "trust-list.cose"),
+    );
+    let verify = |list: &str, code: i32| {
+        let at = now.to_string();
+        common::doorpass_expect(
+            &[
+                "verify",
+                "--anchor",
+                &anchor_pem,
+                "--trust-list",
+                &trust_file,
+                "--at",
+                &at,
+                "--status-list",
+                list,
+                &qr,
+            ],
+            code,
+        )
+    };
+    let said = verify(&served_at(&issuer), 0);
+    assert!(said.contains("revocation: not revoked"), "{said}");
     common::doorpass_expect(
         &["issuer", "revoke", "--dir", &dir, "--subject", "nobody"],
         1,
@@ -416,16 +456,11 @@ async fn a_revocation_made_with_the_command_survives_kill_9() {
         ],
         0,
     );
-    fetch_until_revoked(&client, &status.uri, status.index).await;
+    fetch_until_revoked(&client, &served_at(&issuer), status.index).await;
     issuer.kill9();
-    let issuer = IssuerProcess::start(tmp.path(), &[]);
-    let list = status.uri.rsplit('/').next().unwrap();
+    let issuer = IssuerProcess::start(tmp.path(), &base);
     let client = IssuerClient::over_https(&issuer.url, Duration::from_secs(5)).unwrap();
-    let served = client
-        .status_list(&format!("{}/v1/status/{list}", issuer.url))
-        .await
-        .unwrap()
-        .value;
+    let served = client.status_list(&served_at(&issuer)).await.unwrap().value;
     let anchor =
         doorpass_format::keys::read_public_key(&tmp.path().join("anchor.pub.pem")).unwrap();
     let trust = doorpass_format::TrustList::verify(
@@ -439,4 +474,8 @@ async fn a_revocation_made_with_the_command_survives_kill_9() {
         .unwrap();
     assert_eq!(token.list.is_revoked(status.index), Some(true));
     assert_eq!(token.list.revoked_count(), 1);
+    assert!(verify(&served_at(&issuer), 1).starts_with("REFUSED (revoked)"));
+    let file = tmp.path().join("list.cose");
+    std::fs::write(&file, &served).unwrap();
+    assert!(verify(&file.display().to_string(), 1).starts_with("REFUSED (revoked)"));
 }

@@ -4,8 +4,8 @@ use std::process::ExitCode;
 
 use crate::picture::decode as decode_image;
 use anyhow::{Context, Result, bail};
-use doorpass_format::status_list::MAX_STATUS_LIST_TOKEN_LEN;
 use doorpass_format::{RevocationCheck, TrustList, Verdict, Verifier, VerifierPolicy, keys};
+use doorpass_wallet::issuer_client::IssuerClient;
 use serde_json::json;
 
 use crate::VerifyArgs;
@@ -134,33 +134,18 @@ fn revocation_json(check: RevocationCheck) -> serde_json::Value {
     json!({ "status": status, "list_age_seconds": age })
 }
 
-/// The status list token at `source`: a file, or an http(s) URL fetched with a 10 s timeout and
-/// at most [`MAX_STATUS_LIST_TOKEN_LEN`] bytes read.
+/// The status list token at `source`: a file, or a URL fetched as wallets and doors fetch lists
+/// (`IssuerClient::status_list`: https, or http to this machine; 10 s; at most 1 MiB).
 fn read_status_list(source: &str) -> Result<Vec<u8>> {
     if !(source.starts_with("http://") || source.starts_with("https://")) {
         return read_file(std::path::Path::new(source));
     }
+    let client = IssuerClient::over_https(source, std::time::Duration::from_secs(10))?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(async {
-        let client = reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(10))
-            .build()?;
-        let mut response = client
-            .get(source)
-            .send()
-            .await
-            .with_context(|| format!("fetching {source}"))?
-            .error_for_status()
-            .with_context(|| format!("fetching {source}"))?;
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await? {
-            if body.len() + chunk.len() > MAX_STATUS_LIST_TOKEN_LEN {
-                bail!("{source} is longer than {MAX_STATUS_LIST_TOKEN_LEN} bytes");
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok(body)
-    })
+    let answer = runtime
+        .block_on(client.status_list(source))
+        .with_context(|| format!("fetching {source}"))?;
+    Ok(answer.value)
 }
