@@ -35,8 +35,9 @@ pub struct IssuedRecord {
 /// end here).
 pub(super) fn insert_issued(conn: &Connection, r: &IssuedRecord) -> Result<(), StoreError> {
     conn.prepare_cached(
-        "INSERT INTO passes (pass_id, subject, holder_key, family, issued_at, expires_at, renew_after, pass)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO passes (pass_id, subject, holder_key, family, issued_at, expires_at, renew_after, pass,
+                             status_list, status_counter, status_idx)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?
     .execute(params![
         &r.pass_id[..],
@@ -46,7 +47,10 @@ pub(super) fn insert_issued(conn: &Connection, r: &IssuedRecord) -> Result<(), S
         r.issued_at as i64,
         r.expires_at as i64,
         r.renew_after as i64,
-        r.pass
+        r.pass,
+        r.status.map(|e| e.list as i64),
+        r.status.map(|e| e.counter as i64),
+        r.status.map(|e| e.index as i64),
     ])?;
     conn.prepare_cached(
         "INSERT INTO refresh_tokens (token_hash, family, subject, holder_key, expires_at, pass_id)
@@ -61,7 +65,7 @@ pub(super) fn insert_issued(conn: &Connection, r: &IssuedRecord) -> Result<(), S
         &r.pass_id[..]
     ])?;
     if let Some(entry) = &r.status {
-        super::status::record_entry(conn, &r.pass_id, entry)?;
+        super::status::record_list(conn, entry.list)?;
     }
     Ok(())
 }

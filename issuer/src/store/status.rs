@@ -16,23 +16,11 @@ pub struct StatusEntry {
     pub index: u64,
 }
 
-/// Records `entry` for the pass `pass_id` (called with the pass's own insert).
-pub(super) fn record_entry(
-    conn: &Connection,
-    pass_id: &[u8; 16],
-    entry: &StatusEntry,
-) -> Result<(), StoreError> {
+/// Makes sure list `list` has its row, so the serving process signs it (called with the insert of a
+/// pass that has an entry in it; the entry itself is a column of the pass's row).
+pub(super) fn record_list(conn: &Connection, list: u64) -> Result<(), StoreError> {
     conn.prepare_cached("INSERT OR IGNORE INTO status_lists (list_id) VALUES (?1)")?
-        .execute(params![entry.list as i64])?;
-    conn.prepare_cached(
-        "UPDATE passes SET status_list = ?2, status_counter = ?3, status_idx = ?4 WHERE pass_id = ?1",
-    )?
-    .execute(params![
-        &pass_id[..],
-        entry.list as i64,
-        entry.counter as i64,
-        entry.index as i64
-    ])?;
+        .execute(params![list as i64])?;
     Ok(())
 }
 
