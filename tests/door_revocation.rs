@@ -6,7 +6,6 @@
 use std::time::Duration;
 
 use doorpass_format::{RevocationCheck, Verdict, VerifierPolicy};
-use doorpass_issuer::status_lists::revoke;
 use doorpass_issuer::store::RevokeSelector;
 use doorpass_tests::{TestIssuer, now};
 use doorpass_wallet::door::DoorVerifier;
@@ -49,13 +48,9 @@ async fn a_door_fetches_the_list_a_pass_names_refreshes_it_and_refuses_the_pass_
         RevocationCheck::NotRevoked { .. }
     ));
 
-    revoke(
-        &issuer.db(),
-        &RevokeSelector::Subject("demo-kim".into()),
-        None,
-        now(),
-    )
-    .unwrap();
+    issuer
+        .revoke(RevokeSelector::Subject("demo-kim".into()))
+        .await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     // Within its ttl (300 s) the held list is not fetched again...
     door.refresh_status_lists(&client, now()).await.unwrap();
@@ -107,13 +102,9 @@ async fn a_wallet_learns_its_pass_was_revoked_stops_its_code_and_a_new_enrolment
     assert_eq!(wallet.passes(now())[0].state, PassState::Active);
     assert!(wallet.current_qr(None, now(), false).is_ok());
 
-    revoke(
-        &issuer.db(),
-        &RevokeSelector::Subject("demo-lee".into()),
-        None,
-        now(),
-    )
-    .unwrap();
+    issuer
+        .revoke(RevokeSelector::Subject("demo-lee".into()))
+        .await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(wallet.refresh_status_lists(now() + 301).await.unwrap(), 1);
     assert_eq!(wallet.passes(now())[0].state, PassState::Revoked);

@@ -37,7 +37,7 @@ impl TestIssuer {
     }
 
     /// Registers `count` holders `prefix0…`.
-    pub fn add_holders(&self, prefix: &str, count: usize) {
+    pub async fn add_holders(&self, prefix: &str, count: usize) {
         let holders: Vec<HolderRecord> = (0..count)
             .map(|i| HolderRecord {
                 subject: format!("{prefix}{i}"),
@@ -47,7 +47,7 @@ impl TestIssuer {
                 eligible_until: unix_now() + 365 * 86_400,
             })
             .collect();
-        doorpass_issuer::holders::import(&self.db(), &holders).unwrap();
+        self.import_holders(holders).await;
     }
 
     /// Reads the last code sent to `subject` from the dev route.

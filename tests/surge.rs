@@ -28,7 +28,7 @@ struct Attempt {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_wallets_renew_through_a_saturated_issuer() {
     let mut issuer = TestIssuer::start(|_| {}).await;
-    issuer.add_holders("surge-", WALLETS);
+    issuer.add_holders("surge-", WALLETS).await;
     let options = WalletOptions {
         http_timeout: Duration::from_secs(10),
         retry: RetryPolicy {

@@ -108,9 +108,10 @@ enum HoldersCommand {
         /// Issuer folder.
         #[arg(long)]
         dir: PathBuf,
-        /// Database file (default DIR/issuer.db).
-        #[arg(long)]
-        db: Option<PathBuf>,
+        /// The database: a SQLite file (default DIR/issuer.db) or postgres://USER@HOST:PORT/DB.
+        /// `--db` is the older name.
+        #[arg(long, alias = "db", value_name = "FILE|URL")]
+        database: Option<String>,
         /// The CSV file.
         csv: PathBuf,
     },
@@ -258,8 +259,8 @@ fn main() -> ExitCode {
         Command::Issuer(IssuerCommand::Mint(args)) => commands::issuer::mint(&args),
         Command::Issuer(IssuerCommand::Serve(args)) => commands::serve::serve(&args),
         Command::Issuer(IssuerCommand::Revoke(args)) => commands::serve::revoke(&args),
-        Command::Issuer(IssuerCommand::Holders(HoldersCommand::Import { dir, db, csv })) => {
-            commands::serve::import_holders(&dir, db, &csv)
+        Command::Issuer(IssuerCommand::Holders(HoldersCommand::Import { dir, database, csv })) => {
+            commands::serve::import_holders(&dir, database.as_deref(), &csv)
         }
         Command::Holder(HolderCommand::Keygen { out }) => commands::holder::keygen(&out),
         Command::Present(args) => commands::present::run(&args),

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use common::issuer::{IssuerProcess, issuer_dir_with_holders};
 use doorpass_format::keys::generate_signing_key;
-use doorpass_issuer::store::{open_connection, pass_count, pass_exists};
+use doorpass_issuer::store::{SqliteTx, Tx, open_connection};
 use doorpass_wallet::issuer_client::{IssuerClient, IssuerError};
 
 const ROUNDS: usize = 3;
@@ -107,7 +107,7 @@ async fn kill_9_during_enrolments_loses_no_answered_pass() {
     assert_eq!(integrity, "ok");
     let missing: Vec<_> = answered
         .iter()
-        .filter(|id| !pass_exists(&conn, id).unwrap())
+        .filter(|id| !SqliteTx(&conn).pass_exists(id).unwrap())
         .collect();
     assert!(
         missing.is_empty(),
@@ -116,7 +116,7 @@ async fn kill_9_during_enrolments_loses_no_answered_pass() {
         answered.len()
     );
     // At most one in-flight completion per worker per round may be recorded without its answer arriving.
-    let recorded = pass_count(&conn).unwrap() as usize;
+    let recorded = SqliteTx(&conn).pass_count().unwrap() as usize;
     assert!(
         recorded >= answered.len() && recorded <= answered.len() + ROUNDS * CONCURRENCY,
         "{recorded} vs {}",
@@ -149,7 +149,7 @@ fn sigterm_stops_the_issuer_cleanly() {
     assert!(exit.success(), "clean exit after SIGTERM: {exit:?}");
     // The database is intact and reopens.
     let conn = open_connection(&tmp.path().join("issuer.db"), Default::default()).unwrap();
-    assert_eq!(pass_count(&conn).unwrap(), 0);
+    assert_eq!(SqliteTx(&conn).pass_count().unwrap(), 0);
 }
 
 #[tokio::test]
@@ -291,11 +291,7 @@ fn holders_import_accepts_a_byte_order_mark() {
         0,
     );
     let conn = open_connection(&tmp.path().join("issuer.db"), Default::default()).unwrap();
-    assert!(
-        doorpass_issuer::store::holder(&conn, "+821012345678")
-            .unwrap()
-            .is_some()
-    );
+    assert!(SqliteTx(&conn).holder("+821012345678").unwrap().is_some());
 }
 
 #[test]

@@ -11,14 +11,15 @@ use doorpass_format::api::{
     CHALLENGE_ID_LEN, EnrolmentCompleteRequest, EnrolmentStartRequest, EnrolmentStartResponse,
     IssuedPass, b64, b64_fixed, enrolment_proof_message, error_code,
 };
-use doorpass_format::keys::{Signature, VerifyingKey};
+use doorpass_format::keys::VerifyingKey;
 
 use crate::codes::{CODE_LENGTH, code_hash, is_code_shaped, new_code, same};
 use crate::error::{ApiError, ApiJson};
 use crate::holders::is_valid_subject;
 use crate::issuance::{Tentative, answer_recorded};
 use crate::metrics::Issuance;
-use crate::service::AppState;
+use crate::proof::{parse_holder_key, parse_proof};
+use crate::state::AppState;
 use crate::store::{self, ChallengeRecord, ChallengeState, FailureCap, Redemption};
 use crate::unix_now;
 
@@ -31,24 +32,6 @@ pub const DEFAULT_FAILURE_CAP: FailureCap = FailureCap {
     max_failures: 10,
     window_secs: 86_400,
 };
-
-/// Parses a base64url Ed25519 public key.
-pub fn parse_holder_key(text: &str) -> Result<VerifyingKey, ApiError> {
-    b64_fixed::<32>(text)
-        .and_then(|b| VerifyingKey::from_bytes(&b).ok())
-        .ok_or_else(|| {
-            ApiError::bad_request("holder_key must be a base64url Ed25519 public key (32 bytes)")
-        })
-}
-
-/// Parses a base64url Ed25519 signature.
-pub fn parse_proof(text: &str) -> Result<Signature, ApiError> {
-    b64_fixed::<64>(text)
-        .map(|b| Signature::from_bytes(&b))
-        .ok_or_else(|| {
-            ApiError::bad_request("proof must be a base64url Ed25519 signature (64 bytes)")
-        })
-}
 
 /// Starts an enrolment: records a challenge and sends a code if the subject is registered.
 pub async fn start(
@@ -93,7 +76,7 @@ pub async fn start(
             if let Some(until) = store::subject_failures(c, &subject, now, cap)?.locked_until {
                 return Ok(Err(until));
             }
-            let known = store::holder(c, &subject)?.is_some();
+            let known = c.holder(&subject)?.is_some();
             store::insert_challenge(c, &challenge_id, &record)?;
             Ok(Ok(known))
         })
@@ -141,11 +124,11 @@ pub async fn complete(
     // the challenge only allows answering early; the decision is taken again in `redeem_challenge`.
     let (challenge, holder) = state
         .store
-        .call(move |c| {
-            let Some(challenge) = store::challenge(c, &challenge_id)? else {
+        .read(move |c| {
+            let Some(challenge) = c.challenge(&challenge_id)? else {
                 return Ok((None, None));
             };
-            let holder = store::holder(c, &challenge.subject)?;
+            let holder = c.holder(&challenge.subject)?;
             Ok((Some(challenge), holder))
         })
         .await?;
@@ -184,10 +167,14 @@ pub async fn complete(
         let family: [u8; 16] = rand::random();
         // (No holder here is only reachable if it was removed while the challenge was open.)
         let holder = holder.as_ref();
+        let entry = match holder {
+            Some(_) => Some(state.status_allocator.allocate(&state.store).await?),
+            None => None,
+        };
         Tentative::sign(
             &state.keys,
             &state.lifetimes,
-            &state.status_allocator,
+            entry,
             holder,
             &holder_key,
             family,

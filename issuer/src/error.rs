@@ -109,8 +109,15 @@ impl ApiError {
 }
 
 impl From<crate::store::StoreError> for ApiError {
+    /// An exhausted pool, a transaction that kept conflicting or a database out of reach is
+    /// overload: 503 `overloaded` with a spread `Retry-After`, like any other shedding. Anything
+    /// else is an internal failure (logged).
     fn from(e: crate::store::StoreError) -> Self {
-        ApiError::internal(e)
+        if e.is_overload() {
+            ApiError::overloaded(rand::Rng::gen_range(&mut rand::thread_rng(), 1..=3))
+        } else {
+            ApiError::internal(e)
+        }
     }
 }
 

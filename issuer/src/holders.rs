@@ -5,7 +5,7 @@ use std::path::Path;
 use doorpass_format::dates::end_of_day;
 use doorpass_format::pass::{MAX_DISPLAY_NAME_LEN, PassKind, is_birth_date};
 
-use crate::store::{HolderRecord, StoreError, open_connection, upsert_holder};
+use crate::store::{HolderRecord, Store, StoreError};
 
 /// The header every holders CSV starts with.
 pub const CSV_HEADER: [&str; 5] = ["subject", "name", "birth_date", "kind", "eligible_until"];
@@ -106,23 +106,21 @@ pub fn parse_csv(data: &[u8]) -> Result<Vec<HolderRecord>, ImportError> {
     }
 }
 
-/// Imports holders from a CSV file into the database at `db`, in one transaction. Returns the count.
-pub fn import_file(db: &Path, csv_path: &Path) -> Result<usize, ImportError> {
+/// Imports holders from a CSV file into `store`, in one transaction. Returns the count.
+pub async fn import_file(store: &Store, csv_path: &Path) -> Result<usize, ImportError> {
     let data = std::fs::read(csv_path)
         .map_err(|e| ImportError::Io(format!("{}: {e}", csv_path.display())))?;
     let holders = parse_csv(&data)?;
-    import(db, &holders)
+    import(store, holders).await
 }
 
-/// Writes holders into the database at `db`, in one transaction.
-pub fn import(db: &Path, holders: &[HolderRecord]) -> Result<usize, ImportError> {
-    let mut conn = open_connection(db, Default::default())?;
-    let tx = conn.transaction().map_err(StoreError::from)?;
-    for h in holders {
-        upsert_holder(&tx, h)?;
-    }
-    tx.commit().map_err(StoreError::from)?;
-    Ok(holders.len())
+/// Writes holders into `store`, in one transaction.
+pub async fn import(store: &Store, holders: Vec<HolderRecord>) -> Result<usize, ImportError> {
+    let count = holders.len();
+    store
+        .call(move |tx| holders.iter().try_for_each(|h| tx.upsert_holder(h)))
+        .await?;
+    Ok(count)
 }
 
 #[cfg(test)]

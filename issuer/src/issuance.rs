@@ -2,14 +2,14 @@
 
 use std::time::Duration;
 
+use doorpass_format::StatusReference;
 use doorpass_format::api::{IssuedPass, b64};
 use doorpass_format::keys::{KeyId, VerifyingKey, hex};
 use doorpass_format::pass::{Pass, PassClaims, PassKind, draw_renew_after, new_pass_id};
 
 use crate::codes::{new_refresh_token, token_hash};
 use crate::keys::IssuerKeys;
-use crate::status_lists::StatusAllocator;
-use crate::store::{HolderRecord, IssuedRecord};
+use crate::store::{HolderRecord, IssuedRecord, StatusEntry};
 
 /// Lifetimes the issuer gives out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,21 +101,18 @@ pub struct Tentative {
 }
 
 impl Tentative {
-    /// Signs a pass for `holder`, if there still is one (see [`issue`]), with the next entry of
-    /// `status`.
+    /// Signs a pass for `holder`, if there still is one (see [`issue`]), with its status-list
+    /// `entry` (from [`crate::status_lists::StatusAllocator::allocate`]).
     pub fn sign(
         keys: &IssuerKeys,
         lifetimes: &Lifetimes,
-        status: &StatusAllocator,
+        entry: Option<(StatusEntry, StatusReference)>,
         holder: Option<&HolderRecord>,
         holder_key: &VerifyingKey,
         family: [u8; 16],
         now: u64,
     ) -> Self {
-        let issued = holder.map(|h| {
-            let entry = status.allocate();
-            issue(keys, lifetimes, h, holder_key, family, Some(entry), now)
-        });
+        let issued = holder.map(|h| issue(keys, lifetimes, h, holder_key, family, entry, now));
         let refusal = match issued {
             Some(Ok(issued)) => {
                 return Tentative {
@@ -156,7 +153,7 @@ pub fn issue(
     holder: &HolderRecord,
     holder_key: &VerifyingKey,
     family: [u8; 16],
-    status: Option<(crate::store::StatusEntry, doorpass_format::StatusReference)>,
+    status: Option<(StatusEntry, StatusReference)>,
     now: u64,
 ) -> Result<Issued, IssueRefusal> {
     let (entry, reference) = status.unzip();

@@ -1,12 +1,14 @@
-//! The reference Doorpass issuer: an axum service over SQLite that enrols holders with one-time codes,
-//! signs DP1 passes, rotates refresh tokens, serves the signed trust list, and sheds load politely
-//! (503 or 429 with `Retry-After`) instead of falling over.
+//! The reference Doorpass issuer: an axum service over SQLite (one node) or PostgreSQL (several
+//! stateless nodes) that enrols holders with one-time codes, signs DP1 passes, rotates refresh
+//! tokens, serves the signed trust list and status lists, and sheds load politely (503 or 429 with
+//! `Retry-After`) instead of falling over.
 //!
-//! Modules: [`store`] (SQLite, group commit), [`enrolment`], [`renewal`], [`issuance`], [`service`]
-//! (routes and middleware), [`admission`], [`rate_limit`], [`metrics`], [`delivery`], [`codes`],
-//! [`holders`] (CSV import), [`keys`] (the issuer folder), [`private_files`] (folder and file
-//! modes); with the cargo feature `testing`, also
-//! `testing` (an in-process dev issuer for tests).
+//! Modules, from the bottom up: [`store`] (the storage interface and its two databases), [`state`]
+//! (what handlers share), [`proof`] (parsing keys and proofs), [`issuance`], [`status_lists`]; the
+//! handlers [`enrolment`] and [`renewal`]; [`service`] (routes and middleware), [`admission`],
+//! [`rate_limit`], [`metrics`], [`delivery`], [`codes`], [`holders`] (CSV import), [`keys`] (the
+//! issuer folder), [`private_files`] (folder and file modes); with the cargo feature `testing`, also
+//! `testing` (in-process dev issuers for tests).
 
 pub mod admission;
 pub mod codes;
@@ -18,9 +20,11 @@ pub mod issuance;
 pub mod keys;
 pub mod metrics;
 pub mod private_files;
+pub mod proof;
 pub mod rate_limit;
 pub mod renewal;
 pub mod service;
+pub mod state;
 pub mod status_lists;
 pub mod store;
 #[cfg(feature = "testing")]
@@ -39,7 +43,9 @@ use issuance::Lifetimes;
 use keys::{IssuerDir, IssuerKeys, IssuerKeysError};
 use rate_limit::{Rate, RateLimiter};
 use service::{AppState, DevState, Faults};
-use store::{Durability, FailureCap, HolderRecord, Store, StoreError, StoreThread};
+use store::{
+    Database, Durability, FailureCap, HolderRecord, PgOptions, Store, StoreError, StoreThread,
+};
 
 pub use doorpass_format::dates::unix_now;
 
@@ -48,10 +54,12 @@ pub use doorpass_format::dates::unix_now;
 pub struct IssuerConfig {
     /// Folder made by `doorpass issuer init`.
     pub dir: PathBuf,
-    /// Database file; default `DIR/issuer.db`.
-    pub db: Option<PathBuf>,
-    /// Commit durability.
+    /// The database: by default the SQLite file `DIR/issuer.db`; PostgreSQL for several nodes.
+    pub database: Option<Database>,
+    /// Commit durability (SQLite; PostgreSQL's is the server's).
     pub durability: Durability,
+    /// The PostgreSQL pool (ignored on SQLite).
+    pub postgres: PgOptions,
     /// Admission control.
     pub admission: AdmissionLimits,
     /// Per-client-address limit on issuance routes; `None` disables it.
@@ -103,8 +111,9 @@ impl IssuerConfig {
     pub fn new(dir: PathBuf) -> Self {
         IssuerConfig {
             dir,
-            db: None,
+            database: None,
             durability: Durability::default(),
+            postgres: PgOptions::default(),
             admission: AdmissionLimits::default(),
             client_rate: Some(Rate {
                 per_second: 20.0,
@@ -124,11 +133,11 @@ impl IssuerConfig {
         }
     }
 
-    /// The database path in use.
-    pub fn database(&self) -> PathBuf {
-        self.db
+    /// The database in use.
+    pub fn database(&self) -> Database {
+        self.database
             .clone()
-            .unwrap_or_else(|| IssuerDir::at(&self.dir).database)
+            .unwrap_or_else(|| Database::Sqlite(IssuerDir::at(&self.dir).database))
     }
 }
 
@@ -196,14 +205,13 @@ pub struct Issuer {
     stopping: tokio::sync::watch::Sender<bool>,
     shutdown_timeout: Duration,
     metrics_listener: Option<std::net::TcpListener>,
-    db: PathBuf,
 }
 
 impl Issuer {
-    /// Checks that the issuer folder, its private key and the database are private to this user,
-    /// loads keys, opens (and migrates) the database, binds the `/metrics` listener if configured,
-    /// and in dev mode seeds the demo holders.
-    pub fn open(config: &IssuerConfig) -> Result<Issuer, StartError> {
+    /// Checks that the issuer folder, its private key and a SQLite database are private to this
+    /// user, loads keys, opens (and migrates) the database, binds the `/metrics` listener if
+    /// configured, and in dev mode seeds the demo holders.
+    pub async fn open(config: &IssuerConfig) -> Result<Issuer, StartError> {
         if config.code_failure_cap.window_secs > store::MAX_FAILURE_WINDOW_SECS
             || config.code_failure_cap.max_failures == 0
         {
@@ -216,10 +224,12 @@ impl Issuer {
                 "the renewal retry grace is at most 1 hour",
             ));
         }
-        let db = config.database();
+        let database = config.database();
         private_files::check_private(&config.dir, true)?;
         private_files::check_private(&IssuerDir::at(&config.dir).issuer_key, false)?;
-        private_files::check_private(&db, false)?;
+        if let Database::Sqlite(file) = &database {
+            private_files::check_private(file, false)?;
+        }
         let keys = IssuerKeys::load(&config.dir)?;
         let legacy_anchor = IssuerDir::at(&config.dir).legacy_anchor_key;
         if legacy_anchor.exists() {
@@ -237,6 +247,8 @@ impl Issuer {
             ),
             MetricsExposure::Off | MetricsExposure::Public => None,
         };
+        let (store, store_thread) =
+            Store::open(&database, config.durability, config.postgres).await?;
         if config.dev.is_some() {
             let demo: Vec<HolderRecord> = DEMO_HOLDERS
                 .iter()
@@ -248,9 +260,8 @@ impl Issuer {
                     eligible_until: unix_now() + 5 * 365 * 86_400,
                 })
                 .collect();
-            holders::import(&db, &demo)?;
+            holders::import(&store, demo).await?;
         }
-        let (store, store_thread) = Store::open(&db, config.durability)?;
         let (delivery, dev): (Arc<dyn CodeDelivery>, Option<DevState>) = match config.dev {
             Some(faults) => {
                 let dev_delivery = Arc::new(DevDelivery::default());
@@ -277,18 +288,8 @@ impl Issuer {
                 StartError::Setting("the status base URL is empty, has spaces, or is too long")
             })?;
         }
-        let status_allocator = {
-            let conn = rusqlite::Connection::open_with_flags(
-                &db,
-                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-            )
-            .map_err(StoreError::from)?;
-            status_lists::StatusAllocator::open(
-                &conn,
-                &keys.code_secret,
-                config.status_base_url.clone(),
-            )?
-        };
+        let status_allocator =
+            status_lists::StatusAllocator::new(&keys.code_secret, config.status_base_url.clone());
         let (stopping, stopping_rx) = tokio::sync::watch::channel(false);
         let state = AppState {
             keys,
@@ -299,7 +300,7 @@ impl Issuer {
             dev,
             admission: Admission::new(config.admission),
             status_allocator: Arc::new(status_allocator),
-            status_publisher: std::sync::OnceLock::new(),
+            status_publisher: Arc::default(),
             client_limiter: RateLimiter::new(config.client_rate),
             subject_limiter: RateLimiter::new(config.subject_rate),
             metrics: Default::default(),
@@ -313,7 +314,6 @@ impl Issuer {
             stopping,
             shutdown_timeout: config.shutdown_timeout,
             metrics_listener,
-            db,
         })
     }
 
@@ -344,18 +344,19 @@ impl Issuer {
             stopping,
             shutdown_timeout,
             metrics_listener,
-            db,
         } = self;
         state
             .status_allocator
             .default_base_url(listener.local_addr()?);
-        let (publisher, publisher_thread) = status_lists::PublisherThread::start(
-            &db,
+        let publisher = status_lists::Publisher::start(
+            state.store.clone(),
             state.keys.signing_key.clone(),
             state.status_allocator.clone(),
+            state.status_publisher.clone(),
         )
+        .await
         .map_err(std::io::Error::other)?;
-        let _ = state.status_publisher.set(publisher);
+        let publisher_task = tokio::spawn(publisher.run());
         let metrics_task = match metrics_listener {
             Some(listener) => {
                 let listener = tokio::net::TcpListener::from_std(listener)?;
@@ -401,13 +402,12 @@ impl Issuer {
             task.abort();
             let _ = task.await;
         }
+        publisher_task.abort();
+        let _ = publisher_task.await;
         drop(state);
-        tokio::task::spawn_blocking(move || {
-            publisher_thread.stop();
-            store_thread.join();
-        })
-        .await
-        .ok();
+        tokio::task::spawn_blocking(move || store_thread.join())
+            .await
+            .ok();
         drop(stopping);
         result
     }

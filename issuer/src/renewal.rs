@@ -14,11 +14,11 @@ use doorpass_format::api::{
 use doorpass_format::keys::{VerifyingKey, hex};
 
 use crate::codes::token_hash;
-use crate::enrolment::parse_proof;
 use crate::error::{ApiError, ApiJson};
 use crate::issuance::{Tentative, answer_recorded};
 use crate::metrics::Issuance;
-use crate::service::AppState;
+use crate::proof::parse_proof;
+use crate::state::AppState;
 use crate::store::{self, Exchange, Renewal, TokenState};
 use crate::unix_now;
 
@@ -40,11 +40,11 @@ pub async fn renew(
     // is taken again, in one call, by `renew_token`.
     let (record, holder) = state
         .store
-        .call(move |c| {
-            let Some(record) = store::refresh_token(c, &hash)? else {
+        .read(move |c| {
+            let Some(record) = c.refresh_token(&hash)? else {
                 return Ok((None, None));
             };
-            let holder = store::holder(c, &record.subject)?;
+            let holder = c.holder(&record.subject)?;
             Ok((Some(record), holder))
         })
         .await?;
@@ -78,10 +78,14 @@ pub async fn renew(
         Tentative::default()
     } else {
         let holder = holder.as_ref();
+        let entry = match holder {
+            Some(_) => Some(state.status_allocator.allocate(&state.store).await?),
+            None => None,
+        };
         Tentative::sign(
             &state.keys,
             &state.lifetimes,
-            &state.status_allocator,
+            entry,
             holder,
             &holder_key,
             record.family,

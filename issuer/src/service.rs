@@ -1,7 +1,7 @@
-//! The HTTP service: shared state, routes, and the middleware in front of them (metrics, request
+//! The HTTP service: routes, and the middleware in front of them (metrics, request
 //! deadline, per-client rate limit, admission control, dev fault injection).
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,72 +18,13 @@ use doorpass_format::api::{
     TRUST_LIST_PATH, error_code,
 };
 use rand::Rng;
-use tokio::sync::watch;
 
-use crate::admission::{Admission, Priority};
-use crate::delivery::{CodeDelivery, DevDelivery};
+use crate::admission::Priority;
 use crate::error::{ApiError, BodyRead};
-use crate::issuance::Lifetimes;
-use crate::keys::IssuerKeys;
-use crate::metrics::Metrics;
-use crate::rate_limit::RateLimiter;
-use crate::store::Store;
+pub use crate::state::{AppState, DevState, Faults};
 
 /// Largest request body accepted.
 pub const BODY_LIMIT: usize = 8 * 1024;
-
-/// Dev-mode knobs for QA.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct Faults {
-    /// Added to every issuance request.
-    pub latency: Duration,
-    /// Share of issuance requests answered 503 on purpose (0 to 1).
-    pub failure_rate: f64,
-}
-
-/// Dev-mode state.
-pub struct DevState {
-    /// Where codes can be read back.
-    pub delivery: Arc<DevDelivery>,
-    /// Injected latency and failures.
-    pub faults: Faults,
-}
-
-/// Everything handlers share.
-pub struct AppState {
-    /// Signing key, issuer id, trust list.
-    pub keys: IssuerKeys,
-    /// The database.
-    pub store: Store,
-    /// Lifetimes of passes, tokens and codes.
-    pub lifetimes: Lifetimes,
-    /// Wrong one-time codes allowed per subject over a sliding window.
-    pub code_failure_cap: crate::store::FailureCap,
-    /// How codes reach subjects.
-    pub delivery: Arc<dyn CodeDelivery>,
-    /// Present only with `--dev`.
-    pub dev: Option<DevState>,
-    /// Gate in front of the issuance routes.
-    pub admission: Admission,
-    /// Hands out status-list entries to new passes.
-    pub status_allocator: Arc<crate::status_lists::StatusAllocator>,
-    /// The signed status lists, set when serving starts.
-    pub status_publisher: std::sync::OnceLock<Arc<crate::status_lists::StatusPublisher>>,
-    /// Per client address (IPv6 by /64, see [`crate::rate_limit::client_key`]).
-    pub client_limiter: RateLimiter<IpAddr>,
-    /// Per subject, for enrolment starts (each sends a message).
-    pub subject_limiter: RateLimiter<String>,
-    /// Counters.
-    pub metrics: Metrics,
-    /// Longest a request may take, from its headers to its answer, body read included.
-    pub request_timeout: Duration,
-    /// Becomes `true` when a stop has passed its deadline: requests still running are answered 503
-    /// at once (and their connections closed).
-    pub stopping: watch::Receiver<bool>,
-    /// Whether `/metrics` is on the public router (in-process tests only; see
-    /// [`crate::MetricsExposure::Public`]).
-    pub public_metrics: bool,
-}
 
 /// The router for `state`.
 pub fn router(state: Arc<AppState>) -> Router {
@@ -315,7 +256,7 @@ async fn status_list(
     let published = list
         .parse::<u64>()
         .ok()
-        .and_then(|list| state.status_publisher.get()?.get(list));
+        .and_then(|list| state.status_publisher.get(list));
     let Some(published) = published else {
         return ApiError::new(
             StatusCode::NOT_FOUND,

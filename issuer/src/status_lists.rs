@@ -4,91 +4,96 @@
 //! **Entries.** Each list has [`ENTRIES_PER_LIST`] entries. The n-th pass given an entry in a list
 //! gets entry `P(n)`, where `P` is a permutation of the list's entries keyed by a secret derived from
 //! the issuer key (a 4-round Feistel network on 20 bits): entries are spread over the whole list in
-//! an order only the issuer knows, and two passes never share one. When a list is full the next one
-//! starts. Counters live in memory and resume after a restart from the database.
+//! an order only the issuer knows, and two passes never share one. Counters are reserved in the
+//! database in blocks of [`BLOCK`] (`store::reserve_status_block`), so several nodes never hand out
+//! the same one; when a list is full the next one starts.
 //!
-//! **Serving.** A thread of its own reads the lists' versions every [`POLL`] on a read-only
-//! connection; it signs a list again when its version rose (a revocation, from this process or from
-//! `doorpass issuer revoke`) or when the served token is [`RESIGN_AFTER`] old, so a revocation is
-//! served within about a second and signing is done once per change, never per request.
+//! **Serving.** A task reads the lists every [`POLL`]. When a list's version rose (a revocation,
+//! from any node or from `doorpass issuer revoke`) or its token is [`RESIGN_AFTER`] old, it signs
+//! the list and stores the token in the database unless another node stored one first; every node
+//! then serves the stored bytes. So a revocation is served within about a second, signing is done
+//! once per change, never per request, and all nodes serve identical bytes (a CDN can cache them).
 
 use std::collections::HashMap;
-use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, RwLock};
-use std::thread::JoinHandle;
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::Duration;
 
 use doorpass_format::keys::SigningKey;
 use doorpass_format::status_list::{StatusList, StatusListToken, StatusReference};
-use rusqlite::{Connection, OpenFlags};
 use sha2::{Digest, Sha256};
 
-use crate::store::{self, StatusEntry, StoreError};
+use crate::store::{self, ListRow, PublishedToken, StatusBlock, StatusEntry, Store, StoreError};
 
 /// Entries in each list (2^20): at least the 100,000 the format asks for, 128 KiB before compression.
 pub const ENTRIES_PER_LIST: u64 = 1 << 20;
 const INDEX_BITS: u32 = 20;
+/// Counters a node reserves at a time. Those of a block it never uses (it stopped) are skipped.
+pub const BLOCK: u64 = 1024;
 /// How long a reader may keep a token before fetching it again (`ttl`, and `Cache-Control`).
 pub const STATUS_LIST_TTL: Duration = Duration::from_secs(300);
 /// A token's `exp`: readers should not use it longer than this after it was signed.
 pub const TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
-/// How often versions are read.
+/// How often the lists are read.
 const POLL: Duration = Duration::from_secs(1);
 /// Unchanged lists are signed again this often, so their `iat` stays recent.
 const RESIGN_AFTER: Duration = Duration::from_secs(3600);
 /// The route lists are served under.
 pub const STATUS_PATH_PREFIX: &str = "/v1/status/";
 
-/// Hands out status-list entries to new passes.
+/// Hands out status-list entries to new passes, from blocks reserved in the database.
 pub struct StatusAllocator {
     key: [u8; 32],
     base_url: OnceLock<String>,
-    next: Mutex<(u64, u64)>,
+    /// What is left of the block in use (`start` is the next counter).
+    block: tokio::sync::Mutex<Option<StatusBlock>>,
 }
 
 impl StatusAllocator {
-    /// Resumes after the entries recorded in `conn`. List URIs are `base_url` + the list number;
+    /// An allocator keyed from the issuer's secret. List URIs are `base_url` + the list number;
     /// without one, [`StatusAllocator::default_base_url`] sets it once the listening address is
     /// known.
-    pub fn open(
-        conn: &Connection,
-        issuer_secret: &[u8; 32],
-        base_url: Option<String>,
-    ) -> Result<Self, StoreError> {
-        let next = store::next_status_entry(conn)?;
+    pub fn new(issuer_secret: &[u8; 32], base_url: Option<String>) -> Self {
         let configured = OnceLock::new();
         if let Some(base) = base_url {
             let _ = configured.set(base);
         }
-        Ok(StatusAllocator {
+        StatusAllocator {
             key: Sha256::new()
                 .chain_update(b"doorpass status-list entries")
                 .chain_update(issuer_secret)
                 .finalize()
                 .into(),
             base_url: configured,
-            next: Mutex::new(next),
-        })
+            block: tokio::sync::Mutex::new(None),
+        }
     }
 
-    /// The next entry, and the reference a pass carries for it.
-    pub fn allocate(&self) -> (StatusEntry, StatusReference) {
-        let (list, counter) = {
-            let mut next = self.next.lock().unwrap_or_else(|p| p.into_inner());
-            if next.1 >= ENTRIES_PER_LIST {
-                *next = (next.0 + 1, 0);
+    /// The next entry, and the reference a pass carries for it; reserves a new block in `store`
+    /// when the current one is used up.
+    pub async fn allocate(
+        &self,
+        store: &Store,
+    ) -> Result<(StatusEntry, StatusReference), StoreError> {
+        let mut block = self.block.lock().await;
+        let current = match *block {
+            Some(b) if b.start < b.end => b,
+            _ => {
+                store
+                    .call(|tx| store::reserve_status_block(tx, BLOCK, ENTRIES_PER_LIST))
+                    .await?
             }
-            let taken = *next;
-            next.1 += 1;
-            taken
         };
+        *block = Some(StatusBlock {
+            start: current.start + 1,
+            ..current
+        });
+        drop(block);
         let entry = StatusEntry {
-            list,
-            counter,
-            index: permute(&self.key, list, counter),
+            list: current.list,
+            counter: current.start,
+            index: permute(&self.key, current.list, current.start),
         };
-        (entry, self.reference(&entry))
+        Ok((entry, self.reference(&entry)))
     }
 
     /// The reference a pass carries for `entry`.
@@ -115,11 +120,6 @@ impl StatusAllocator {
             .map_or(STATUS_PATH_PREFIX, String::as_str);
         format!("{base}{list}")
     }
-
-    /// The list entries are being handed out from.
-    pub fn current_list(&self) -> u64 {
-        self.next.lock().unwrap_or_else(|p| p.into_inner()).0
-    }
 }
 
 /// `counter`'s entry in `list`: a keyed permutation of `[0, 2^20)` (4 Feistel rounds of 10 bits).
@@ -144,14 +144,14 @@ fn permute(key: &[u8; 32], list: u64, counter: u64) -> u64 {
 pub struct Published {
     /// The token's bytes.
     pub bytes: Vec<u8>,
-    /// Its `ETag` (quoted).
+    /// Its `ETag` (quoted): the same on every node.
     pub etag: String,
 }
 
-/// The signed lists, by number, kept current by a thread of their own.
+/// The signed lists, by number, kept current by [`Publisher`].
+#[derive(Default)]
 pub struct StatusPublisher {
     lists: RwLock<HashMap<u64, Arc<Published>>>,
-    stop: AtomicBool,
 }
 
 impl StatusPublisher {
@@ -163,147 +163,163 @@ impl StatusPublisher {
             .get(&list)
             .cloned()
     }
-}
 
-/// Owns the publishing thread; [`PublisherThread::stop`] ends it.
-pub struct PublisherThread {
-    publisher: Arc<StatusPublisher>,
-    handle: Option<JoinHandle<()>>,
-}
-
-impl PublisherThread {
-    /// Signs every list once (so the first request finds them), then starts the thread.
-    pub fn start(
-        db: &Path,
-        signing_key: SigningKey,
-        allocator: Arc<StatusAllocator>,
-    ) -> Result<(Arc<StatusPublisher>, PublisherThread), StoreError> {
-        let conn = Connection::open_with_flags(
-            db,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
-        conn.busy_timeout(Duration::from_secs(5))?;
-        let publisher = Arc::new(StatusPublisher {
-            lists: RwLock::new(HashMap::new()),
-            stop: AtomicBool::new(false),
-        });
-        let mut signer = Signer {
-            conn,
-            signing_key,
-            allocator,
-            signed: HashMap::new(),
-        };
-        signer.refresh(&publisher, crate::unix_now())?;
-        let shared = publisher.clone();
-        let handle = std::thread::Builder::new()
-            .name("doorpass-status".into())
-            .spawn(move || {
-                let mut failing = false;
-                while !shared.stop.load(Ordering::Relaxed) {
-                    std::thread::sleep(POLL);
-                    match signer.refresh(&shared, crate::unix_now()) {
-                        Ok(()) => failing = false,
-                        Err(e) if !failing => {
-                            failing = true;
-                            eprintln!("doorpass-issuer: signing status lists failed: {e}");
-                        }
-                        Err(_) => {}
-                    }
-                }
-            })
-            .map_err(|e| StoreError::Sqlite(format!("cannot start the status thread: {e}")))?;
-        Ok((
-            publisher.clone(),
-            PublisherThread {
-                publisher,
-                handle: Some(handle),
-            },
-        ))
-    }
-
-    /// Stops the thread and waits for it.
-    pub fn stop(mut self) {
-        self.publisher.stop.store(true, Ordering::Relaxed);
-        if let Some(handle) = self.handle.take() {
-            let _ = handle.join();
-        }
-    }
-}
-
-/// What the publishing thread holds: its connection, the key, and per list the version and time it
-/// last signed.
-struct Signer {
-    conn: Connection,
-    signing_key: SigningKey,
-    allocator: Arc<StatusAllocator>,
-    signed: HashMap<u64, (u64, u64)>,
-}
-
-impl Signer {
-    /// Signs the lists whose version changed or whose token is old, and publishes them.
-    fn refresh(&mut self, publisher: &StatusPublisher, now: u64) -> Result<(), StoreError> {
-        let mut versions = store::status_list_versions(&self.conn)?;
-        let current = self.allocator.current_list();
-        if !versions.iter().any(|(list, _)| *list == current) {
-            versions.push((current, 0));
-        }
-        for (list, version) in versions {
-            let fresh = self
-                .signed
-                .get(&list)
-                .is_some_and(|&(v, at)| v == version && now < at + RESIGN_AFTER.as_secs());
-            if fresh {
-                continue;
-            }
-            // `iat` only ever rises for a list, even if the clock steps back.
-            let issued_at = self
-                .signed
-                .get(&list)
-                .map_or(now, |&(_, at)| now.max(at + 1));
-            let published = self.sign(list, issued_at)?;
-            publisher
-                .lists
+    fn serve(&self, list: u64, token: &PublishedToken) {
+        let fresh = self
+            .get(list)
+            .is_none_or(|served| served.bytes != token.bytes);
+        if fresh {
+            self.lists
                 .write()
                 .unwrap_or_else(|p| p.into_inner())
-                .insert(list, Arc::new(published));
-            self.signed.insert(list, (version, issued_at));
+                .insert(
+                    list,
+                    Arc::new(Published {
+                        bytes: token.bytes.clone(),
+                        etag: format!("\"sl-{list}-{}\"", token.issued_at),
+                    }),
+                );
+        }
+    }
+}
+
+/// Keeps a [`StatusPublisher`] current: signs what changed, stores it, serves what is stored.
+pub struct Publisher {
+    store: Store,
+    signing_key: SigningKey,
+    allocator: Arc<StatusAllocator>,
+    served: Arc<StatusPublisher>,
+}
+
+impl Publisher {
+    /// Publishes every list once into `served` (so the first request finds them).
+    pub async fn start(
+        store: Store,
+        signing_key: SigningKey,
+        allocator: Arc<StatusAllocator>,
+        served: Arc<StatusPublisher>,
+    ) -> Result<Publisher, StoreError> {
+        let publisher = Publisher {
+            store,
+            signing_key,
+            allocator,
+            served,
+        };
+        publisher.refresh(crate::unix_now()).await?;
+        Ok(publisher)
+    }
+
+    /// Keeps the lists current until the task is aborted; failures are logged once per run of
+    /// them.
+    pub async fn run(self) {
+        let mut failing = false;
+        loop {
+            tokio::time::sleep(POLL).await;
+            match self.refresh(crate::unix_now()).await {
+                Ok(()) => failing = false,
+                Err(e) if !failing => {
+                    failing = true;
+                    eprintln!("doorpass-issuer: publishing status lists failed: {e}");
+                }
+                Err(_) => {}
+            }
+        }
+    }
+
+    /// Signs the lists whose version changed or whose token is old, stores them, and serves
+    /// what is stored.
+    async fn refresh(&self, now: u64) -> Result<(), StoreError> {
+        let mut rows = self.store.read(|tx| tx.status_lists()).await?;
+        if rows.is_empty() {
+            // A new database: list 1 exists from its first block; serve it empty from the start.
+            self.store
+                .call(|tx| store::reserve_status_block(tx, 0, ENTRIES_PER_LIST))
+                .await?;
+            rows = self.store.read(|tx| tx.status_lists()).await?;
+        }
+        for row in rows {
+            // A token signed under another base URL (this node's is configured differently, or
+            // it changed) names the list by a URI this node's passes do not carry: sign again.
+            let uri = self.allocator.uri(row.list);
+            let token = match &row.published {
+                Some(token)
+                    if token.version == row.version
+                        && token.uri == uri
+                        && now < token.issued_at + RESIGN_AFTER.as_secs() =>
+                {
+                    token.clone()
+                }
+                _ => self.sign_and_store(&row, uri, now).await?,
+            };
+            self.served.serve(row.list, &token);
         }
         Ok(())
     }
 
-    fn sign(&self, list: u64, issued_at: u64) -> Result<Published, StoreError> {
-        let mut bits = StatusList::new(ENTRIES_PER_LIST as usize);
-        for index in store::revoked_entries(&self.conn, list)? {
-            bits.revoke(index);
-        }
-        let bytes = StatusListToken {
-            uri: self.allocator.uri(list),
-            issued_at,
-            expires_at: Some(issued_at + TOKEN_LIFETIME.as_secs()),
-            ttl: Some(STATUS_LIST_TTL.as_secs()),
-            list: bits,
-        }
-        .sign(&self.signing_key);
-        Ok(Published {
-            bytes,
-            etag: format!("\"sl-{list}-{issued_at}\""),
+    /// Signs `row`'s list and stores the token, unless another node stored one since `row` was
+    /// read (then that one is served: every node serves the same bytes).
+    async fn sign_and_store(
+        &self,
+        row: &ListRow,
+        uri: String,
+        now: u64,
+    ) -> Result<PublishedToken, StoreError> {
+        let list = row.list;
+        let revoked = self.store.read(move |tx| tx.revoked_entries(list)).await?;
+        let replacing = row.published.as_ref().map(|t| t.issued_at);
+        // `iat` only ever rises for a list, even if a clock steps back.
+        let issued_at = replacing.map_or(now, |at| now.max(at + 1));
+        let (key, sub) = (self.signing_key.clone(), uri.clone());
+        let bytes = tokio::task::spawn_blocking(move || {
+            let mut bits = StatusList::new(ENTRIES_PER_LIST as usize);
+            for index in revoked {
+                bits.revoke(index);
+            }
+            StatusListToken {
+                uri: sub,
+                issued_at,
+                expires_at: Some(issued_at + TOKEN_LIFETIME.as_secs()),
+                ttl: Some(STATUS_LIST_TTL.as_secs()),
+                list: bits,
+            }
+            .sign(&key)
         })
+        .await
+        .map_err(|e| StoreError::Database(format!("signing a status list failed: {e}")))?;
+        let token = PublishedToken {
+            version: row.version,
+            issued_at,
+            uri,
+            bytes,
+        };
+        let stored = token.clone();
+        let won = self
+            .store
+            .call(move |tx| tx.publish_token(list, &stored, replacing))
+            .await?;
+        if won {
+            return Ok(token);
+        }
+        let rows = self.store.read(|tx| tx.status_lists()).await?;
+        Ok(rows
+            .into_iter()
+            .find(|r| r.list == list)
+            .and_then(|r| r.published)
+            .unwrap_or(token))
     }
 }
 
-/// Revokes the passes `selector` names in the database at `db`, in one transaction (it waits for a
-/// running issuer's writer, which then serves the changed lists within about a second).
-pub fn revoke(
-    db: &Path,
-    selector: &store::RevokeSelector,
-    reason: Option<&str>,
+/// Revokes the passes `selector` names, in one transaction; every node serving the lists signs and
+/// serves the changed ones within about a second.
+pub async fn revoke(
+    store: &Store,
+    selector: store::RevokeSelector,
+    reason: Option<String>,
     now: u64,
 ) -> Result<store::Revoked, StoreError> {
-    let mut conn = store::open_connection(db, store::Durability::default())?;
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let revoked = store::revoke_passes(&tx, selector, reason, now)?;
-    tx.commit()?;
-    Ok(revoked)
+    store
+        .call(move |tx| store::revoke_passes(tx, &selector, reason.as_deref(), now))
+        .await
 }
 
 #[cfg(test)]

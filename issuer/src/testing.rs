@@ -1,6 +1,11 @@
 //! An in-process dev issuer for tests (cargo feature `testing`): a fresh issuer folder in a temporary
 //! directory, a dev-mode configuration without rate limits, and the service on 127.0.0.1 at a free
-//! port, which can be stopped and restarted on the same folder and database.
+//! port, which can be stopped and restarted on the same folder and database, and joined by more
+//! nodes on that database ([`DevIssuer::add_node`]).
+//!
+//! The database is the folder's SQLite file, unless [`TEST_POSTGRES`] names a PostgreSQL server:
+//! then each dev issuer gets a fresh database of its own there (`scripts/with-postgres.sh` starts a
+//! private server and sets it), so the same tests run against both databases.
 //!
 //! The issuer's own HTTP tests and the cross-part wallet tests both build on [`DevIssuer`]. It is
 //! test support: anything that goes wrong panics.
@@ -12,7 +17,43 @@ use doorpass_format::keys::{VerifyingKey, read_public_key};
 
 use crate::keys::{AnchorDir, IssuerDir, init_dir};
 use crate::service::Faults;
+use crate::store::{Database, PgOptions, Store, StoreError, Tx};
 use crate::{Issuer, IssuerConfig, MetricsExposure, RunningIssuer, unix_now};
+
+/// The environment variable naming a PostgreSQL server for tests
+/// (`postgres://USER@HOST:PORT/DB`, a user that may create databases).
+pub const TEST_POSTGRES: &str = "DOORPASS_TEST_POSTGRES";
+
+/// The database for a new test issuer in `dir`: a fresh PostgreSQL database when [`TEST_POSTGRES`]
+/// is set, else the folder's SQLite file.
+pub async fn test_database(dir: &Path) -> Database {
+    match std::env::var(TEST_POSTGRES) {
+        Ok(server) if !server.is_empty() => {
+            Database::Postgres(fresh_postgres_database(&server).await)
+        }
+        _ => Database::Sqlite(IssuerDir::at(dir).database),
+    }
+}
+
+/// Creates a database with a random name on the server `server` names and returns its URL.
+pub async fn fresh_postgres_database(server: &str) -> String {
+    let (client, connection) = tokio_postgres::connect(server, tokio_postgres::NoTls)
+        .await
+        .unwrap_or_else(|e| panic!("{TEST_POSTGRES}: cannot connect: {e}"));
+    let driver = tokio::spawn(connection);
+    let name = format!("doorpass_test_{:016x}", rand::random::<u64>());
+    client
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .await
+        .unwrap();
+    drop(client);
+    let _ = driver.await;
+    let (base, _) = server
+        .rsplit_once('/')
+        .filter(|(base, _)| base.contains("://") && !base.ends_with('/'))
+        .unwrap_or((server, ""));
+    format!("{base}/{name}")
+}
 
 /// The issuer id test folders are made with (the one the demo holders belong to).
 pub const ISSUER_ID: &str = "KR-KDCA";
@@ -37,6 +78,8 @@ pub struct DevIssuer {
     pub anchor_dir: tempfile::TempDir,
     /// The trust anchor's public key, the one a wallet pins.
     pub anchor: VerifyingKey,
+    /// The database (see [`test_database`]).
+    database: Database,
     /// The running service, until stopped.
     running: Option<RunningIssuer>,
 }
@@ -49,10 +92,12 @@ impl DevIssuer {
         let offline = AnchorDir::at(anchor_dir.path());
         init_dir(dir.path(), &offline, ISSUER_ID, unix_now(), false).unwrap();
         let anchor = read_public_key(&IssuerDir::at(dir.path()).anchor_pub).unwrap();
+        let database = test_database(dir.path()).await;
         let mut issuer = DevIssuer {
             dir,
             anchor_dir,
             anchor,
+            database,
             running: None,
         };
         issuer.restart(tweak).await;
@@ -63,10 +108,63 @@ impl DevIssuer {
     /// port.
     pub async fn restart(&mut self, tweak: impl FnOnce(&mut IssuerConfig)) {
         self.stop().await;
+        self.running = Some(self.add_node(tweak).await);
+    }
+
+    /// Starts another node on the same folder and database, on a port of its own (stop it with
+    /// [`RunningIssuer::stop`]).
+    pub async fn add_node(&self, tweak: impl FnOnce(&mut IssuerConfig)) -> RunningIssuer {
         let mut config = dev_config(self.dir.path());
+        config.database = Some(self.database.clone());
         tweak(&mut config);
-        let issuer = Issuer::open(&config).unwrap();
-        self.running = Some(issuer.spawn("127.0.0.1:0".parse().unwrap()).await.unwrap());
+        let issuer = Issuer::open(&config).await.unwrap();
+        issuer.spawn("127.0.0.1:0".parse().unwrap()).await.unwrap()
+    }
+
+    /// The database the issuer uses.
+    pub fn database(&self) -> &Database {
+        &self.database
+    }
+
+    /// Whether that is PostgreSQL.
+    pub fn on_postgres(&self) -> bool {
+        matches!(self.database, Database::Postgres(_))
+    }
+
+    /// Opens a handle to the issuer's database, beside the running issuer.
+    pub async fn store(&self) -> Store {
+        let small = PgOptions {
+            pool_size: 2,
+            ..PgOptions::default()
+        };
+        Store::open(&self.database, Default::default(), small)
+            .await
+            .unwrap()
+            .0
+    }
+
+    /// Registers holders (inserting or replacing them).
+    pub async fn import_holders(&self, holders: Vec<crate::store::HolderRecord>) {
+        crate::holders::import(&self.store().await, holders)
+            .await
+            .unwrap();
+    }
+
+    /// Revokes the passes `selector` names, as `doorpass issuer revoke` does; returns how many.
+    pub async fn revoke(&self, selector: crate::store::RevokeSelector) -> usize {
+        let revoked = crate::status_lists::revoke(&self.store().await, selector, None, unix_now())
+            .await
+            .unwrap();
+        revoked.listed + revoked.unlisted
+    }
+
+    /// Reads the issuer's database with `f`.
+    pub async fn inspect<T, F>(&self, f: F) -> T
+    where
+        T: Send + 'static,
+        F: Fn(&mut dyn Tx) -> Result<T, StoreError> + Send + Sync + 'static,
+    {
+        self.store().await.read(f).await.unwrap()
     }
 
     /// Stops the issuer gracefully (requests in flight finish) and waits until it has; nothing
@@ -92,9 +190,12 @@ impl DevIssuer {
         self.running().url()
     }
 
-    /// The issuer's database file.
+    /// The issuer's SQLite database file (panics on PostgreSQL).
     pub fn db(&self) -> PathBuf {
-        IssuerDir::at(self.dir.path()).database
+        match &self.database {
+            Database::Sqlite(file) => file.clone(),
+            Database::Postgres(_) => panic!("this test issuer is on PostgreSQL"),
+        }
     }
 
     fn running(&self) -> &RunningIssuer {

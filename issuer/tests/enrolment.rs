@@ -10,7 +10,7 @@ use std::time::Duration;
 use doorpass_format::api;
 use doorpass_format::keys::{generate_signing_key, read_public_key};
 use doorpass_format::{Pass, Presentation, TrustList, Verifier, VerifierPolicy};
-use doorpass_issuer::store::{self, ChallengeState, HolderRecord, open_connection};
+use doorpass_issuer::store::{ChallengeState, HolderRecord};
 use doorpass_issuer::unix_now;
 
 #[tokio::test]
@@ -104,9 +104,11 @@ async fn concurrent_wrong_codes_get_five_tries_at_most() {
         let middle = 2 * round + 5;
         codes.insert(middle, code.clone());
         let answers = futures_join_all(codes.iter().map(|c| issuer.complete(&id, c, &key))).await;
-        let conn = open_connection(&issuer.db(), Default::default()).unwrap();
         let id_bytes: [u8; 16] = api::b64_fixed(&id).unwrap();
-        let record = store::challenge(&conn, &id_bytes).unwrap().unwrap();
+        let record = issuer
+            .inspect(move |tx| tx.challenge(&id_bytes))
+            .await
+            .unwrap();
         assert!(
             record.attempts <= 5,
             "round {round}: {} tries counted",
@@ -225,7 +227,7 @@ async fn ineligible_holders_get_no_pass() {
         kind: 4,
         eligible_until: unix_now() - 1,
     };
-    doorpass_issuer::holders::import(&issuer.db(), &[record]).unwrap();
+    issuer.import_holders(vec![record]).await;
     let key = generate_signing_key();
     let id = issuer.start_enrolment("lapsed", &key).await;
     let code = issuer.dev_code("lapsed").await;

@@ -72,14 +72,11 @@ async fn wrong_codes_are_capped_per_subject_across_challenges() {
     }
     let cap = DEFAULT_FAILURE_CAP.max_failures;
     // Every wrong code that was checked is recorded against the subject.
-    let conn = doorpass_issuer::store::open_connection(&issuer.db(), Default::default()).unwrap();
-    let checked: u32 = conn
-        .query_row(
-            "SELECT count(*) FROM code_failures WHERE subject = ?1",
-            [subject],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let counted = subject.to_string();
+    let checked = issuer
+        .inspect(move |tx| tx.newest_failures(&counted, 0, u32::MAX))
+        .await
+        .len() as u32;
     eprintln!(
         "code guessing: {checked} of {sent} guesses checked over {challenges} challenges in {:.1} s; \
          then starts refused for a day",

@@ -9,8 +9,7 @@ use doorpass_format::api::{self, b64};
 use doorpass_format::keys::generate_signing_key;
 use doorpass_format::{Pass, Presentation, Verifier, VerifierPolicy};
 use doorpass_issuer::codes::token_hash;
-use doorpass_issuer::issuance::Lifetimes;
-use doorpass_issuer::store::{self, TokenState, open_connection};
+use doorpass_issuer::store::TokenState;
 use doorpass_issuer::unix_now;
 use std::time::{Duration, Instant};
 
@@ -61,20 +60,12 @@ async fn a_lost_renewal_answer_is_given_again_unchanged_and_nothing_new_is_minte
         assert_eq!(retried, lost, "the very same pass and successor token");
         assert_eq!(token, token_b);
     }
-    let conn = open_connection(&issuer.db(), Default::default()).unwrap();
     assert_eq!(
-        store::pass_count(&conn).unwrap(),
+        issuer.inspect(|tx| tx.pass_count()).await,
         2,
         "enrolment + one renewal"
     );
-    let state = |token: &str| {
-        let raw: [u8; 32] = api::b64_fixed(token).unwrap();
-        store::refresh_token(&conn, &token_hash(&raw))
-            .unwrap()
-            .unwrap()
-            .state
-    };
-    assert_eq!(state(&token_b), TokenState::Active);
+    assert_eq!(token_state(&issuer, &token_b).await, TokenState::Active);
     // The successor works…
     let (_, token_c) = issuer.renew_ok(&token_b, &key).await;
     // …and once it is used, A is reuse: the chain is revoked.
@@ -142,22 +133,13 @@ async fn a_retry_after_the_successor_was_used_is_reuse() {
 
 #[tokio::test]
 async fn a_retry_after_the_grace_period_is_reuse() {
-    let issuer = common::start(|_| {}).await;
+    let issuer = common::start(|c| c.lifetimes.retry_grace = Duration::from_secs(1)).await;
     let (key, first) = issuer.enrol("demo-choi").await;
     let token_a = first["refresh_token"].as_str().unwrap().to_string();
     let (_, _, second) = issuer.renew(&token_a, &key).await;
     let token_b = second["refresh_token"].as_str().unwrap().to_string();
-    // Age the exchange past the grace period.
-    let raw: [u8; 32] = api::b64_fixed(&token_a).unwrap();
-    let conn = open_connection(&issuer.db(), Default::default()).unwrap();
-    conn.execute(
-        "UPDATE refresh_tokens SET used_at = ?2 WHERE token_hash = ?1",
-        rusqlite::params![
-            &token_hash(&raw)[..],
-            (unix_now() - Lifetimes::default().retry_grace.as_secs() - 1) as i64
-        ],
-    )
-    .unwrap();
+    // Let the exchange age past the grace period (whole seconds: 1 s grace, 2.1 s later).
+    tokio::time::sleep(Duration::from_millis(2100)).await;
     assert_eq!(
         error_of(issuer.renew(&token_a, &key).await),
         (401, "refresh_token_reused".into())
@@ -191,18 +173,12 @@ async fn concurrent_renewals_with_one_token_never_leave_two_usable_successors() 
                 "round {round}: {status} {body}"
             );
         }
-        let conn = open_connection(&issuer.db(), Default::default()).unwrap();
-        let active = successors
-            .iter()
-            .filter(|t| {
-                let raw: [u8; 32] = api::b64_fixed(t).unwrap();
-                store::refresh_token(&conn, &token_hash(&raw))
-                    .unwrap()
-                    .unwrap()
-                    .state
-                    == TokenState::Active
-            })
-            .count();
+        let mut active = 0;
+        for token in &successors {
+            if token_state(&issuer, token).await == TokenState::Active {
+                active += 1;
+            }
+        }
         assert!(active <= 1, "round {round}: {active} live successors");
         // Over HTTP too: at most one of the tokens handed out renews.
         let mut renewed = 0;
@@ -237,4 +213,14 @@ async fn a_renewed_pass_verifies_against_the_served_trust_list() {
     let verdict = Verifier::new(trust_list, VerifierPolicy::default()).verify_qr_text(&text, now);
     assert!(verdict.is_valid(), "{verdict:?}");
     issuer.stop().await;
+}
+
+/// The stored state of refresh token `token` (base64url), read from the issuer's database.
+async fn token_state(issuer: &common::TestIssuer, token: &str) -> TokenState {
+    let hash = token_hash(&api::b64_fixed::<32>(token).unwrap());
+    issuer
+        .inspect(move |tx| tx.refresh_token(&hash))
+        .await
+        .unwrap()
+        .state
 }

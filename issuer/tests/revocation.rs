@@ -13,7 +13,7 @@ use doorpass_format::{
     Pass, Presentation, RevocationCheck, StatusListToken, StatusReference, TrustList, Verdict,
     Verifier, VerifierPolicy,
 };
-use doorpass_issuer::status_lists::{ENTRIES_PER_LIST, revoke};
+use doorpass_issuer::status_lists::ENTRIES_PER_LIST;
 use doorpass_issuer::store::RevokeSelector;
 use doorpass_issuer::unix_now;
 use serde_json::Value;
@@ -91,14 +91,7 @@ async fn a_revoked_pass_is_served_revoked_within_seconds_and_a_fresh_door_refuse
     assert_eq!(token.list.revoked_count(), 0);
 
     let pass_id: [u8; 16] = pass_of(&answer).claims().pass_id;
-    let revoked = revoke(
-        &issuer.db(),
-        &RevokeSelector::Pass(pass_id),
-        Some("test"),
-        unix_now(),
-    )
-    .unwrap();
-    assert_eq!(revoked.listed, 1);
+    assert_eq!(issuer.revoke(RevokeSelector::Pass(pass_id)).await, 1);
     let (after, took) = wait_until_revoked(&issuer, &status.uri, status.index).await;
     assert!(took < Duration::from_secs(3), "served after {took:?}");
 
@@ -172,13 +165,9 @@ async fn revocations_and_entries_survive_a_restart() {
     let mut issuer = common::start(|_| {}).await;
     let (_, first) = issuer.enrol("demo-park").await;
     let status = status_of(&first);
-    revoke(
-        &issuer.db(),
-        &RevokeSelector::Subject("demo-park".into()),
-        None,
-        unix_now(),
-    )
-    .unwrap();
+    issuer
+        .revoke(RevokeSelector::Subject("demo-park".into()))
+        .await;
     wait_until_revoked(&issuer, &status.uri, status.index).await;
     issuer.restart(|_| {}).await;
     // The list number is the same; its URI names the new port.
@@ -207,13 +196,7 @@ async fn pycose_reads_a_served_list_with_exactly_the_revoked_entries() {
     let statuses: Vec<StatusReference> = answers.iter().map(status_of).collect();
     let uri = statuses[0].uri.clone();
     for subject in ["demo-kim", "demo-park"] {
-        revoke(
-            &issuer.db(),
-            &RevokeSelector::Subject(subject.into()),
-            None,
-            unix_now(),
-        )
-        .unwrap();
+        issuer.revoke(RevokeSelector::Subject(subject.into())).await;
     }
     let (list, _) = wait_until_revoked(&issuer, &uri, statuses[2].index).await;
     let dir = tempfile::tempdir().unwrap();

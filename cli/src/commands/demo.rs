@@ -51,7 +51,7 @@ pub fn run(keep: bool) -> Result<ExitCode> {
         doorpass_issuer::keys::init_dir(&issuer_dir, &anchor_dir, "DOORPASS-DEMO", unix_now(), false)?;
         let mut config = IssuerConfig::new(issuer_dir.clone());
         config.dev = Some(Faults::default());
-        let running = Issuer::open(&config)?.spawn("127.0.0.1:0".parse()?).await?;
+        let running = Issuer::open(&config).await?.spawn("127.0.0.1:0".parse()?).await?;
         println!("      issuer at {}, trust anchor pinned from {}", running.url(), issuer_dir.join("anchor.pub.pem").display());
 
         step(2, &format!("enrolling: asking the issuer to send a one-time code to {SUBJECT}"));

@@ -11,7 +11,7 @@ use clap::Args;
 use doorpass_issuer::admission::AdmissionLimits;
 use doorpass_issuer::rate_limit::Rate;
 use doorpass_issuer::service::Faults;
-use doorpass_issuer::store::Durability;
+use doorpass_issuer::store::{Database, Durability, Store};
 use doorpass_issuer::{DEMO_HOLDERS, Issuer, IssuerConfig, MetricsExposure};
 
 /// Options of `doorpass issuer serve`.
@@ -32,9 +32,10 @@ pub struct ServeArgs {
     /// Every byte costs the QR code; 21 bytes in all keeps it at version 14 (docs/qr-size.md).
     #[arg(long, value_name = "URL")]
     pub status_base_url: Option<String>,
-    /// Database file (default DIR/issuer.db).
-    #[arg(long)]
-    pub db: Option<PathBuf>,
+    /// The database: a SQLite file (default DIR/issuer.db), or postgres://USER@HOST:PORT/DB shared
+    /// by several issuer nodes (docs/issuer.md, "Several nodes"). `--db` is the older name.
+    #[arg(long, alias = "db", value_name = "FILE|URL")]
+    pub database: Option<String>,
     /// QA mode: codes readable at /dev/otp/{subject}, demo holders, and the fault knobs below. Only on
     /// a loopback --listen address, unless --dev-any-address.
     #[arg(long)]
@@ -125,7 +126,7 @@ impl ServeArgs {
             bail!("--request-timeout must be more than 0");
         }
         let mut config = IssuerConfig::new(self.dir.clone());
-        config.db = self.db.clone();
+        config.database = self.database.as_deref().map(Database::parse);
         if let Some(addr) = self.metrics_listen {
             config.metrics = MetricsExposure::Listen(addr);
         }
@@ -189,7 +190,9 @@ pub fn serve(args: &ServeArgs) -> Result<ExitCode> {
         .build()
         .context("starting the runtime")?;
     runtime.block_on(async {
-        let issuer = Issuer::open(&config).context("starting the issuer")?;
+        let issuer = Issuer::open(&config)
+            .await
+            .context("starting the issuer")?;
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .with_context(|| format!("listening on {}", args.listen))?;
@@ -218,7 +221,7 @@ fn print_banner(issuer: &Issuer, addr: SocketAddr, config: &IssuerConfig) {
         "doorpass issuer {} listening on http://{addr}\n",
         issuer.issuer_id()
     );
-    text.push_str(&format!("database {}\n", config.database().display()));
+    text.push_str(&format!("database {}\n", config.database().describe()));
     if let Some(metrics) = issuer.metrics_addr() {
         text.push_str(&format!("metrics at http://{metrics}/metrics\n"));
     }
@@ -275,9 +278,10 @@ pub struct RevokeArgs {
     /// Issuer folder.
     #[arg(long)]
     pub dir: PathBuf,
-    /// Database file (default DIR/issuer.db).
-    #[arg(long)]
-    pub db: Option<PathBuf>,
+    /// The database: a SQLite file (default DIR/issuer.db), or postgres://USER@HOST:PORT/DB shared
+    /// by several issuer nodes (docs/issuer.md, "Several nodes"). `--db` is the older name.
+    #[arg(long, alias = "db", value_name = "FILE|URL")]
+    pub database: Option<String>,
     /// The pass to revoke (its id, 32 hex digits).
     #[arg(long)]
     pub pass_id: Option<String>,
@@ -309,14 +313,16 @@ pub fn revoke(args: &RevokeArgs) -> Result<ExitCode> {
         (None, Some(subject)) => RevokeSelector::Subject(subject.clone()),
         (None, None) => anyhow::bail!("give --pass-id or --subject"),
     };
-    let mut config = IssuerConfig::new(args.dir.clone());
-    config.db = args.db.clone();
-    let revoked = doorpass_issuer::status_lists::revoke(
-        &config.database(),
-        &selector,
-        args.reason.as_deref(),
-        doorpass_format::dates::unix_now(),
-    )?;
+    let revoked = with_store(&args.dir, args.database.as_deref(), |store| async move {
+        doorpass_issuer::status_lists::revoke(
+            &store,
+            selector,
+            args.reason.clone(),
+            doorpass_format::dates::unix_now(),
+        )
+        .await
+        .map_err(anyhow::Error::from)
+    })?;
     println!("revoked {} pass(es)", revoked.listed + revoked.unlisted);
     if revoked.unlisted > 0 {
         eprintln!(
@@ -336,14 +342,46 @@ pub fn revoke(args: &RevokeArgs) -> Result<ExitCode> {
 /// Imports holders from CSV.
 pub fn import_holders(
     dir: &std::path::Path,
-    db: Option<PathBuf>,
+    database: Option<&str>,
     csv: &std::path::Path,
 ) -> Result<ExitCode> {
-    let mut config = IssuerConfig::new(dir.to_path_buf());
-    config.db = db;
-    let n = doorpass_issuer::holders::import_file(&config.database(), csv)?;
-    eprintln!("imported {n} holders into {}", config.database().display());
+    let (n, described) = with_store(dir, database, |store| async move {
+        let n = doorpass_issuer::holders::import_file(&store, csv).await?;
+        Ok(n)
+    })
+    .map(|n| (n, database_of(dir, database).describe()))?;
+    eprintln!("imported {n} holders into {described}");
     Ok(ExitCode::SUCCESS)
+}
+
+/// The database `--database` names for the issuer folder `dir` (its `issuer.db` by default).
+fn database_of(dir: &std::path::Path, database: Option<&str>) -> Database {
+    let mut config = IssuerConfig::new(dir.to_path_buf());
+    config.database = database.map(Database::parse);
+    config.database()
+}
+
+/// Opens the database on a runtime of its own, runs `work` with it, then closes it (SQLite's
+/// writer commits everything first).
+fn with_store<T, F, Fut>(dir: &std::path::Path, database: Option<&str>, work: F) -> Result<T>
+where
+    F: FnOnce(Store) -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    let database = database_of(dir, database);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    runtime.block_on(async {
+        let (store, thread) = Store::open(&database, Default::default(), Default::default())
+            .await
+            .with_context(|| format!("opening {}", database.describe()))?;
+        let result = work(store).await;
+        tokio::task::spawn_blocking(move || thread.join()).await?;
+        result
+    })
 }
 
 #[cfg(test)]

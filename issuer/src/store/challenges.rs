@@ -1,9 +1,8 @@
 //! Enrolment challenges: the one-time code sent to a subject, its tries, and redeeming it.
 
-use rusqlite::{Connection, OptionalExtension, params};
-
 use super::StoreError;
-use super::passes::{IssuedRecord, insert_issued};
+use super::passes::IssuedRecord;
+use super::tx::Tx;
 
 /// State of a challenge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,12 +18,23 @@ pub enum ChallengeState {
 }
 
 impl ChallengeState {
-    fn from_db(v: i64) -> Self {
+    /// The state as stored.
+    pub fn from_db(v: i64) -> Self {
         match v {
             0 => ChallengeState::Open,
             1 => ChallengeState::Used,
             3 => ChallengeState::Replaced,
             _ => ChallengeState::Locked,
+        }
+    }
+
+    /// The stored form.
+    pub fn to_db(self) -> i64 {
+        match self {
+            ChallengeState::Open => 0,
+            ChallengeState::Used => 1,
+            ChallengeState::Locked => 2,
+            ChallengeState::Replaced => 3,
         }
     }
 }
@@ -49,48 +59,33 @@ pub struct SubjectFailures {
 
 /// Counts `subject`'s wrong codes within the window, in one query.
 pub fn subject_failures(
-    conn: &Connection,
+    tx: &mut dyn Tx,
     subject: &str,
     now: u64,
     cap: FailureCap,
 ) -> Result<SubjectFailures, StoreError> {
-    let since = now.saturating_sub(cap.window_secs) as i64;
+    let since = now.saturating_sub(cap.window_secs);
     // The newest failures, at most as many as the cap: the last of them, once there are that many,
     // is the one whose leaving the window frees a try.
-    let newest: Vec<i64> = conn
-        .prepare_cached(
-            "SELECT failed_at FROM code_failures WHERE subject = ?1 AND failed_at > ?2
-             ORDER BY failed_at DESC LIMIT ?3",
-        )?
-        .query_map(params![subject, since, i64::from(cap.max_failures)], |r| {
-            r.get(0)
-        })?
-        .collect::<Result<_, _>>()?;
+    let newest = tx.newest_failures(subject, since, cap.max_failures)?;
     let counted = u32::try_from(newest.len()).unwrap_or(u32::MAX);
     let locked_until = (counted >= cap.max_failures)
         .then(|| newest.last())
         .flatten()
-        .map(|oldest| {
-            (*oldest as u64)
-                .saturating_add(cap.window_secs)
-                .max(now + 1)
-        });
+        .map(|oldest| oldest.saturating_add(cap.window_secs).max(now + 1));
     Ok(SubjectFailures {
         left: cap.max_failures.saturating_sub(counted),
         locked_until,
     })
 }
 
-/// Deletes failures older than `window_secs`: they no longer count.
-pub fn sweep_old_failures(
-    conn: &Connection,
-    now: u64,
-    window_secs: u64,
-) -> Result<usize, StoreError> {
-    Ok(conn.execute(
-        "DELETE FROM code_failures WHERE failed_at <= ?1",
-        params![now.saturating_sub(window_secs) as i64],
-    )?)
+/// Deletes challenges that expired more than an hour ago, and wrong codes older than
+/// `failure_window_secs` (they no longer count).
+pub fn sweep(tx: &mut dyn Tx, now: u64, failure_window_secs: u64) -> Result<(), StoreError> {
+    tx.sweep(
+        now.saturating_sub(3600),
+        now.saturating_sub(failure_window_secs),
+    )
 }
 
 /// A stored challenge.
@@ -113,44 +108,12 @@ pub struct ChallengeRecord {
 /// Stores a new challenge, closing the subject's older open ones ([`ChallengeState::Replaced`]):
 /// only the newest code works, so starting again never adds guesses.
 pub fn insert_challenge(
-    conn: &Connection,
+    tx: &mut dyn Tx,
     id: &[u8; 16],
     c: &ChallengeRecord,
 ) -> Result<(), StoreError> {
-    conn.prepare_cached("UPDATE challenges SET state = 3 WHERE subject = ?1 AND state = 0")?
-        .execute(params![c.subject])?;
-    conn.prepare_cached(
-        "INSERT INTO challenges (id, subject, holder_key, code_hash, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?
-    .execute(params![&id[..], c.subject, &c.holder_key[..], &c.code_hash[..], c.expires_at as i64])?;
-    Ok(())
-}
-
-/// Reads a challenge.
-pub fn challenge(conn: &Connection, id: &[u8; 16]) -> Result<Option<ChallengeRecord>, StoreError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT subject, holder_key, code_hash, expires_at, attempts, state FROM challenges WHERE id = ?1",
-    )?;
-    Ok(stmt
-        .query_row(params![&id[..]], |r| {
-            Ok(ChallengeRecord {
-                subject: r.get(0)?,
-                holder_key: r.get(1)?,
-                code_hash: r.get(2)?,
-                expires_at: r.get::<_, i64>(3)? as u64,
-                attempts: r.get::<_, i64>(4)? as u32,
-                state: ChallengeState::from_db(r.get(5)?),
-            })
-        })
-        .optional()?)
-}
-
-/// Deletes challenges that expired more than an hour ago.
-pub fn sweep_expired_challenges(conn: &Connection, now: u64) -> Result<usize, StoreError> {
-    Ok(conn.execute(
-        "DELETE FROM challenges WHERE expires_at < ?1",
-        params![now.saturating_sub(3600) as i64],
-    )?)
+    tx.replace_open_challenges(&c.subject)?;
+    tx.insert_challenge(id, c)
 }
 
 /// What [`redeem_challenge`] decided.
@@ -183,9 +146,10 @@ pub enum Redemption {
     Issued,
 }
 
-/// Checks a presented code against a challenge and acts on it, in one database call — the writer
-/// thread runs calls one at a time, so concurrent guesses are counted one by one and can never
-/// exceed `max_attempts` per challenge nor `cap` per subject between them.
+/// Checks a presented code against a challenge and acts on it, in one transaction — serialized
+/// against every other (SQLite's single writer; PostgreSQL's `SERIALIZABLE`, retried), so concurrent
+/// guesses, on one node or several, are counted one by one and can never exceed `max_attempts` per
+/// challenge nor `cap` per subject between them.
 ///
 /// `presented` is the keyed hash of the presented code ([`crate::codes::code_hash`]); it is compared
 /// in constant time, and only while the subject is under its cap. A wrong code is counted against
@@ -194,7 +158,7 @@ pub enum Redemption {
 /// phone cuts off the old one), all or nothing; with `issued` `None` (no pass could be made) nothing
 /// changes.
 pub fn redeem_challenge(
-    conn: &Connection,
+    tx: &mut dyn Tx,
     id: &[u8; 16],
     now: u64,
     max_attempts: u32,
@@ -202,7 +166,7 @@ pub fn redeem_challenge(
     presented: &[u8; 32],
     issued: Option<&IssuedRecord>,
 ) -> Result<Redemption, StoreError> {
-    let Some(c) = challenge(conn, id)? else {
+    let Some(c) = tx.challenge(id)? else {
         return Ok(Redemption::Unknown);
     };
     match c.state {
@@ -215,17 +179,19 @@ pub fn redeem_challenge(
     if now >= c.expires_at {
         return Ok(Redemption::Expired);
     }
-    if let Some(until) = subject_failures(conn, &c.subject, now, cap)?.locked_until {
+    if let Some(until) = subject_failures(tx, &c.subject, now, cap)?.locked_until {
         return Ok(Redemption::SubjectLocked { until });
     }
     if !crate::codes::same(presented, &c.code_hash) {
         let attempts = c.attempts + 1;
-        let state = if attempts >= max_attempts { 2 } else { 0 };
-        conn.prepare_cached("UPDATE challenges SET attempts = ?2, state = ?3 WHERE id = ?1")?
-            .execute(params![&id[..], i64::from(attempts), state])?;
-        conn.prepare_cached("INSERT INTO code_failures (subject, failed_at) VALUES (?1, ?2)")?
-            .execute(params![c.subject, now as i64])?;
-        let subject = subject_failures(conn, &c.subject, now, cap)?;
+        let state = if attempts >= max_attempts {
+            ChallengeState::Locked
+        } else {
+            ChallengeState::Open
+        };
+        tx.set_challenge(id, attempts, state)?;
+        tx.record_failure(&c.subject, now)?;
+        let subject = subject_failures(tx, &c.subject, now, cap)?;
         return Ok(Redemption::WrongCode {
             attempts_left: max_attempts.saturating_sub(attempts).min(subject.left),
             subject_locked_until: subject.locked_until,
@@ -234,14 +200,12 @@ pub fn redeem_challenge(
     let Some(record) = issued else {
         return Ok(Redemption::NotIssuable);
     };
-    conn.prepare_cached("UPDATE challenges SET state = 1 WHERE id = ?1")?
-        .execute(params![&id[..]])?;
-    conn.prepare_cached("UPDATE refresh_tokens SET state = 2 WHERE subject = ?1 AND state != 2")?
-        .execute(params![c.subject])?;
-    insert_issued(conn, record)?;
+    tx.set_challenge(id, c.attempts, ChallengeState::Used)?;
+    tx.revoke_subject_tokens(&c.subject)?;
+    tx.insert_issued(record)?;
     // The subject's older passes, on the old phone, are withdrawn at the doors too.
     super::revoke_passes(
-        conn,
+        tx,
         &super::RevokeSelector::SubjectExcept(c.subject.clone(), record.pass_id),
         Some("re-enrolled"),
         now,

@@ -1,304 +1,183 @@
-//! The issuer's SQLite database, behind one writer thread that commits in groups.
+//! The issuer's database: SQLite in the issuer folder (one node, the default) or PostgreSQL shared
+//! by several stateless nodes (docs/issuer.md, "Several nodes").
 //!
-//! Every database call is a closure sent to the writer thread. The thread runs all closures waiting at
-//! that moment inside one transaction (each in its own savepoint, so one failure does not undo the
-//! others), commits, and only then answers the callers. An HTTP handler therefore answers 200 only
-//! once what it issued is committed: a crash (even `kill -9`) loses nothing that was answered. Grouping
-//! makes one commit serve hundreds of requests under load.
-//!
-//! A second, read-only connection answers health checks ([`Store::check`]) without queueing behind
-//! the writer or taking the write lock. A third, on a thread of its own (`checkpoint`), copies the
-//! write-ahead log back into the database file, so no commit waits for that.
-//!
-//! Submodules, each re-exported here: `connection` (opening the file, durability, migrations),
-//! `holders`, `challenges` (enrolment codes), `tokens` (refresh-token rotation) and `passes` (what
-//! was issued).
+//! Callers hand [`Store::call`] (or [`Store::read`]) a closure over [`Tx`], the one storage
+//! interface; every decision is written once, over `&mut dyn Tx`, in the modules below, and each
+//! backend only translates `Tx` calls to its SQL:
+//! - `challenges` (one-time codes and the per-subject cap), `tokens` (refresh-token rotation and
+//!   retries), `status` (status-list entries and revocation), `passes`, `holders`: records and
+//!   decisions;
+//! - `tx`: the interface;
+//! - `sqlite`: one writer thread committing in groups; `postgres`: a bounded pool, `SERIALIZABLE`
+//!   transactions retried on conflicts.
 
 mod challenges;
-mod checkpoint;
-mod connection;
 mod holders;
 mod passes;
+mod postgres;
+mod sqlite;
 mod status;
 mod tokens;
+mod tx;
 
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
-
-use rusqlite::{Connection, OpenFlags};
-use tokio::sync::{mpsc, oneshot};
+use std::path::PathBuf;
 
 pub use challenges::{
-    ChallengeRecord, ChallengeState, FailureCap, Redemption, SubjectFailures, challenge,
-    insert_challenge, redeem_challenge, subject_failures, sweep_expired_challenges,
-    sweep_old_failures,
+    ChallengeRecord, ChallengeState, FailureCap, Redemption, SubjectFailures, insert_challenge,
+    redeem_challenge, subject_failures,
 };
-pub use connection::{Durability, open_connection};
-pub use holders::{HolderRecord, holder, upsert_holder};
-pub use passes::{IssuedRecord, pass_count, pass_exists};
+pub use holders::HolderRecord;
+pub use passes::IssuedRecord;
+pub use postgres::{MAX_ATTEMPTS, PgOptions};
+pub use sqlite::{Durability, SqliteTx, open_connection};
 pub use status::{
-    RevokeSelector, Revoked, StatusEntry, next_status_entry, pass_status_entry, revoke_passes,
-    revoked_entries, status_list_versions,
+    RevokeSelector, Revoked, StatusBlock, StatusEntry, reserve_status_block, revoke_passes,
 };
-pub use tokens::{
-    Exchange, Renewal, StoredAnswer, TokenRecord, TokenState, refresh_token, renew_token,
-    revoke_family,
-};
+pub use tokens::{Exchange, Renewal, StoredAnswer, TokenRecord, TokenState, renew_token};
+pub use tx::{ListRow, PublishedToken, RetryRow, RevocablePass, Tx};
 
-/// Most closures run in one transaction.
-const MAX_GROUP: usize = 512;
-/// Waiting calls before callers wait for room (admission control keeps it far below this).
-const QUEUE: usize = 4096;
 /// Wrong-code records older than this are swept (no [`FailureCap`] window may be longer).
 pub const MAX_FAILURE_WINDOW_SECS: u64 = 7 * 86_400;
-/// How often expired challenges are swept.
-const SWEEP_EVERY: Duration = Duration::from_secs(60);
+
+/// Which database to use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Database {
+    /// A SQLite file (the issuer folder's `issuer.db` by default).
+    Sqlite(PathBuf),
+    /// A PostgreSQL URL, `postgres://user@host:port/db`, shared by every node.
+    Postgres(String),
+}
+
+impl Database {
+    /// `postgres://…` or `postgresql://…` is PostgreSQL; anything else is a SQLite file path.
+    pub fn parse(text: &str) -> Database {
+        if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+            Database::Postgres(text.to_string())
+        } else {
+            Database::Sqlite(PathBuf::from(text))
+        }
+    }
+
+    /// For messages: the file, or the PostgreSQL server and database without the user or password.
+    pub fn describe(&self) -> String {
+        match self {
+            Database::Sqlite(path) => path.display().to_string(),
+            Database::Postgres(url) => {
+                let rest = url.split_once("://").map_or(url.as_str(), |(_, r)| r);
+                let at = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+                format!("postgres://{at}")
+            }
+        }
+    }
+}
 
 /// Why a database call failed.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
-    /// SQLite reported an error.
+    /// The database reported an error.
     #[error("database error: {0}")]
-    Sqlite(String),
-    /// The writer thread has stopped (the service is shutting down).
+    Database(String),
+    /// The database cannot be reached now (connection lost, server stopping).
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+    /// Every pooled connection stayed busy for the whole wait: overload, retry later.
+    #[error("every database connection is busy")]
+    Busy,
+    /// A transaction kept colliding with concurrent ones (serialization failures) through every
+    /// retry: overload, retry later.
+    #[error("the transaction kept conflicting with concurrent ones")]
+    Conflict,
+    /// The store has stopped (the service is shutting down).
     #[error("the database is closed")]
     Closed,
 }
 
-impl From<rusqlite::Error> for StoreError {
-    fn from(e: rusqlite::Error) -> Self {
-        StoreError::Sqlite(e.to_string())
-    }
-}
-
-type Reply = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
-
-/// What the writer thread receives.
-enum Msg {
-    /// A database call.
-    Job(Box<dyn Job>),
-    /// Run what is queued, refuse anything later, and stop.
-    Stop,
-}
-
-trait Job: Send {
-    /// Runs against the connection. Returns whether it succeeded (so its savepoint is kept) and what
-    /// to send once the commit outcome is known.
-    fn run(self: Box<Self>, conn: &Connection) -> (bool, Reply);
-    /// Answers without running (the transaction could not be opened).
-    fn fail(self: Box<Self>, err: StoreError);
-}
-
-struct Call<T, F> {
-    f: F,
-    reply: oneshot::Sender<Result<T, StoreError>>,
-}
-
-impl<T, F> Job for Call<T, F>
-where
-    T: Send + 'static,
-    F: FnOnce(&Connection) -> Result<T, StoreError> + Send,
-{
-    fn run(self: Box<Self>, conn: &Connection) -> (bool, Reply) {
-        let result = (self.f)(conn);
-        let ok = result.is_ok();
-        let reply = self.reply;
-        (
-            ok,
-            Box::new(move |commit| drop(reply.send(commit.and(result)))),
+impl StoreError {
+    /// Whether the caller should be told to retry later (503 with `Retry-After`), not that
+    /// something is broken.
+    pub fn is_overload(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Busy | StoreError::Conflict | StoreError::Unavailable(_)
         )
     }
-
-    fn fail(self: Box<Self>, err: StoreError) {
-        let _ = self.reply.send(Err(err));
-    }
 }
 
-/// Handle to the writer thread. Cloning is cheap; the thread stops when the last handle is dropped,
-/// or earlier through [`StoreThread::join`].
+/// A handle to the database. Cloning is cheap.
 #[derive(Clone)]
-pub struct Store {
-    jobs: mpsc::Sender<Msg>,
-    /// Read-only connection for [`Store::check`].
-    reader: Arc<Mutex<Connection>>,
+pub struct Store(Backend);
+
+#[derive(Clone)]
+enum Backend {
+    Sqlite(sqlite::SqliteStore),
+    Postgres(postgres::PgStore),
 }
 
-/// The writer thread.
-pub struct StoreThread {
-    handle: JoinHandle<()>,
-    /// Does not keep the thread alive; used to stop it while some handles may still exist.
-    jobs: mpsc::WeakSender<Msg>,
-}
+/// What must be stopped when the service stops: SQLite's writer thread (PostgreSQL needs nothing:
+/// its pool closes with the last handle).
+pub struct StoreThread(Option<sqlite::WriterThread>);
 
 impl StoreThread {
-    /// Stops the writer thread and waits for it: every call queued so far is run, committed and
-    /// answered; calls made afterwards fail with [`StoreError::Closed`]. Blocks: call it outside the
-    /// async runtime (e.g. in `spawn_blocking`).
+    /// Stops the writer thread, if any, after every queued call is committed and answered. Blocks:
+    /// call it outside the async runtime (e.g. in `spawn_blocking`).
     pub fn join(self) {
-        if let Some(jobs) = self.jobs.upgrade() {
-            let mut stop = Msg::Stop;
-            loop {
-                match jobs.try_send(stop) {
-                    Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => break,
-                    Err(mpsc::error::TrySendError::Full(back)) => {
-                        stop = back;
-                        std::thread::sleep(Duration::from_millis(1));
-                    }
-                }
-            }
+        if let Some(thread) = self.0 {
+            thread.join();
         }
-        let _ = self.handle.join();
     }
 }
 
 impl Store {
-    /// Opens the database and starts the writer thread.
-    pub fn open(path: &Path, durability: Durability) -> Result<(Store, StoreThread), StoreError> {
-        let conn = open_connection(path, durability)?;
-        checkpoint::disable_automatic_checkpoints(&conn)?;
-        let checkpointer = checkpoint::Checkpointer::start(path, durability)?;
-        let reader = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
-        reader.busy_timeout(Duration::from_secs(5))?;
-        let (jobs, rx) = mpsc::channel(QUEUE);
-        let path: PathBuf = path.to_path_buf();
-        let thread = std::thread::Builder::new()
-            .name("doorpass-db".into())
-            .spawn(move || {
-                yield_to_requests();
-                writer(conn, rx, &path);
-                checkpointer.stop();
-            })
-            .map_err(|e| StoreError::Sqlite(format!("cannot start the database thread: {e}")))?;
-        let weak = jobs.downgrade();
-        Ok((
-            Store {
-                jobs,
-                reader: Arc::new(Mutex::new(reader)),
-            },
-            StoreThread {
-                handle: thread,
-                jobs: weak,
-            },
-        ))
-    }
-
-    /// Checks that the database answers a read, on the read-only connection: never waits for the
-    /// writer thread nor takes the write lock, and writes nothing. Fails with
-    /// [`StoreError::Closed`] once the writer thread has stopped.
-    pub async fn check(&self) -> Result<(), StoreError> {
-        if self.jobs.is_closed() {
-            return Err(StoreError::Closed);
+    /// Opens (creating and migrating) the database. Must run inside a tokio runtime.
+    pub async fn open(
+        database: &Database,
+        durability: Durability,
+        pg: PgOptions,
+    ) -> Result<(Store, StoreThread), StoreError> {
+        match database {
+            Database::Sqlite(path) => {
+                let (store, thread) = sqlite::SqliteStore::open(path, durability)?;
+                Ok((Store(Backend::Sqlite(store)), StoreThread(Some(thread))))
+            }
+            Database::Postgres(url) => {
+                let store = postgres::PgStore::open(url, pg).await?;
+                Ok((Store(Backend::Postgres(store)), StoreThread(None)))
+            }
         }
-        let reader = self.reader.clone();
-        tokio::task::spawn_blocking(move || {
-            let conn = reader.lock().unwrap_or_else(PoisonError::into_inner);
-            conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
-                r.get::<_, i64>(0)
-            })?;
-            Ok(())
-        })
-        .await
-        .map_err(|_| StoreError::Closed)?
     }
 
-    /// Runs `f` on the writer thread; answers once its group has committed.
+    /// Runs `f` in a transaction serialized against every other (SQLite's one writer, committing
+    /// in groups; PostgreSQL `SERIALIZABLE`, where `f` may run again after a conflict, so it must
+    /// only act through `tx`). Answers once the transaction has committed.
     pub async fn call<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+        F: Fn(&mut dyn Tx) -> Result<T, StoreError> + Send + Sync + 'static,
     {
-        let (reply, rx) = oneshot::channel();
-        self.jobs
-            .send(Msg::Job(Box::new(Call { f, reply })))
-            .await
-            .map_err(|_| StoreError::Closed)?;
-        rx.await.map_err(|_| StoreError::Closed)?
+        match &self.0 {
+            Backend::Sqlite(store) => store.call(f).await,
+            Backend::Postgres(store) => store.run(true, f).await,
+        }
     }
-}
 
-/// Marks the calling thread as batch work (Linux `SCHED_BATCH`): it gets its full share of the CPU
-/// but never preempts a request-handling thread when it wakes up. On a core shared with the HTTP
-/// workers, the writer then gathers what arrived while they ran into one bigger group, instead of
-/// switching threads for every call (measured in docs/issuer.md). Elsewhere, or if refused, nothing
-/// changes.
-fn yield_to_requests() {
-    #[cfg(target_os = "linux")]
+    /// Runs `f`, which only reads, in a transaction that sees committed data (PostgreSQL
+    /// `READ COMMITTED`, read-only; on SQLite through the writer, as every call).
+    pub async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: Fn(&mut dyn Tx) -> Result<T, StoreError> + Send + Sync + 'static,
     {
-        let param = libc::sched_param { sched_priority: 0 };
-        // SAFETY: `param` is a valid `sched_param` for the duration of the call; pid 0 is this thread.
-        let _ = unsafe { libc::sched_setscheduler(0, libc::SCHED_BATCH, &param) };
+        match &self.0 {
+            Backend::Sqlite(store) => store.call(f).await,
+            Backend::Postgres(store) => store.run(false, f).await,
+        }
     }
-}
 
-fn writer(mut conn: Connection, mut rx: mpsc::Receiver<Msg>, path: &Path) {
-    let mut last_sweep = Instant::now();
-    // After a stop, the channel is closed: new calls are refused, the queued ones still arrive here,
-    // and then `blocking_recv` returns `None`.
-    while let Some(first) = rx.blocking_recv() {
-        let mut group = Vec::new();
-        let mut next = Some(first);
-        while let Some(msg) = next.take() {
-            match msg {
-                Msg::Job(job) => group.push(job),
-                Msg::Stop => rx.close(),
-            }
-            if group.len() < MAX_GROUP {
-                next = rx.try_recv().ok();
-            }
+    /// Checks that the database answers a read, without waiting behind writes.
+    pub async fn check(&self) -> Result<(), StoreError> {
+        match &self.0 {
+            Backend::Sqlite(store) => store.check().await,
+            Backend::Postgres(store) => store.check().await,
         }
-        if !group.is_empty() {
-            run_group(&mut conn, group);
-        }
-        if last_sweep.elapsed() >= SWEEP_EVERY {
-            last_sweep = Instant::now();
-            let now = crate::unix_now();
-            if let Err(e) = sweep_expired_challenges(&conn, now)
-                .and_then(|_| sweep_old_failures(&conn, now, MAX_FAILURE_WINDOW_SECS))
-            {
-                eprintln!(
-                    "doorpass-issuer: sweeping challenges and old failures in {} failed: {e}",
-                    path.display()
-                );
-            }
-        }
-    }
-}
-
-/// Runs a group of calls in one transaction, each in its own savepoint, then answers them all with
-/// the commit's outcome.
-fn run_group(conn: &mut Connection, group: Vec<Box<dyn Job>>) {
-    let mut tx = match conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate) {
-        Ok(tx) => tx,
-        Err(e) => {
-            let err = StoreError::from(e);
-            group.into_iter().for_each(|job| job.fail(err.clone()));
-            return;
-        }
-    };
-    let mut replies: Vec<Reply> = Vec::with_capacity(group.len());
-    for job in group {
-        let sp = match tx.savepoint() {
-            Ok(sp) => sp,
-            Err(e) => {
-                job.fail(e.into());
-                continue;
-            }
-        };
-        let (ok, reply) = job.run(&sp);
-        // A failed job's savepoint is dropped, which rolls it back.
-        if ok && let Err(e) = sp.commit() {
-            reply(Err(e.into()));
-            continue;
-        }
-        replies.push(reply);
-    }
-    let outcome = tx.commit().map_err(StoreError::from);
-    for reply in replies {
-        reply(outcome.clone());
     }
 }

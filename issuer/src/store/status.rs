@@ -1,9 +1,8 @@
 //! Status lists in the database: each pass's entry, revocations, and what the serving process reads
 //! to sign its lists (docs/revocation.md).
 
-use rusqlite::{Connection, OptionalExtension, params};
-
-use super::{StoreError, revoke_family};
+use super::StoreError;
+use super::tx::Tx;
 
 /// A pass's entry in a status list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,29 +15,37 @@ pub struct StatusEntry {
     pub index: u64,
 }
 
-/// Makes sure list `list` has its row, so the serving process signs it (called with the insert of a
-/// pass that has an entry in it; the entry itself is a column of the pass's row).
-pub(super) fn record_list(conn: &Connection, list: u64) -> Result<(), StoreError> {
-    conn.prepare_cached("INSERT OR IGNORE INTO status_lists (list_id) VALUES (?1)")?
-        .execute(params![list as i64])?;
-    Ok(())
+/// A run of counters of one list reserved by one node: `start..end` are its to hand out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatusBlock {
+    /// The list.
+    pub list: u64,
+    /// First counter of the block.
+    pub start: u64,
+    /// One past the last.
+    pub end: u64,
 }
 
-/// Where allocation resumes after a restart: the newest list and one past the highest counter
-/// recorded in it (`(1, 0)` on a new database). Counters handed out but never recorded (a pass that
-/// was not kept, a crash) are skipped, never reused.
-pub fn next_status_entry(conn: &Connection) -> Result<(u64, u64), StoreError> {
-    let list: Option<i64> =
-        conn.query_row("SELECT max(list_id) FROM status_lists", [], |r| r.get(0))?;
-    let Some(list) = list else {
-        return Ok((1, 0));
+/// Reserves the next `want` counters (fewer at the end of a list) in the newest list with room,
+/// starting a new list when the newest is full. Every node reserves its blocks this way, so two
+/// nodes never hand out the same entry; counters of a block a node never used (it stopped) are
+/// skipped, never reused.
+pub fn reserve_status_block(
+    tx: &mut dyn Tx,
+    want: u64,
+    entries_per_list: u64,
+) -> Result<StatusBlock, StoreError> {
+    let (list, start) = match tx.newest_list()? {
+        Some((list, next)) if next < entries_per_list => (list, next),
+        newest => {
+            let list = newest.map_or(1, |(list, _)| list + 1);
+            tx.create_list(list)?;
+            (list, 0)
+        }
     };
-    let top: Option<i64> = conn.query_row(
-        "SELECT max(status_counter) FROM passes WHERE status_list = ?1",
-        params![list],
-        |r| r.get(0),
-    )?;
-    Ok((list as u64, top.map_or(0, |t| t as u64 + 1)))
+    let end = start.saturating_add(want).min(entries_per_list);
+    tx.set_next_counter(list, end)?;
+    Ok(StatusBlock { list, start, end })
 }
 
 /// Which passes to revoke.
@@ -66,88 +73,22 @@ pub struct Revoked {
 /// refresh-token chains (a revoked pass is never renewed), and raises the version of each list
 /// touched so the serving process signs it again.
 pub fn revoke_passes(
-    conn: &Connection,
+    tx: &mut dyn Tx,
     selector: &RevokeSelector,
     reason: Option<&str>,
     now: u64,
 ) -> Result<Revoked, StoreError> {
-    let (sql, subject, pass_id) = match selector {
-        RevokeSelector::Pass(id) => ("pass_id = ?1", None, Some(id)),
-        RevokeSelector::Subject(s) => ("subject = ?2", Some(s), None),
-        RevokeSelector::SubjectExcept(s, keep) => {
-            ("subject = ?2 AND pass_id != ?1", Some(s), Some(keep))
-        }
-    };
-    let found: Vec<(Vec<u8>, Vec<u8>, Option<i64>)> = conn
-        .prepare_cached(&format!(
-            "SELECT pass_id, family, status_list FROM passes
-             WHERE {sql} AND revoked_at IS NULL AND expires_at > ?3"
-        ))?
-        .query_map(params![pass_id.map(|p| &p[..]), subject, now as i64], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })?
-        .collect::<Result<_, _>>()?;
     let mut revoked = Revoked::default();
-    for (pass_id, family, list) in found {
-        conn.prepare_cached(
-            "UPDATE passes SET revoked_at = ?2, revoked_reason = ?3 WHERE pass_id = ?1",
-        )?
-        .execute(params![pass_id, now as i64, reason])?;
-        if let Ok(family) = <[u8; 16]>::try_from(family.as_slice()) {
-            revoke_family(conn, &family)?;
-        }
-        match list {
+    for pass in tx.revocable_passes(selector, now)? {
+        tx.mark_pass_revoked(&pass.pass_id, now, reason)?;
+        tx.revoke_family(&pass.family)?;
+        match pass.list {
             Some(list) => {
-                conn.prepare_cached(
-                    "INSERT INTO status_lists (list_id, version) VALUES (?1, 1)
-                     ON CONFLICT(list_id) DO UPDATE SET version = version + 1",
-                )?
-                .execute(params![list])?;
+                tx.bump_list_version(list)?;
                 revoked.listed += 1;
             }
             None => revoked.unlisted += 1,
         }
     }
     Ok(revoked)
-}
-
-/// Every list and its version (which rises with each revocation in it).
-pub fn status_list_versions(conn: &Connection) -> Result<Vec<(u64, u64)>, StoreError> {
-    Ok(conn
-        .prepare_cached("SELECT list_id, version FROM status_lists ORDER BY list_id")?
-        .query_map([], |r| {
-            Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64))
-        })?
-        .collect::<Result<_, _>>()?)
-}
-
-/// The revoked entries of `list`.
-pub fn revoked_entries(conn: &Connection, list: u64) -> Result<Vec<u64>, StoreError> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT status_idx FROM passes WHERE status_list = ?1 AND revoked_at IS NOT NULL",
-        )?
-        .query_map(params![list as i64], |r| r.get::<_, i64>(0))?
-        .map(|r| r.map(|i| i as u64))
-        .collect::<Result<_, _>>()?)
-}
-
-/// The status entry recorded for a pass, if it has one.
-pub fn pass_status_entry(
-    conn: &Connection,
-    pass_id: &[u8; 16],
-) -> Result<Option<StatusEntry>, StoreError> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT status_list, status_counter, status_idx FROM passes
-             WHERE pass_id = ?1 AND status_list IS NOT NULL",
-        )?
-        .query_row(params![&pass_id[..]], |r| {
-            Ok(StatusEntry {
-                list: r.get::<_, i64>(0)? as u64,
-                counter: r.get::<_, i64>(1)? as u64,
-                index: r.get::<_, i64>(2)? as u64,
-            })
-        })
-        .optional()?)
 }

@@ -1,9 +1,9 @@
-//! Refresh tokens: reading them, rotating them on renewal, and revoking a chain on reuse.
-
-use rusqlite::{Connection, OptionalExtension, params};
+//! Refresh tokens: rotating them on renewal, answering a retried renewal again, and revoking a chain
+//! on reuse.
 
 use super::StoreError;
-use super::passes::{IssuedRecord, insert_issued};
+use super::passes::IssuedRecord;
+use super::tx::Tx;
 
 /// State of a refresh token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,7 +20,8 @@ pub enum TokenState {
 }
 
 impl TokenState {
-    fn from_db(v: i64) -> Self {
+    /// The state as stored.
+    pub fn from_db(v: i64) -> Self {
         match v {
             0 => TokenState::Active,
             1 => TokenState::Used,
@@ -47,37 +48,6 @@ pub struct TokenRecord {
     pub successor_hash: Option<[u8; 32]>,
     /// For a used token: when it was last exchanged (= when its successor was issued), Unix seconds.
     pub used_at: Option<u64>,
-}
-
-/// Reads a refresh token by hash.
-pub fn refresh_token(
-    conn: &Connection,
-    hash: &[u8; 32],
-) -> Result<Option<TokenRecord>, StoreError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT family, subject, holder_key, expires_at, state, successor_hash, used_at
-         FROM refresh_tokens WHERE token_hash = ?1",
-    )?;
-    Ok(stmt
-        .query_row(params![&hash[..]], |r| {
-            Ok(TokenRecord {
-                family: r.get(0)?,
-                subject: r.get(1)?,
-                holder_key: r.get(2)?,
-                expires_at: r.get::<_, i64>(3)? as u64,
-                state: TokenState::from_db(r.get(4)?),
-                successor_hash: r.get(5)?,
-                used_at: r.get::<_, Option<i64>>(6)?.map(|t| t as u64),
-            })
-        })
-        .optional()?)
-}
-
-/// Revokes every token of a chain (after reuse of an old token was detected).
-pub fn revoke_family(conn: &Connection, family: &[u8; 16]) -> Result<usize, StoreError> {
-    Ok(conn
-        .prepare_cached("UPDATE refresh_tokens SET state = 2 WHERE family = ?1")?
-        .execute(params![&family[..]])?)
 }
 
 /// The answer a renewal gave, kept so that a retry of the same renewal gets it again.
@@ -137,8 +107,8 @@ pub struct Exchange<'a> {
     pub successor: &'a [u8; 32],
 }
 
-/// Exchanges `old_token` for the new pass and token in `issued`, in one database call (so two
-/// concurrent uses of one token are decided one after the other).
+/// Exchanges `old_token` for the new pass and token in `issued`, in one serialized transaction (so
+/// two concurrent uses of one token, on one node or several, are decided one after the other).
 ///
 /// - An active, unexpired token is marked used, remembering when, its successor's hash, and the
 ///   successor sealed under `old_token` ([`crate::codes::seal_successor`]).
@@ -149,27 +119,27 @@ pub struct Exchange<'a> {
 ///
 /// With `issued` `None` (no pass could be made), an exchange changes nothing; reuse still revokes.
 pub fn renew_token(
-    conn: &Connection,
+    tx: &mut dyn Tx,
     old_token: &[u8; 32],
     now: u64,
     retry_grace: u64,
     issued: Option<Exchange<'_>>,
 ) -> Result<Renewal, StoreError> {
     let old_hash = crate::codes::token_hash(old_token);
-    let Some(token) = refresh_token(conn, &old_hash)? else {
+    let Some(token) = tx.refresh_token(&old_hash)? else {
         return Ok(Renewal::Unknown);
     };
     match token.state {
         TokenState::Revoked => return Ok(Renewal::Revoked),
         TokenState::Superseded => {
-            revoke_family(conn, &token.family)?;
+            tx.revoke_family(&token.family)?;
             return Ok(Renewal::Reused);
         }
         TokenState::Used => {
-            return match stored_answer(conn, &token, old_token, now, retry_grace)? {
+            return match stored_answer(tx, &token, old_token, now, retry_grace)? {
                 Some(answer) => Ok(Renewal::Repeated(Box::new(answer))),
                 None => {
-                    revoke_family(conn, &token.family)?;
+                    tx.revoke_family(&token.family)?;
                     Ok(Renewal::Reused)
                 }
             };
@@ -183,24 +153,15 @@ pub fn renew_token(
         return Ok(Renewal::NotIssuable);
     };
     let sealed = crate::codes::seal_successor(old_token, successor);
-    conn.prepare_cached(
-        "UPDATE refresh_tokens SET state = 1, successor_hash = ?2, used_at = ?3, successor_sealed = ?4
-         WHERE token_hash = ?1",
-    )?
-    .execute(params![
-        &old_hash[..],
-        &record.token_hash[..],
-        now as i64,
-        &sealed[..]
-    ])?;
-    insert_issued(conn, record)?;
+    tx.mark_token_used(&old_hash, &record.token_hash, now, &sealed)?;
+    tx.insert_issued(record)?;
     Ok(Renewal::Renewed)
 }
 
 /// The answer `token` (used, presented again as `presented`) was exchanged for, if giving it again
 /// is still allowed: within the grace from the exchange, with the successor unused.
 fn stored_answer(
-    conn: &Connection,
+    tx: &mut dyn Tx,
     token: &TokenRecord,
     presented: &[u8; 32],
     now: u64,
@@ -212,54 +173,25 @@ fn stored_answer(
     if now >= used_at.saturating_add(retry_grace) {
         return Ok(None);
     }
-    let row = conn
-        .prepare_cached(
-            "SELECT s.successor_sealed, n.state, n.family, n.expires_at, p.pass_id, p.pass,
-                    p.expires_at, p.renew_after
-             FROM refresh_tokens s
-             JOIN refresh_tokens n ON n.token_hash = s.successor_hash
-             JOIN passes p ON p.pass_id = n.pass_id
-             WHERE s.token_hash = ?1",
-        )?
-        .query_row(params![&crate::codes::token_hash(presented)[..]], |r| {
-            Ok((
-                r.get::<_, Option<[u8; 32]>>(0)?,
-                TokenState::from_db(r.get(1)?),
-                r.get::<_, [u8; 16]>(2)?,
-                r.get::<_, i64>(3)? as u64,
-                r.get::<_, [u8; 16]>(4)?,
-                r.get::<_, Vec<u8>>(5)?,
-                r.get::<_, i64>(6)? as u64,
-                r.get::<_, i64>(7)? as u64,
-            ))
-        })
-        .optional()?;
-    let Some((
-        Some(sealed),
-        state,
-        family,
-        refresh_expires_at,
-        pass_id,
-        pass,
-        expires_at,
-        renew_after,
-    )) = row
-    else {
+    let Some(row) = tx.retry_row(&crate::codes::token_hash(presented))? else {
+        return Ok(None);
+    };
+    let Some(sealed) = row.sealed else {
         return Ok(None);
     };
     let successor = crate::codes::seal_successor(presented, &sealed);
-    if state != TokenState::Active
-        || family != token.family
+    if row.successor_state != TokenState::Active
+        || row.successor_family != token.family
         || !crate::codes::same(&crate::codes::token_hash(&successor), &successor_hash)
     {
         return Ok(None);
     }
     Ok(Some(StoredAnswer {
-        pass,
-        pass_id,
-        expires_at,
-        renew_after,
+        pass: row.pass,
+        pass_id: row.pass_id,
+        expires_at: row.pass_expires_at,
+        renew_after: row.renew_after,
         refresh_token: successor,
-        refresh_expires_at,
+        refresh_expires_at: row.successor_expires_at,
     }))
 }

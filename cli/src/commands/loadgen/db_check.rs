@@ -57,25 +57,34 @@ pub(super) fn read_record(path: &Path) -> Result<Vec<String>> {
         .collect())
 }
 
-pub(super) fn check_db(db: &Path, pass_ids: &[String]) -> Result<DbReport> {
-    use doorpass_issuer::store::{open_connection, pass_count, pass_exists};
-    let conn = open_connection(db, Default::default())?;
+/// Checks `pass_ids` against the database `db` (a SQLite file or a `postgres://` URL), in one read.
+pub(super) async fn check_db(db: &str, pass_ids: &[String]) -> Result<DbReport> {
+    use doorpass_issuer::store::{Database, Store};
+    let database = Database::parse(db);
+    let (store, thread) = Store::open(&database, Default::default(), Default::default())
+        .await
+        .with_context(|| format!("opening {}", database.describe()))?;
     let unique: std::collections::BTreeSet<&String> = pass_ids.iter().collect();
-    let mut present = 0;
-    for id in &unique {
-        let bytes = parse_pass_id(id);
-        if let Some(bytes) = bytes
-            && pass_exists(&conn, &bytes)?
-        {
-            present += 1;
-        }
-    }
+    let ids: Vec<[u8; 16]> = unique.iter().filter_map(|id| parse_pass_id(id)).collect();
+    let (present, in_database) = store
+        .read(move |tx| {
+            let mut present = 0;
+            for id in &ids {
+                if tx.pass_exists(id)? {
+                    present += 1;
+                }
+            }
+            Ok((present, tx.pass_count()?))
+        })
+        .await?;
+    drop(store);
+    tokio::task::spawn_blocking(move || thread.join()).await?;
     Ok(DbReport {
         received: pass_ids.len(),
         unique: unique.len(),
         present,
         missing: unique.len() - present,
-        in_database: pass_count(&conn)?,
+        in_database,
     })
 }
 

@@ -21,13 +21,24 @@ use super::stats::{Offered, Stats};
 
 /// Runs `loadgen run`.
 pub(super) async fn drive(args: &RunArgs) -> Result<ExitCode> {
-    if !IssuerClient::is_loopback_url(&args.issuer) {
+    if !args
+        .issuer
+        .iter()
+        .all(|url| IssuerClient::is_loopback_url(url))
+    {
         bail!("loadgen only targets loopback issuers (127.0.0.0/8, localhost, [::1])");
     }
     if args.rate.is_some_and(|r| r.is_nan() || r <= 0.0) {
         bail!("--rate must be positive");
     }
-    let client = IssuerClient::over_https(&args.issuer, Duration::from_secs(10))?;
+    let clients: Arc<[IssuerClient]> = args
+        .issuer
+        .iter()
+        .map(|url| IssuerClient::over_https(url, Duration::from_secs(10)))
+        .collect::<Result<Vec<_>, _>>()?
+        .into();
+    // Renewal runs use the first issuer; enrolments are spread over all of them.
+    let client = clients[0].clone();
     let metrics_http = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .redirect(reqwest::redirect::Policy::none())
@@ -65,7 +76,7 @@ pub(super) async fn drive(args: &RunArgs) -> Result<ExitCode> {
     let metrics_url = args
         .metrics
         .clone()
-        .unwrap_or_else(|| format!("{}/metrics", args.issuer.trim_end_matches('/')));
+        .unwrap_or_else(|| format!("{}/metrics", args.issuer[0].trim_end_matches('/')));
     let answered_before = issuer_requests_answered(&metrics_http, &metrics_url).await;
     let cpu_before = own_cpu_seconds();
     let mut stats = Stats::default();
@@ -85,7 +96,7 @@ pub(super) async fn drive(args: &RunArgs) -> Result<ExitCode> {
             let next = Arc::new(AtomicUsize::new(0));
             let mut workers = Vec::new();
             for _ in 0..args.concurrency.max(1) {
-                let (client, keys, next) = (client.clone(), keys.clone(), next.clone());
+                let (clients, keys, next) = (clients.clone(), keys.clone(), next.clone());
                 let (first, prefix) = (args.first, args.prefix.clone());
                 workers.push(tokio::spawn(async move {
                     let mut mine = Stats::default();
@@ -95,7 +106,8 @@ pub(super) async fn drive(args: &RunArgs) -> Result<ExitCode> {
                             break;
                         }
                         let subject = format!("{prefix}{}", first + i);
-                        mine.add(enrol_one(&client, subject, &keys[i]).await);
+                        let client = &clients[i % clients.len()];
+                        mine.add(enrol_one(client, subject, &keys[i]).await);
                     }
                     mine
                 }));
@@ -121,7 +133,7 @@ pub(super) async fn drive(args: &RunArgs) -> Result<ExitCode> {
                         continue;
                     };
                     launched += 1;
-                    let (client, keys) = (client.clone(), keys.clone());
+                    let (client, keys) = (clients[i % clients.len()].clone(), keys.clone());
                     let subject = format!("{}{}", args.prefix, args.first + i);
                     tasks.spawn(async move {
                         let outcome = enrol_one(&client, subject, &keys[i]).await;
@@ -162,7 +174,7 @@ pub(super) async fn drive(args: &RunArgs) -> Result<ExitCode> {
         std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
     }
     let db_report = match &args.db {
-        Some(db) => Some(check_db(db, &stats.pass_ids)?),
+        Some(db) => Some(check_db(db, &stats.pass_ids).await?),
         None => None,
     };
     let memory = args.issuer_pid.and_then(peak_memory_kib);

@@ -62,9 +62,9 @@ pub enum LoadgenCommand {
     },
     /// Check that every pass id in a record file is in the issuer's database.
     Check {
-        /// The issuer database.
-        #[arg(long)]
-        db: PathBuf,
+        /// The issuer database: a SQLite file or a postgres:// URL.
+        #[arg(long, alias = "database", value_name = "FILE|URL")]
+        db: String,
         /// Pass ids, one hex id per line (as written by `run --record`).
         #[arg(long)]
         record: PathBuf,
@@ -74,9 +74,15 @@ pub enum LoadgenCommand {
 /// Options of `loadgen run`.
 #[derive(Args)]
 pub struct RunArgs {
-    /// Issuer base URL (loopback only).
-    #[arg(long)]
-    issuer: String,
+    /// Issuer base URL (loopback only); several, comma-separated, spread the wallets over them as a
+    /// load balancer would (wallet i goes to URL i mod N; renewals use the first).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        required = true,
+        value_name = "URL[,URL…]"
+    )]
+    issuer: Vec<String>,
     /// The issuer's metrics page, for its request count (as served with `issuer serve
     /// --metrics-listen`); default ISSUER/metrics. The count is left out when it cannot be read.
     #[arg(long, value_name = "URL")]
@@ -107,10 +113,10 @@ pub struct RunArgs {
     /// Write the pass id of every pass received here, one per line.
     #[arg(long)]
     record: Option<PathBuf>,
-    /// After the run, check every received pass is in this issuer database and that it records no
-    /// other pass; exit 1 if not.
-    #[arg(long)]
-    db: Option<PathBuf>,
+    /// After the run, check every received pass is in this issuer database (a SQLite file or a
+    /// postgres:// URL) and that it records no other pass; exit 1 if not.
+    #[arg(long, alias = "database", value_name = "FILE|URL")]
+    db: Option<String>,
     /// The issuer's process id, to report its peak memory (VmHWM).
     #[arg(long)]
     issuer_pid: Option<u32>,
@@ -156,7 +162,11 @@ pub fn run(command: &LoadgenCommand) -> Result<ExitCode> {
             .build()?
             .block_on(status::run(issuer, *list, *concurrency, *duration)),
         LoadgenCommand::Check { db, record } => {
-            let report = check_db(db, &read_record(record)?)?;
+            let ids = read_record(record)?;
+            let report = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?
+                .block_on(check_db(db, &ids))?;
             println!("{}", report.line());
             Ok(if report.missing == 0 {
                 ExitCode::SUCCESS

@@ -42,7 +42,9 @@ impl Checkpointer {
                 super::yield_to_requests();
                 run(&conn, &stopped, &path);
             })
-            .map_err(|e| StoreError::Sqlite(format!("cannot start the checkpoint thread: {e}")))?;
+            .map_err(|e| {
+                StoreError::Database(format!("cannot start the checkpoint thread: {e}"))
+            })?;
         Ok(Checkpointer { stop, handle })
     }
 

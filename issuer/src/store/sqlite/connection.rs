@@ -9,10 +9,11 @@ use super::StoreError;
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
 const MIGRATIONS: &[&str] = &[
-    include_str!("../../migrations/0001_init.sql"),
-    include_str!("../../migrations/0002_renewal_retry.sql"),
-    include_str!("../../migrations/0003_idempotent_renewal_and_code_failures.sql"),
-    include_str!("../../migrations/0004_status_lists.sql"),
+    include_str!("../../../migrations/sqlite/0001_init.sql"),
+    include_str!("../../../migrations/sqlite/0002_renewal_retry.sql"),
+    include_str!("../../../migrations/sqlite/0003_idempotent_renewal_and_code_failures.sql"),
+    include_str!("../../../migrations/sqlite/0004_status_lists.sql"),
+    include_str!("../../../migrations/sqlite/0005_status_blocks_and_published_tokens.sql"),
 ];
 
 /// How hard SQLite works to make commits durable.
@@ -30,7 +31,7 @@ pub enum Durability {
 /// with the schema migrated. SQLite gives the `-wal` and `-shm` files the database's mode.
 pub fn open_connection(path: &Path, durability: Durability) -> Result<Connection, StoreError> {
     crate::private_files::create_private_file(path)
-        .map_err(|e| StoreError::Sqlite(format!("cannot create {}: {e}", path.display())))?;
+        .map_err(|e| StoreError::Database(format!("cannot create {}: {e}", path.display())))?;
     let mut conn = Connection::open(path)?;
     conn.busy_timeout(Duration::from_secs(5))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -47,7 +48,7 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let done: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     let done = usize::try_from(done).unwrap_or(usize::MAX);
     if done > MIGRATIONS.len() {
-        return Err(StoreError::Sqlite(format!(
+        return Err(StoreError::Database(format!(
             "the database schema (version {done}) is newer than this program ({})",
             MIGRATIONS.len()
         )));

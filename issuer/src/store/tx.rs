@@ -1,0 +1,189 @@
+//! The one storage interface: what the issuer reads and writes inside a database transaction.
+//!
+//! Each method is one statement (or two that always go together) with no decision in it; every
+//! decision — is this code right, is this token a retry or reuse, which passes does a revocation
+//! reach — is taken once, in the modules beside this one, over `&mut dyn Tx`. SQLite
+//! (`sqlite::SqliteTx`) and PostgreSQL (`postgres::PgTx`) only translate these calls to SQL.
+
+use super::StoreError;
+use super::challenges::{ChallengeRecord, ChallengeState};
+use super::holders::HolderRecord;
+use super::passes::IssuedRecord;
+use super::status::{RevokeSelector, StatusEntry};
+use super::tokens::{TokenRecord, TokenState};
+
+/// What a used token's row leads to when it is presented again: its sealed successor, and the
+/// successor's token and pass (for [`super::renew_token`]'s retry check).
+#[derive(Debug, Clone)]
+pub struct RetryRow {
+    /// The successor token sealed under the used one (absent for tokens used before sealing).
+    pub sealed: Option<[u8; 32]>,
+    /// The successor token's state.
+    pub successor_state: TokenState,
+    /// The successor token's chain.
+    pub successor_family: [u8; 16],
+    /// When the successor token expires, Unix seconds.
+    pub successor_expires_at: u64,
+    /// The pass issued with the successor.
+    pub pass_id: [u8; 16],
+    /// Its bytes.
+    pub pass: Vec<u8>,
+    /// When it expires, Unix seconds.
+    pub pass_expires_at: u64,
+    /// When its wallet should renew, Unix seconds.
+    pub renew_after: u64,
+}
+
+/// A pass a revocation reaches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevocablePass {
+    /// Its id.
+    pub pass_id: [u8; 16],
+    /// Its refresh-token chain.
+    pub family: [u8; 16],
+    /// Its status list, if it has an entry in one.
+    pub list: Option<u64>,
+}
+
+/// A status list's row: how far entries have been handed out, its version, and the token last
+/// signed for it (every node serves these same bytes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListRow {
+    /// The list's number.
+    pub list: u64,
+    /// Rises with every revocation in the list.
+    pub version: u64,
+    /// Entries handed out so far (one past the highest counter reserved).
+    pub next_counter: u64,
+    /// The signed token served for it, if one was signed.
+    pub published: Option<PublishedToken>,
+}
+
+/// A signed status-list token as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishedToken {
+    /// The list version it was signed for.
+    pub version: u64,
+    /// Its `iat`, Unix seconds.
+    pub issued_at: u64,
+    /// Its `sub`: the URI passes name the list by.
+    pub uri: String,
+    /// The token's bytes.
+    pub bytes: Vec<u8>,
+}
+
+impl PublishedToken {
+    /// The token from its four nullable columns (bytes, version, `iat`, URI): `None` unless all
+    /// are set.
+    pub fn from_columns(
+        bytes: Option<Vec<u8>>,
+        version: Option<i64>,
+        issued_at: Option<i64>,
+        uri: Option<String>,
+    ) -> Option<PublishedToken> {
+        Some(PublishedToken {
+            version: u64::try_from(version?).ok()?,
+            issued_at: u64::try_from(issued_at?).ok()?,
+            uri: uri?,
+            bytes: bytes?,
+        })
+    }
+}
+
+/// The statements the issuer runs inside one transaction.
+pub trait Tx {
+    /// A registered holder.
+    fn holder(&mut self, subject: &str) -> Result<Option<HolderRecord>, StoreError>;
+    /// Inserts or replaces a holder.
+    fn upsert_holder(&mut self, holder: &HolderRecord) -> Result<(), StoreError>;
+
+    /// A challenge.
+    fn challenge(&mut self, id: &[u8; 16]) -> Result<Option<ChallengeRecord>, StoreError>;
+    /// Marks the subject's open challenges replaced.
+    fn replace_open_challenges(&mut self, subject: &str) -> Result<(), StoreError>;
+    /// Inserts a new open challenge.
+    fn insert_challenge(
+        &mut self,
+        id: &[u8; 16],
+        record: &ChallengeRecord,
+    ) -> Result<(), StoreError>;
+    /// Sets a challenge's wrong-code count and state.
+    fn set_challenge(
+        &mut self,
+        id: &[u8; 16],
+        attempts: u32,
+        state: ChallengeState,
+    ) -> Result<(), StoreError>;
+    /// The times of the subject's newest `limit` wrong codes after `since`, newest first.
+    fn newest_failures(
+        &mut self,
+        subject: &str,
+        since: u64,
+        limit: u32,
+    ) -> Result<Vec<u64>, StoreError>;
+    /// Records a wrong code for the subject.
+    fn record_failure(&mut self, subject: &str, at: u64) -> Result<(), StoreError>;
+    /// Deletes challenges that expired before `challenges_before` and failures at or before
+    /// `failures_until`.
+    fn sweep(&mut self, challenges_before: u64, failures_until: u64) -> Result<(), StoreError>;
+
+    /// A refresh token, by hash.
+    fn refresh_token(&mut self, hash: &[u8; 32]) -> Result<Option<TokenRecord>, StoreError>;
+    /// Marks a token used: exchanged at `used_at` for `successor_hash`, the successor sealed.
+    fn mark_token_used(
+        &mut self,
+        hash: &[u8; 32],
+        successor_hash: &[u8; 32],
+        used_at: u64,
+        sealed: &[u8; 32],
+    ) -> Result<(), StoreError>;
+    /// Revokes every token of a chain; returns how many rows changed.
+    fn revoke_family(&mut self, family: &[u8; 16]) -> Result<usize, StoreError>;
+    /// Revokes every token of a subject that is not revoked yet.
+    fn revoke_subject_tokens(&mut self, subject: &str) -> Result<(), StoreError>;
+    /// What the used token with this hash was exchanged for.
+    fn retry_row(&mut self, used_hash: &[u8; 32]) -> Result<Option<RetryRow>, StoreError>;
+
+    /// Records a pass and the refresh token that comes with it.
+    fn insert_issued(&mut self, record: &IssuedRecord) -> Result<(), StoreError>;
+    /// Number of passes recorded.
+    fn pass_count(&mut self) -> Result<u64, StoreError>;
+    /// Whether a pass id is recorded.
+    fn pass_exists(&mut self, pass_id: &[u8; 16]) -> Result<bool, StoreError>;
+
+    /// The passes `selector` names that are unexpired at `now` and not revoked yet.
+    fn revocable_passes(
+        &mut self,
+        selector: &RevokeSelector,
+        now: u64,
+    ) -> Result<Vec<RevocablePass>, StoreError>;
+    /// Marks a pass revoked.
+    fn mark_pass_revoked(
+        &mut self,
+        pass_id: &[u8; 16],
+        at: u64,
+        reason: Option<&str>,
+    ) -> Result<(), StoreError>;
+    /// Raises a list's version (creating its row if needed).
+    fn bump_list_version(&mut self, list: u64) -> Result<(), StoreError>;
+    /// Every list's row, by number.
+    fn status_lists(&mut self) -> Result<Vec<ListRow>, StoreError>;
+    /// The newest list's number and next counter.
+    fn newest_list(&mut self) -> Result<Option<(u64, u64)>, StoreError>;
+    /// Creates list `list` with no entries handed out.
+    fn create_list(&mut self, list: u64) -> Result<(), StoreError>;
+    /// Sets how far `list`'s entries have been handed out.
+    fn set_next_counter(&mut self, list: u64, next: u64) -> Result<(), StoreError>;
+    /// The revoked entries of a list.
+    fn revoked_entries(&mut self, list: u64) -> Result<Vec<u64>, StoreError>;
+    /// A pass's status entry, if it has one.
+    fn pass_status_entry(&mut self, pass_id: &[u8; 16]) -> Result<Option<StatusEntry>, StoreError>;
+    /// Stores a signed token for `list` unless another was stored since the one read as
+    /// `replacing` (its `iat`, or `None` for none); returns whether it was stored.
+    fn publish_token(
+        &mut self,
+        list: u64,
+        token: &PublishedToken,
+        replacing: Option<u64>,
+    ) -> Result<bool, StoreError>;
+}
