@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the project on a fresh Debian machine: installs the independent QR decoder
-# (zbar-tools) and the kernel keyring tool (keyutils) when they are missing, runs the Rust test suite,
+# (zbar-tools) and the kernel keyring tool (keyutils) when they are missing, runs the Rust test suite
+# (beside a private PostgreSQL server, installed if missing) and the issuer's tests on PostgreSQL,
 # then the generated Kotlin and Swift bindings against the real core and real issuers
 # (scripts/test-bindings.sh, which also runs the shells' view models), then parses and cross-checks
 # the Android and iOS app sources (scripts/check-shells.sh), then checks the FFI crate for the phone
@@ -11,7 +12,11 @@ cd "$(dirname "$0")/.."
 scripts/apt-install.sh zbar-tools keyutils
 
 # The real kernel keyring store is used by the wallet tests; give them a session keyring of their own.
-DOORPASS_REQUIRE_KEYRING=1 keyctl session - cargo test --workspace --locked
+# A private PostgreSQL server (scripts/with-postgres.sh) serves the several-node surge test; then
+# the issuer's API and cross-node tests run again with every test issuer on PostgreSQL.
+DOORPASS_REQUIRE_KEYRING=1 bash scripts/with-postgres.sh bash -c '
+  keyctl session - cargo test --workspace --locked &&
+  DOORPASS_TEST_DATABASE=postgres cargo test --locked -p doorpass-issuer --tests'
 
 # The uniffi bindings as apps use them: Kotlin on the JVM, Swift in a Debian trixie root.
 bash scripts/test-bindings.sh

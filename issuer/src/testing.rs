@@ -3,9 +3,10 @@
 //! port, which can be stopped and restarted on the same folder and database, and joined by more
 //! nodes on that database ([`DevIssuer::add_node`]).
 //!
-//! The database is the folder's SQLite file, unless [`TEST_POSTGRES`] names a PostgreSQL server:
-//! then each dev issuer gets a fresh database of its own there (`scripts/with-postgres.sh` starts a
-//! private server and sets it), so the same tests run against both databases.
+//! The database is the folder's SQLite file, unless [`TEST_DATABASE`] is `postgres`: then each dev
+//! issuer gets a fresh database of its own on the server [`TEST_POSTGRES`] names
+//! (`scripts/with-postgres.sh` starts a private server and sets it), so the same tests run against
+//! both databases.
 //!
 //! The issuer's own HTTP tests and the cross-part wallet tests both build on [`DevIssuer`]. It is
 //! test support: anything that goes wrong panics.
@@ -23,15 +24,31 @@ use crate::{Issuer, IssuerConfig, MetricsExposure, RunningIssuer, unix_now};
 /// The environment variable naming a PostgreSQL server for tests
 /// (`postgres://USER@HOST:PORT/DB`, a user that may create databases).
 pub const TEST_POSTGRES: &str = "DOORPASS_TEST_POSTGRES";
+/// The environment variable that puts dev issuers on that server when it is `postgres`.
+pub const TEST_DATABASE: &str = "DOORPASS_TEST_DATABASE";
 
-/// The database for a new test issuer in `dir`: a fresh PostgreSQL database when [`TEST_POSTGRES`]
-/// is set, else the folder's SQLite file.
+/// The PostgreSQL server for tests, if [`TEST_POSTGRES`] names one.
+pub fn test_postgres_server() -> Option<String> {
+    std::env::var(TEST_POSTGRES).ok().filter(|s| !s.is_empty())
+}
+
+/// Whether dev issuers run on PostgreSQL ([`TEST_DATABASE`] is `postgres`). Panics when it is but
+/// no server is named: a run that asked for PostgreSQL must not quietly use SQLite.
+pub fn tests_on_postgres() -> bool {
+    let asked = std::env::var(TEST_DATABASE).is_ok_and(|v| v == "postgres");
+    assert!(
+        !asked || test_postgres_server().is_some(),
+        "{TEST_DATABASE}=postgres needs {TEST_POSTGRES} (run through scripts/with-postgres.sh)"
+    );
+    asked
+}
+
+/// The database for a new test issuer in `dir`: a fresh PostgreSQL database when
+/// [`tests_on_postgres`], else the folder's SQLite file.
 pub async fn test_database(dir: &Path) -> Database {
-    match std::env::var(TEST_POSTGRES) {
-        Ok(server) if !server.is_empty() => {
-            Database::Postgres(fresh_postgres_database(&server).await)
-        }
-        _ => Database::Sqlite(IssuerDir::at(dir).database),
+    match test_postgres_server().filter(|_| tests_on_postgres()) {
+        Some(server) => Database::Postgres(fresh_postgres_database(&server).await),
+        None => Database::Sqlite(IssuerDir::at(dir).database),
     }
 }
 

@@ -21,6 +21,12 @@ impl IssuerProcess {
     /// Starts `doorpass issuer serve --dir DIR` on a free port, without rate limits, with `extra`
     /// flags (and without `--dev` unless `extra` has it).
     pub fn start_without_dev(dir: &Path, extra: &[&str]) -> IssuerProcess {
+        Self::start_on(dir, "127.0.0.1:0", extra)
+    }
+
+    /// Starts `doorpass issuer serve --dir DIR --listen LISTEN` without rate limits, with `extra`
+    /// flags.
+    pub fn start_on(dir: &Path, listen: &str, extra: &[&str]) -> IssuerProcess {
         let mut child = Command::new(env!("CARGO_BIN_EXE_doorpass"))
             .args([
                 "issuer",
@@ -28,7 +34,7 @@ impl IssuerProcess {
                 "--dir",
                 &dir.display().to_string(),
                 "--listen",
-                "127.0.0.1:0",
+                listen,
             ])
             .args(["--client-rate", "0", "--subject-starts", "0"])
             .args(extra)

@@ -150,6 +150,8 @@ pub trait Tx {
     fn pass_count(&mut self) -> Result<u64, StoreError>;
     /// Whether a pass id is recorded.
     fn pass_exists(&mut self, pass_id: &[u8; 16]) -> Result<bool, StoreError>;
+    /// Refresh-token chains with more than one usable token (a fork; there must be none).
+    fn forked_chains(&mut self) -> Result<u64, StoreError>;
 
     /// The passes `selector` names that are unexpired at `now` and not revoked yet.
     fn revocable_passes(

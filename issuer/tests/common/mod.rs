@@ -4,12 +4,13 @@
 
 use std::net::SocketAddr;
 use std::ops::Deref;
+use std::sync::Arc;
 use std::time::Duration;
 
 use doorpass_format::api::{self, b64};
 use doorpass_format::keys::{SigningKey, generate_signing_key};
-use doorpass_issuer::IssuerConfig;
 use doorpass_issuer::testing::DevIssuer;
+use doorpass_issuer::{IssuerConfig, RunningIssuer};
 use ed25519_dalek::Signer;
 use serde_json::{Value, json};
 
@@ -17,7 +18,8 @@ use serde_json::{Value, json};
 pub struct TestIssuer {
     pub addr: SocketAddr,
     pub http: reqwest::Client,
-    issuer: DevIssuer,
+    /// Shared by the views of other nodes ([`TestIssuer::on`]).
+    issuer: Arc<DevIssuer>,
 }
 
 /// A dev-mode issuer in a fresh folder, no rate limits, its config adjusted by `tweak`.
@@ -30,7 +32,7 @@ pub async fn start(tweak: impl FnOnce(&mut IssuerConfig)) -> TestIssuer {
     TestIssuer {
         addr: issuer.addr(),
         http,
-        issuer,
+        issuer: Arc::new(issuer),
     }
 }
 
@@ -43,6 +45,21 @@ impl Deref for TestIssuer {
 }
 
 impl TestIssuer {
+    /// Starts another node on the same folder and database ([`DevIssuer::add_node`]); talk to it
+    /// with [`TestIssuer::on`].
+    pub async fn add_node(&self) -> RunningIssuer {
+        self.issuer.add_node(|_| {}).await
+    }
+
+    /// This issuer's client, talking to `node` instead (another node on the same database).
+    pub fn on(&self, node: &RunningIssuer) -> TestIssuer {
+        TestIssuer {
+            addr: node.addr,
+            http: self.http.clone(),
+            issuer: self.issuer.clone(),
+        }
+    }
+
     /// The URL of `path` on this issuer.
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
@@ -163,13 +180,15 @@ impl TestIssuer {
 
     /// Restarts the service on the same folders with a new configuration (and a new port).
     pub async fn restart(&mut self, tweak: impl FnOnce(&mut IssuerConfig)) {
-        self.issuer.restart(tweak).await;
-        self.addr = self.issuer.addr();
+        let issuer = Arc::get_mut(&mut self.issuer).expect("no views of other nodes remain");
+        issuer.restart(tweak).await;
+        self.addr = issuer.addr();
     }
 
     /// Stops the server gracefully and waits until it has.
     pub async fn stop(mut self) {
-        tokio::time::timeout(Duration::from_secs(10), self.issuer.stop())
+        let issuer = Arc::get_mut(&mut self.issuer).expect("no views of other nodes remain");
+        tokio::time::timeout(Duration::from_secs(10), issuer.stop())
             .await
             .unwrap();
     }

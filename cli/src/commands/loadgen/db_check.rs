@@ -11,6 +11,8 @@ pub struct DbReport {
     pub(super) present: usize,
     pub(super) missing: usize,
     pub(super) in_database: u64,
+    /// Refresh-token chains with two usable tokens (a fork).
+    pub(super) forked_chains: u64,
 }
 
 impl DbReport {
@@ -22,6 +24,12 @@ impl DbReport {
             problems.push(format!(
                 "{} received pass(es) missing from the database",
                 self.missing
+            ));
+        }
+        if self.forked_chains > 0 {
+            problems.push(format!(
+                "{} refresh-token chain(s) forked",
+                self.forked_chains
             ));
         }
         if self.received != self.unique {
@@ -41,8 +49,14 @@ impl DbReport {
 
     pub(super) fn line(&self) -> String {
         format!(
-            "database: {} passes recorded; received {} ({} unique), {} present, {} missing",
-            self.in_database, self.received, self.unique, self.present, self.missing
+            "database: {} passes recorded; received {} ({} unique), {} present, {} missing; {} \
+             forked chains",
+            self.in_database,
+            self.received,
+            self.unique,
+            self.present,
+            self.missing,
+            self.forked_chains
         )
     }
 }
@@ -66,7 +80,7 @@ pub(super) async fn check_db(db: &str, pass_ids: &[String]) -> Result<DbReport> 
         .with_context(|| format!("opening {}", database.describe()))?;
     let unique: std::collections::BTreeSet<&String> = pass_ids.iter().collect();
     let ids: Vec<[u8; 16]> = unique.iter().filter_map(|id| parse_pass_id(id)).collect();
-    let (present, in_database) = store
+    let (present, in_database, forked_chains) = store
         .read(move |tx| {
             let mut present = 0;
             for id in &ids {
@@ -74,7 +88,7 @@ pub(super) async fn check_db(db: &str, pass_ids: &[String]) -> Result<DbReport> 
                     present += 1;
                 }
             }
-            Ok((present, tx.pass_count()?))
+            Ok((present, tx.pass_count()?, tx.forked_chains()?))
         })
         .await?;
     drop(store);
@@ -85,6 +99,7 @@ pub(super) async fn check_db(db: &str, pass_ids: &[String]) -> Result<DbReport> 
         present,
         missing: unique.len() - present,
         in_database,
+        forked_chains,
     })
 }
 
@@ -128,6 +143,7 @@ mod tests {
             present,
             missing: unique - present,
             in_database,
+            forked_chains: 0,
         };
         assert!(report(5, 5, 5, 5).problems().is_empty());
         assert_eq!(report(5, 5, 4, 5).problems().len(), 1, "one missing");

@@ -60,7 +60,8 @@ pub enum LoadgenCommand {
         #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
         duration: std::time::Duration,
     },
-    /// Check that every pass id in a record file is in the issuer's database.
+    /// Check that every pass id in a record file is in the issuer's database and that no refresh-token
+    /// chain has forked (exit 1 if either fails; passes recorded but never received are allowed).
     Check {
         /// The issuer database: a SQLite file or a postgres:// URL.
         #[arg(long, alias = "database", value_name = "FILE|URL")]
@@ -168,7 +169,7 @@ pub fn run(command: &LoadgenCommand) -> Result<ExitCode> {
                 .build()?
                 .block_on(check_db(db, &ids))?;
             println!("{}", report.line());
-            Ok(if report.missing == 0 {
+            Ok(if report.missing == 0 && report.forked_chains == 0 {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::from(1)

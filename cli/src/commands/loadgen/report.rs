@@ -88,7 +88,7 @@ pub(super) fn report(
         "issuer_peak_memory_mib": memory_kib.map(|k| k as f64 / 1024.0),
         "database": db.map(|d| json!({
             "passes_in_database": d.in_database, "received": d.received, "unique": d.unique,
-            "present": d.present, "missing": d.missing,
+            "present": d.present, "missing": d.missing, "forked_chains": d.forked_chains,
         })),
     })
 }

@@ -325,6 +325,14 @@ impl Tx for PgTx<'_, '_> {
             .is_some())
     }
 
+    fn forked_chains(&mut self) -> Result<u64, StoreError> {
+        let row = self.row(
+            "SELECT count(*) FROM (SELECT family FROM refresh_tokens WHERE state = 0 GROUP BY family HAVING count(*) > 1) AS forks",
+            &[],
+        )?;
+        Ok(row.map_or(Ok(0), |r| r.try_get::<_, i64>(0).map(uint))?)
+    }
+
     fn revocable_passes(
         &mut self,
         selector: &RevokeSelector,

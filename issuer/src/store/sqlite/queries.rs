@@ -291,6 +291,14 @@ impl Tx for SqliteTx<'_> {
             .is_some())
     }
 
+    fn forked_chains(&mut self) -> Result<u64, StoreError> {
+        Ok(uint(self.0.query_row(
+            "SELECT count(*) FROM (SELECT family FROM refresh_tokens WHERE state = 0 GROUP BY family HAVING count(*) > 1) AS forks",
+            [],
+            |r| r.get(0),
+        )?))
+    }
+
     fn revocable_passes(
         &mut self,
         selector: &RevokeSelector,
