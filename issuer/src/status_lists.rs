@@ -22,7 +22,9 @@ use doorpass_format::keys::SigningKey;
 use doorpass_format::status_list::{StatusList, StatusListToken, StatusReference};
 use sha2::{Digest, Sha256};
 
-use crate::store::{self, ListRow, PublishedToken, StatusBlock, StatusEntry, Store, StoreError};
+use crate::store::{
+    self, ListRow, PublishedToken, StatusBlock, StatusEntry, Store, StoreError, TokenStamp,
+};
 
 /// Entries in each list (2^20): at least the 100,000 the format asks for, 128 KiB before compression.
 pub const ENTRIES_PER_LIST: u64 = 1 << 20;
@@ -144,8 +146,10 @@ fn permute(key: &[u8; 32], list: u64, counter: u64) -> u64 {
 pub struct Published {
     /// The token's bytes.
     pub bytes: Vec<u8>,
-    /// Its `ETag` (quoted): the same on every node.
+    /// Its `ETag` (quoted; from the list and the token's `iat`): the same on every node.
     pub etag: String,
+    /// The token's `iat`, which tells a stored token apart from the served one.
+    issued_at: u64,
 }
 
 /// The signed lists, by number, kept current by [`Publisher`].
@@ -164,22 +168,24 @@ impl StatusPublisher {
             .cloned()
     }
 
-    fn serve(&self, list: u64, token: &PublishedToken) {
-        let fresh = self
-            .get(list)
-            .is_none_or(|served| served.bytes != token.bytes);
-        if fresh {
-            self.lists
-                .write()
-                .unwrap_or_else(|p| p.into_inner())
-                .insert(
-                    list,
-                    Arc::new(Published {
-                        bytes: token.bytes.clone(),
-                        etag: format!("\"sl-{list}-{}\"", token.issued_at),
-                    }),
-                );
-        }
+    /// Whether the token with this `iat` is the one served for `list`.
+    fn serves(&self, list: u64, issued_at: u64) -> bool {
+        self.get(list).is_some_and(|p| p.issued_at == issued_at)
+    }
+
+    fn serve(&self, list: u64, token: PublishedToken) {
+        let issued_at = token.stamp.issued_at;
+        self.lists
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(
+                list,
+                Arc::new(Published {
+                    bytes: token.bytes,
+                    etag: format!("\"sl-{list}-{issued_at}\""),
+                    issued_at,
+                }),
+            );
     }
 }
 
@@ -227,7 +233,8 @@ impl Publisher {
     }
 
     /// Signs the lists whose version changed or whose token is old, stores them, and serves
-    /// what is stored.
+    /// what is stored. Token bytes are read only when the stored stamp differs from the one
+    /// served.
     async fn refresh(&self, now: u64) -> Result<(), StoreError> {
         let mut rows = self.store.read(|tx| tx.status_lists()).await?;
         if rows.is_empty() {
@@ -240,18 +247,23 @@ impl Publisher {
         for row in rows {
             // A token signed under another base URL (this node's is configured differently, or
             // it changed) names the list by a URI this node's passes do not carry: sign again.
-            let uri = self.allocator.uri(row.list);
+            let (list, uri) = (row.list, self.allocator.uri(row.list));
             let token = match &row.published {
-                Some(token)
-                    if token.version == row.version
-                        && token.uri == uri
-                        && now < token.issued_at + RESIGN_AFTER.as_secs() =>
+                Some(stamp)
+                    if stamp.version == row.version
+                        && stamp.uri == uri
+                        && now < stamp.issued_at + RESIGN_AFTER.as_secs() =>
                 {
-                    token.clone()
+                    if self.served.serves(list, stamp.issued_at) {
+                        continue;
+                    }
+                    self.store.read(move |tx| tx.published_token(list)).await?
                 }
-                _ => self.sign_and_store(&row, uri, now).await?,
+                _ => Some(self.sign_and_store(&row, uri, now).await?),
             };
-            self.served.serve(row.list, &token);
+            if let Some(token) = token {
+                self.served.serve(list, token);
+            }
         }
         Ok(())
     }
@@ -286,26 +298,25 @@ impl Publisher {
         })
         .await
         .map_err(|e| StoreError::Database(format!("signing a status list failed: {e}")))?;
-        let token = PublishedToken {
-            version: row.version,
-            issued_at,
-            uri,
+        let token = Arc::new(PublishedToken {
+            stamp: TokenStamp {
+                version: row.version,
+                issued_at,
+                uri,
+            },
             bytes,
-        };
+        });
         let stored = token.clone();
         let won = self
             .store
             .call(move |tx| tx.publish_token(list, &stored, replacing))
             .await?;
+        let token = Arc::unwrap_or_clone(token);
         if won {
             return Ok(token);
         }
-        let rows = self.store.read(|tx| tx.status_lists()).await?;
-        Ok(rows
-            .into_iter()
-            .find(|r| r.list == list)
-            .and_then(|r| r.published)
-            .unwrap_or(token))
+        let winner = self.store.read(move |tx| tx.published_token(list)).await?;
+        Ok(winner.unwrap_or(token))
     }
 }
 

@@ -34,7 +34,7 @@ pub use status::{
     RevokeSelector, Revoked, StatusBlock, StatusEntry, reserve_status_block, revoke_passes,
 };
 pub use tokens::{Exchange, Renewal, StoredAnswer, TokenRecord, TokenState, renew_token};
-pub use tx::{ListRow, PublishedToken, RetryRow, RevocablePass, Tx};
+pub use tx::{ListRow, PublishedToken, RetryRow, RevocablePass, TokenStamp, Tx};
 
 /// Wrong-code records older than this are swept (no [`FailureCap`] window may be longer).
 pub const MAX_FAILURE_WINDOW_SECS: u64 = 7 * 86_400;

@@ -12,6 +12,16 @@ use super::passes::IssuedRecord;
 use super::status::{RevokeSelector, StatusEntry};
 use super::tokens::{TokenRecord, TokenState};
 
+/// A time, count or index as both databases store it (`i64`; past `i64::MAX` it saturates).
+pub(super) fn int(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+/// A stored `i64` read back (a negative one, which the issuer never writes, reads as 0).
+pub(super) fn uint(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
 /// What a used token's row leads to when it is presented again: its sealed successor, and the
 /// successor's token and pass (for [`super::renew_token`]'s retry check).
 #[derive(Debug, Clone)]
@@ -45,49 +55,51 @@ pub struct RevocablePass {
     pub list: Option<u64>,
 }
 
-/// A status list's row: how far entries have been handed out, its version, and the token last
-/// signed for it (every node serves these same bytes).
+/// A status list's row: its version, and what was signed last for it (every node serves those same
+/// bytes, read with [`Tx::published_token`] only when this stamp changes).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListRow {
     /// The list's number.
     pub list: u64,
     /// Rises with every revocation in the list.
     pub version: u64,
-    /// Entries handed out so far (one past the highest counter reserved).
-    pub next_counter: u64,
-    /// The signed token served for it, if one was signed.
-    pub published: Option<PublishedToken>,
+    /// The token stored for it, if one was signed.
+    pub published: Option<TokenStamp>,
 }
 
-/// A signed status-list token as stored.
+/// What identifies a stored status-list token, without its bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PublishedToken {
+pub struct TokenStamp {
     /// The list version it was signed for.
     pub version: u64,
     /// Its `iat`, Unix seconds.
     pub issued_at: u64,
     /// Its `sub`: the URI passes name the list by.
     pub uri: String,
-    /// The token's bytes.
-    pub bytes: Vec<u8>,
 }
 
-impl PublishedToken {
-    /// The token from its four nullable columns (bytes, version, `iat`, URI): `None` unless all
-    /// are set.
+impl TokenStamp {
+    /// The stamp from its three nullable columns (version, `iat`, URI): `None` unless all are set.
     pub fn from_columns(
-        bytes: Option<Vec<u8>>,
         version: Option<i64>,
         issued_at: Option<i64>,
         uri: Option<String>,
-    ) -> Option<PublishedToken> {
-        Some(PublishedToken {
+    ) -> Option<TokenStamp> {
+        Some(TokenStamp {
             version: u64::try_from(version?).ok()?,
             issued_at: u64::try_from(issued_at?).ok()?,
             uri: uri?,
-            bytes: bytes?,
         })
     }
+}
+
+/// A signed status-list token as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishedToken {
+    /// What identifies it.
+    pub stamp: TokenStamp,
+    /// The token's bytes.
+    pub bytes: Vec<u8>,
 }
 
 /// The statements the issuer runs inside one transaction.
@@ -170,6 +182,8 @@ pub trait Tx {
     fn bump_list_version(&mut self, list: u64) -> Result<(), StoreError>;
     /// Every list's row, by number.
     fn status_lists(&mut self) -> Result<Vec<ListRow>, StoreError>;
+    /// The token stored for a list, with its bytes.
+    fn published_token(&mut self, list: u64) -> Result<Option<PublishedToken>, StoreError>;
     /// The newest list's number and next counter.
     fn newest_list(&mut self) -> Result<Option<(u64, u64)>, StoreError>;
     /// Creates list `list` with no entries handed out.

@@ -12,7 +12,9 @@ use crate::store::holders::HolderRecord;
 use crate::store::passes::IssuedRecord;
 use crate::store::status::{RevokeSelector, StatusEntry};
 use crate::store::tokens::{TokenRecord, TokenState};
-use crate::store::tx::{ListRow, PublishedToken, RetryRow, RevocablePass, Tx};
+use crate::store::tx::{
+    ListRow, PublishedToken, RetryRow, RevocablePass, TokenStamp, Tx, int, uint,
+};
 
 /// A PostgreSQL transaction, driven from a blocking thread through the runtime's handle.
 pub struct PgTx<'a, 'c> {
@@ -23,14 +25,6 @@ pub struct PgTx<'a, 'c> {
 }
 
 type Params<'p> = &'p [&'p (dyn ToSql + Sync)];
-
-fn int(v: u64) -> i64 {
-    i64::try_from(v).unwrap_or(i64::MAX)
-}
-
-fn uint(v: i64) -> u64 {
-    u64::try_from(v).unwrap_or(0)
-}
 
 /// A fixed-size key or hash read from a `bytea` column.
 fn fixed<const N: usize>(row: &Row, column: usize) -> Result<[u8; N], StoreError> {
@@ -388,7 +382,7 @@ impl Tx for PgTx<'_, '_> {
 
     fn status_lists(&mut self) -> Result<Vec<ListRow>, StoreError> {
         self.rows(
-            "SELECT list_id, version, next_counter, token, token_version, token_issued_at, token_uri
+            "SELECT list_id, version, token_version, token_issued_at, token_uri
              FROM status_lists ORDER BY list_id",
             &[],
         )?
@@ -397,16 +391,26 @@ impl Tx for PgTx<'_, '_> {
             Ok(ListRow {
                 list: uint(r.try_get(0)?),
                 version: uint(r.try_get(1)?),
-                next_counter: uint(r.try_get(2)?),
-                published: PublishedToken::from_columns(
-                    r.try_get(3)?,
-                    r.try_get(4)?,
-                    r.try_get(5)?,
-                    r.try_get(6)?,
-                ),
+                published: TokenStamp::from_columns(r.try_get(2)?, r.try_get(3)?, r.try_get(4)?),
             })
         })
         .collect()
+    }
+
+    fn published_token(&mut self, list: u64) -> Result<Option<PublishedToken>, StoreError> {
+        let Some(r) = self.row(
+            "SELECT token, token_version, token_issued_at, token_uri FROM status_lists
+             WHERE list_id = $1",
+            &[&int(list)],
+        )?
+        else {
+            return Ok(None);
+        };
+        let bytes: Option<Vec<u8>> = r.try_get(0)?;
+        let stamp = TokenStamp::from_columns(r.try_get(1)?, r.try_get(2)?, r.try_get(3)?);
+        Ok(bytes
+            .zip(stamp)
+            .map(|(bytes, stamp)| PublishedToken { stamp, bytes }))
     }
 
     fn newest_list(&mut self) -> Result<Option<(u64, u64)>, StoreError> {
@@ -472,10 +476,10 @@ impl Tx for PgTx<'_, '_> {
             &[
                 &int(list),
                 &token.bytes,
-                &int(token.version),
-                &int(token.issued_at),
+                &int(token.stamp.version),
+                &int(token.stamp.issued_at),
                 &replacing.map(int),
-                &token.uri,
+                &token.stamp.uri,
             ],
         )?;
         Ok(changed == 1)

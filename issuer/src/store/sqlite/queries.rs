@@ -8,19 +8,12 @@ use crate::store::holders::HolderRecord;
 use crate::store::passes::IssuedRecord;
 use crate::store::status::{RevokeSelector, StatusEntry};
 use crate::store::tokens::{TokenRecord, TokenState};
-use crate::store::tx::{ListRow, PublishedToken, RetryRow, RevocablePass, Tx};
+use crate::store::tx::{
+    ListRow, PublishedToken, RetryRow, RevocablePass, TokenStamp, Tx, int, uint,
+};
 
 /// A connection inside the writer's transaction (a savepoint of its group), or any other.
 pub struct SqliteTx<'c>(pub &'c Connection);
-
-/// SQLite stores integers as `i64`; every value here is a Unix time, a count or an index.
-fn int(v: u64) -> i64 {
-    i64::try_from(v).unwrap_or(i64::MAX)
-}
-
-fn uint(v: i64) -> u64 {
-    u64::try_from(v).unwrap_or(0)
-}
 
 impl Tx for SqliteTx<'_> {
     fn holder(&mut self, subject: &str) -> Result<Option<HolderRecord>, StoreError> {
@@ -361,23 +354,38 @@ impl Tx for SqliteTx<'_> {
         Ok(self
             .0
             .prepare_cached(
-                "SELECT list_id, version, next_counter, token, token_version, token_issued_at, token_uri
+                "SELECT list_id, version, token_version, token_issued_at, token_uri
                  FROM status_lists ORDER BY list_id",
             )?
             .query_map([], |r| {
                 Ok(ListRow {
                     list: uint(r.get(0)?),
                     version: uint(r.get(1)?),
-                    next_counter: uint(r.get(2)?),
-                    published: PublishedToken::from_columns(
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
-                ),
+                    published: TokenStamp::from_columns(r.get(2)?, r.get(3)?, r.get(4)?),
                 })
             })?
             .collect::<Result<_, _>>()?)
+    }
+
+    fn published_token(&mut self, list: u64) -> Result<Option<PublishedToken>, StoreError> {
+        let row = self
+            .0
+            .prepare_cached(
+                "SELECT token, token_version, token_issued_at, token_uri FROM status_lists
+                 WHERE list_id = ?1",
+            )?
+            .query_row(params![int(list)], |r| {
+                Ok((
+                    r.get::<_, Option<Vec<u8>>>(0)?,
+                    TokenStamp::from_columns(r.get(1)?, r.get(2)?, r.get(3)?),
+                ))
+            })
+            .optional()?;
+        Ok(row.and_then(|(bytes, stamp)| {
+            bytes
+                .zip(stamp)
+                .map(|(bytes, stamp)| PublishedToken { stamp, bytes })
+        }))
     }
 
     fn newest_list(&mut self) -> Result<Option<(u64, u64)>, StoreError> {
@@ -446,10 +454,10 @@ impl Tx for SqliteTx<'_> {
             .execute(params![
                 int(list),
                 token.bytes,
-                int(token.version),
-                int(token.issued_at),
+                int(token.stamp.version),
+                int(token.stamp.issued_at),
                 replacing.map(int),
-                token.uri
+                token.stamp.uri
             ])?;
         Ok(changed == 1)
     }
