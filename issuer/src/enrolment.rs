@@ -166,20 +166,9 @@ pub async fn complete(
     } = if same(&presented, &challenge.code_hash) {
         let family: [u8; 16] = rand::random();
         // (No holder here is only reachable if it was removed while the challenge was open.)
-        let holder = holder.as_ref();
-        let entry = match holder {
-            Some(_) => Some(state.status_allocator.allocate(&state.store).await?),
-            None => None,
-        };
-        Tentative::sign(
-            &state.keys,
-            &state.lifetimes,
-            entry,
-            holder,
-            &holder_key,
-            family,
-            now,
-        )
+        state
+            .sign_tentative(holder.as_ref(), &holder_key, family, now)
+            .await?
     } else {
         Tentative::default()
     };

@@ -77,20 +77,9 @@ pub async fn renew(
     } = if matches!(record.state, TokenState::Used | TokenState::Superseded) {
         Tentative::default()
     } else {
-        let holder = holder.as_ref();
-        let entry = match holder {
-            Some(_) => Some(state.status_allocator.allocate(&state.store).await?),
-            None => None,
-        };
-        Tentative::sign(
-            &state.keys,
-            &state.lifetimes,
-            entry,
-            holder,
-            &holder_key,
-            record.family,
-            now,
-        )
+        state
+            .sign_tentative(holder.as_ref(), &holder_key, record.family, now)
+            .await?
     };
     let grace = state.lifetimes.retry_grace.as_secs();
     let outcome = state

@@ -5,15 +5,16 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use doorpass_format::keys::VerifyingKey;
 use tokio::sync::watch;
 
 use crate::admission::Admission;
 use crate::delivery::{CodeDelivery, DevDelivery};
-use crate::issuance::Lifetimes;
+use crate::issuance::{Lifetimes, Tentative};
 use crate::keys::IssuerKeys;
 use crate::metrics::Metrics;
 use crate::rate_limit::RateLimiter;
-use crate::store::Store;
+use crate::store::{HolderRecord, Store, StoreError};
 
 /// Dev-mode knobs for QA.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -66,4 +67,30 @@ pub struct AppState {
     /// Whether `/metrics` is on the public router (in-process tests only; see
     /// [`crate::MetricsExposure::Public`]).
     pub public_metrics: bool,
+}
+
+impl AppState {
+    /// Signs a pass for `holder`, if there still is one, with the next status-list entry
+    /// ([`Tentative::sign`]); the entry is only taken when there is a holder to sign for.
+    pub async fn sign_tentative(
+        &self,
+        holder: Option<&HolderRecord>,
+        holder_key: &VerifyingKey,
+        family: [u8; 16],
+        now: u64,
+    ) -> Result<Tentative, StoreError> {
+        let entry = match holder {
+            Some(_) => Some(self.status_allocator.allocate(&self.store).await?),
+            None => None,
+        };
+        Ok(Tentative::sign(
+            &self.keys,
+            &self.lifetimes,
+            entry,
+            holder,
+            holder_key,
+            family,
+            now,
+        ))
+    }
 }
