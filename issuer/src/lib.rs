@@ -338,6 +338,17 @@ impl Issuer {
         listener: tokio::net::TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        self.serve_and_signal(listener, shutdown, None).await
+    }
+
+    /// [`Issuer::serve`], telling `ready` once the status lists are published and requests are
+    /// answered.
+    async fn serve_and_signal(
+        self,
+        listener: tokio::net::TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+        ready: Option<tokio::sync::oneshot::Sender<()>>,
+    ) -> std::io::Result<()> {
         let Issuer {
             state,
             store_thread,
@@ -357,6 +368,9 @@ impl Issuer {
         .await
         .map_err(std::io::Error::other)?;
         let publisher_task = tokio::spawn(publisher.run());
+        if let Some(ready) = ready {
+            let _ = ready.send(());
+        }
         let metrics_task = match metrics_listener {
             Some(listener) => {
                 let listener = tokio::net::TcpListener::from_std(listener)?;
@@ -412,15 +426,30 @@ impl Issuer {
         result
     }
 
-    /// Serves on `listen` in a background task of the current runtime (for the demo and tests).
+    /// Serves on `listen` in a background task of the current runtime (for the demo and tests);
+    /// returns once it answers requests (its status lists are published first, which writes to
+    /// the database).
     pub async fn spawn(self, listen: SocketAddr) -> std::io::Result<RunningIssuer> {
         let listener = tokio::net::TcpListener::bind(listen).await?;
         let addr = listener.local_addr()?;
         let metrics_addr = self.metrics_addr();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(self.serve(listener, async move {
-            let _ = stopped.await;
-        }));
+        let (ready, serving) = tokio::sync::oneshot::channel::<()>();
+        let mut task = tokio::spawn(self.serve_and_signal(
+            listener,
+            async move {
+                let _ = stopped.await;
+            },
+            Some(ready),
+        ));
+        if serving.await.is_err() {
+            // It stopped before serving: its error says why.
+            return match (&mut task).await {
+                Ok(Ok(())) => Err(std::io::Error::other("the issuer stopped before serving")),
+                Ok(Err(e)) => Err(e),
+                Err(e) => Err(std::io::Error::other(e)),
+            };
+        }
         Ok(RunningIssuer {
             addr,
             metrics_addr,

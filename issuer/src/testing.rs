@@ -88,6 +88,8 @@ pub fn dev_config(dir: &Path) -> IssuerConfig {
 
 /// A dev issuer folder in a temporary directory, and the issuer serving it while it runs.
 pub struct DevIssuer {
+    /// The tests' own handle to the database, opened on first use (dropped before the folders).
+    store: tokio::sync::OnceCell<Store>,
     /// The issuer folder (keys, trust list, database); deleted when this is dropped.
     pub dir: tempfile::TempDir,
     /// The anchor's folder (its private key), apart from the issuer folder; deleted when this is
@@ -111,6 +113,7 @@ impl DevIssuer {
         let anchor = read_public_key(&IssuerDir::at(dir.path()).anchor_pub).unwrap();
         let database = test_database(dir.path()).await;
         let mut issuer = DevIssuer {
+            store: tokio::sync::OnceCell::new(),
             dir,
             anchor_dir,
             anchor,
@@ -148,16 +151,19 @@ impl DevIssuer {
         matches!(self.database, Database::Postgres(_))
     }
 
-    /// Opens a handle to the issuer's database, beside the running issuer.
+    /// A handle to the issuer's database, beside the running issuer (opened once).
     pub async fn store(&self) -> Store {
-        let small = PgOptions {
-            pool_size: 2,
-            ..PgOptions::default()
+        let open = || async {
+            let small = PgOptions {
+                pool_size: 2,
+                ..PgOptions::default()
+            };
+            Store::open(&self.database, Default::default(), small)
+                .await
+                .unwrap()
+                .0
         };
-        Store::open(&self.database, Default::default(), small)
-            .await
-            .unwrap()
-            .0
+        self.store.get_or_init(open).await.clone()
     }
 
     /// Registers holders (inserting or replacing them).
