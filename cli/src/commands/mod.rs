@@ -1,5 +1,6 @@
-//! One module per subcommand.
+//! One module per subcommand, and `database`, which the issuer and loadgen commands share.
 
+pub mod database;
 pub mod demo;
 pub mod holder;
 pub mod issuer;

@@ -11,7 +11,9 @@ use clap::Args;
 use doorpass_issuer::admission::AdmissionLimits;
 use doorpass_issuer::rate_limit::Rate;
 use doorpass_issuer::service::Faults;
-use doorpass_issuer::store::{Database, Durability, Store};
+use doorpass_issuer::store::{Database, Durability};
+
+use super::database::{database_of, with_store};
 use doorpass_issuer::{DEMO_HOLDERS, Issuer, IssuerConfig, MetricsExposure};
 
 /// Options of `doorpass issuer serve`.
@@ -313,7 +315,8 @@ pub fn revoke(args: &RevokeArgs) -> Result<ExitCode> {
         (None, Some(subject)) => RevokeSelector::Subject(subject.clone()),
         (None, None) => anyhow::bail!("give --pass-id or --subject"),
     };
-    let revoked = with_store(&args.dir, args.database.as_deref(), |store| async move {
+    let database = database_of(&args.dir, args.database.as_deref());
+    let revoked = with_store(&database, |store| async move {
         doorpass_issuer::status_lists::revoke(
             &store,
             selector,
@@ -345,43 +348,12 @@ pub fn import_holders(
     database: Option<&str>,
     csv: &std::path::Path,
 ) -> Result<ExitCode> {
-    let (n, described) = with_store(dir, database, |store| async move {
-        let n = doorpass_issuer::holders::import_file(&store, csv).await?;
-        Ok(n)
-    })
-    .map(|n| (n, database_of(dir, database).describe()))?;
-    eprintln!("imported {n} holders into {described}");
-    Ok(ExitCode::SUCCESS)
-}
-
-/// The database `--database` names for the issuer folder `dir` (its `issuer.db` by default).
-fn database_of(dir: &std::path::Path, database: Option<&str>) -> Database {
-    let mut config = IssuerConfig::new(dir.to_path_buf());
-    config.database = database.map(Database::parse);
-    config.database()
-}
-
-/// Opens the database on a runtime of its own, runs `work` with it, then closes it (SQLite's
-/// writer commits everything first).
-fn with_store<T, F, Fut>(dir: &std::path::Path, database: Option<&str>, work: F) -> Result<T>
-where
-    F: FnOnce(Store) -> Fut,
-    Fut: std::future::Future<Output = Result<T>>,
-{
     let database = database_of(dir, database);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .context("starting the runtime")?;
-    runtime.block_on(async {
-        let (store, thread) = Store::open(&database, Default::default(), Default::default())
-            .await
-            .with_context(|| format!("opening {}", database.describe()))?;
-        let result = work(store).await;
-        tokio::task::spawn_blocking(move || thread.join()).await?;
-        result
-    })
+    let n = with_store(&database, |store| async move {
+        Ok(doorpass_issuer::holders::import_file(&store, csv).await?)
+    })?;
+    eprintln!("imported {n} holders into {}", database.describe());
+    Ok(ExitCode::SUCCESS)
 }
 
 #[cfg(test)]

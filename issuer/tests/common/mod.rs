@@ -276,6 +276,31 @@ fn response_complete(buf: &[u8]) -> bool {
         .is_some_and(|len| body.len() >= len)
 }
 
+/// The answers of `nodes`, each renewing `token` at the same moment (one issuer listed twice, or
+/// several nodes), and the distinct successor tokens they handed out. Every answer must be 200 or
+/// `refresh_token_reused`: the loser of the race gets the winner's answer again (a retry) or is
+/// reuse, never a token of its own.
+pub async fn renew_at_once(
+    nodes: &[&TestIssuer],
+    token: &str,
+    key: &SigningKey,
+) -> (Vec<(u16, Option<u64>, Value)>, Vec<String>) {
+    let answers = futures_join_all(nodes.iter().map(|n| n.renew(token, key))).await;
+    for (status, _, body) in &answers {
+        assert!(
+            *status == 200 || body["error"] == "refresh_token_reused",
+            "{status} {body}"
+        );
+    }
+    let mut successors: Vec<String> = answers
+        .iter()
+        .filter(|a| a.0 == 200)
+        .map(|a| a.2["refresh_token"].as_str().unwrap().to_string())
+        .collect();
+    successors.dedup();
+    (answers, successors)
+}
+
 /// An answer's status and error code (`""` when it has none), to assert a refusal in one line.
 pub fn error_of((status, _, body): (u16, Option<u64>, Value)) -> (u16, String) {
     let code = body["error"].as_str().unwrap_or_default().to_string();

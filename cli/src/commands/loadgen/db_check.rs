@@ -4,6 +4,8 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
+use crate::commands::database::using_store;
+
 /// Result of checking received passes against the database.
 pub struct DbReport {
     pub(super) received: usize,
@@ -73,26 +75,24 @@ pub(super) fn read_record(path: &Path) -> Result<Vec<String>> {
 
 /// Checks `pass_ids` against the database `db` (a SQLite file or a `postgres://` URL), in one read.
 pub(super) async fn check_db(db: &str, pass_ids: &[String]) -> Result<DbReport> {
-    use doorpass_issuer::store::{Database, Store};
-    let database = Database::parse(db);
-    let (store, thread) = Store::open(&database, Default::default(), Default::default())
-        .await
-        .with_context(|| format!("opening {}", database.describe()))?;
     let unique: std::collections::BTreeSet<&String> = pass_ids.iter().collect();
     let ids: Vec<[u8; 16]> = unique.iter().filter_map(|id| parse_pass_id(id)).collect();
-    let (present, in_database, forked_chains) = store
-        .read(move |tx| {
-            let mut present = 0;
-            for id in &ids {
-                if tx.pass_exists(id)? {
-                    present += 1;
+    let database = doorpass_issuer::store::Database::parse(db);
+    let (present, in_database, forked_chains) = using_store(&database, |store| async move {
+        let counts = store
+            .read(move |tx| {
+                let mut present = 0;
+                for id in &ids {
+                    if tx.pass_exists(id)? {
+                        present += 1;
+                    }
                 }
-            }
-            Ok((present, tx.pass_count()?, tx.forked_chains()?))
-        })
-        .await?;
-    drop(store);
-    tokio::task::spawn_blocking(move || thread.join()).await?;
+                Ok((present, tx.pass_count()?, tx.forked_chains()?))
+            })
+            .await?;
+        Ok(counts)
+    })
+    .await?;
     Ok(DbReport {
         received: pass_ids.len(),
         unique: unique.len(),
