@@ -20,7 +20,7 @@ use crate::issuance::{Tentative, answer_recorded};
 use crate::metrics::Issuance;
 use crate::proof::{parse_holder_key, parse_proof};
 use crate::state::AppState;
-use crate::store::{self, ChallengeRecord, ChallengeState, FailureCap, Redemption};
+use crate::store::{self, ChallengeRecord, ChallengeState, FailureCap, Opened, Redemption};
 use crate::unix_now;
 
 /// Wrong codes allowed per challenge; the last one locks it.
@@ -68,22 +68,14 @@ pub async fn start(
     // A subject that has used up its wrong codes gets no new code (and no message) until then.
     // Unknown subjects get a challenge too (no code is sent), so the answer does not reveal who is
     // registered — eligibility is health data.
-    let subject = req.subject.clone();
     let cap = state.code_failure_cap;
     let started = state
         .store
-        .call(move |c| {
-            if let Some(until) = store::subject_failures(c, &subject, now, cap)?.locked_until {
-                return Ok(Err(until));
-            }
-            let known = c.holder(&subject)?.is_some();
-            store::insert_challenge(c, &challenge_id, &record)?;
-            Ok(Ok(known))
-        })
+        .call(move |c| store::open_challenge(c, &challenge_id, &record, now, cap))
         .await;
     let known = match started {
-        Ok(Ok(known)) => known,
-        Ok(Err(until)) => {
+        Ok(Opened::Open { known }) => known,
+        Ok(Opened::SubjectLocked { until }) => {
             state.admission.completion_ended(&challenge_id);
             return Err(too_many_wrong_codes(until, now));
         }

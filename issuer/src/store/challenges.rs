@@ -105,15 +105,40 @@ pub struct ChallengeRecord {
     pub state: ChallengeState,
 }
 
-/// Stores a new challenge, closing the subject's older open ones ([`ChallengeState::Replaced`]):
-/// only the newest code works, so starting again never adds guesses.
-pub fn insert_challenge(
+/// What [`open_challenge`] decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Opened {
+    /// The challenge is stored; whether the subject is a registered holder (only then is a code
+    /// sent).
+    Open {
+        /// The subject is registered.
+        known: bool,
+    },
+    /// The subject has used up its wrong codes ([`FailureCap`]); nothing was stored.
+    SubjectLocked {
+        /// When it may try again, Unix seconds.
+        until: u64,
+    },
+}
+
+/// Opens a challenge for `c.subject` unless it has used up its wrong codes, closing the subject's
+/// older open ones ([`ChallengeState::Replaced`]): only the newest code works, so starting again
+/// never adds guesses. Holds the subject's lock, so two starts at once never leave two open.
+pub fn open_challenge(
     tx: &mut dyn Tx,
     id: &[u8; 16],
     c: &ChallengeRecord,
-) -> Result<(), StoreError> {
+    now: u64,
+    cap: FailureCap,
+) -> Result<Opened, StoreError> {
+    tx.lock_subject(&c.subject)?;
+    if let Some(until) = subject_failures(tx, &c.subject, now, cap)?.locked_until {
+        return Ok(Opened::SubjectLocked { until });
+    }
+    let known = tx.holder(&c.subject)?.is_some();
     tx.replace_open_challenges(&c.subject)?;
-    tx.insert_challenge(id, c)
+    tx.insert_challenge(id, c)?;
+    Ok(Opened::Open { known })
 }
 
 /// What [`redeem_challenge`] decided.
@@ -146,10 +171,10 @@ pub enum Redemption {
     Issued,
 }
 
-/// Checks a presented code against a challenge and acts on it, in one transaction — serialized
-/// against every other (SQLite's single writer; PostgreSQL's `SERIALIZABLE`, retried), so concurrent
-/// guesses, on one node or several, are counted one by one and can never exceed `max_attempts` per
-/// challenge nor `cap` per subject between them.
+/// Checks a presented code against a challenge and acts on it, in one transaction holding the
+/// subject's lock (the challenge is read again under it), so concurrent guesses, on one node or
+/// several, are counted one by one and can never exceed `max_attempts` per challenge nor `cap` per
+/// subject between them.
 ///
 /// `presented` is the keyed hash of the presented code ([`crate::codes::code_hash`]); it is compared
 /// in constant time, and only while the subject is under its cap. A wrong code is counted against
@@ -166,6 +191,10 @@ pub fn redeem_challenge(
     presented: &[u8; 32],
     issued: Option<&IssuedRecord>,
 ) -> Result<Redemption, StoreError> {
+    let Some(subject) = tx.challenge(id)?.map(|c| c.subject) else {
+        return Ok(Redemption::Unknown);
+    };
+    tx.lock_subject(&subject)?;
     let Some(c) = tx.challenge(id)? else {
         return Ok(Redemption::Unknown);
     };

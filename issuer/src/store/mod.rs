@@ -8,8 +8,8 @@
 //!   retries), `status` (status-list entries and revocation), `passes`, `holders`: records and
 //!   decisions;
 //! - `tx`: the interface;
-//! - `sqlite`: one writer thread committing in groups; `postgres`: a bounded pool, `SERIALIZABLE`
-//!   transactions retried on conflicts.
+//! - `sqlite`: one writer thread committing in groups; `postgres`: a bounded pool, `READ COMMITTED`
+//!   transactions with per-subject advisory locks, retried on deadlocks.
 
 mod challenges;
 mod holders;
@@ -23,8 +23,8 @@ mod tx;
 use std::path::PathBuf;
 
 pub use challenges::{
-    ChallengeRecord, ChallengeState, FailureCap, Redemption, SubjectFailures, insert_challenge,
-    redeem_challenge, subject_failures,
+    ChallengeRecord, ChallengeState, FailureCap, Opened, Redemption, SubjectFailures,
+    open_challenge, redeem_challenge, subject_failures,
 };
 pub use holders::HolderRecord;
 pub use passes::IssuedRecord;
@@ -83,8 +83,8 @@ pub enum StoreError {
     /// Every pooled connection stayed busy for the whole wait: overload, retry later.
     #[error("every database connection is busy")]
     Busy,
-    /// A transaction kept colliding with concurrent ones (serialization failures) through every
-    /// retry: overload, retry later.
+    /// A transaction kept colliding with concurrent ones (deadlocks, serialization failures)
+    /// through every retry: overload, retry later.
     #[error("the transaction kept conflicting with concurrent ones")]
     Conflict,
     /// The store has stopped (the service is shutting down).
@@ -146,9 +146,10 @@ impl Store {
         }
     }
 
-    /// Runs `f` in a transaction serialized against every other (SQLite's one writer, committing
-    /// in groups; PostgreSQL `SERIALIZABLE`, where `f` may run again after a conflict, so it must
-    /// only act through `tx`). Answers once the transaction has committed.
+    /// Runs `f`, which may write, in one transaction (SQLite's one writer, committing in groups;
+    /// PostgreSQL `READ COMMITTED`, where `f` takes the locks its decision needs through `tx`, and
+    /// may run again after a deadlock, so it must only act through `tx`). Answers once the
+    /// transaction has committed.
     pub async fn call<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,

@@ -35,6 +35,7 @@ pub fn reserve_status_block(
     want: u64,
     entries_per_list: u64,
 ) -> Result<StatusBlock, StoreError> {
+    tx.lock_status_allocation()?;
     let (list, start) = match tx.newest_list()? {
         Some((list, next)) if next < entries_per_list => (list, next),
         newest => {
@@ -78,6 +79,18 @@ pub fn revoke_passes(
     reason: Option<&str>,
     now: u64,
 ) -> Result<Revoked, StoreError> {
+    // Under the locks of the subjects found (in order, so two revocations never wait on each
+    // other), read again: a renewal or re-enrolment committed meanwhile is seen.
+    let mut subjects: Vec<String> = tx
+        .revocable_passes(selector, now)?
+        .into_iter()
+        .map(|p| p.subject)
+        .collect();
+    subjects.sort();
+    subjects.dedup();
+    for subject in &subjects {
+        tx.lock_subject(subject)?;
+    }
     let mut revoked = Revoked::default();
     for pass in tx.revocable_passes(selector, now)? {
         tx.mark_pass_revoked(&pass.pass_id, now, reason)?;

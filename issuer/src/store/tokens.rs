@@ -107,8 +107,9 @@ pub struct Exchange<'a> {
     pub successor: &'a [u8; 32],
 }
 
-/// Exchanges `old_token` for the new pass and token in `issued`, in one serialized transaction (so
-/// two concurrent uses of one token, on one node or several, are decided one after the other).
+/// Exchanges `old_token` for the new pass and token in `issued`, in one transaction holding the
+/// subject's lock (the token is read again under it), so two concurrent uses of one token, on one
+/// node or several, are decided one after the other.
 ///
 /// - An active, unexpired token is marked used, remembering when, its successor's hash, and the
 ///   successor sealed under `old_token` ([`crate::codes::seal_successor`]).
@@ -126,6 +127,10 @@ pub fn renew_token(
     issued: Option<Exchange<'_>>,
 ) -> Result<Renewal, StoreError> {
     let old_hash = crate::codes::token_hash(old_token);
+    let Some(subject) = tx.refresh_token(&old_hash)?.map(|t| t.subject) else {
+        return Ok(Renewal::Unknown);
+    };
+    tx.lock_subject(&subject)?;
     let Some(token) = tx.refresh_token(&old_hash)? else {
         return Ok(Renewal::Unknown);
     };

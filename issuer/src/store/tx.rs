@@ -51,6 +51,8 @@ pub struct RevocablePass {
     pub pass_id: [u8; 16],
     /// Its refresh-token chain.
     pub family: [u8; 16],
+    /// Its holder.
+    pub subject: String,
     /// Its status list, if it has an entry in one.
     pub list: Option<u64>,
 }
@@ -103,7 +105,17 @@ pub struct PublishedToken {
 }
 
 /// The statements the issuer runs inside one transaction.
+///
+/// Decisions that read and then write take a lock first ([`Tx::lock_subject`],
+/// [`Tx::lock_status_allocation`]) and read again under it: whatever another transaction holding
+/// the same lock committed is then visible. SQLite runs one transaction at a time, so its locks do
+/// nothing; PostgreSQL's are transaction-scoped advisory locks.
 pub trait Tx {
+    /// Waits until no other transaction holds `subject`'s lock, and holds it until this one ends.
+    fn lock_subject(&mut self, subject: &str) -> Result<(), StoreError>;
+    /// The same for handing out status-list counters.
+    fn lock_status_allocation(&mut self) -> Result<(), StoreError>;
+
     /// A registered holder.
     fn holder(&mut self, subject: &str) -> Result<Option<HolderRecord>, StoreError>;
     /// Inserts or replaces a holder.

@@ -3,12 +3,15 @@
 //! A call takes a connection from the pool, waiting at most [`PgOptions::pool_wait`]: past that
 //! the pool is exhausted and the call fails with [`StoreError::Busy`], which the service answers 503
 //! with `Retry-After` like any other overload — it never hangs. The call's closure runs on a
-//! blocking thread, its statements driven through the runtime, inside one transaction:
-//! `SERIALIZABLE` for the calls that decide something ([`super::Store::call`]), `READ COMMITTED`
-//! read-only for those that only read ([`super::Store::read`]). A serialization failure or deadlock
-//! is retried, at most [`MAX_ATTEMPTS`] times in all, after a short random pause (docs/issuer.md,
-//! "Isolation"). Nothing is answered before its commit, so a node killed mid-call loses nothing it
-//! answered.
+//! blocking thread, its statements driven through the runtime, inside one `READ COMMITTED`
+//! transaction (read-only for [`super::Store::read`]). Decisions that read and then write take a
+//! transaction-scoped advisory lock first (per subject, or for status-list allocation; see
+//! [`super::Tx`]) and read again under it, so they run one after the other where they touch the
+//! same subject and side by side everywhere else. (`SERIALIZABLE` was tried first: its predicate
+//! locks on shared index pages failed about three transactions per enrolment, docs/issuer.md.) A
+//! deadlock or serialization failure is retried, at most [`MAX_ATTEMPTS`] times in all, after a
+//! short random pause. Nothing is answered before its commit, so a node killed mid-call loses
+//! nothing it answered.
 
 mod queries;
 
@@ -28,7 +31,7 @@ use super::{MAX_FAILURE_WINDOW_SECS, StoreError, challenges};
 
 /// Schema migrations, applied in order; the table `doorpass_schema` records how many ran.
 const MIGRATIONS: &[&str] = &[include_str!("../../../migrations/postgres/0001_schema.sql")];
-/// Tries of one call in all, when it keeps meeting serialization failures.
+/// Tries of one call in all, when it keeps meeting deadlocks or serialization failures.
 pub const MAX_ATTEMPTS: u32 = 8;
 /// Key of the advisory lock held while migrating, so nodes starting together migrate once.
 const MIGRATION_LOCK: i64 = 0x646f_6f72_7061_7373;
@@ -175,9 +178,9 @@ impl PgStore {
         })
     }
 
-    /// Runs `f` in one transaction — `SERIALIZABLE` when `decides`, else `READ COMMITTED` and
-    /// read-only — and commits; retried on serialization failures, at most [`MAX_ATTEMPTS`] times.
-    pub async fn run<T, F>(&self, decides: bool, f: F) -> Result<T, StoreError>
+    /// Runs `f` in one `READ COMMITTED` transaction (read-only unless `writes`) and commits;
+    /// retried on deadlocks and serialization failures, at most [`MAX_ATTEMPTS`] times.
+    pub async fn run<T, F>(&self, writes: bool, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: Fn(&mut dyn Tx) -> Result<T, StoreError> + Send + Sync + 'static,
@@ -189,16 +192,11 @@ impl PgStore {
             let (rt, f) = (self.rt.clone(), f.clone());
             let outcome = tokio::task::spawn_blocking(move || {
                 let mut client = client;
-                let level = if decides {
-                    IsolationLevel::Serializable
-                } else {
-                    IsolationLevel::ReadCommitted
-                };
                 let tx = rt.block_on(
                     client
                         .build_transaction()
-                        .isolation_level(level)
-                        .read_only(!decides)
+                        .isolation_level(IsolationLevel::ReadCommitted)
+                        .read_only(!writes)
                         .start(),
                 )?;
                 let value = f(&mut PgTx {

@@ -64,7 +64,26 @@ impl PgTx<'_, '_> {
     }
 }
 
+/// The advisory-lock key of status-list allocation (subjects' keys are hashes of the subject).
+const STATUS_ALLOCATION_LOCK: i64 = 0x646f_6f72_7374_6174;
+
 impl Tx for PgTx<'_, '_> {
+    fn lock_subject(&mut self, subject: &str) -> Result<(), StoreError> {
+        self.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+            &[&subject],
+        )?;
+        Ok(())
+    }
+
+    fn lock_status_allocation(&mut self) -> Result<(), StoreError> {
+        self.execute(
+            "SELECT pg_advisory_xact_lock($1)",
+            &[&STATUS_ALLOCATION_LOCK],
+        )?;
+        Ok(())
+    }
+
     fn holder(&mut self, subject: &str) -> Result<Option<HolderRecord>, StoreError> {
         self.row(
             "SELECT subject, display_name, birth_date, kind, eligible_until FROM holders
@@ -332,7 +351,7 @@ impl Tx for PgTx<'_, '_> {
         selector: &RevokeSelector,
         now: u64,
     ) -> Result<Vec<RevocablePass>, StoreError> {
-        const SELECT: &str = "SELECT pass_id, family, status_list FROM passes
+        const SELECT: &str = "SELECT pass_id, family, subject, status_list FROM passes
                               WHERE revoked_at IS NULL AND expires_at > $1 AND ";
         let now = int(now);
         let rows = match selector {
@@ -352,7 +371,8 @@ impl Tx for PgTx<'_, '_> {
                 Ok(RevocablePass {
                     pass_id: fixed(r, 0)?,
                     family: fixed(r, 1)?,
-                    list: r.try_get::<_, Option<i64>>(2)?.map(uint),
+                    subject: r.try_get(2)?,
+                    list: r.try_get::<_, Option<i64>>(3)?.map(uint),
                 })
             })
             .collect()

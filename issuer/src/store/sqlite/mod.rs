@@ -5,7 +5,8 @@
 //! others), commits, and only then answers the callers. An HTTP handler therefore answers 200 only
 //! once what it issued is committed: a crash (even `kill -9`) loses nothing that was answered. Grouping
 //! makes one commit serve hundreds of requests under load. One writer also means every transaction
-//! is serialized, which is what each decision needs (docs/issuer.md, "Isolation").
+//! is serialized, which is what each decision needs (docs/issuer.md, "Isolation"); the `Tx` locks
+//! are therefore no-ops here.
 //!
 //! A second, read-only connection answers health checks ([`SqliteStore::check`]) without queueing
 //! behind the writer or taking the write lock. A third, on a thread of its own (`checkpoint`), copies

@@ -15,7 +15,19 @@ use crate::store::tx::{
 /// A connection inside the writer's transaction (a savepoint of its group), or any other.
 pub struct SqliteTx<'c>(pub &'c Connection);
 
+/// A pass a revocation reaches, as read: id, chain, subject, list (checked into a
+/// [`RevocablePass`]).
+type PassRow = (Vec<u8>, Vec<u8>, String, Option<i64>);
+
 impl Tx for SqliteTx<'_> {
+    fn lock_subject(&mut self, _subject: &str) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    fn lock_status_allocation(&mut self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     fn holder(&mut self, subject: &str) -> Result<Option<HolderRecord>, StoreError> {
         Ok(self
             .0
@@ -304,22 +316,23 @@ impl Tx for SqliteTx<'_> {
                 ("subject = ?2 AND pass_id != ?1", Some(s), Some(keep))
             }
         };
-        let rows: Vec<(Vec<u8>, Vec<u8>, Option<i64>)> = self
+        let rows: Vec<PassRow> = self
             .0
             .prepare_cached(&format!(
-                "SELECT pass_id, family, status_list FROM passes
+                "SELECT pass_id, family, subject, status_list FROM passes
                  WHERE {filter} AND revoked_at IS NULL AND expires_at > ?3"
             ))?
             .query_map(params![pass_id.map(|p| &p[..]), subject, int(now)], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
             })?
             .collect::<Result<_, _>>()?;
         Ok(rows
             .into_iter()
-            .filter_map(|(pass_id, family, list)| {
+            .filter_map(|(pass_id, family, subject, list)| {
                 Some(RevocablePass {
                     pass_id: pass_id.try_into().ok()?,
                     family: family.try_into().ok()?,
+                    subject,
                     list: list.map(uint),
                 })
             })
