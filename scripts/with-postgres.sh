@@ -7,6 +7,7 @@
 # (superuser `postgres`, trust auth, only 127.0.0.1 on a free port, unix sockets in that folder,
 # durability settings left at their defaults: tests check crash safety), exports
 #   DOORPASS_TEST_POSTGRES=postgres://postgres@127.0.0.1:PORT/postgres
+# (and DOORPASS_TEST_POSTGRES_LOG, the server's log file),
 # runs COMMAND and exits with its status. On any exit the server is stopped and the folder removed.
 # PostgreSQL refuses to run as root: as root, the server runs as the `postgres` user the package
 # creates; otherwise as the current user.
@@ -85,6 +86,7 @@ done
 echo "with-postgres: PostgreSQL $("$bin/postgres" -V | awk '{print $3}') on 127.0.0.1:$port (data in $data)" >&2
 
 export DOORPASS_TEST_POSTGRES="postgres://postgres@127.0.0.1:$port/postgres"
+export DOORPASS_TEST_POSTGRES_LOG="$tmp/server.log"
 status=0
 "$@" || status=$?
 exit "$status"
