@@ -245,6 +245,8 @@ mod tests {
             trust_list: TrustList::verify(&list, &anchor.verifying_key()).unwrap(),
             anchor: anchor.verifying_key(),
             code_secret: [7; 32],
+            status_secret: [8; 32],
+            continues_unclaimed_lists: false,
         }
     }
 

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 
 use doorpass_format::keys::{self, KeyFileError, KeyId, SigningKey, VerifyingKey};
 use doorpass_format::{TrustList, TrustListContent, TrustListError, TrustedIssuer};
-use sha2::{Digest, Sha256};
+
+use crate::secrets::IssuerSecrets;
 
 /// The files an issuer folder holds.
 pub struct IssuerDir {
@@ -24,6 +25,8 @@ pub struct IssuerDir {
     pub database: PathBuf,
     /// Where codes go for the SMS gateway when not in dev mode.
     pub outbox: PathBuf,
+    /// The code-hash and status-entry secrets ([`crate::secrets`]).
+    pub secrets: PathBuf,
 }
 
 impl IssuerDir {
@@ -37,6 +40,7 @@ impl IssuerDir {
             trust_list: dir.join("trust-list.cose"),
             database: dir.join("issuer.db"),
             outbox: dir.join("outbox.jsonl"),
+            secrets: dir.join(crate::secrets::SECRETS_FILE),
         }
     }
 }
@@ -122,7 +126,8 @@ pub const TRUST_LIST_REFRESH_DAYS: u64 = 7;
 const DAY: u64 = 86_400;
 
 /// Creates a trust anchor (its private key in `anchor`, its public key in `dir`), an issuer key,
-/// and trust list version 1 listing the issuer key, in `dir`. Both folders are made private to this
+/// random issuer secrets ([`IssuerSecrets`]) and trust list version 1 listing the issuer key, in
+/// `dir`. Both folders are made private to this
 /// user (mode 0700), whether they are created or already existed. Refuses to replace existing keys
 /// unless `force`. Returns the anchor and issuer key ids.
 pub fn init_dir(
@@ -158,6 +163,7 @@ pub fn init_dir(
     keys::write_public_key(&files.anchor_pub, &anchor_key.verifying_key())?;
     keys::write_private_key(&files.issuer_key, &issuer)?;
     keys::write_public_key(&files.issuer_pub, &issuer.verifying_key())?;
+    IssuerSecrets::generate().write(dir)?;
     if files.legacy_anchor_key.exists() {
         std::fs::remove_file(&files.legacy_anchor_key)
             .map_err(io_error(&files.legacy_anchor_key))?;
@@ -190,12 +196,20 @@ pub struct IssuerKeys {
     pub trust_list: TrustList,
     /// The anchor the trust list is signed by (`anchor.pub.pem`).
     pub anchor: VerifyingKey,
-    /// Secret for hashing one-time codes, derived from the issuer key (never leaves the process).
+    /// Secret for hashing one-time codes (never leaves the process); independent of the signing key,
+    /// so codes sent before a key rotation still work after it.
     pub code_secret: [u8; 32],
+    /// Secret ordering status-list entries (never leaves the process); independent of the signing
+    /// key, so a rotation never reorders a list half-way.
+    pub status_secret: [u8; 32],
+    /// Whether lists started before lists recorded their ordering key may be continued
+    /// ([`IssuerSecrets::continues_unclaimed_lists`]).
+    pub continues_unclaimed_lists: bool,
 }
 
 impl IssuerKeys {
     /// Loads and cross-checks the folder: the trust list must be signed by the anchor and list the key.
+    /// A folder made before `secrets.key` existed gets one ([`IssuerSecrets::load_or_migrate`]).
     pub fn load(dir: &Path) -> Result<Self, IssuerKeysError> {
         let files = IssuerDir::at(dir);
         let signing_key = keys::read_private_key(&files.issuer_key)?;
@@ -213,17 +227,17 @@ impl IssuerKeys {
             .ok_or(IssuerKeysError::NotListed(kid))?
             .issuer_id
             .clone();
-        let code_secret = Sha256::new()
-            .chain_update(b"doorpass one-time code secret")
-            .chain_update(signing_key.to_bytes())
-            .finalize()
-            .into();
+        let secrets = IssuerSecrets::load_or_migrate(dir, &signing_key)?;
+        let continues_unclaimed_lists =
+            secrets.continues_unclaimed_lists(&signing_key, &trust_list, &issuer_id);
         Ok(IssuerKeys {
             signing_key,
             issuer_id,
             trust_list,
             anchor,
-            code_secret,
+            code_secret: secrets.code_hash,
+            status_secret: secrets.status_entries,
+            continues_unclaimed_lists,
         })
     }
 }

@@ -23,6 +23,7 @@ pub mod private_files;
 pub mod proof;
 pub mod rate_limit;
 pub mod renewal;
+pub mod secrets;
 pub mod service;
 pub mod state;
 pub mod status_lists;
@@ -227,6 +228,7 @@ impl Issuer {
         let database = config.database();
         private_files::check_private(&config.dir, true)?;
         private_files::check_private(&IssuerDir::at(&config.dir).issuer_key, false)?;
+        private_files::check_private(&IssuerDir::at(&config.dir).secrets, false)?;
         if let Database::Sqlite(file) = &database {
             private_files::check_private(file, false)?;
         }
@@ -289,7 +291,7 @@ impl Issuer {
             })?;
         }
         let status_allocator =
-            status_lists::StatusAllocator::new(&keys.code_secret, config.status_base_url.clone());
+            status_lists::StatusAllocator::new(&keys, config.status_base_url.clone());
         let (stopping, stopping_rx) = tokio::sync::watch::channel(false);
         let state = AppState {
             keys,

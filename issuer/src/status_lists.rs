@@ -2,11 +2,13 @@
 //! lists served at `GET /v1/status/{list}`.
 //!
 //! **Entries.** Each list has [`ENTRIES_PER_LIST`] entries. The n-th pass given an entry in a list
-//! gets entry `P(n)`, where `P` is a permutation of the list's entries keyed by a secret derived from
-//! the issuer key (a 4-round Feistel network on 20 bits): entries are spread over the whole list in
-//! an order only the issuer knows, and two passes never share one. Counters are reserved in the
-//! database in blocks of [`BLOCK`] (`store::reserve_status_block`), so several nodes never hand out
-//! the same one; when a list is full the next one starts.
+//! gets entry `P(n)`, where `P` is a permutation of the list's entries keyed by the issuer's
+//! status-entries secret (`secrets.key`, [`crate::secrets`]; a 4-round Feistel network on 20 bits):
+//! entries are spread over the whole list in an order only the issuer knows, and two passes never
+//! share one. The secret does not change with the signing key, and each list records which secret
+//! orders it, so a list is never continued in another order. Counters are reserved in the database
+//! in blocks of [`BLOCK`] (`store::reserve_status_block`), so several nodes never hand out the same
+//! one; when a list is full the next one starts.
 //!
 //! **Serving.** A task reads the lists every [`POLL`]. When a list's version rose (a revocation,
 //! from any node or from `doorpass issuer revoke`) or its token is [`RESIGN_AFTER`] old, it signs
@@ -22,8 +24,10 @@ use doorpass_format::keys::SigningKey;
 use doorpass_format::status_list::{StatusList, StatusListToken, StatusReference};
 use sha2::{Digest, Sha256};
 
+use crate::keys::IssuerKeys;
+use crate::secrets::status_key_id;
 use crate::store::{
-    self, ListRow, PublishedToken, StatusBlock, StatusEntry, Store, StoreError, TokenStamp,
+    self, ListKey, ListRow, PublishedToken, StatusBlock, StatusEntry, Store, StoreError, TokenStamp,
 };
 
 /// Entries in each list (2^20): at least the 100,000 the format asks for, 128 KiB before compression.
@@ -45,16 +49,17 @@ pub const STATUS_PATH_PREFIX: &str = "/v1/status/";
 /// Hands out status-list entries to new passes, from blocks reserved in the database.
 pub struct StatusAllocator {
     key: [u8; 32],
+    list_key: ListKey,
     base_url: OnceLock<String>,
     /// What is left of the block in use (`start` is the next counter).
     block: tokio::sync::Mutex<Option<StatusBlock>>,
 }
 
 impl StatusAllocator {
-    /// An allocator keyed from the issuer's secret. List URIs are `base_url` + the list number;
-    /// without one, [`StatusAllocator::default_base_url`] sets it once the listening address is
-    /// known.
-    pub fn new(issuer_secret: &[u8; 32], base_url: Option<String>) -> Self {
+    /// An allocator keyed from the issuer's status-entries secret. List URIs are `base_url` + the
+    /// list number; without one, [`StatusAllocator::default_base_url`] sets it once the listening
+    /// address is known.
+    pub fn new(keys: &IssuerKeys, base_url: Option<String>) -> Self {
         let configured = OnceLock::new();
         if let Some(base) = base_url {
             let _ = configured.set(base);
@@ -62,9 +67,13 @@ impl StatusAllocator {
         StatusAllocator {
             key: Sha256::new()
                 .chain_update(b"doorpass status-list entries")
-                .chain_update(issuer_secret)
+                .chain_update(keys.status_secret)
                 .finalize()
                 .into(),
+            list_key: ListKey {
+                id: status_key_id(&keys.status_secret).0,
+                claims_unclaimed: keys.continues_unclaimed_lists,
+            },
             base_url: configured,
             block: tokio::sync::Mutex::new(None),
         }
@@ -80,8 +89,9 @@ impl StatusAllocator {
         let current = match *block {
             Some(b) if b.start < b.end => b,
             _ => {
+                let key = self.list_key;
                 store
-                    .call(|tx| store::reserve_status_block(tx, BLOCK, ENTRIES_PER_LIST))
+                    .call(move |tx| store::reserve_status_block(tx, BLOCK, ENTRIES_PER_LIST, key))
                     .await?
             }
         };
@@ -239,8 +249,9 @@ impl Publisher {
         let mut rows = self.store.read(|tx| tx.status_lists()).await?;
         if rows.is_empty() {
             // A new database: list 1 exists from its first block; serve it empty from the start.
+            let key = self.allocator.list_key;
             self.store
-                .call(|tx| store::reserve_status_block(tx, 0, ENTRIES_PER_LIST))
+                .call(move |tx| store::reserve_status_block(tx, 0, ENTRIES_PER_LIST, key))
                 .await?;
             rows = self.store.read(|tx| tx.status_lists()).await?;
         }

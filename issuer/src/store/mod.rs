@@ -23,18 +23,20 @@ mod tx;
 use std::path::PathBuf;
 
 pub use challenges::{
-    ChallengeRecord, ChallengeState, FailureCap, Opened, Redemption, SubjectFailures,
-    open_challenge, redeem_challenge, subject_failures,
+    ChallengeRecord, ChallengeState, FailureCap, Opened, PresentedCode, RedeemRules, Redemption,
+    SubjectFailures, open_challenge, redeem_challenge, subject_failures,
 };
 pub use holders::HolderRecord;
 pub use passes::IssuedRecord;
 pub use postgres::{MAX_ATTEMPTS, PgOptions};
 pub use sqlite::{Durability, SqliteTx, open_connection};
 pub use status::{
-    RevokeSelector, Revoked, StatusBlock, StatusEntry, reserve_status_block, revoke_passes,
+    ListKey, RevokeSelector, Revoked, StatusBlock, StatusEntry, reserve_status_block, revoke_passes,
 };
 pub use tokens::{Exchange, Renewal, StoredAnswer, TokenRecord, TokenState, renew_token};
-pub use tx::{ListRow, PublishedToken, RetryRow, RevocablePass, TokenStamp, Tx};
+pub use tx::{
+    CompletionRetry, ListRow, NewestList, PublishedToken, RetryRow, RevocablePass, TokenStamp, Tx,
+};
 
 /// Wrong-code records older than this are swept (no [`FailureCap`] window may be longer).
 pub const MAX_FAILURE_WINDOW_SECS: u64 = 7 * 86_400;

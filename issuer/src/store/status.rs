@@ -26,21 +26,46 @@ pub struct StatusBlock {
     pub end: u64,
 }
 
-/// Reserves the next `want` counters (fewer at the end of a list) in the newest list with room,
-/// starting a new list when the newest is full. Every node reserves its blocks this way, so two
-/// nodes never hand out the same entry; counters of a block a node never used (it stopped) are
-/// skipped, never reused.
+/// The key that orders a node's entries, as lists record it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListKey {
+    /// Its id ([`crate::secrets::status_key_id`]).
+    pub id: [u8; 8],
+    /// Whether a list that records no key (started before lists recorded one) may be continued and
+    /// claimed ([`crate::secrets::IssuerSecrets::continues_unclaimed_lists`]).
+    pub claims_unclaimed: bool,
+}
+
+/// Reserves the next `want` counters (fewer at the end of a list) in the newest list with room
+/// that `key` orders, starting a new list when the newest is full or ordered by another key (so a
+/// changed key never places new passes over entries already handed out). Every node reserves its
+/// blocks this way, so two nodes never hand out the same entry; counters of a block a node never used
+/// (it stopped) are skipped, never reused.
 pub fn reserve_status_block(
     tx: &mut dyn Tx,
     want: u64,
     entries_per_list: u64,
+    key: ListKey,
 ) -> Result<StatusBlock, StoreError> {
     tx.lock_status_allocation()?;
-    let (list, start) = match tx.newest_list()? {
-        Some((list, next)) if next < entries_per_list => (list, next),
-        newest => {
-            let list = newest.map_or(1, |(list, _)| list + 1);
-            tx.create_list(list)?;
+    let newest = tx.newest_list()?;
+    let continued = newest.filter(|n| {
+        n.next_counter < entries_per_list
+            && match n.key_id {
+                Some(id) => id == key.id,
+                None => key.claims_unclaimed,
+            }
+    });
+    let (list, start) = match continued {
+        Some(n) => {
+            if n.key_id.is_none() {
+                tx.claim_list(n.list, &key.id)?;
+            }
+            (n.list, n.next_counter)
+        }
+        None => {
+            let list = newest.map_or(1, |n| n.list + 1);
+            tx.create_list(list, &key.id)?;
             (list, 0)
         }
     };
@@ -104,4 +129,61 @@ pub fn revoke_passes(
         }
     }
     Ok(revoked)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Durability, SqliteTx, open_connection};
+
+    const OURS: ListKey = ListKey {
+        id: [1; 8],
+        claims_unclaimed: false,
+    };
+
+    #[test]
+    fn a_list_is_continued_only_by_the_key_that_orders_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = open_connection(&dir.path().join("db"), Durability::Process).unwrap();
+        let tx: &mut dyn Tx = &mut SqliteTx(&conn);
+        // A list from before lists recorded their key, 5 entries handed out.
+        conn.execute(
+            "INSERT INTO status_lists (list_id, next_counter) VALUES (1, 5)",
+            [],
+        )
+        .unwrap();
+        // A key that may not claim it starts a new list, which it then continues.
+        let block = reserve_status_block(tx, 10, 100, OURS).unwrap();
+        assert_eq!((block.list, block.start, block.end), (2, 0, 10));
+        let block = reserve_status_block(tx, 10, 100, OURS).unwrap();
+        assert_eq!((block.list, block.start), (2, 10));
+        // Another key (a replaced secrets file, a node with another copy) never continues it.
+        let other = ListKey {
+            id: [2; 8],
+            claims_unclaimed: true,
+        };
+        let block = reserve_status_block(tx, 10, 100, other).unwrap();
+        assert_eq!((block.list, block.start), (3, 0));
+    }
+
+    #[test]
+    fn a_migrated_folder_claims_the_list_it_was_filling() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = open_connection(&dir.path().join("db"), Durability::Process).unwrap();
+        let tx: &mut dyn Tx = &mut SqliteTx(&conn);
+        conn.execute(
+            "INSERT INTO status_lists (list_id, next_counter) VALUES (1, 5)",
+            [],
+        )
+        .unwrap();
+        let claiming = ListKey {
+            claims_unclaimed: true,
+            ..OURS
+        };
+        let block = reserve_status_block(tx, 10, 100, claiming).unwrap();
+        assert_eq!((block.list, block.start, block.end), (1, 5, 15));
+        // Claimed: from now on it is this key's list, for nodes that may not claim too.
+        let block = reserve_status_block(tx, 10, 100, OURS).unwrap();
+        assert_eq!((block.list, block.start), (1, 15));
+    }
 }

@@ -44,6 +44,31 @@ pub struct RetryRow {
     pub renew_after: u64,
 }
 
+/// What a completed challenge leads to when its code is presented again: when it was used, the hash
+/// of the refresh token it gave out, and that token's row and pass (its `sealed` is the token sealed
+/// for a retry; for [`super::redeem_challenge`]'s retry check).
+#[derive(Debug, Clone)]
+pub struct CompletionRetry {
+    /// When the challenge was used, Unix seconds.
+    pub used_at: u64,
+    /// Hash of the refresh token the completion gave out.
+    pub token_hash: [u8; 32],
+    /// That token (as a successor) and its pass.
+    pub row: RetryRow,
+}
+
+/// The newest status list: its number, how far its entries are handed out, and the key that
+/// orders them (`None` for a list from before lists recorded it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NewestList {
+    /// The list's number.
+    pub list: u64,
+    /// One past the highest counter reserved.
+    pub next_counter: u64,
+    /// Id of the ordering key that started it ([`crate::secrets::status_key_id`]).
+    pub key_id: Option<[u8; 8]>,
+}
+
 /// A pass a revocation reaches.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RevocablePass {
@@ -147,6 +172,17 @@ pub trait Tx {
     ) -> Result<Vec<u64>, StoreError>;
     /// Records a wrong code for the subject.
     fn record_failure(&mut self, subject: &str, at: u64) -> Result<(), StoreError>;
+    /// Marks a challenge used at `used_at`, remembering the refresh token it gave out (its hash, and
+    /// the token sealed for a retry).
+    fn mark_challenge_used(
+        &mut self,
+        id: &[u8; 16],
+        used_at: u64,
+        token_hash: &[u8; 32],
+        sealed: &[u8; 32],
+    ) -> Result<(), StoreError>;
+    /// What a used challenge gave out, if it remembers it.
+    fn completion_retry(&mut self, id: &[u8; 16]) -> Result<Option<CompletionRetry>, StoreError>;
     /// Deletes challenges that expired before `challenges_before` and failures at or before
     /// `failures_until`.
     fn sweep(&mut self, challenges_before: u64, failures_until: u64) -> Result<(), StoreError>;
@@ -196,10 +232,12 @@ pub trait Tx {
     fn status_lists(&mut self) -> Result<Vec<ListRow>, StoreError>;
     /// The token stored for a list, with its bytes.
     fn published_token(&mut self, list: u64) -> Result<Option<PublishedToken>, StoreError>;
-    /// The newest list's number and next counter.
-    fn newest_list(&mut self) -> Result<Option<(u64, u64)>, StoreError>;
-    /// Creates list `list` with no entries handed out.
-    fn create_list(&mut self, list: u64) -> Result<(), StoreError>;
+    /// The newest list.
+    fn newest_list(&mut self) -> Result<Option<NewestList>, StoreError>;
+    /// Creates list `list`, ordered by key `key_id`, with no entries handed out.
+    fn create_list(&mut self, list: u64, key_id: &[u8; 8]) -> Result<(), StoreError>;
+    /// Records `key_id` as the ordering key of a list that had none.
+    fn claim_list(&mut self, list: u64, key_id: &[u8; 8]) -> Result<(), StoreError>;
     /// Sets how far `list`'s entries have been handed out.
     fn set_next_counter(&mut self, list: u64, next: u64) -> Result<(), StoreError>;
     /// The revoked entries of a list.

@@ -13,7 +13,8 @@ use crate::store::passes::IssuedRecord;
 use crate::store::status::{RevokeSelector, StatusEntry};
 use crate::store::tokens::{TokenRecord, TokenState};
 use crate::store::tx::{
-    ListRow, PublishedToken, RetryRow, RevocablePass, TokenStamp, Tx, int, uint,
+    CompletionRetry, ListRow, NewestList, PublishedToken, RetryRow, RevocablePass, TokenStamp, Tx,
+    int, uint,
 };
 
 /// A PostgreSQL transaction, driven from a blocking thread through the runtime's handle.
@@ -173,6 +174,51 @@ impl Tx for PgTx<'_, '_> {
             &[&&id[..], &i64::from(attempts), &state.to_db()],
         )?;
         Ok(())
+    }
+
+    fn mark_challenge_used(
+        &mut self,
+        id: &[u8; 16],
+        used_at: u64,
+        token_hash: &[u8; 32],
+        sealed: &[u8; 32],
+    ) -> Result<(), StoreError> {
+        self.execute(
+            "UPDATE challenges SET state = 1, used_at = $2, issued_token_hash = $3,
+                                   token_sealed = $4
+             WHERE id = $1",
+            &[&&id[..], &int(used_at), &&token_hash[..], &&sealed[..]],
+        )?;
+        Ok(())
+    }
+
+    fn completion_retry(&mut self, id: &[u8; 16]) -> Result<Option<CompletionRetry>, StoreError> {
+        self.row(
+            "SELECT c.used_at, c.issued_token_hash, c.token_sealed, n.state, n.family,
+                    n.expires_at, p.pass_id, p.pass, p.expires_at, p.renew_after
+             FROM challenges c
+             JOIN refresh_tokens n ON n.token_hash = c.issued_token_hash
+             JOIN passes p ON p.pass_id = n.pass_id
+             WHERE c.id = $1 AND c.used_at IS NOT NULL",
+            &[&&id[..]],
+        )?
+        .map(|r| {
+            Ok(CompletionRetry {
+                used_at: uint(r.try_get(0)?),
+                token_hash: fixed(&r, 1)?,
+                row: RetryRow {
+                    sealed: fixed_opt(&r, 2)?,
+                    successor_state: TokenState::from_db(r.try_get(3)?),
+                    successor_family: fixed(&r, 4)?,
+                    successor_expires_at: uint(r.try_get(5)?),
+                    pass_id: fixed(&r, 6)?,
+                    pass: r.try_get(7)?,
+                    pass_expires_at: uint(r.try_get(8)?),
+                    renew_after: uint(r.try_get(9)?),
+                },
+            })
+        })
+        .transpose()
     }
 
     fn newest_failures(
@@ -433,19 +479,33 @@ impl Tx for PgTx<'_, '_> {
             .map(|(bytes, stamp)| PublishedToken { stamp, bytes }))
     }
 
-    fn newest_list(&mut self) -> Result<Option<(u64, u64)>, StoreError> {
+    fn newest_list(&mut self) -> Result<Option<NewestList>, StoreError> {
         self.row(
-            "SELECT list_id, next_counter FROM status_lists ORDER BY list_id DESC LIMIT 1",
+            "SELECT list_id, next_counter, key_id FROM status_lists ORDER BY list_id DESC LIMIT 1",
             &[],
         )?
-        .map(|r| Ok((uint(r.try_get(0)?), uint(r.try_get(1)?))))
+        .map(|r| {
+            Ok(NewestList {
+                list: uint(r.try_get(0)?),
+                next_counter: uint(r.try_get(1)?),
+                key_id: fixed_opt(&r, 2)?,
+            })
+        })
         .transpose()
     }
 
-    fn create_list(&mut self, list: u64) -> Result<(), StoreError> {
+    fn create_list(&mut self, list: u64, key_id: &[u8; 8]) -> Result<(), StoreError> {
         self.execute(
-            "INSERT INTO status_lists (list_id) VALUES ($1)",
-            &[&int(list)],
+            "INSERT INTO status_lists (list_id, key_id) VALUES ($1, $2)",
+            &[&int(list), &&key_id[..]],
+        )?;
+        Ok(())
+    }
+
+    fn claim_list(&mut self, list: u64, key_id: &[u8; 8]) -> Result<(), StoreError> {
+        self.execute(
+            "UPDATE status_lists SET key_id = $2 WHERE list_id = $1",
+            &[&int(list), &&key_id[..]],
         )?;
         Ok(())
     }

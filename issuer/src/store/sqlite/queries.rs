@@ -9,7 +9,8 @@ use crate::store::passes::IssuedRecord;
 use crate::store::status::{RevokeSelector, StatusEntry};
 use crate::store::tokens::{TokenRecord, TokenState};
 use crate::store::tx::{
-    ListRow, PublishedToken, RetryRow, RevocablePass, TokenStamp, Tx, int, uint,
+    CompletionRetry, ListRow, NewestList, PublishedToken, RetryRow, RevocablePass, TokenStamp, Tx,
+    int, uint,
 };
 
 /// A connection inside the writer's transaction (a savepoint of its group), or any other.
@@ -119,6 +120,53 @@ impl Tx for SqliteTx<'_> {
             .prepare_cached("UPDATE challenges SET attempts = ?2, state = ?3 WHERE id = ?1")?
             .execute(params![&id[..], i64::from(attempts), state.to_db()])?;
         Ok(())
+    }
+
+    fn mark_challenge_used(
+        &mut self,
+        id: &[u8; 16],
+        used_at: u64,
+        token_hash: &[u8; 32],
+        sealed: &[u8; 32],
+    ) -> Result<(), StoreError> {
+        self.0
+            .prepare_cached(
+                "UPDATE challenges SET state = 1, used_at = ?2, issued_token_hash = ?3,
+                                       token_sealed = ?4
+                 WHERE id = ?1",
+            )?
+            .execute(params![&id[..], int(used_at), &token_hash[..], &sealed[..]])?;
+        Ok(())
+    }
+
+    fn completion_retry(&mut self, id: &[u8; 16]) -> Result<Option<CompletionRetry>, StoreError> {
+        Ok(self
+            .0
+            .prepare_cached(
+                "SELECT c.used_at, c.issued_token_hash, c.token_sealed, n.state, n.family,
+                        n.expires_at, p.pass_id, p.pass, p.expires_at, p.renew_after
+                 FROM challenges c
+                 JOIN refresh_tokens n ON n.token_hash = c.issued_token_hash
+                 JOIN passes p ON p.pass_id = n.pass_id
+                 WHERE c.id = ?1 AND c.used_at IS NOT NULL",
+            )?
+            .query_row(params![&id[..]], |r| {
+                Ok(CompletionRetry {
+                    used_at: uint(r.get(0)?),
+                    token_hash: r.get(1)?,
+                    row: RetryRow {
+                        sealed: r.get(2)?,
+                        successor_state: TokenState::from_db(r.get(3)?),
+                        successor_family: r.get(4)?,
+                        successor_expires_at: uint(r.get(5)?),
+                        pass_id: r.get(6)?,
+                        pass: r.get(7)?,
+                        pass_expires_at: uint(r.get(8)?),
+                        renew_after: uint(r.get(9)?),
+                    },
+                })
+            })
+            .optional()?)
     }
 
     fn newest_failures(
@@ -401,20 +449,34 @@ impl Tx for SqliteTx<'_> {
         }))
     }
 
-    fn newest_list(&mut self) -> Result<Option<(u64, u64)>, StoreError> {
+    fn newest_list(&mut self) -> Result<Option<NewestList>, StoreError> {
         Ok(self
             .0
             .prepare_cached(
-                "SELECT list_id, next_counter FROM status_lists ORDER BY list_id DESC LIMIT 1",
+                "SELECT list_id, next_counter, key_id FROM status_lists
+                 ORDER BY list_id DESC LIMIT 1",
             )?
-            .query_row([], |r| Ok((uint(r.get(0)?), uint(r.get(1)?))))
+            .query_row([], |r| {
+                Ok(NewestList {
+                    list: uint(r.get(0)?),
+                    next_counter: uint(r.get(1)?),
+                    key_id: r.get(2)?,
+                })
+            })
             .optional()?)
     }
 
-    fn create_list(&mut self, list: u64) -> Result<(), StoreError> {
+    fn create_list(&mut self, list: u64, key_id: &[u8; 8]) -> Result<(), StoreError> {
         self.0
-            .prepare_cached("INSERT INTO status_lists (list_id) VALUES (?1)")?
-            .execute(params![int(list)])?;
+            .prepare_cached("INSERT INTO status_lists (list_id, key_id) VALUES (?1, ?2)")?
+            .execute(params![int(list), &key_id[..]])?;
+        Ok(())
+    }
+
+    fn claim_list(&mut self, list: u64, key_id: &[u8; 8]) -> Result<(), StoreError> {
+        self.0
+            .prepare_cached("UPDATE status_lists SET key_id = ?2 WHERE list_id = ?1")?
+            .execute(params![int(list), &key_id[..]])?;
         Ok(())
     }
 
