@@ -13,14 +13,17 @@ use doorpass_format::api::{
 };
 use doorpass_format::keys::VerifyingKey;
 
-use crate::codes::{CODE_LENGTH, code_hash, is_code_shaped, new_code, same};
+use crate::codes::{CODE_LENGTH, code_hash, completion_seal_key, is_code_shaped, new_code, same};
 use crate::error::{ApiError, ApiJson};
 use crate::holders::is_valid_subject;
 use crate::issuance::{Tentative, answer_recorded};
 use crate::metrics::Issuance;
 use crate::proof::{parse_holder_key, parse_proof};
 use crate::state::AppState;
-use crate::store::{self, ChallengeRecord, ChallengeState, FailureCap, Opened, Redemption};
+use crate::store::{
+    self, ChallengeRecord, ChallengeState, Exchange, FailureCap, Opened, PresentedCode,
+    RedeemRules, Redemption,
+};
 use crate::unix_now;
 
 /// Wrong codes allowed per challenge; the last one locks it.
@@ -126,7 +129,11 @@ pub async fn complete(
         .await?;
     let challenge = challenge.ok_or_else(unknown)?;
     let now = unix_now();
+    let presented = code_hash(&state.keys.code_secret, &challenge_id, &req.code);
+    let right_code = same(&presented, &challenge.code_hash);
     let ended = match challenge.state {
+        // A used challenge with its right code may be a retry whose answer was lost: decided below.
+        ChallengeState::Used if right_code => None,
         ChallengeState::Used => Some(unknown()),
         ChallengeState::Replaced => Some(replaced()),
         ChallengeState::Locked => Some(locked()),
@@ -146,16 +153,15 @@ pub async fn complete(
             "the proof is not a signature by the holder key over this challenge",
         ));
     }
-    let presented = code_hash(&state.keys.code_secret, &challenge_id, &req.code);
     // Sign the pass now (it is cheap) and keep it only if the code is accepted below. The code hash
-    // never changes, so a code that is already wrong here is not worth signing for; it is still
-    // counted by the call below.
+    // never changes, so a code that is already wrong here is not worth signing for (it is still
+    // counted by the call below), nor is a used challenge (it can only be answered again).
     let Tentative {
         record,
         answer,
         refusal,
-        ..
-    } = if same(&presented, &challenge.code_hash) {
+        token,
+    } = if right_code && challenge.state == ChallengeState::Open {
         let family: [u8; 16] = rand::random();
         // (No holder here is only reachable if it was removed while the challenge was open.)
         state
@@ -164,19 +170,23 @@ pub async fn complete(
     } else {
         Tentative::default()
     };
-    let cap = state.code_failure_cap;
+    let rules = RedeemRules {
+        max_attempts: MAX_ATTEMPTS,
+        cap: state.code_failure_cap,
+        retry_grace_secs: state.lifetimes.retry_grace.as_secs(),
+    };
+    let presented = PresentedCode {
+        hash: presented,
+        seal_key: completion_seal_key(&state.keys.code_secret, &challenge_id, &req.code),
+    };
     let outcome = state
         .store
         .call(move |c| {
-            store::redeem_challenge(
-                c,
-                &challenge_id,
-                now,
-                MAX_ATTEMPTS,
-                cap,
-                &presented,
-                record.as_ref(),
-            )
+            let exchange = record
+                .as_ref()
+                .zip(token.as_ref())
+                .map(|(record, successor)| Exchange { record, successor });
+            store::redeem_challenge(c, &challenge_id, now, rules, &presented, exchange)
         })
         .await?;
     // Only a wrong code with tries left keeps the challenge (and its reserved completion) open.
@@ -213,6 +223,7 @@ pub async fn complete(
         }),
         Redemption::NotIssuable => Err(refusal.unwrap_or_else(ApiError::not_eligible)),
         Redemption::Issued => answer_recorded(answer, &state.metrics, Issuance::Enrolment, started),
+        Redemption::Repeated(stored) => Ok(Json(stored.into_issued_pass())),
     }
 }
 

@@ -9,9 +9,9 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use doorpass_format::api::{
-    IssuedPass, RenewRequest, b64, b64_fixed, error_code, renewal_proof_message,
+    IssuedPass, RenewRequest, b64_fixed, error_code, renewal_proof_message,
 };
-use doorpass_format::keys::{VerifyingKey, hex};
+use doorpass_format::keys::VerifyingKey;
 
 use crate::codes::token_hash;
 use crate::error::{ApiError, ApiJson};
@@ -99,14 +99,7 @@ pub async fn renew(
         Renewal::Reused => Err(reused()),
         Renewal::NotIssuable => Err(refusal.unwrap_or_else(ApiError::not_eligible)),
         Renewal::Renewed => answer_recorded(answer, &state.metrics, Issuance::Renewal, started),
-        Renewal::Repeated(stored) => Ok(Json(IssuedPass {
-            pass: b64(&stored.pass),
-            refresh_token: b64(&stored.refresh_token),
-            pass_id: hex(&stored.pass_id),
-            expires_at: stored.expires_at,
-            renew_after: stored.renew_after,
-            refresh_expires_at: stored.refresh_expires_at,
-        })),
+        Renewal::Repeated(stored) => Ok(Json(stored.into_issued_pass())),
     }
 }
 

@@ -173,6 +173,13 @@ async fn codes_are_single_use_and_a_bad_proof_costs_no_try() {
     );
     let (status, _, body) = issuer.complete(&id, &code, &key).await;
     assert_eq!(status, 200, "{body}");
+    // The same completion again is a retry of a lost answer: the same pass, nothing new (issue 20;
+    // completion_retry.rs). Once its token is spent, the code is used up for good.
+    let (status, _, again) = issuer.complete(&id, &code, &key).await;
+    assert_eq!((status, &again["pass_id"]), (200, &body["pass_id"]));
+    issuer
+        .renew_ok(body["refresh_token"].as_str().unwrap(), &key)
+        .await;
     assert_eq!(
         error_of(issuer.complete(&id, &code, &key).await),
         (404, "unknown_challenge".into())

@@ -1,7 +1,7 @@
 //! Enrolment challenges: the one-time code sent to a subject, its tries, and redeeming it.
 
 use super::StoreError;
-use super::passes::IssuedRecord;
+use super::tokens::{Exchange, StoredAnswer, open_stored_answer};
 use super::tx::Tx;
 
 /// State of a challenge.
@@ -142,10 +142,15 @@ pub fn open_challenge(
 }
 
 /// What [`redeem_challenge`] decided.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Redemption {
-    /// No such challenge, or it was already used.
+    /// No such challenge, or it was already used (and this is not a retry that may be answered
+    /// again).
     Unknown,
+    /// The challenge was completed moments ago with this code, and the refresh token it gave out is
+    /// still unused: the answer was lost on its way, and here it is again, unchanged. Nothing new was
+    /// issued.
+    Repeated(Box<StoredAnswer>),
     /// Closed after too many wrong codes.
     Locked,
     /// Closed because a newer challenge was started for the same subject.
@@ -171,26 +176,54 @@ pub enum Redemption {
     Issued,
 }
 
+/// The limits a redemption is decided under.
+#[derive(Debug, Clone, Copy)]
+pub struct RedeemRules {
+    /// Wrong codes allowed per challenge; the last one locks it.
+    pub max_attempts: u32,
+    /// Wrong codes allowed per subject.
+    pub cap: FailureCap,
+    /// How long after a completion a retry of it still gets the same answer, seconds.
+    pub retry_grace_secs: u64,
+}
+
+/// A code as presented, in the two forms a redemption needs.
+#[derive(Debug, Clone, Copy)]
+pub struct PresentedCode {
+    /// Its keyed hash ([`crate::codes::code_hash`]), compared with the stored one.
+    pub hash: [u8; 32],
+    /// What the refresh token given out is sealed under for a retry
+    /// ([`crate::codes::completion_seal_key`]).
+    pub seal_key: [u8; 32],
+}
+
 /// Checks a presented code against a challenge and acts on it, in one transaction holding the
 /// subject's lock (the challenge is read again under it), so concurrent guesses, on one node or
-/// several, are counted one by one and can never exceed `max_attempts` per challenge nor `cap` per
-/// subject between them.
+/// several, are counted one by one and can never exceed `rules.max_attempts` per challenge nor
+/// `rules.cap` per subject between them.
 ///
-/// `presented` is the keyed hash of the presented code ([`crate::codes::code_hash`]); it is compared
-/// in constant time, and only while the subject is under its cap. A wrong code is counted against
+/// `presented.hash` is compared in constant time, and only while the subject is under its cap. A wrong code is counted against
 /// the challenge (the `max_attempts`-th locks it) and the subject. The right code marks the challenge
-/// used, records `issued` and revokes every older refresh-token chain and pass of the subject (a new
+/// used, records `issued` (the pass and its refresh token, which is kept sealed under
+/// `presented.seal_key`) and revokes every older refresh-token chain and pass of the subject (a new
 /// phone cuts off the old one), all or nothing; with `issued` `None` (no pass could be made) nothing
 /// changes.
+///
+/// The right code for a challenge already used, within `rules.retry_grace_secs` of its use and while the
+/// refresh token it gave out is unused, is a retry whose answer was lost: the same answer is given
+/// again ([`Redemption::Repeated`]). Otherwise a used challenge is [`Redemption::Unknown`], and a
+/// wrong code for it is not counted.
 pub fn redeem_challenge(
     tx: &mut dyn Tx,
     id: &[u8; 16],
     now: u64,
-    max_attempts: u32,
-    cap: FailureCap,
-    presented: &[u8; 32],
-    issued: Option<&IssuedRecord>,
+    rules: RedeemRules,
+    presented: &PresentedCode,
+    issued: Option<Exchange<'_>>,
 ) -> Result<Redemption, StoreError> {
+    let RedeemRules {
+        max_attempts, cap, ..
+    } = rules;
     let Some(subject) = tx.challenge(id)?.map(|c| c.subject) else {
         return Ok(Redemption::Unknown);
     };
@@ -199,6 +232,10 @@ pub fn redeem_challenge(
         return Ok(Redemption::Unknown);
     };
     match c.state {
+        ChallengeState::Used if crate::codes::same(&presented.hash, &c.code_hash) => {
+            return Ok(lost_answer(tx, id, now, rules, presented)?
+                .map_or(Redemption::Unknown, |a| Redemption::Repeated(Box::new(a))));
+        }
         ChallengeState::Used => return Ok(Redemption::Unknown),
         ChallengeState::Replaced => return Ok(Redemption::Replaced),
         ChallengeState::Locked => return Ok(Redemption::Locked),
@@ -211,7 +248,7 @@ pub fn redeem_challenge(
     if let Some(until) = subject_failures(tx, &c.subject, now, cap)?.locked_until {
         return Ok(Redemption::SubjectLocked { until });
     }
-    if !crate::codes::same(presented, &c.code_hash) {
+    if !crate::codes::same(&presented.hash, &c.code_hash) {
         let attempts = c.attempts + 1;
         let state = if attempts >= max_attempts {
             ChallengeState::Locked
@@ -226,10 +263,11 @@ pub fn redeem_challenge(
             subject_locked_until: subject.locked_until,
         });
     }
-    let Some(record) = issued else {
+    let Some(Exchange { record, successor }) = issued else {
         return Ok(Redemption::NotIssuable);
     };
-    tx.set_challenge(id, c.attempts, ChallengeState::Used)?;
+    let sealed = crate::codes::seal_successor(&presented.seal_key, successor);
+    tx.mark_challenge_used(id, now, &record.token_hash, &sealed)?;
     tx.revoke_subject_tokens(&c.subject)?;
     tx.insert_issued(record)?;
     // The subject's older passes, on the old phone, are withdrawn at the doors too.
@@ -240,4 +278,26 @@ pub fn redeem_challenge(
         now,
     )?;
     Ok(Redemption::Issued)
+}
+
+/// The answer a used challenge gave, if giving it again is still allowed: within the grace from its
+/// use, with the refresh token it gave out unused (not renewed, not revoked).
+fn lost_answer(
+    tx: &mut dyn Tx,
+    id: &[u8; 16],
+    now: u64,
+    rules: RedeemRules,
+    presented: &PresentedCode,
+) -> Result<Option<StoredAnswer>, StoreError> {
+    let Some(used) = tx.completion_retry(id)? else {
+        return Ok(None);
+    };
+    if now >= used.used_at.saturating_add(rules.retry_grace_secs) {
+        return Ok(None);
+    }
+    Ok(open_stored_answer(
+        used.row,
+        &presented.seal_key,
+        &used.token_hash,
+    ))
 }

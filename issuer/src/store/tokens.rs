@@ -3,7 +3,7 @@
 
 use super::StoreError;
 use super::passes::IssuedRecord;
-use super::tx::Tx;
+use super::tx::{RetryRow, Tx};
 
 /// State of a refresh token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -181,22 +181,47 @@ fn stored_answer(
     let Some(row) = tx.retry_row(&crate::codes::token_hash(presented))? else {
         return Ok(None);
     };
-    let Some(sealed) = row.sealed else {
-        return Ok(None);
-    };
-    let successor = crate::codes::seal_successor(presented, &sealed);
-    if row.successor_state != TokenState::Active
-        || row.successor_family != token.family
-        || !crate::codes::same(&crate::codes::token_hash(&successor), &successor_hash)
-    {
+    if row.successor_family != token.family {
         return Ok(None);
     }
-    Ok(Some(StoredAnswer {
+    Ok(open_stored_answer(row, presented, &successor_hash))
+}
+
+/// Opens the answer in `row` with `seal_key` (what the token it gave out was sealed under): the
+/// answer, if that token is still unused and opens to the hash `token_hash` recorded for it.
+pub(super) fn open_stored_answer(
+    row: RetryRow,
+    seal_key: &[u8; 32],
+    token_hash: &[u8; 32],
+) -> Option<StoredAnswer> {
+    let sealed = row.sealed?;
+    let token = crate::codes::seal_successor(seal_key, &sealed);
+    if row.successor_state != TokenState::Active
+        || !crate::codes::same(&crate::codes::token_hash(&token), token_hash)
+    {
+        return None;
+    }
+    Some(StoredAnswer {
         pass: row.pass,
         pass_id: row.pass_id,
         expires_at: row.pass_expires_at,
         renew_after: row.renew_after,
-        refresh_token: successor,
+        refresh_token: token,
         refresh_expires_at: row.successor_expires_at,
-    }))
+    })
+}
+
+impl StoredAnswer {
+    /// The answer as the wallet gets it (contains the refresh token: never log it).
+    pub fn into_issued_pass(self) -> doorpass_format::api::IssuedPass {
+        use doorpass_format::api::b64;
+        doorpass_format::api::IssuedPass {
+            pass: b64(&self.pass),
+            refresh_token: b64(&self.refresh_token),
+            pass_id: doorpass_format::keys::hex(&self.pass_id),
+            expires_at: self.expires_at,
+            renew_after: self.renew_after,
+            refresh_expires_at: self.refresh_expires_at,
+        }
+    }
 }

@@ -83,6 +83,7 @@ impl Wallet {
             code_length: answer.value.code_length,
             expires_at: now.saturating_add(answer.value.expires_in),
             reauth,
+            received: None,
         };
         if let Some(old) = inner.state.pending.replace(record.clone())
             && old.slot != record.slot
@@ -150,7 +151,11 @@ impl Wallet {
 
     /// Completes the code flow: trades the code for a pass, checks the pass against the trust list and
     /// the holder key, and stores it. A wrong code keeps the enrolment waiting; an expired or locked one
-    /// ends it.
+    /// ends it. The answer's refresh token is kept, and the answer noted, before the pass is checked:
+    /// when checking fails for a passing reason (the trust list cannot be fetched, storage), the next
+    /// call resumes from the answer without asking the issuer (the code it is given is then not
+    /// needed). An answer lost on its way is asked for again with the same code: the issuer answers a
+    /// retry with the same pass.
     pub async fn complete_authentication(
         &self,
         code: &str,
@@ -164,43 +169,25 @@ impl Wallet {
             .pending
             .clone()
             .ok_or(WalletError::NoPendingEnrolment)?;
-        let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
-        if code.len() != pending.code_length as usize || !code.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(WalletError::InvalidInput {
-                detail: format!("the code is {} digits", pending.code_length),
-            });
-        }
         let key = load_holder_key(
             self.secrets.as_ref(),
             &self.identity.wallet_id,
             &pending.slot,
         )?;
-        let started = Instant::now();
-        let answer = match self
-            .client()?
-            .complete_enrolment(&pending.challenge_id, &code, &key)
-            .await
-        {
-            Ok(answer) => answer,
-            Err(e) => {
-                let err = WalletError::from(e);
-                if matches!(
-                    err,
-                    WalletError::CodeNoLongerValid { .. } | WalletError::NotEligible
-                ) {
-                    // This call holds the locks: drop the enrolment without taking them again.
+        let (issued, device_after) = match &pending.received {
+            Some(received) => (self.resume_answer(&pending.slot, received)?, device_now),
+            None => self.trade_code(&pending, code, &key, device_now).await?,
+        };
+        let pass = match self.accept_issued(&issued, &key, device_after).await {
+            Ok(pass) => pass,
+            Err(err) => {
+                if matches!(err, WalletError::InvalidFromIssuer { .. }) {
+                    // An answer that can never be a pass: resuming from it would fail forever.
                     let _ = self.drop_pending();
                 }
                 return Err(err);
             }
         };
-        let device_after = device_now.saturating_add(started.elapsed().as_secs());
-        if let Some(t) = answer.server_time {
-            self.lock().state.clock.sync(t, device_after);
-        }
-        let pass = self
-            .accept_issued(&answer.value, &key, device_after)
-            .await?;
         let mut inner = self.lock();
         let now = inner.state.clock.corrected(device_after);
         let mut meta = inner
@@ -217,7 +204,6 @@ impl Wallet {
         meta.failures = 0;
         meta.next_attempt_at = 0;
         meta.last_error = None;
-        self.keep_refresh_token(&pending.slot, &answer.value.refresh_token)?;
         self.store_issued(&mut inner, &pending.slot, meta, pass, key)?;
         inner.state.pending = None;
         write_json(&self.layout.state(), &inner.state)
@@ -228,5 +214,86 @@ impl Wallet {
             &inner.revocations,
             now,
         ))
+    }
+
+    /// Trades `code` for the issuer's answer, then keeps its refresh token and notes the rest in the
+    /// pending enrolment, so nothing the issuer gave is lost if checking the pass fails. Returns the
+    /// answer and the device time after it.
+    async fn trade_code(
+        &self,
+        pending: &PendingRecord,
+        code: &str,
+        key: &SigningKey,
+        device_now: u64,
+    ) -> Result<(IssuedPass, u64), WalletError> {
+        let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+        if code.len() != pending.code_length as usize || !code.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(WalletError::InvalidInput {
+                detail: format!("the code is {} digits", pending.code_length),
+            });
+        }
+        let started = Instant::now();
+        let answer = match self
+            .client()?
+            .complete_enrolment(&pending.challenge_id, &code, key)
+            .await
+        {
+            Ok(answer) => answer,
+            Err(e) => {
+                let err = WalletError::from(e);
+                if matches!(
+                    err,
+                    WalletError::CodeNoLongerValid { .. } | WalletError::NotEligible
+                ) {
+                    // This call holds the locks: drop the enrolment without taking them again.
+                    let _ = self.drop_pending();
+                }
+                return Err(err);
+            }
+        };
+        let device_after = device_now.saturating_add(started.elapsed().as_secs());
+        let issued = answer.value;
+        // The issuer has revoked this subject's older token chains: the new token replaces the
+        // slot's spent one at once, before anything else can fail.
+        self.keep_refresh_token(&pending.slot, &issued.refresh_token)?;
+        let mut inner = self.lock();
+        if let Some(t) = answer.server_time {
+            inner.state.clock.sync(t, device_after);
+        }
+        if let Some(p) = inner.state.pending.as_mut() {
+            p.received = Some(ReceivedAnswer {
+                pass: issued.pass.clone(),
+                pass_id: issued.pass_id.clone(),
+                expires_at: issued.expires_at,
+                renew_after: issued.renew_after,
+                refresh_expires_at: issued.refresh_expires_at,
+            });
+        }
+        write_json(&self.layout.state(), &inner.state)
+            .map_err(|e| WalletError::storage("state", e))?;
+        Ok((issued, device_after))
+    }
+
+    /// The answer noted in a pending enrolment, with its refresh token from secure storage.
+    fn resume_answer(
+        &self,
+        slot: &str,
+        received: &ReceivedAnswer,
+    ) -> Result<IssuedPass, WalletError> {
+        let name = secret_name(&self.identity.wallet_id, slot, REFRESH);
+        let token = self
+            .secrets
+            .get(&name)?
+            .ok_or_else(|| WalletError::InvalidFromIssuer {
+                detail: "the refresh token of the answer being resumed is gone".into(),
+            })?;
+        Ok(IssuedPass {
+            pass: received.pass.clone(),
+            refresh_token: doorpass_format::api::b64(&token),
+            pass_id: received.pass_id.clone(),
+            expires_at: received.expires_at,
+            renew_after: received.renew_after,
+            refresh_expires_at: received.refresh_expires_at,
+        })
     }
 }

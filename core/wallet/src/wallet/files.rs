@@ -57,6 +57,21 @@ pub(crate) struct PendingRecord {
     pub code_length: u32,
     pub expires_at: u64,
     pub reauth: bool,
+    /// The issuer's answer, once it came, until its pass is checked and stored (its refresh token is
+    /// already in secure storage): a failure in between resumes from here instead of asking the
+    /// issuer again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub received: Option<ReceivedAnswer>,
+}
+
+/// An enrolment answer as kept in the state file: everything but the refresh token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct ReceivedAnswer {
+    pub pass: String,
+    pub pass_id: String,
+    pub expires_at: u64,
+    pub renew_after: u64,
+    pub refresh_expires_at: u64,
 }
 
 /// Per-pass metadata.

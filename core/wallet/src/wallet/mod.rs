@@ -43,7 +43,10 @@ use doorpass_format::presentation::{Presentation, STEP_SECONDS, seconds_until_ro
 use doorpass_format::qr::{ErrorCorrection, QrMatrix};
 use doorpass_format::trust_list::TrustList;
 use doorpass_format::verifier::{Verdict, Verifier, VerifierPolicy};
-use files::{FORMAT, Identity, Layout, PendingRecord, SlotMeta, StateFile, read_json, write_json};
+use files::{
+    FORMAT, Identity, Layout, PendingRecord, ReceivedAnswer, SlotMeta, StateFile, read_json,
+    write_json,
+};
 use secrets::{HOLDER, REFRESH, load_holder_key, secret_name};
 
 /// Longest subject accepted (as the issuer does).
