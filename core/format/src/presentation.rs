@@ -1,7 +1,8 @@
 //! What the QR code carries: `DP1:` + Base45(CBOR array).
 //!
 //! A rotating presentation binds the pass to the current 30-second step with a signature by the holder
-//! key, so a screenshot stops working within about a minute. A static one carries the pass alone (paper
+//! key, so a screenshot stops working at most 90 s after its step began
+//! ([`crate::verifier::MAX_CODE_AGE_SECONDS`]). A static one carries the pass alone (paper
 //! print-outs; a verifier may refuse it).
 
 use ciborium::Value;

@@ -10,6 +10,10 @@ use crate::trust_list::{TrustList, TrustListError};
 /// Default tolerance for clock differences between the holder's and the verifier's devices.
 pub const DEFAULT_CLOCK_TOLERANCE_SECONDS: u64 = 60;
 
+/// How long a rotating code is accepted, at most, under the default tolerance: until 90 s after its
+/// 30-s step begins (the step, plus the tolerance after it). A screenshot is refused after that.
+pub const MAX_CODE_AGE_SECONDS: u64 = STEP_SECONDS + DEFAULT_CLOCK_TOLERANCE_SECONDS;
+
 /// Default longest pass lifetime (`exp − iat`) a verifier accepts: 400 days, room for a yearly pass.
 /// It bounds what a stolen issuer key can mint: nothing valid beyond its trusted window plus this.
 pub const DEFAULT_MAX_PASS_LIFETIME_SECONDS: u64 = 400 * 86_400;

@@ -3,6 +3,7 @@
 use doorpass_format::keys::SigningKey;
 use doorpass_format::pass::{Pass, PassClaims, PassKind};
 use doorpass_format::presentation::STEP_SECONDS;
+use doorpass_format::verifier::MAX_CODE_AGE_SECONDS;
 use doorpass_format::{
     Presentation, TrustList, TrustListContent, TrustedIssuer, Verdict, Verifier, VerifierPolicy,
 };
@@ -191,4 +192,26 @@ fn base45_like(bytes: &[u8]) -> String {
         .iter()
         .map(|b| ALPHABET[*b as usize % 45] as char)
         .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// What docs and the README promise: a code is accepted until 90 s after its step begins, and
+    /// refused from then on (issue 20: the docs said "about a minute").
+    #[test]
+    fn a_code_is_accepted_until_exactly_90_s_after_its_step_begins(claims in claims(), into_step in 0u64..STEP_SECONDS) {
+        prop_assume!(claims.display_name.trim() != "" && !claims.display_name.chars().any(char::is_control));
+        let mut claims = claims;
+        let holder = SigningKey::from_bytes(&[3; 32]);
+        claims.holder_key = holder.verifying_key();
+        let step_start = (claims.not_before / STEP_SECONDS + 1) * STEP_SECONDS;
+        prop_assume!(step_start + MAX_CODE_AGE_SECONDS < claims.expires_at);
+        let pass = Pass::issue(&claims, &issuer()).unwrap();
+        let drawn = Presentation::rotating(pass.bytes(), &holder, step_start + into_step);
+        let door = verifier_for(&issuer(), &claims.issuer_id);
+        prop_assert_eq!(MAX_CODE_AGE_SECONDS, 90);
+        prop_assert!(door.verify(&drawn, step_start + MAX_CODE_AGE_SECONDS - 1).is_valid());
+        prop_assert_eq!(door.verify(&drawn, step_start + MAX_CODE_AGE_SECONDS).code(), "stale_step");
+    }
 }
