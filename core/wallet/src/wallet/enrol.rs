@@ -71,9 +71,10 @@ impl Wallet {
                 return Err(e.into());
             }
         };
+        let boot = self.boot_reading();
         let mut inner = self.lock();
         if let Some(t) = answer.server_time {
-            inner.state.clock.sync(t, device_now);
+            inner.state.clock.sync(t, device_now, boot.as_ref());
         }
         let now = inner.state.clock.corrected(device_now);
         let record = PendingRecord {
@@ -196,7 +197,8 @@ impl Wallet {
         };
         let device_after = device_now.saturating_add(started.elapsed().as_secs());
         if let Some(t) = answer.server_time {
-            self.lock().state.clock.sync(t, device_after);
+            let boot = self.boot_reading();
+            self.lock().state.clock.sync(t, device_after, boot.as_ref());
         }
         let pass = self
             .accept_issued(&answer.value, &key, device_after)
