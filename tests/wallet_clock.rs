@@ -64,7 +64,11 @@ async fn a_clock_set_ahead_after_an_answer_draws_codes_for_the_true_time() {
         .current_qr(None, now() + 86_400 + 3_600, false)
         .unwrap();
     assert!(door_accepts(&issuer, &view.qr_text, now() + 86_400));
-    assert!(!door_accepts(&issuer, &view.qr_text, now() + 86_400 + 3_600));
+    assert!(!door_accepts(
+        &issuer,
+        &view.qr_text,
+        now() + 86_400 + 3_600
+    ));
 
     // What is needed is kept with the wallet: a new process draws the same way.
     drop(wallet);
@@ -73,7 +77,11 @@ async fn a_clock_set_ahead_after_an_answer_draws_codes_for_the_true_time() {
         .current_qr(None, now() + 86_400 + 3_600, false)
         .unwrap();
     assert!(door_accepts(&issuer, &view.qr_text, now() + 86_400));
-    assert!(!door_accepts(&issuer, &view.qr_text, now() + 86_400 + 3_600));
+    assert!(!door_accepts(
+        &issuer,
+        &view.qr_text,
+        now() + 86_400 + 3_600
+    ));
 }
 
 #[tokio::test]
@@ -137,7 +145,11 @@ async fn a_device_clock_within_the_door_tolerance_is_used() {
     for off in [30_i64, -30] {
         let device = now().saturating_add_signed(off);
         let view = wallet.current_qr(None, device, false).unwrap();
-        assert_eq!(view.step, device / STEP_SECONDS, "drawn for the device clock");
+        assert_eq!(
+            view.step,
+            device / STEP_SECONDS,
+            "drawn for the device clock"
+        );
         assert_eq!(wallet.clock_status().device_clock_ignored_seconds, None);
     }
 }
@@ -167,7 +179,11 @@ async fn a_state_file_from_before_the_boot_anchor_still_opens() {
 
     let wallet = Wallet::open(home.path(), secrets, None, options(&boot)).unwrap();
     assert!(wallet.problems().is_empty(), "{:?}", wallet.problems());
-    assert_eq!(wallet.clock_status(), clock, "the clock record loads as it was");
+    assert_eq!(
+        wallet.clock_status(),
+        clock,
+        "the clock record loads as it was"
+    );
     assert_eq!(wallet.clock_record().boot_anchor, None);
     // Nothing to measure elapsed time from yet: the device clock is used, as before.
     let view = wallet.current_qr(None, now() + 3_600, false).unwrap();

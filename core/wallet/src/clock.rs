@@ -194,7 +194,8 @@ impl ClockRecord {
         };
         let difference = (i128::from(corrected) - i128::from(kept))
             .clamp(i64::MIN.into(), i64::MAX.into()) as i64;
-        let allowed = DEVICE_CLOCK_TOLERANCE_SECONDS.saturating_add(elapsed / BOOT_CLOCK_DRIFT_DIVISOR);
+        let allowed =
+            DEVICE_CLOCK_TOLERANCE_SECONDS.saturating_add(elapsed / BOOT_CLOCK_DRIFT_DIVISOR);
         if difference.unsigned_abs() <= allowed {
             return by_device;
         }
@@ -308,7 +309,10 @@ mod tests {
         for off in [0_i64, 59, -60, 60] {
             let device = (t + 600).saturating_add_signed(off);
             let time = c.code_time(device, Some(&boot));
-            assert_eq!((time.now, time.device_clock_ignored_seconds), (device, None));
+            assert_eq!(
+                (time.now, time.device_clock_ignored_seconds),
+                (device, None)
+            );
         }
         // A month later the boot clock may have drifted: up to 259 s more are allowed.
         let month = 30 * 86_400;
@@ -342,7 +346,11 @@ mod tests {
         let t = 2_000_000_000;
         let mut c = synced_at_boot(t);
         let anchor = c.boot_anchor.clone();
-        assert!(!c.sync(t + MAX_CORRECTION_SECONDS + 1, t, Some(&reading(2_000, "b1"))));
+        assert!(!c.sync(
+            t + MAX_CORRECTION_SECONDS + 1,
+            t,
+            Some(&reading(2_000, "b1"))
+        ));
         assert_eq!(c.boot_anchor, anchor, "a rejected answer moves nothing");
         assert!(c.sync(t + 100, t + 90, None));
         assert_eq!(c.boot_anchor, anchor, "no reading: the last anchor stays");
