@@ -8,6 +8,7 @@ use doorpass_format::TrustList;
 use doorpass_issuer::store::HolderRecord;
 use doorpass_issuer::testing::DevIssuer;
 use doorpass_issuer::{IssuerConfig, unix_now};
+use doorpass_wallet::boot_clock::{BootClock, BootReading};
 use doorpass_wallet::issuer_client::{DEFAULT_TIMEOUT, IssuerClient};
 use doorpass_wallet::secret_store::{FileSecretStore, MemorySecretStore, SecretStore};
 use doorpass_wallet::wallet::{PassSummary, Wallet, WalletOptions, WalletSetup};
@@ -155,4 +156,53 @@ pub async fn renew_requests_seen(base_url: &str) -> u64 {
         .filter(|l| l.starts_with("doorpass_requests_total{route=\"/v1/renew\""))
         .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
         .sum()
+}
+
+/// A boot clock for tests: it runs with real time from a chosen reading, and can be moved on (time
+/// that passed while the test did not wait) or restarted (a reboot), like a phone's.
+pub struct TestBootClock {
+    state: std::sync::Mutex<TestBoot>,
+}
+
+struct TestBoot {
+    since: std::time::Instant,
+    base_millis: u64,
+    boot_id: String,
+}
+
+impl TestBootClock {
+    /// A clock reading `base_seconds` now, in the boot named `boot_id`.
+    pub fn new(base_seconds: u64, boot_id: &str) -> Arc<Self> {
+        Arc::new(TestBootClock {
+            state: std::sync::Mutex::new(TestBoot {
+                since: std::time::Instant::now(),
+                base_millis: base_seconds * 1000,
+                boot_id: boot_id.to_string(),
+            }),
+        })
+    }
+
+    /// Lets `seconds` more pass.
+    pub fn advance(&self, seconds: u64) {
+        self.state.lock().unwrap().base_millis += seconds * 1000;
+    }
+
+    /// A restart: from now the clock reads `base_seconds` on, in the boot named `boot_id`.
+    pub fn restart(&self, base_seconds: u64, boot_id: &str) {
+        *self.state.lock().unwrap() = TestBoot {
+            since: std::time::Instant::now(),
+            base_millis: base_seconds * 1000,
+            boot_id: boot_id.to_string(),
+        };
+    }
+}
+
+impl BootClock for TestBootClock {
+    fn read(&self) -> Option<BootReading> {
+        let state = self.state.lock().unwrap();
+        Some(BootReading {
+            elapsed_millis: state.base_millis + state.since.elapsed().as_millis() as u64,
+            boot_id: state.boot_id.clone(),
+        })
+    }
 }

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use doorpass_tests::{TestIssuer, now};
+use doorpass_tests::{TestBootClock, TestIssuer, now};
 use doorpass_wallet::secret_store::{MemorySecretStore, SecretStore};
 use doorpass_wallet::wallet::{
     PassFiles, PassState, RenewalOutcome, Wallet, WalletError, WalletOptions, WalletSetup,
@@ -221,7 +221,12 @@ async fn a_cached_code_never_outlives_what_it_says_about_the_pass() {
     let issuer =
         TestIssuer::start(|c| c.lifetimes.pass = std::time::Duration::from_secs(120)).await;
     let home = tempfile::tempdir().unwrap();
-    let wallet = issuer.memory_wallet(home.path());
+    let boot = TestBootClock::new(10_000, "boot-1");
+    let options = WalletOptions {
+        boot_clock: Some(boot.clone()),
+        ..WalletOptions::default()
+    };
+    let wallet = issuer.wallet(home.path(), memory(), options);
     let enrolled = issuer.enrol(&wallet, "demo-kim").await;
     let expires_at = enrolled.details.unwrap().expires_at;
     let printed = wallet.current_qr(None, now(), true).unwrap();
@@ -231,7 +236,9 @@ async fn a_cached_code_never_outlives_what_it_says_about_the_pass() {
         "{}",
         printed.accessible_label
     );
-    // The same (cached) static code, shown after the pass expired.
+    // The same (cached) static code, shown after the pass expired (time passed: the boot clock
+    // counted it too, so the device clock is believed).
+    boot.advance(expires_at + 1 - now());
     let later = wallet.current_qr(None, expires_at + 1, true).unwrap();
     assert_eq!(later.qr_text, printed.qr_text);
     assert_eq!(later.state, PassState::Expired);

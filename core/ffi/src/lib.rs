@@ -8,11 +8,13 @@
 //! waiting, so a cancelled call never leaves a refresh token half-spent.
 //!
 //! Times are Unix seconds by the device clock; the core corrects them with the issuer's clock and
-//! reports the correction in [`ClockStatus`].
+//! reports the correction in [`ClockStatus`]. Codes follow the app's [`BootClock`] (or the system's)
+//! when the device clock was set away from the time kept since the issuer's last answer.
 
 uniffi::setup_scaffolding!();
 
 mod anchor;
+mod boot_clock;
 mod door;
 mod error;
 mod logger;
@@ -22,6 +24,7 @@ mod secrets;
 mod wallet;
 
 pub use anchor::Anchor;
+pub use boot_clock::{BootClock, BootClockReading};
 pub use door::{DoorConfig, DoorVerifier};
 pub use error::{DoorpassError, SecretStoreFailure};
 pub use logger::{LogLevel, Logger, set_logger};

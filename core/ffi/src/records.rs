@@ -337,6 +337,11 @@ pub struct ClockStatus {
     /// time minus device time of that answer, which was not used (the offset above is the last one
     /// accepted). Cleared by the next accepted sync.
     pub rejected_offset_seconds: Option<i64>,
+    /// Set when the last code was drawn for the time kept by the boot clock since the issuer's last
+    /// answer, because the device clock (corrected) differed from it by more than the doors'
+    /// tolerance: by how many seconds (positive: the device clock is ahead). A screen may say "this
+    /// phone's clock is wrong; the code uses the right time".
+    pub device_clock_ignored_seconds: Option<i64>,
 }
 
 impl From<CoreClock> for ClockStatus {
@@ -347,6 +352,7 @@ impl From<CoreClock> for ClockStatus {
             turned_back: c.turned_back,
             synced_at: c.synced_at,
             rejected_offset_seconds: c.rejected_offset_seconds,
+            device_clock_ignored_seconds: c.device_clock_ignored_seconds,
         }
     }
 }

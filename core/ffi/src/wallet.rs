@@ -9,6 +9,7 @@ use doorpass_wallet::secret_store::SecretStore as CoreSecretStore;
 use doorpass_wallet::wallet::{Wallet as CoreWallet, WalletOptions, WalletSetup};
 
 use crate::anchor::Anchor;
+use crate::boot_clock::{BootClock, ForeignBootClock};
 use crate::error::DoorpassError;
 use crate::records::{
     ClockStatus, PassRenewal, PassSummary, PendingEnrolment, QrView, RenewalOutcome,
@@ -50,11 +51,17 @@ impl Wallet {
     /// to the platform keystore (Keychain, Android Keystore) when it is `None`. A wallet created for
     /// another issuer URL opens only with `replace_issuer_url` (else `InvalidInput`). Never touches
     /// the network; damaged files are set aside and listed by `problems()`.
-    #[uniffi::constructor]
+    ///
+    /// `boot_clock` is the device's clock since boot (Android `SystemClock.elapsedRealtime()`, iOS
+    /// `clock_gettime(CLOCK_MONOTONIC)`), with which codes stay on the true time when someone sets
+    /// the device clock ahead or back; `None` reads the system's own where the core can (Linux,
+    /// Android, Apple systems).
+    #[uniffi::constructor(default(boot_clock = None))]
     pub fn open(
         home: String,
         config: WalletConfig,
         secret_store: Option<Arc<dyn SecretStore>>,
+        boot_clock: Option<Arc<dyn BootClock>>,
     ) -> Result<Arc<Self>, DoorpassError> {
         let secrets: Arc<dyn CoreSecretStore> = match secret_store {
             Some(store) => Arc::new(ForeignSecretStore(store)),
@@ -75,6 +82,9 @@ impl Wallet {
         };
         if config.http_timeout_seconds > 0 {
             options.http_timeout = Duration::from_secs(config.http_timeout_seconds.into());
+        }
+        if let Some(clock) = boot_clock {
+            options.boot_clock = Some(Arc::new(ForeignBootClock(clock)));
         }
         let inner = CoreWallet::open(&PathBuf::from(home), secrets, Some(setup), options)?;
         Ok(Arc::new(Wallet {

@@ -11,7 +11,10 @@
 //!   ([`reqwest_transport`] by default).
 //! - [`secret_store`]: where secrets live (`keyring_store` for the platform keystores).
 //! - [`clock`], [`retry`]: time correction and backoff.
+//! - [`boot_clock`]: the clock that counts since boot, which nobody sets, for the time codes are
+//!   drawn for.
 
+pub mod boot_clock;
 pub mod clock;
 pub mod door;
 pub mod issuer_client;

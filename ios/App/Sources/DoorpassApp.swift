@@ -87,7 +87,8 @@ final class AppShell {
                                                  appropriateFor: nil, create: true)
         host = try WalletHost(home: folder.appendingPathComponent("wallet").path,
                               anchor: configuration.anchor, secretStore: KeychainSecretStore(),
-                              issuerUrl: configuration.issuerUrl, allowPlainHttp: configuration.allowPlainHttp)
+                              issuerUrl: configuration.issuerUrl, allowPlainHttp: configuration.allowPlainHttp,
+                              bootClock: MonotonicBootClock())
         let door = try DoorVerifier.open(
             dir: folder.appendingPathComponent("door").path, anchor: configuration.anchor,
             config: DoorConfig(issuerUrl: configuration.issuerUrl, allowStaticCodes: false, clockToleranceSeconds: 0))

@@ -11,6 +11,7 @@ public final class WalletHost: @unchecked Sendable {
     private let anchor: Anchor
     private let secretStore: SecretStore?
     private let allowPlainHttp: Bool
+    private let bootClock: BootClock?
     private let lock = NSLock()
     private var currentIssuerUrl: String
     private var offline = false
@@ -18,17 +19,20 @@ public final class WalletHost: @unchecked Sendable {
 
     /// Opens the wallet in `home` for `issuerUrl`. `secretStore` is the app's Keychain-backed store
     /// (`nil`: the core's platform default); `allowPlainHttp` admits a QA issuer on the local
-    /// network over plain `http://` (debug builds only).
+    /// network over plain `http://` (debug builds only); `bootClock` is the device's clock since
+    /// boot (the app passes `MonotonicBootClock()`), which keeps codes on the true time when the
+    /// phone's clock is set ahead or back (`nil`: the core reads its own).
     public init(home: String, anchor: Anchor, secretStore: SecretStore?, issuerUrl: String,
-                allowPlainHttp: Bool = false) throws {
+                allowPlainHttp: Bool = false, bootClock: BootClock? = nil) throws {
         self.home = home
         self.anchor = anchor
         self.secretStore = secretStore
         self.allowPlainHttp = allowPlainHttp
+        self.bootClock = bootClock
         currentIssuerUrl = issuerUrl
         openWallet = try WalletHost.open(home: home, anchor: anchor, secretStore: secretStore,
-                                         allowPlainHttp: allowPlainHttp, issuerUrl: issuerUrl,
-                                         replaceIssuer: false)
+                                         allowPlainHttp: allowPlainHttp, bootClock: bootClock,
+                                         issuerUrl: issuerUrl, replaceIssuer: false)
     }
 
     /// The issuer the wallet talks to.
@@ -66,17 +70,17 @@ public final class WalletHost: @unchecked Sendable {
 
     private func open(issuerUrl: String, replaceIssuer: Bool) throws -> Wallet {
         try WalletHost.open(home: home, anchor: anchor, secretStore: secretStore,
-                            allowPlainHttp: allowPlainHttp, issuerUrl: issuerUrl,
+                            allowPlainHttp: allowPlainHttp, bootClock: bootClock, issuerUrl: issuerUrl,
                             replaceIssuer: replaceIssuer)
     }
 
     private static func open(home: String, anchor: Anchor, secretStore: SecretStore?,
-                             allowPlainHttp: Bool, issuerUrl: String,
+                             allowPlainHttp: Bool, bootClock: BootClock?, issuerUrl: String,
                              replaceIssuer: Bool) throws -> Wallet {
         try Wallet.open(
             home: home,
             config: WalletConfig(issuerUrl: issuerUrl, anchor: anchor, allowPlainHttp: allowPlainHttp,
                                  httpTimeoutSeconds: 10, replaceIssuerUrl: replaceIssuer),
-            secretStore: secretStore)
+            secretStore: secretStore, bootClock: bootClock)
     }
 }

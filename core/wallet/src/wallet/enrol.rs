@@ -71,9 +71,10 @@ impl Wallet {
                 return Err(e.into());
             }
         };
+        let boot = self.boot_reading();
         let mut inner = self.lock();
         if let Some(t) = answer.server_time {
-            inner.state.clock.sync(t, device_now);
+            inner.state.clock.sync(t, device_now, boot.as_ref());
         }
         let now = inner.state.clock.corrected(device_now);
         let record = PendingRecord {
@@ -256,9 +257,10 @@ impl Wallet {
         // The issuer has revoked this subject's older token chains: the new token replaces the
         // slot's spent one at once, before anything else can fail.
         self.keep_refresh_token(&pending.slot, &issued.refresh_token)?;
+        let boot = self.boot_reading();
         let mut inner = self.lock();
         if let Some(t) = answer.server_time {
-            inner.state.clock.sync(t, device_after);
+            inner.state.clock.sync(t, device_after, boot.as_ref());
         }
         if let Some(p) = inner.state.pending.as_mut() {
             p.received = Some(ReceivedAnswer {

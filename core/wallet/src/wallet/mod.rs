@@ -28,6 +28,7 @@ pub use error::{CodeEnd, WalletError};
 pub use files::PassFiles;
 pub use records::*;
 
+use crate::boot_clock::{BootClock, BootReading};
 use crate::clock::{ClockRecord, ClockStatus};
 use crate::issuer_client::{IssuerClient, IssuerError};
 use crate::retry::RetryPolicy;
@@ -88,6 +89,7 @@ pub struct Wallet {
     allow_plain_http: bool,
     secrets: Arc<dyn SecretStore>,
     retry: RetryPolicy,
+    boot_clock: Option<Arc<dyn BootClock>>,
     inner: Mutex<Inner>,
     network: tokio::sync::Mutex<()>,
 }
@@ -155,6 +157,15 @@ impl Wallet {
     /// The clock record (for diagnostics).
     pub fn clock_record(&self) -> ClockRecord {
         self.lock().state.clock.clone()
+    }
+
+    /// The boot clock now, if there is one (read before taking the state lock: it may call into
+    /// the app).
+    fn boot_reading(&self) -> Option<BootReading> {
+        self.boot_clock
+            .as_ref()
+            .and_then(|clock| clock.read())
+            .map(BootReading::sanitized)
     }
 }
 

@@ -199,6 +199,7 @@ impl Wallet {
             allow_plain_http: options.allow_plain_http,
             secrets,
             retry: options.retry,
+            boot_clock: options.boot_clock,
             inner: Mutex::new(inner),
             network: tokio::sync::Mutex::new(()),
         })

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use crate::transport::HttpTransport;
 
+use crate::boot_clock::BootClock;
 use crate::retry::RetryPolicy;
 use doorpass_format::keys::VerifyingKey;
 use doorpass_format::pass::PassKind;
@@ -34,6 +35,11 @@ pub struct WalletOptions {
     pub allow_plain_http: bool,
     /// How requests reach the issuer; `None` uses the built-in reqwest transport (feature `http`).
     pub transport: Option<Arc<dyn HttpTransport>>,
+    /// The clock that counts since boot, asleep or awake, read with each issuer answer and each
+    /// code: codes are drawn for "issuer time then + elapsed since" when the device clock disagrees
+    /// (see [`crate::clock`]). The default is the system's
+    /// ([`crate::boot_clock::system_boot_clock`]); `None` draws codes from the device clock alone.
+    pub boot_clock: Option<Arc<dyn BootClock>>,
 }
 
 impl std::fmt::Debug for WalletOptions {
@@ -43,6 +49,7 @@ impl std::fmt::Debug for WalletOptions {
             .field("retry", &self.retry)
             .field("allow_plain_http", &self.allow_plain_http)
             .field("transport", &self.transport.as_ref().map(|_| "custom"))
+            .field("boot_clock", &self.boot_clock.as_ref().map(|_| "set"))
             .finish()
     }
 }
@@ -54,6 +61,7 @@ impl Default for WalletOptions {
             retry: RetryPolicy::default(),
             allow_plain_http: false,
             transport: None,
+            boot_clock: crate::boot_clock::system_boot_clock(),
         }
     }
 }

@@ -103,7 +103,8 @@ impl Wallet {
         // fail (the pass check below may need the network), so the next attempt can use it.
         self.keep_refresh_token(id, &answer.value.refresh_token)?;
         if let Some(t) = answer.server_time {
-            self.lock().state.clock.sync(t, device_after);
+            let boot = self.boot_reading();
+            self.lock().state.clock.sync(t, device_after, boot.as_ref());
         }
         let pass = match self.accept_issued(&answer.value, &key, device_after).await {
             Ok(pass) => pass,

@@ -6,17 +6,34 @@ use super::*;
 impl Wallet {
     /// The QR code for a pass (`id` may be omitted when there is one pass). Never touches the
     /// network; repeated calls within one 30-second step return the cached code.
+    ///
+    /// The code (and the state and label shown with it) is for the corrected device time, unless the
+    /// boot clock says the device clock is off by more than the doors' tolerance: then it is for the
+    /// issuer's time of the last answer plus the time elapsed since (see [`crate::clock`]), and
+    /// [`ClockStatus::device_clock_ignored_seconds`] says by how much the device clock was off.
     pub fn current_qr(
         &self,
         id: Option<&str>,
         device_now: u64,
         static_code: bool,
     ) -> Result<QrView, WalletError> {
+        let boot = self.boot_reading();
         let mut inner = self.live()?;
         if inner.state.clock.observe(device_now) {
             let _ = write_json(&self.layout.state(), &inner.state); // best effort: never block the code
         }
-        let now = inner.state.clock.corrected(device_now);
+        let time = inner.state.clock.code_time(device_now, boot.as_ref());
+        if time.device_clock_ignored_seconds.is_some()
+            && inner.state.clock.device_clock_ignored_seconds.is_none()
+        {
+            log::info!(
+                "the device clock is {} s off the time kept since the issuer's last answer: codes \
+                 are drawn for the latter",
+                time.device_clock_ignored_seconds.unwrap_or(0)
+            );
+        }
+        inner.state.clock.device_clock_ignored_seconds = time.device_clock_ignored_seconds;
+        let now = time.now;
         let id = resolve_slot(&inner, id)?;
         let step = now / STEP_SECONDS;
         let key = (id.clone(), static_code);

@@ -31,6 +31,7 @@ class DoorpassApplication : Application() {
             secretStore = AndroidKeystoreSecretStore(this),
             issuerUrl = BuildConfig.ISSUER_URL,
             allowPlainHttp = BuildConfig.ALLOW_PLAIN_HTTP,
+            bootClock = ElapsedRealtimeBootClock(this),
         )
     }
 

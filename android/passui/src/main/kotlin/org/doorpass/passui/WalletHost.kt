@@ -3,6 +3,7 @@
 package org.doorpass.passui
 
 import org.doorpass.core.Anchor
+import org.doorpass.core.BootClock
 import org.doorpass.core.SecretStore
 import org.doorpass.core.Wallet
 import org.doorpass.core.WalletConfig
@@ -16,6 +17,11 @@ class WalletHost(
     issuerUrl: String,
     /** Plain `http://` to a QA issuer on the local network (debug builds only). */
     private val allowPlainHttp: Boolean = false,
+    /**
+     * The device's clock since boot (the app passes `SystemClock.elapsedRealtime()`): codes stay on
+     * the true time when the phone's clock is set ahead or back. `null`: the core reads its own.
+     */
+    private val bootClock: BootClock? = null,
 ) {
     /** The issuer the wallet talks to. */
     @Volatile
@@ -55,5 +61,6 @@ class WalletHost(
             replaceIssuerUrl = replaceIssuer,
         ),
         secretStore,
+        bootClock,
     )
 }
