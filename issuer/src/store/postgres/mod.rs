@@ -30,7 +30,10 @@ use super::tx::Tx;
 use super::{MAX_FAILURE_WINDOW_SECS, StoreError, challenges};
 
 /// Schema migrations, applied in order; the table `doorpass_schema` records how many ran.
-const MIGRATIONS: &[&str] = &[include_str!("../../../migrations/postgres/0001_schema.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../../migrations/postgres/0001_schema.sql"),
+    include_str!("../../../migrations/postgres/0003_challenge_start_times.sql"),
+];
 /// Tries of one call in all, when it keeps meeting deadlocks or serialization failures.
 pub const MAX_ATTEMPTS: u32 = 8;
 /// Key of the advisory lock held while migrating, so nodes starting together migrate once.

@@ -14,6 +14,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0003_idempotent_renewal_and_code_failures.sql"),
     include_str!("../../../migrations/sqlite/0004_status_lists.sql"),
     include_str!("../../../migrations/sqlite/0005_status_blocks_and_published_tokens.sql"),
+    include_str!("../../../migrations/sqlite/0007_challenge_start_times.sql"),
 ];
 
 /// How hard SQLite works to make commits durable.
