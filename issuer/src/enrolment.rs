@@ -108,11 +108,12 @@ pub async fn start(
             return Err(e.into());
         }
     };
-    // No code goes to an unknown subject, so no completion is owed for it: its reservation ends
-    // now, a map removal that costs the same time whoever the subject is, so that the answer (202)
-    // and its timing stay those of a registered subject's.
+    // No code goes to an unknown subject, so no completion is owed for it: the service's capacity
+    // is freed now (a map update, the same time whoever the subject is), so that the answer (202)
+    // and its timing stay those of a registered subject's. The start still counts against its
+    // client's share, as a registered subject's does, so the share tells nothing either.
     if !known {
-        state.admission.completion_ended(&challenge_id);
+        state.admission.completion_not_owed(&challenge_id);
     }
     if known && let Err(e) = state.delivery.deliver(&req.subject, &code) {
         eprintln!("doorpass-issuer: code delivery failed: {e}");

@@ -226,8 +226,15 @@ impl Admission {
         }
     }
 
-    /// The enrolment `challenge` is over (completed, locked, replaced, its subject unknown, or its
-    /// start failed): its reserved completion is free again.
+    /// No completion is owed for the enrolment `challenge` (its subject is unknown, no code was
+    /// sent): the service's capacity is free again at once, while the start keeps counting against
+    /// its client's share until it ends or expires, as a registered subject's would.
+    pub fn completion_not_owed(&self, challenge: &[u8; 16]) {
+        self.reservations.not_owed(challenge);
+    }
+
+    /// The enrolment `challenge` is over (completed, locked, replaced, or its start failed): its
+    /// reserved completion is free again.
     pub fn completion_ended(&self, challenge: &[u8; 16]) {
         self.reservations.release(challenge);
     }

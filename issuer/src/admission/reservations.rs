@@ -4,7 +4,9 @@
 //! challenge ends (completed, locked, replaced, or its subject is unknown and no code was sent) or
 //! expires. The bound is the service's completion rate times how long a completion may have to wait;
 //! past it, new starts are refused (503) before a code is sent. One client address (IPv6 by /64) may
-//! hold only a share of the bound, so that a few addresses cannot take it all.
+//! hold only a share of the bound, so that a few addresses cannot take it all. Every start counts
+//! against its client's share until its challenge ends or expires, code sent or not, so the share
+//! cannot tell a registered subject from an unknown one.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -23,30 +25,47 @@ pub(super) enum Shortage {
     },
 }
 
+/// One start's reservation.
+struct Reservation {
+    /// When its code expires, Unix seconds.
+    expires_at: u64,
+    /// The client that started it.
+    client: IpAddr,
+    /// Whether a completion is owed (it counts against the service's bound); a start that sent no
+    /// code still counts against its client's share.
+    owed: bool,
+}
+
 #[derive(Default)]
 struct Held {
-    /// Each reserved challenge: when its code expires, and the client that started it.
-    by_challenge: HashMap<[u8; 16], (u64, IpAddr)>,
+    /// Each start holding a reservation.
+    by_challenge: HashMap<[u8; 16], Reservation>,
     /// Each client's reserved challenges with their expiry (no empty list is kept).
     by_client: HashMap<IpAddr, Vec<([u8; 16], u64)>>,
+    /// How many of `by_challenge` are owed a completion.
+    owed: usize,
 }
 
 impl Held {
     fn remove(&mut self, challenge: &[u8; 16]) {
-        let Some((_, client)) = self.by_challenge.remove(challenge) else {
+        let Some(r) = self.by_challenge.remove(challenge) else {
             return;
         };
-        if let Some(list) = self.by_client.get_mut(&client) {
+        if r.owed {
+            self.owed -= 1;
+        }
+        if let Some(list) = self.by_client.get_mut(&r.client) {
             list.retain(|(id, _)| id != challenge);
             if list.is_empty() {
-                self.by_client.remove(&client);
+                self.by_client.remove(&r.client);
             }
         }
     }
 
     /// Drops every reservation whose code expired at `now`.
     fn drop_expired(&mut self, now: u64) {
-        self.by_challenge.retain(|_, (expiry, _)| *expiry > now);
+        self.by_challenge.retain(|_, r| r.expires_at > now);
+        self.owed = self.by_challenge.values().filter(|r| r.owed).count();
         self.by_client.retain(|_, list| {
             list.retain(|(_, expiry)| *expiry > now);
             !list.is_empty()
@@ -55,19 +74,29 @@ impl Held {
 
     /// Drops the expired reservations of `client` only.
     fn drop_expired_of(&mut self, client: &IpAddr, now: u64) {
-        let Some(list) = self.by_client.get_mut(client) else {
+        let Some(list) = self.by_client.get(client) else {
             return;
         };
-        let by_challenge = &mut self.by_challenge;
-        list.retain(|(id, expiry)| {
-            let live = *expiry > now;
-            if !live {
-                by_challenge.remove(id);
-            }
-            live
-        });
-        if list.is_empty() {
-            self.by_client.remove(client);
+        let expired: Vec<[u8; 16]> = list
+            .iter()
+            .filter(|(_, expiry)| *expiry <= now)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in expired {
+            self.remove(&id);
+        }
+    }
+
+    /// Forgets every start owed nothing.
+    fn forget_not_owed(&mut self) {
+        let forgotten: Vec<[u8; 16]> = self
+            .by_challenge
+            .iter()
+            .filter(|(_, r)| !r.owed)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in forgotten {
+            self.remove(&id);
         }
     }
 
@@ -118,14 +147,27 @@ impl Reservations {
                 });
             }
         }
-        if held.by_challenge.len() >= self.limit {
+        if held.owed >= self.limit || held.by_challenge.len() >= self.limit.saturating_mul(2) {
             held.drop_expired(now);
         }
-        if held.by_challenge.len() >= self.limit {
+        if held.by_challenge.len() >= self.limit.saturating_mul(2) {
+            // Memory stays bounded: starts owed nothing are forgotten first (their clients' shares
+            // only grow back sooner).
+            held.forget_not_owed();
+        }
+        if held.owed >= self.limit {
             return Err(Shortage::Full);
         }
         held.remove(&challenge);
-        held.by_challenge.insert(challenge, (expires_at, client));
+        held.by_challenge.insert(
+            challenge,
+            Reservation {
+                expires_at,
+                client,
+                owed: true,
+            },
+        );
+        held.owed += 1;
         held.by_client
             .entry(client)
             .or_default()
@@ -141,13 +183,21 @@ impl Reservations {
             .remove(challenge);
     }
 
+    /// No completion is owed for `challenge` (no code was sent): the service's capacity is free
+    /// again, while the start still counts against its client's share until it ends or expires.
+    pub(super) fn not_owed(&self, challenge: &[u8; 16]) {
+        let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(r) = held.by_challenge.get_mut(challenge)
+            && r.owed
+        {
+            r.owed = false;
+            held.owed -= 1;
+        }
+    }
+
     /// Completions owed now (expired ones included until they are dropped).
     pub(super) fn owed(&self) -> usize {
-        self.held
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .by_challenge
-            .len()
+        self.held.lock().unwrap_or_else(|p| p.into_inner()).owed
     }
 }
 
@@ -191,11 +241,36 @@ mod tests {
             "one expired at 100"
         );
         assert_eq!(r.owed(), 3);
+        // A start owed nothing frees the service's capacity, not its client's share.
+        r.not_owed(&[4; 16]);
+        assert_eq!(r.owed(), 2);
+        assert!(
+            r.reserve([6; 16], A, 600, 150).is_err(),
+            "A's share is used"
+        );
+        assert!(r.reserve([6; 16], B, 600, 150).is_ok());
+        r.release(&[6; 16]);
         for id in [[3; 16], [4; 16], [5; 16]] {
             r.release(&id);
         }
         assert_eq!(r.owed(), 0);
         let held = r.held.lock().unwrap();
         assert!(held.by_client.is_empty(), "no empty list is kept");
+    }
+
+    #[test]
+    fn starts_owed_nothing_are_forgotten_first_when_memory_is_full() {
+        let r = Reservations::new(2, Some(10));
+        assert!(r.reserve([1; 16], A, 100, 10).is_ok());
+        for i in 2..=4u8 {
+            assert!(r.reserve([i; 16], B, 100, 10).is_ok());
+            r.not_owed(&[i; 16]);
+        }
+        // Four held (twice the bound): the three owed nothing are forgotten, the owed one stays.
+        assert!(r.reserve([5; 16], B, 100, 10).is_ok());
+        let held = r.held.lock().unwrap();
+        assert_eq!(held.by_challenge.len(), 2);
+        assert_eq!(held.owed, 2);
+        assert_eq!(held.by_client.get(&B).map(Vec::len), Some(1));
     }
 }
