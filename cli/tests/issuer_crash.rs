@@ -266,6 +266,25 @@ fn dev_mode_is_refused_on_a_non_loopback_address() {
 }
 
 #[test]
+fn serving_off_loopback_needs_a_public_https_status_url() {
+    let tmp = tempfile::tempdir().unwrap();
+    issuer_dir_with_holders(tmp.path(), 1);
+    let dir = tmp.path().display().to_string();
+    for listen in ["0.0.0.0:0", "[::]:0", "192.0.2.1:0"] {
+        for extra in [&[][..], &["--status-base-url", "http://kdca.kr/s/"][..]] {
+            let mut args = vec!["issuer", "serve", "--dir", &dir, "--listen", listen];
+            args.extend_from_slice(extra);
+            let out = common::doorpass_within(&args, Duration::from_secs(10))
+                .unwrap_or_else(|| panic!("{listen} {extra:?}: the issuer started"));
+            assert_eq!(out.status.code(), Some(2), "{listen} {extra:?}");
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(stderr.contains("--status-base-url"), "{listen}: {stderr}");
+            assert!(out.stdout.is_empty(), "nothing was served on {listen}");
+        }
+    }
+}
+
+#[test]
 fn holders_import_accepts_a_byte_order_mark() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().display().to_string();

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Extension, State};
 use axum::http::StatusCode;
 use doorpass_format::api::{
     CHALLENGE_ID_LEN, EnrolmentCompleteRequest, EnrolmentStartRequest, EnrolmentStartResponse,
@@ -13,6 +13,8 @@ use doorpass_format::api::{
 };
 use doorpass_format::keys::VerifyingKey;
 
+use crate::admission::NotReserved;
+use crate::client_address::ClientAddress;
 use crate::codes::{CODE_LENGTH, code_hash, completion_seal_key, is_code_shaped, new_code, same};
 use crate::error::{ApiError, ApiJson};
 use crate::holders::is_valid_subject;
@@ -39,6 +41,7 @@ pub const DEFAULT_FAILURE_CAP: FailureCap = FailureCap {
 /// Starts an enrolment: records a challenge and sends a code if the subject is registered.
 pub async fn start(
     State(state): State<Arc<AppState>>,
+    Extension(ClientAddress(client)): Extension<ClientAddress>,
     ApiJson(req): ApiJson<EnrolmentStartRequest>,
 ) -> Result<(StatusCode, Json<EnrolmentStartResponse>), ApiError> {
     if !is_valid_subject(&req.subject) {
@@ -47,10 +50,6 @@ pub async fn start(
         ));
     }
     let holder_key = parse_holder_key(&req.holder_key)?;
-    if let Err(wait) = state.subject_limiter.check(&req.subject) {
-        state.metrics.record_rate_limited();
-        return Err(ApiError::rate_limited(wait, "for this subject"));
-    }
     let challenge_id: [u8; CHALLENGE_ID_LEN] = rand::random();
     let code = new_code();
     let now = unix_now();
@@ -64,29 +63,61 @@ pub async fn start(
     };
     // No code is sent unless its completion can be served (docs/issuer.md, "Admission by
     // criticality"); a reservation left behind by a dropped request ends with the code's lifetime.
-    state
+    match state
         .admission
-        .reserve_completion(challenge_id, record.expires_at, now)
-        .map_err(ApiError::overloaded)?;
-    // A subject that has used up its wrong codes gets no new code (and no message) until then.
-    // Unknown subjects get a challenge too (no code is sent), so the answer does not reveal who is
-    // registered — eligibility is health data.
-    let cap = state.code_failure_cap;
+        .reserve_completion(challenge_id, client, record.expires_at, now)
+    {
+        Ok(()) => {}
+        Err(NotReserved::Overloaded(retry_after)) => return Err(ApiError::overloaded(retry_after)),
+        Err(NotReserved::ClientShareUsed(wait)) => {
+            state.metrics.record_rate_limited();
+            return Err(ApiError::rate_limited(
+                wait,
+                "from this address: too many enrolments started and not completed",
+            ));
+        }
+    }
+    // A subject that has used up its wrong codes, or its starts, gets no new code (and no message)
+    // until then. Unknown subjects get a challenge too (no code is sent), so the answer does not
+    // reveal who is registered — eligibility is health data.
+    let (cap, starts) = (state.code_failure_cap, state.subject_starts);
     let started = state
         .store
-        .call(move |c| store::open_challenge(c, &challenge_id, &record, now, cap))
+        .call(move |c| store::open_challenge(c, &challenge_id, &record, now, cap, starts))
         .await;
     let known = match started {
-        Ok(Opened::Open { known }) => known,
+        Ok(Opened::Open { known, replaced }) => {
+            // Only the newest code works: the older challenges are owed nothing (those started on
+            // another node are released there when they end or expire).
+            for old in &replaced {
+                state.admission.completion_ended(old);
+            }
+            known
+        }
         Ok(Opened::SubjectLocked { until }) => {
             state.admission.completion_ended(&challenge_id);
             return Err(too_many_wrong_codes(until, now));
+        }
+        Ok(Opened::TooManyStarts { until }) => {
+            state.admission.completion_ended(&challenge_id);
+            state.metrics.record_rate_limited();
+            return Err(ApiError::rate_limited(
+                until.saturating_sub(now).max(1),
+                "for this subject",
+            ));
         }
         Err(e) => {
             state.admission.completion_ended(&challenge_id);
             return Err(e.into());
         }
     };
+    // No code goes to an unknown subject, so no completion is owed for it: the service's capacity
+    // is freed now (a map update, the same time whoever the subject is), so that the answer (202)
+    // and its timing stay those of a registered subject's. The start still counts against its
+    // client's share, as a registered subject's does, so the share tells nothing either.
+    if !known {
+        state.admission.completion_not_owed(&challenge_id);
+    }
     if known && let Err(e) = state.delivery.deliver(&req.subject, &code) {
         eprintln!("doorpass-issuer: code delivery failed: {e}");
     }

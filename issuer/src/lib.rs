@@ -6,11 +6,12 @@
 //! Modules, from the bottom up: [`store`] (the storage interface and its two databases), [`state`]
 //! (what handlers share), [`proof`] (parsing keys and proofs), [`issuance`], [`status_lists`]; the
 //! handlers [`enrolment`] and [`renewal`]; [`service`] (routes and middleware), [`admission`],
-//! [`rate_limit`], [`metrics`], [`delivery`], [`codes`], [`holders`] (CSV import), [`keys`] (the
+//! [`client_address`] (who a request is from, behind proxies), [`rate_limit`], [`metrics`], [`delivery`], [`codes`], [`holders`] (CSV import), [`keys`] (the
 //! issuer folder), [`private_files`] (folder and file modes); with the cargo feature `testing`, also
 //! `testing` (in-process dev issuers for tests).
 
 pub mod admission;
+pub mod client_address;
 pub mod codes;
 pub mod delivery;
 pub mod enrolment;
@@ -45,7 +46,8 @@ use keys::{IssuerDir, IssuerKeys, IssuerKeysError};
 use rate_limit::{Rate, RateLimiter};
 use service::{AppState, DevState, Faults};
 use store::{
-    Database, Durability, FailureCap, HolderRecord, PgOptions, Store, StoreError, StoreThread,
+    Database, Durability, FailureCap, HolderRecord, PgOptions, StartCap, Store, StoreError,
+    StoreThread,
 };
 
 pub use doorpass_format::dates::unix_now;
@@ -65,8 +67,12 @@ pub struct IssuerConfig {
     pub admission: AdmissionLimits,
     /// Per-client-address limit on issuance routes; `None` disables it.
     pub client_rate: Option<Rate>,
-    /// Per-subject limit on enrolment starts; `None` disables it.
-    pub subject_rate: Option<Rate>,
+    /// Proxies whose `X-Forwarded-For` names the client for the per-address limits; none by
+    /// default (the TCP peer is the client).
+    pub trusted_proxies: Vec<client_address::Cidr>,
+    /// Per-subject limit on enrolment starts, shared by every node on the database; `None`
+    /// disables it.
+    pub subject_starts: Option<StartCap>,
     /// Pass, refresh-token and code lifetimes.
     pub lifetimes: Lifetimes,
     /// Wrong one-time codes allowed per subject over a sliding window, over all its challenges.
@@ -120,9 +126,10 @@ impl IssuerConfig {
                 per_second: 20.0,
                 burst: 60.0,
             }),
-            subject_rate: Some(Rate {
-                per_second: 5.0 / 900.0,
-                burst: 5.0,
+            trusted_proxies: Vec::new(),
+            subject_starts: Some(StartCap {
+                max_starts: 5,
+                window_secs: 900,
             }),
             lifetimes: Lifetimes::default(),
             code_failure_cap: enrolment::DEFAULT_FAILURE_CAP,
@@ -220,6 +227,13 @@ impl Issuer {
                 "the wrong-code cap needs at least one try and a window of at most 7 days",
             ));
         }
+        if config.subject_starts.is_some_and(|cap| {
+            cap.max_starts == 0 || cap.window_secs > store::MAX_START_WINDOW_SECS
+        }) {
+            return Err(StartError::Setting(
+                "the per-subject start limit needs at least one start and a window of at most 1 hour",
+            ));
+        }
         if config.lifetimes.retry_grace > issuance::MAX_RETRY_GRACE {
             return Err(StartError::Setting(
                 "the renewal retry grace is at most 1 hour",
@@ -303,8 +317,9 @@ impl Issuer {
             admission: Admission::new(config.admission),
             status_allocator: Arc::new(status_allocator),
             status_publisher: Arc::default(),
+            trusted_proxies: client_address::TrustedProxies::new(config.trusted_proxies.clone()),
             client_limiter: RateLimiter::new(config.client_rate),
-            subject_limiter: RateLimiter::new(config.subject_rate),
+            subject_starts: config.subject_starts,
             metrics: Default::default(),
             request_timeout: config.request_timeout,
             stopping: stopping_rx,

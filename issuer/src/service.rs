@@ -20,6 +20,7 @@ use doorpass_format::api::{
 use rand::Rng;
 
 use crate::admission::Priority;
+use crate::client_address::ClientAddress;
 use crate::error::{ApiError, BodyRead};
 pub use crate::state::{AppState, DevState, Faults};
 
@@ -163,16 +164,18 @@ fn seconds(d: Duration) -> String {
     format!("{} s", d.as_secs_f64())
 }
 
+/// Finds the request's client ([`crate::client_address`]), records it for the handlers, and applies
+/// the per-client rate limit to it.
 async fn limit_client(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    req: Request,
+    mut req: Request,
     next: Next,
 ) -> Response {
-    if let Err(wait) = state
-        .client_limiter
-        .check(&crate::rate_limit::client_key(peer.ip()))
-    {
+    let client =
+        crate::rate_limit::client_key(state.trusted_proxies.client_of(peer.ip(), req.headers()));
+    req.extensions_mut().insert(ClientAddress(client));
+    if let Err(wait) = state.client_limiter.check(&client) {
         state.metrics.record_rate_limited();
         return ApiError::rate_limited(wait, "from this address").into_response();
     }

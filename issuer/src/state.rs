@@ -53,10 +53,12 @@ pub struct AppState {
     pub status_allocator: Arc<crate::status_lists::StatusAllocator>,
     /// The signed status lists, kept current once serving starts.
     pub status_publisher: Arc<crate::status_lists::StatusPublisher>,
+    /// Proxies whose `X-Forwarded-For` names the client ([`crate::client_address`]).
+    pub trusted_proxies: crate::client_address::TrustedProxies,
     /// Per client address (IPv6 by /64, see [`crate::rate_limit::client_key`]).
     pub client_limiter: RateLimiter<IpAddr>,
-    /// Per subject, for enrolment starts (each sends a message).
-    pub subject_limiter: RateLimiter<String>,
+    /// Per subject, for enrolment starts (each sends a message); counted in the database.
+    pub subject_starts: Option<crate::store::StartCap>,
     /// Counters.
     pub metrics: Metrics,
     /// Longest a request may take, from its headers to its answer, body read included.

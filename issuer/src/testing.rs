@@ -75,14 +75,16 @@ pub async fn fresh_postgres_database(server: &str) -> String {
 /// The issuer id test folders are made with (the one the demo holders belong to).
 pub const ISSUER_ID: &str = "KR-KDCA";
 
-/// A dev-mode configuration for the issuer folder `dir`, with no rate limits and `/metrics` on the
+/// A dev-mode configuration for the issuer folder `dir`, with no rate limits (nor a per-address
+/// share of owed completions) and `/metrics` on the
 /// public listener (so tests read it at [`DevIssuer::url`]).
 pub fn dev_config(dir: &Path) -> IssuerConfig {
     let mut config = IssuerConfig::new(dir.to_path_buf());
     config.metrics = MetricsExposure::Public;
     config.dev = Some(Faults::default());
     config.client_rate = None;
-    config.subject_rate = None;
+    config.subject_starts = None;
+    config.admission.max_owed_per_client = None;
     config
 }
 

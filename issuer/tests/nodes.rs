@@ -4,11 +4,12 @@
 
 mod common;
 
-use common::{TestIssuer, futures_join_all};
+use common::{TestIssuer, error_of, futures_join_all};
 use doorpass_format::api::{self, b64};
 use doorpass_format::keys::generate_signing_key;
 use doorpass_issuer::enrolment::DEFAULT_FAILURE_CAP;
-use doorpass_issuer::store::TokenState;
+use doorpass_issuer::store::{StartCap, TokenState};
+use doorpass_issuer::testing::DevIssuer;
 use doorpass_issuer::testing::tests_on_postgres;
 use serde_json::json;
 
@@ -166,5 +167,56 @@ async fn codes_guessed_on_three_nodes_stay_within_the_subject_cap() {
     drop(nodes);
     n2.stop().await.unwrap();
     n3.stop().await.unwrap();
+    issuer.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_give_a_subject_no_more_starts_than_one() {
+    let three_per_window = |c: &mut doorpass_issuer::IssuerConfig| {
+        c.subject_starts = Some(StartCap {
+            max_starts: 3,
+            window_secs: 900,
+        });
+    };
+    let issuer = common::start(three_per_window).await;
+    let node = DevIssuer::add_node(&issuer, three_per_window).await;
+    let b = issuer.on(&node);
+    let body = |subject: &str| {
+        let key = generate_signing_key();
+        json!({ "subject": subject, "holder_key": b64(key.verifying_key().as_bytes()) })
+    };
+    // Starts alternate between the nodes: three in all, whichever node sends them.
+    for (i, n) in [&issuer, &b, &issuer].into_iter().enumerate() {
+        let (status, _, answer) = n.post(api::ENROLMENT_START_PATH, &body("demo-kim")).await;
+        assert_eq!(status, 202, "start {i}: {answer}");
+    }
+    for n in [&b, &issuer] {
+        let refused = n.post(api::ENROLMENT_START_PATH, &body("demo-kim")).await;
+        let retry_after = refused.1.expect("Retry-After");
+        assert!((1..=900).contains(&retry_after), "{retry_after}");
+        assert_eq!(error_of(refused), (429, "rate_limited".into()));
+    }
+    // Unknown subjects are counted the same way (the answer does not tell them apart), and other
+    // subjects are not affected.
+    for _ in 0..3 {
+        assert_eq!(
+            b.post(api::ENROLMENT_START_PATH, &body("nobody")).await.0,
+            202
+        );
+    }
+    assert_eq!(
+        error_of(
+            issuer
+                .post(api::ENROLMENT_START_PATH, &body("nobody"))
+                .await
+        ),
+        (429, "rate_limited".into())
+    );
+    assert_eq!(
+        b.post(api::ENROLMENT_START_PATH, &body("demo-lee")).await.0,
+        202
+    );
+    drop(b);
+    node.stop().await.unwrap();
     issuer.stop().await;
 }

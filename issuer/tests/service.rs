@@ -107,9 +107,9 @@ async fn dev_routes_do_not_exist_without_dev() {
 #[tokio::test]
 async fn rate_limits_answer_429_with_retry_after() {
     let issuer = common::start(|c| {
-        c.subject_rate = Some(doorpass_issuer::rate_limit::Rate {
-            per_second: 5.0 / 900.0,
-            burst: 5.0,
+        c.subject_starts = Some(doorpass_issuer::store::StartCap {
+            max_starts: 5,
+            window_secs: 900,
         });
     })
     .await;

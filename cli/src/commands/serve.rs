@@ -8,10 +8,11 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use doorpass_issuer::admission::AdmissionLimits;
+use doorpass_issuer::admission::{AdmissionLimits, DEFAULT_OWED_PER_CLIENT};
+use doorpass_issuer::client_address::Cidr;
 use doorpass_issuer::rate_limit::Rate;
 use doorpass_issuer::service::Faults;
-use doorpass_issuer::store::{Database, Durability};
+use doorpass_issuer::store::{Database, Durability, StartCap};
 
 use super::database::{database_of, with_store};
 use doorpass_issuer::{DEMO_HOLDERS, Issuer, IssuerConfig, MetricsExposure};
@@ -87,10 +88,21 @@ pub struct ServeArgs {
     /// code is sent.
     #[arg(long, default_value_t = AdmissionLimits::default().max_owed_completions)]
     pub max_owed_completions: usize,
+    /// Of --max-owed-completions, how many enrolments started from one client address (IPv6 by
+    /// /64) may be owed a completion at once; beyond, its starts get 429. Default 100, or none
+    /// with --client-rate 0 (no per-address limits); 0 disables it.
+    #[arg(long, value_name = "N")]
+    pub max_owed_per_client: Option<usize>,
     /// Issuance requests per second per client address (burst 3×); 0 disables the limit.
     #[arg(long, default_value_t = 20.0)]
     pub client_rate: f64,
-    /// Enrolment starts allowed per subject per 15 minutes; 0 disables the limit.
+    /// A reverse proxy or load balancer (address or CIDR network, e.g. 10.0.0.0/8; repeat the flag
+    /// or separate with commas) whose X-Forwarded-For names the client for the per-address limits.
+    /// Without it, the TCP peer is the client and the header is ignored.
+    #[arg(long, value_name = "CIDR", value_delimiter = ',')]
+    pub trusted_proxy: Vec<Cidr>,
+    /// Enrolment starts allowed per subject per 15 minutes, over every node on the database; 0
+    /// disables the limit.
     #[arg(long, default_value_t = 5)]
     pub subject_starts: u32,
     /// Longest a request may take, body read included (slow bodies get 408, slow handling 503), e.g. 10s.
@@ -102,6 +114,34 @@ pub struct ServeArgs {
     /// Commit durability: survive a process crash (fast), or also a power loss.
     #[arg(long, value_enum, default_value = "process")]
     pub durability: DurabilityArg,
+}
+
+impl ServeArgs {
+    /// Passes name their status list by URL, and wallets and doors fetch it from there: off the
+    /// machine, that must be an https URL people can reach, never `http://0.0.0.0:…` (the default
+    /// names the listen address). Loopback stays open for dev and QA, and so does
+    /// `--dev-any-address` (QA on a private network, whose debug wallets allow plain http).
+    fn check_status_base_url(&self) -> Result<()> {
+        if self.listen.ip().is_loopback() || self.dev_any_address {
+            return Ok(());
+        }
+        match &self.status_base_url {
+            Some(url) if url.starts_with("https://") => Ok(()),
+            Some(url) => bail!(
+                "--status-base-url {url} is not https: passes issued on {} name their status list \
+                 there, and wallets and doors fetch it only over https; give \
+                 --status-base-url https://HOST/PATH/",
+                self.listen
+            ),
+            None => bail!(
+                "listening on {}, a non-loopback address, needs --status-base-url https://HOST/PATH/ \
+                 (the public https prefix of /v1/status/, e.g. on a CDN): without it passes would \
+                 name http://{}/v1/status/…, which no wallet or door may fetch",
+                self.listen,
+                self.listen
+            ),
+        }
+    }
 }
 
 /// `--durability` values.
@@ -124,6 +164,7 @@ impl ServeArgs {
                 self.listen
             );
         }
+        self.check_status_base_url()?;
         if self.request_timeout.is_zero() {
             bail!("--request-timeout must be more than 0");
         }
@@ -145,16 +186,22 @@ impl ServeArgs {
             finishing_timeout: self.finishing_timeout,
             retry_after_secs: self.retry_after.max(1),
             max_owed_completions: self.max_owed_completions.max(1),
+            max_owed_per_client: match self.max_owed_per_client {
+                Some(0) => None,
+                Some(n) => Some(n),
+                None => (self.client_rate > 0.0).then_some(DEFAULT_OWED_PER_CLIENT),
+            },
             ..AdmissionLimits::default()
         };
+        config.trusted_proxies = self.trusted_proxy.clone();
         config.client_rate = (self.client_rate > 0.0).then_some(Rate {
             per_second: self.client_rate,
             // Below one token a bucket could never pay for a request.
             burst: (self.client_rate * 3.0).max(1.0),
         });
-        config.subject_rate = (self.subject_starts > 0).then_some(Rate {
-            per_second: f64::from(self.subject_starts) / 900.0,
-            burst: f64::from(self.subject_starts),
+        config.subject_starts = (self.subject_starts > 0).then_some(StartCap {
+            max_starts: self.subject_starts,
+            window_secs: 900,
         });
         if let Some(ttl) = self.pass_ttl {
             if ttl < Duration::from_secs(3) {
@@ -401,10 +448,59 @@ mod tests {
         assert!(err.to_string().contains("--dev-any-address"), "{err}");
         assert!(config(&["--dev", "--dev-any-address", "--listen", "0.0.0.0:0"]).is_ok());
         assert!(
-            config(&["--listen", "0.0.0.0:0"]).is_ok(),
-            "production mode anywhere"
+            config(&[
+                "--listen",
+                "0.0.0.0:0",
+                "--status-base-url",
+                "https://kdca.kr/s/"
+            ])
+            .is_ok(),
+            "production mode anywhere, with a public status URL"
         );
         assert!(config(&["--dev-any-address"]).is_err(), "requires --dev");
+    }
+
+    #[test]
+    fn off_loopback_the_status_lists_must_have_a_public_https_url() {
+        for listen in ["0.0.0.0:8080", "[::]:8080", "192.0.2.1:8080"] {
+            let err = config(&["--listen", listen]).unwrap_err().to_string();
+            assert!(
+                err.contains("--status-base-url https://"),
+                "{listen}: {err}"
+            );
+            let err = config(&["--listen", listen, "--status-base-url", "http://kdca.kr/s/"])
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("not https"), "{listen}: {err}");
+        }
+        assert!(config(&["--listen", "127.0.0.2:8080"]).is_ok(), "loopback");
+        assert!(config(&["--listen", "[::1]:8080"]).is_ok(), "loopback");
+    }
+
+    #[test]
+    fn trusted_proxies_repeat_or_come_as_a_list_and_bad_ones_are_refused() {
+        let proxies = config(&[
+            "--trusted-proxy",
+            "10.0.0.0/8,127.0.0.1",
+            "--trusted-proxy",
+            "2001:db8::/32",
+        ])
+        .unwrap()
+        .trusted_proxies;
+        let shown: Vec<String> = proxies.iter().map(ToString::to_string).collect();
+        assert_eq!(shown, ["10.0.0.0/8", "127.0.0.1/32", "2001:db8::/32"]);
+        assert!(config(&["--trusted-proxy", "10.0.0.0/40"]).is_err());
+        assert!(config(&["--trusted-proxy", "proxy.local"]).is_err());
+        assert!(config(&[]).unwrap().trusted_proxies.is_empty());
+    }
+
+    #[test]
+    fn the_owed_completions_share_follows_the_per_address_limits() {
+        let share = |args: &[&str]| config(args).unwrap().admission.max_owed_per_client;
+        assert_eq!(share(&[]), Some(DEFAULT_OWED_PER_CLIENT));
+        assert_eq!(share(&["--client-rate", "0"]), None);
+        assert_eq!(share(&["--max-owed-per-client", "7"]), Some(7));
+        assert_eq!(share(&["--max-owed-per-client", "0"]), None);
     }
 
     #[test]

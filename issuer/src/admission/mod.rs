@@ -3,7 +3,8 @@
 //! something (an enrolment completion, a renewal) before work that *starts* something (an enrolment
 //! start, which sends a person a code). New work waits less and may queue less. A request that has
 //! waited its class's deadline is refused (503 + `Retry-After`) before anything is done for it. A
-//! start is admitted only while a completion can be reserved for it ([`Admission::reserve_completion`]).
+//! start is admitted only while a completion can be reserved for it ([`Admission::reserve_completion`]),
+//! and one client address may hold only a share of those reservations.
 //! `Retry-After` is the time the service needs for what it refused over the last second (refused ÷
 //! measured capacity), so refused clients come back spread over it. Nothing queues without bound.
 
@@ -19,7 +20,7 @@ use rand::Rng;
 
 use gate::{Gate, Refused, Slot};
 use load::LoadWindow;
-use reservations::Reservations;
+use reservations::{Reservations, Shortage};
 
 /// Limits for admission control.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +42,8 @@ pub struct AdmissionLimits {
     /// Started enrolments that may be owed a completion at once: about the completion rate times how
     /// long a completion may have to wait (3,000/s × 17 s for the default).
     pub max_owed_completions: usize,
+    /// Of those, how many one client address (IPv6 by /64) may hold; `None`: no share.
+    pub max_owed_per_client: Option<usize>,
 }
 
 impl Default for AdmissionLimits {
@@ -53,8 +56,24 @@ impl Default for AdmissionLimits {
             retry_after_secs: 2,
             max_retry_after_secs: 60,
             max_owed_completions: 50_000,
+            max_owed_per_client: Some(DEFAULT_OWED_PER_CLIENT),
         }
     }
+}
+
+/// Default of [`AdmissionLimits::max_owed_per_client`]: enough for a large office or a carrier's NAT
+/// enrolling at lunchtime (a completed enrolment frees its share at once), while 500 addresses
+/// would be needed to hold the default 50,000.
+pub const DEFAULT_OWED_PER_CLIENT: usize = 100;
+
+/// Why no completion could be reserved for a start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotReserved {
+    /// The service owes as many completions as it can serve: 503 with this `Retry-After`.
+    Overloaded(u64),
+    /// The client address holds its whole share: 429 with this `Retry-After` (until its oldest
+    /// reservation expires at the latest).
+    ClientShareUsed(u64),
 }
 
 /// How much a request's work is worth finishing under overload.
@@ -141,7 +160,10 @@ impl Admission {
             limits,
             gate: Gate::new(limits.max_in_flight.max(1)),
             load: Arc::new(LoadWindow::new(limits.max_in_flight)),
-            reservations: Reservations::new(limits.max_owed_completions),
+            reservations: Reservations::new(
+                limits.max_owed_completions,
+                limits.max_owed_per_client,
+            ),
             shed: Default::default(),
         }
     }
@@ -181,18 +203,34 @@ impl Admission {
     }
 
     /// Reserves the completion of the enrolment `challenge` starts (its code expiring at
-    /// `expires_at`, Unix seconds), or returns the `Retry-After` to refuse the start with.
+    /// `expires_at`, Unix seconds) for `client` (a [`crate::rate_limit::client_key`]), or says how
+    /// to refuse the start.
     pub fn reserve_completion(
         &self,
         challenge: [u8; 16],
+        client: std::net::IpAddr,
         expires_at: u64,
         now: u64,
-    ) -> Result<(), u64> {
-        if self.reservations.reserve(challenge, expires_at, now) {
-            Ok(())
-        } else {
-            Err(self.refuse(Priority::New, ShedReason::NoCompletionCapacity))
+    ) -> Result<(), NotReserved> {
+        match self
+            .reservations
+            .reserve(challenge, client, expires_at, now)
+        {
+            Ok(()) => Ok(()),
+            Err(Shortage::Full) => Err(NotReserved::Overloaded(
+                self.refuse(Priority::New, ShedReason::NoCompletionCapacity),
+            )),
+            Err(Shortage::ClientFull { until }) => Err(NotReserved::ClientShareUsed(
+                until.saturating_sub(now).max(1),
+            )),
         }
+    }
+
+    /// No completion is owed for the enrolment `challenge` (its subject is unknown, no code was
+    /// sent): the service's capacity is free again at once, while the start keeps counting against
+    /// its client's share until it ends or expires, as a registered subject's would.
+    pub fn completion_not_owed(&self, challenge: &[u8; 16]) {
+        self.reservations.not_owed(challenge);
     }
 
     /// The enrolment `challenge` is over (completed, locked, replaced, or its start failed): its

@@ -48,6 +48,21 @@ pub struct FailureCap {
     pub window_secs: u64,
 }
 
+/// The per-subject limit on enrolment starts (each sends the subject a message), counted in the
+/// database from the challenges started, so that it holds over every node together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StartCap {
+    /// Starts allowed within `window_secs`; the next waits until the oldest leaves the window.
+    pub max_starts: u32,
+    /// Length of the sliding window, seconds; at most [`MAX_START_WINDOW_SECS`], which challenges
+    /// are kept for.
+    pub window_secs: u64,
+}
+
+/// The longest [`StartCap`] window: a challenge is kept at least an hour past its code's expiry
+/// ([`sweep`]), so at least an hour after its start.
+pub const MAX_START_WINDOW_SECS: u64 = 3600;
+
 /// Where `subject` stands against its [`FailureCap`] at `now` (Unix seconds).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SubjectFailures {
@@ -106,39 +121,58 @@ pub struct ChallengeRecord {
 }
 
 /// What [`open_challenge`] decided.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Opened {
     /// The challenge is stored; whether the subject is a registered holder (only then is a code
-    /// sent).
+    /// sent), and the subject's older open challenges it replaced.
     Open {
         /// The subject is registered.
         known: bool,
+        /// The challenges closed as [`ChallengeState::Replaced`].
+        replaced: Vec<[u8; 16]>,
     },
     /// The subject has used up its wrong codes ([`FailureCap`]); nothing was stored.
     SubjectLocked {
         /// When it may try again, Unix seconds.
         until: u64,
     },
+    /// The subject has been sent as many codes as its [`StartCap`] allows; nothing was stored.
+    TooManyStarts {
+        /// When it may start again, Unix seconds.
+        until: u64,
+    },
 }
 
-/// Opens a challenge for `c.subject` unless it has used up its wrong codes, closing the subject's
-/// older open ones ([`ChallengeState::Replaced`]): only the newest code works, so starting again
-/// never adds guesses. Holds the subject's lock, so two starts at once never leave two open.
+/// Opens a challenge for `c.subject` unless it has used up its wrong codes or its starts
+/// (`starts`, if any), closing the subject's older open ones ([`ChallengeState::Replaced`]): only
+/// the newest code works, so starting again never adds guesses. Holds the subject's lock, so two
+/// starts at once, on one node or several, never leave two open nor pass the start cap.
 pub fn open_challenge(
     tx: &mut dyn Tx,
     id: &[u8; 16],
     c: &ChallengeRecord,
     now: u64,
     cap: FailureCap,
+    starts: Option<StartCap>,
 ) -> Result<Opened, StoreError> {
     tx.lock_subject(&c.subject)?;
     if let Some(until) = subject_failures(tx, &c.subject, now, cap)?.locked_until {
         return Ok(Opened::SubjectLocked { until });
     }
+    if let Some(starts) = starts {
+        let since = now.saturating_sub(starts.window_secs);
+        let newest = tx.newest_starts(&c.subject, since, starts.max_starts)?;
+        if u32::try_from(newest.len()).unwrap_or(u32::MAX) >= starts.max_starts {
+            // The oldest of them leaving the window frees a start.
+            let oldest = newest.last().copied().unwrap_or(now);
+            let until = oldest.saturating_add(starts.window_secs).max(now + 1);
+            return Ok(Opened::TooManyStarts { until });
+        }
+    }
     let known = tx.holder(&c.subject)?.is_some();
-    tx.replace_open_challenges(&c.subject)?;
-    tx.insert_challenge(id, c)?;
-    Ok(Opened::Open { known })
+    let replaced = tx.replace_open_challenges(&c.subject)?;
+    tx.insert_challenge(id, c, now)?;
+    Ok(Opened::Open { known, replaced })
 }
 
 /// What [`redeem_challenge`] decided.

@@ -23,8 +23,9 @@ mod tx;
 use std::path::PathBuf;
 
 pub use challenges::{
-    ChallengeRecord, ChallengeState, FailureCap, Opened, PresentedCode, RedeemRules, Redemption,
-    SubjectFailures, open_challenge, redeem_challenge, subject_failures,
+    ChallengeRecord, ChallengeState, FailureCap, MAX_START_WINDOW_SECS, Opened, PresentedCode,
+    RedeemRules, Redemption, StartCap, SubjectFailures, open_challenge, redeem_challenge,
+    subject_failures,
 };
 pub use holders::HolderRecord;
 pub use passes::IssuedRecord;

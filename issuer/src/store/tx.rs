@@ -148,14 +148,23 @@ pub trait Tx {
 
     /// A challenge.
     fn challenge(&mut self, id: &[u8; 16]) -> Result<Option<ChallengeRecord>, StoreError>;
-    /// Marks the subject's open challenges replaced.
-    fn replace_open_challenges(&mut self, subject: &str) -> Result<(), StoreError>;
-    /// Inserts a new open challenge.
+    /// Marks the subject's open challenges replaced; returns their ids.
+    fn replace_open_challenges(&mut self, subject: &str) -> Result<Vec<[u8; 16]>, StoreError>;
+    /// Inserts a new open challenge, started at `created_at` (Unix seconds).
     fn insert_challenge(
         &mut self,
         id: &[u8; 16],
         record: &ChallengeRecord,
+        created_at: u64,
     ) -> Result<(), StoreError>;
+    /// When the subject's newest `limit` challenges started after `since` were started, newest
+    /// first.
+    fn newest_starts(
+        &mut self,
+        subject: &str,
+        since: u64,
+        limit: u32,
+    ) -> Result<Vec<u64>, StoreError>;
     /// Sets a challenge's wrong-code count and state.
     fn set_challenge(
         &mut self,

@@ -60,6 +60,21 @@ impl TestIssuer {
         }
     }
 
+    /// This issuer's view from another client address: its requests leave from `local` (any
+    /// 127.0.0.0/8 address reaches the issuer on 127.0.0.1).
+    pub fn seen_from(&self, local: std::net::IpAddr) -> TestIssuer {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .local_address(local)
+            .build()
+            .unwrap();
+        TestIssuer {
+            addr: self.addr,
+            http,
+            issuer: self.issuer.clone(),
+        }
+    }
+
     /// The URL of `path` on this issuer.
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)

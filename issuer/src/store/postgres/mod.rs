@@ -33,6 +33,7 @@ use super::{MAX_FAILURE_WINDOW_SECS, StoreError, challenges};
 const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/postgres/0001_schema.sql"),
     include_str!("../../../migrations/postgres/0002_list_keys_and_completion_retry.sql"),
+    include_str!("../../../migrations/postgres/0003_challenge_start_times.sql"),
 ];
 /// Tries of one call in all, when it keeps meeting deadlocks or serialization failures.
 pub const MAX_ATTEMPTS: u32 = 8;

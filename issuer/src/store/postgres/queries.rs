@@ -140,27 +140,51 @@ impl Tx for PgTx<'_, '_> {
         .transpose()
     }
 
-    fn replace_open_challenges(&mut self, subject: &str) -> Result<(), StoreError> {
-        self.execute(
-            "UPDATE challenges SET state = 3 WHERE subject = $1 AND state = 0",
+    fn replace_open_challenges(&mut self, subject: &str) -> Result<Vec<[u8; 16]>, StoreError> {
+        self.rows(
+            "UPDATE challenges SET state = 3 WHERE subject = $1 AND state = 0 RETURNING id",
             &[&subject],
-        )?;
-        Ok(())
+        )?
+        .iter()
+        .map(|r| fixed(r, 0))
+        .collect()
     }
 
-    fn insert_challenge(&mut self, id: &[u8; 16], c: &ChallengeRecord) -> Result<(), StoreError> {
+    fn insert_challenge(
+        &mut self,
+        id: &[u8; 16],
+        c: &ChallengeRecord,
+        created_at: u64,
+    ) -> Result<(), StoreError> {
         self.execute(
-            "INSERT INTO challenges (id, subject, holder_key, code_hash, expires_at)
-             VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO challenges (id, subject, holder_key, code_hash, expires_at, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6)",
             &[
                 &&id[..],
                 &c.subject,
                 &&c.holder_key[..],
                 &&c.code_hash[..],
                 &int(c.expires_at),
+                &int(created_at),
             ],
         )?;
         Ok(())
+    }
+
+    fn newest_starts(
+        &mut self,
+        subject: &str,
+        since: u64,
+        limit: u32,
+    ) -> Result<Vec<u64>, StoreError> {
+        self.rows(
+            "SELECT created_at FROM challenges WHERE subject = $1 AND created_at > $2
+             ORDER BY created_at DESC LIMIT $3",
+            &[&subject, &int(since), &i64::from(limit)],
+        )?
+        .iter()
+        .map(|r| Ok(uint(r.try_get(0)?)))
+        .collect()
     }
 
     fn set_challenge(

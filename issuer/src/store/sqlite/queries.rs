@@ -87,27 +87,55 @@ impl Tx for SqliteTx<'_> {
             .optional()?)
     }
 
-    fn replace_open_challenges(&mut self, subject: &str) -> Result<(), StoreError> {
-        self.0
-            .prepare_cached("UPDATE challenges SET state = 3 WHERE subject = ?1 AND state = 0")?
-            .execute(params![subject])?;
-        Ok(())
+    fn replace_open_challenges(&mut self, subject: &str) -> Result<Vec<[u8; 16]>, StoreError> {
+        let ids = self
+            .0
+            .prepare_cached(
+                "UPDATE challenges SET state = 3 WHERE subject = ?1 AND state = 0 RETURNING id",
+            )?
+            .query_map(params![subject], |r| r.get::<_, [u8; 16]>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(ids)
     }
 
-    fn insert_challenge(&mut self, id: &[u8; 16], c: &ChallengeRecord) -> Result<(), StoreError> {
+    fn insert_challenge(
+        &mut self,
+        id: &[u8; 16],
+        c: &ChallengeRecord,
+        created_at: u64,
+    ) -> Result<(), StoreError> {
         self.0
             .prepare_cached(
-                "INSERT INTO challenges (id, subject, holder_key, code_hash, expires_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO challenges (id, subject, holder_key, code_hash, expires_at, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?
             .execute(params![
                 &id[..],
                 c.subject,
                 &c.holder_key[..],
                 &c.code_hash[..],
-                int(c.expires_at)
+                int(c.expires_at),
+                int(created_at)
             ])?;
         Ok(())
+    }
+
+    fn newest_starts(
+        &mut self,
+        subject: &str,
+        since: u64,
+        limit: u32,
+    ) -> Result<Vec<u64>, StoreError> {
+        Ok(self
+            .0
+            .prepare_cached(
+                "SELECT created_at FROM challenges WHERE subject = ?1 AND created_at > ?2
+                 ORDER BY created_at DESC LIMIT ?3",
+            )?
+            .query_map(params![subject, int(since), i64::from(limit)], |r| {
+                r.get::<_, i64>(0).map(uint)
+            })?
+            .collect::<Result<Vec<_>, _>>()?)
     }
 
     fn set_challenge(
