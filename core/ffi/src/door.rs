@@ -31,6 +31,10 @@ pub struct DoorConfig {
     /// and marked "revocation not checked").
     #[uniffi(default = false)]
     pub require_revocation_check: bool,
+    /// Refuse a pass that names no status list, which can never be revoked (with
+    /// `require_revocation_check`, only passes known not to be revoked are accepted).
+    #[uniffi(default = false)]
+    pub refuse_unrevocable: bool,
 }
 
 /// A door verifier keeping its trust list in a folder of the app.
@@ -64,6 +68,7 @@ impl DoorVerifier {
             policy.max_status_list_age_seconds = u64::from(config.max_status_list_age_hours) * 3600;
         }
         policy.require_revocation_check = config.require_revocation_check;
+        policy.refuse_unrevocable = config.refuse_unrevocable;
         let (inner, set_aside) = CoreDoor::open(&PathBuf::from(dir), anchor.key()?, policy)?;
         if let Some(set_aside) = set_aside {
             log::warn!(
@@ -106,8 +111,10 @@ impl DoorVerifier {
         run(async move { Ok(door.refresh_trust_list(&client, now).await?.into()) }).await
     }
 
-    /// Offers a signed status list (fetched by the app, bundled, or copied from another device). It
-    /// is kept if it verifies against the trust list and is not older than the one held.
+    /// Offers a signed status list (bundled, or copied from another device). It is kept, as the
+    /// list its `sub` names for the issuer its key is listed for, if it verifies against the trust
+    /// list (the key's window covers its `iat`, which is not ahead of `now`; not expired) and is not
+    /// older than the one held. Lists the door fetches itself are also bound to the URI fetched.
     pub fn update_status_list(
         &self,
         list: Vec<u8>,
