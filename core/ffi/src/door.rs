@@ -37,6 +37,28 @@ pub struct DoorConfig {
     pub refuse_unrevocable: bool,
 }
 
+impl DoorConfig {
+    /// The policy these settings ask for (0 means the default).
+    fn policy(&self) -> VerifierPolicy {
+        let mut policy = VerifierPolicy {
+            allow_static: self.allow_static_codes,
+            ..VerifierPolicy::default()
+        };
+        if self.clock_tolerance_seconds > 0 {
+            policy.clock_tolerance_seconds = self.clock_tolerance_seconds.into();
+        }
+        if self.max_pass_lifetime_days > 0 {
+            policy.max_pass_lifetime_seconds = u64::from(self.max_pass_lifetime_days) * 86_400;
+        }
+        if self.max_status_list_age_hours > 0 {
+            policy.max_status_list_age_seconds = u64::from(self.max_status_list_age_hours) * 3600;
+        }
+        policy.require_revocation_check = self.require_revocation_check;
+        policy.refuse_unrevocable = self.refuse_unrevocable;
+        policy
+    }
+}
+
 /// A door verifier keeping its trust list in a folder of the app.
 #[derive(uniffi::Object)]
 pub struct DoorVerifier {
@@ -54,22 +76,8 @@ impl DoorVerifier {
         anchor: Anchor,
         config: DoorConfig,
     ) -> Result<Arc<Self>, DoorpassError> {
-        let mut policy = VerifierPolicy {
-            allow_static: config.allow_static_codes,
-            ..VerifierPolicy::default()
-        };
-        if config.clock_tolerance_seconds > 0 {
-            policy.clock_tolerance_seconds = config.clock_tolerance_seconds.into();
-        }
-        if config.max_pass_lifetime_days > 0 {
-            policy.max_pass_lifetime_seconds = u64::from(config.max_pass_lifetime_days) * 86_400;
-        }
-        if config.max_status_list_age_hours > 0 {
-            policy.max_status_list_age_seconds = u64::from(config.max_status_list_age_hours) * 3600;
-        }
-        policy.require_revocation_check = config.require_revocation_check;
-        policy.refuse_unrevocable = config.refuse_unrevocable;
-        let (inner, set_aside) = CoreDoor::open(&PathBuf::from(dir), anchor.key()?, policy)?;
+        let (inner, set_aside) =
+            CoreDoor::open(&PathBuf::from(dir), anchor.key()?, config.policy())?;
         if let Some(set_aside) = set_aside {
             log::warn!(
                 "the cached trust list was damaged and moved to {}: {}",
@@ -90,6 +98,12 @@ impl DoorVerifier {
             inner: Arc::new(inner),
             client,
         }))
+    }
+
+    /// Changes what this door accepts from the next code on, as door staff set it: everything in
+    /// `config` except `issuer_url`, which stays the one given at `open`. The lists held stay.
+    pub fn set_config(&self, config: DoorConfig) {
+        self.inner.set_policy(config.policy());
     }
 
     /// Offers a signed trust list (bundled with the app, or copied from another device). It is kept

@@ -282,6 +282,11 @@ impl Verifier {
         self.policy
     }
 
+    /// Changes what this verifier accepts from now on; the lists held stay.
+    pub fn set_policy(&mut self, policy: VerifierPolicy) {
+        self.policy = policy;
+    }
+
     /// Checks QR text at time `now` (seconds since the Unix epoch).
     pub fn verify_qr_text(&self, text: &str, now: u64) -> Verdict {
         match Presentation::from_qr_text(text) {

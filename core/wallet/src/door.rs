@@ -54,6 +54,8 @@ pub enum DoorError {
 }
 
 struct DoorState {
+    /// What the door accepts (door staff may change it).
+    policy: VerifierPolicy,
     cache: TrustListCache,
     verifier: Option<Verifier>,
     status_lists: StatusListFiles,
@@ -65,7 +67,6 @@ struct DoorState {
 
 /// An offline door verifier with a cached trust list.
 pub struct DoorVerifier {
-    policy: VerifierPolicy,
     floor_path: std::path::PathBuf,
     state: Mutex<DoorState>,
 }
@@ -107,9 +108,9 @@ impl DoorVerifier {
             verifier
         });
         let door = DoorVerifier {
-            policy,
             floor_path,
             state: Mutex::new(DoorState {
+                policy,
                 cache,
                 verifier,
                 status_lists,
@@ -148,19 +149,35 @@ impl DoorVerifier {
         let status = state.cache.offer(bytes, now)?;
         if before != Some(status.version) {
             let DoorState {
+                policy,
                 cache,
                 verifier,
                 status_lists,
                 ..
             } = &mut *state;
             *verifier = cache.list().map(|l| {
-                let mut verifier = Verifier::new(l.clone(), self.policy);
+                let mut verifier = Verifier::new(l.clone(), *policy);
                 status_lists.offer_all(&mut verifier);
                 verifier
             });
         }
         self.save_floor(&mut state)?;
         Ok(status)
+    }
+
+    /// Changes what the door accepts from the next code on (door staff turning on "refuse passes
+    /// that cannot be revoked", say); the trust list and status lists held stay.
+    pub fn set_policy(&self, policy: VerifierPolicy) {
+        let mut state = self.lock();
+        state.policy = policy;
+        if let Some(verifier) = state.verifier.as_mut() {
+            verifier.set_policy(policy);
+        }
+    }
+
+    /// What the door accepts.
+    pub fn policy(&self) -> VerifierPolicy {
+        self.lock().policy
     }
 
     /// Fetches the trust list from the issuer and offers it.
@@ -398,7 +415,16 @@ mod status_list_tests {
 
     /// A KR-TEST pass naming entry [`INDEX`] of [`URI`], shown at [`NOW`].
     fn code(k: &Keys) -> String {
-        let claims = PassClaims {
+        code_of(k, claims(k))
+    }
+
+    fn code_of(k: &Keys, claims: PassClaims) -> String {
+        let pass = Pass::issue(&claims, &k.kdca).unwrap();
+        Presentation::rotating(pass.bytes(), &k.holder, NOW).to_qr_text()
+    }
+
+    fn claims(k: &Keys) -> PassClaims {
+        PassClaims {
             issuer_id: "KR-TEST".into(),
             issued_at: NOW - DAY,
             not_before: NOW - DAY,
@@ -413,9 +439,43 @@ mod status_list_tests {
                 index: INDEX,
                 uri: URI.into(),
             }),
-        };
-        let pass = Pass::issue(&claims, &k.kdca).unwrap();
-        Presentation::rotating(pass.bytes(), &k.holder, NOW).to_qr_text()
+        }
+    }
+
+    #[test]
+    fn door_staff_can_start_refusing_passes_that_cannot_be_revoked() {
+        let k = keys();
+        let dir = tempfile::tempdir().unwrap();
+        let (door, _) =
+            DoorVerifier::open(dir.path(), k.anchor.verifying_key(), Default::default()).unwrap();
+        door.update_trust_list(&trust(&k), NOW).unwrap();
+        let unrevocable = code_of(
+            &k,
+            PassClaims {
+                status: None,
+                ..claims(&k)
+            },
+        );
+        assert!(door.verify(&unrevocable, NOW).unwrap().is_valid());
+        door.set_policy(VerifierPolicy {
+            refuse_unrevocable: true,
+            ..door.policy()
+        });
+        assert_eq!(
+            door.verify(&unrevocable, NOW).unwrap().code(),
+            "not_revocable"
+        );
+        // A new trust list keeps the policy.
+        let mut newer = doorpass_format::TrustList::verify(&trust(&k), &k.anchor.verifying_key())
+            .unwrap()
+            .content()
+            .clone();
+        newer.version = 2;
+        door.update_trust_list(&newer.sign(&k.anchor), NOW).unwrap();
+        assert_eq!(
+            door.verify(&unrevocable, NOW).unwrap().code(),
+            "not_revocable"
+        );
     }
 
     fn refusal(result: Result<HeldStatusList, DoorError>) -> StatusListError {
