@@ -11,7 +11,7 @@ use std::time::Duration;
 use doorpass_format::keys::{generate_signing_key, read_private_key};
 use doorpass_format::{
     RevocationCheck, SigningKey, StatusListError, StatusListToken, StatusListUpdateError,
-    TrustListContent, TrustedIssuer, Verdict, VerifierPolicy,
+    TrustList, TrustedIssuer, Verdict, VerifierPolicy,
 };
 use doorpass_issuer::keys::{AnchorDir, IssuerDir};
 use doorpass_issuer::store::RevokeSelector;
@@ -191,13 +191,43 @@ impl Drop for ListHost {
     }
 }
 
-/// A dev issuer whose passes name lists on `host` (`HOST/s/1`…), its signing key, and the URI of
-/// the list its first pass names with the genuine list for it (fetched from the issuer itself).
-async fn issuer_naming(host: &ListHost) -> (TestIssuer, SigningKey) {
+/// A dev issuer whose passes name lists on a [`ListHost`], and the keys its trust list holds.
+struct Listed {
+    issuer: TestIssuer,
+    /// The issuer's signing key (KR-KDCA).
+    key: SigningKey,
+    /// Another issuer's key (XX-OTHER), listed by the same anchor.
+    other: SigningKey,
+    /// A key of KR-KDCA retired a day ago, still listed for the passes it signed.
+    retired: SigningKey,
+}
+
+/// A dev issuer whose passes name lists on `host` (`HOST/s/1`…), its trust list (version 2, signed
+/// by its anchor) also holding another issuer's key and a retired key of its own.
+async fn issuer_naming(host: &ListHost) -> Listed {
     let base = format!("{}/s/", host.url);
-    let issuer = TestIssuer::start(|c| c.status_base_url = Some(base)).await;
-    let key = read_private_key(&IssuerDir::at(issuer.dir.path()).issuer_key).unwrap();
-    (issuer, key)
+    let mut issuer = TestIssuer::start(|c| c.status_base_url = Some(base.clone())).await;
+    let files = IssuerDir::at(issuer.dir.path());
+    let key = read_private_key(&files.issuer_key).unwrap();
+    let anchor = read_private_key(&AnchorDir::at(issuer.anchor_dir.path()).key).unwrap();
+    let (other, retired) = (generate_signing_key(), generate_signing_key());
+    let mut trust = TrustList::verify(&std::fs::read(&files.trust_list).unwrap(), &issuer.anchor)
+        .unwrap()
+        .content()
+        .clone();
+    trust.version += 1;
+    trust.issuers.extend([
+        TrustedIssuer::new(other.verifying_key(), "XX-OTHER", 0, u64::MAX),
+        TrustedIssuer::new(retired.verifying_key(), "KR-KDCA", 0, now() - 86_400),
+    ]);
+    std::fs::write(&files.trust_list, trust.sign(&anchor)).unwrap();
+    issuer.restart(|c| c.status_base_url = Some(base)).await;
+    Listed {
+        issuer,
+        key,
+        other,
+        retired,
+    }
 }
 
 /// The issuer's own signed list for `uri` (list `n` of its lists), as it serves it.
@@ -229,9 +259,14 @@ fn forged(uri: &str, iat: u64, exp: u64, key: &SigningKey) -> Vec<u8> {
 }
 
 #[tokio::test]
-async fn a_wallet_refuses_lists_under_its_passs_uri_that_are_misaddressed_dated_ahead_or_expired() {
+async fn a_wallet_refuses_lists_under_its_passs_uri_that_are_not_its_issuers_current_ones() {
     let host = ListHost::start().await;
-    let (issuer, key) = issuer_naming(&host).await;
+    let Listed {
+        issuer,
+        key,
+        other,
+        retired,
+    } = issuer_naming(&host).await;
     let home = tempfile::tempdir().unwrap();
     let wallet = issuer.memory_wallet(home.path());
     issuer.enrol(&wallet, "demo-kim").await;
@@ -259,6 +294,15 @@ async fn a_wallet_refuses_lists_under_its_passs_uri_that_are_misaddressed_dated_
     host.serve(forged(&uri, later - 3_600, later - 1, &key));
     let e = refused(wallet.refresh_status_lists(later).await.unwrap_err());
     assert!(matches!(e, StatusListError::Expired { .. }), "{e:?}");
+    host.serve(forged(&uri, later, later + 86_400, &other));
+    let e = refused(wallet.refresh_status_lists(later).await.unwrap_err());
+    assert!(matches!(e, StatusListError::WrongIssuer { .. }), "{e:?}");
+    host.serve(forged(&uri, later, later + 86_400, &retired));
+    let e = refused(wallet.refresh_status_lists(later).await.unwrap_err());
+    assert!(
+        matches!(e, StatusListError::KeyNotValidAtIssuance { .. }),
+        "{e:?}"
+    );
     // None was kept: the genuine list is still the one held (not revoking the pass).
     assert_eq!(wallet.passes(now())[0].state, PassState::Active);
 }
@@ -266,24 +310,13 @@ async fn a_wallet_refuses_lists_under_its_passs_uri_that_are_misaddressed_dated_
 #[tokio::test]
 async fn a_door_refuses_another_issuers_list_served_under_a_passs_uri_and_keeps_the_real_one() {
     let host = ListHost::start().await;
-    let (issuer, key) = issuer_naming(&host).await;
+    let Listed { issuer, other, .. } = issuer_naming(&host).await;
     let home = tempfile::tempdir().unwrap();
     let wallet = issuer.memory_wallet(home.path());
     issuer.enrol(&wallet, "demo-lee").await;
     let qr = wallet.current_qr(None, now(), false).unwrap().qr_text;
     // The door's trust list also holds another issuer's key (signed by the same anchor).
-    let anchor = read_private_key(&AnchorDir::at(issuer.anchor_dir.path()).key).unwrap();
-    let other = generate_signing_key();
-    let trust = TrustListContent {
-        version: 2,
-        issued_at: now(),
-        next_update: now() + 86_400,
-        issuers: vec![
-            TrustedIssuer::new(other.verifying_key(), "XX-OTHER", 0, u64::MAX),
-            TrustedIssuer::new(key.verifying_key(), "KR-KDCA", 0, u64::MAX),
-        ],
-    }
-    .sign(&anchor);
+    let trust = std::fs::read(IssuerDir::at(issuer.dir.path()).trust_list).unwrap();
     let door_dir = tempfile::tempdir().unwrap();
     let (door, _) =
         DoorVerifier::open(door_dir.path(), issuer.anchor, VerifierPolicy::default()).unwrap();
