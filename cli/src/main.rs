@@ -220,7 +220,8 @@ struct VerifyArgs {
     #[arg(long, default_value_t = doorpass_format::verifier::DEFAULT_MAX_PASS_LIFETIME_SECONDS / 86_400)]
     max_pass_days: u64,
     /// A status list (revocation) to check the pass against: a file, or a URL to fetch (https, or
-    /// http to this machine).
+    /// http to this machine). It counts for the passes of the issuer its key is listed for that
+    /// name its `sub`.
     /// May be given several times.
     #[arg(long)]
     status_list: Vec<String>,
@@ -231,6 +232,9 @@ struct VerifyArgs {
     /// (otherwise it is accepted and marked "revocation not checked").
     #[arg(long)]
     require_revocation_check: bool,
+    /// Refuse a pass that names no status list (it can never be revoked).
+    #[arg(long)]
+    refuse_unrevocable: bool,
     /// Print the verdict as JSON.
     #[arg(long)]
     json: bool,

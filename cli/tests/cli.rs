@@ -343,3 +343,74 @@ fn bad_input_gives_clear_errors_and_exit_codes() {
     let out = doorpass(&["issuer", "init", "--dir", &p(dir, "issuer")]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// The committed vectors: the QR text and time of the case `name`, and the vectors' folder.
+fn vector_case(name: &str) -> (String, String, String) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors");
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("cases.json")).unwrap()).unwrap();
+    let case = manifest["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap();
+    (
+        case["qr_text"].as_str().unwrap().to_string(),
+        case["at"].as_u64().unwrap().to_string(),
+        dir.display().to_string(),
+    )
+}
+
+fn verify_vector(dir: &str, extra: &[&str], code: i32) -> std::process::Output {
+    let anchor = format!("{dir}/anchor.pub.pem");
+    let trust = format!("{dir}/trust-list.cose");
+    let mut args = vec!["verify", "--anchor", &anchor, "--trust-list", &trust];
+    args.extend_from_slice(extra);
+    let out = doorpass(&args);
+    assert_eq!(out.status.code(), Some(code), "doorpass {args:?}: {out:?}");
+    out
+}
+
+#[test]
+fn refuse_unrevocable_refuses_a_pass_naming_no_status_list_and_only_that() {
+    let (qr, at, dir) = vector_case("valid_rotating");
+    let out = verify_vector(&dir, &["--at", &at, &qr], 0);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("names no status list"));
+    let out = verify_vector(&dir, &["--at", &at, "--refuse-unrevocable", &qr], 1);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.starts_with("REFUSED (not_revocable)"), "{said}");
+    let out = verify_vector(
+        &dir,
+        &["--json", "--at", &at, "--refuse-unrevocable", &qr],
+        1,
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\"reason\":\"not_revocable\""));
+    // A revocable pass whose list is given and clear is accepted under the same flags.
+    let (revocable, at, _) = vector_case("valid_not_revoked_in_status_list");
+    let list = format!("{dir}/status-list.cose");
+    let strict = [
+        "--at",
+        &at,
+        "--status-list",
+        &list,
+        "--refuse-unrevocable",
+        "--require-revocation-check",
+    ];
+    verify_vector(&dir, &[&strict[..], &[revocable.as_str()]].concat(), 0);
+}
+
+#[test]
+fn a_status_list_expired_or_dated_ahead_of_the_verify_time_is_refused_by_name() {
+    let (qr, _, dir) = vector_case("valid_not_revoked_in_status_list");
+    let list = format!("{dir}/status-list.cose");
+    // The vectors' list is made at 1800000000 and expires 31 days later.
+    for (at, reason) in [
+        ("1802678400", "expired at 1802678400"),
+        ("1799990000", "after now"),
+    ] {
+        let out = verify_vector(&dir, &["--at", at, "--status-list", &list, &qr], 2);
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(said.contains(reason), "{said}");
+    }
+}

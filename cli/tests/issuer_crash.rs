@@ -485,8 +485,13 @@ async fn a_revocation_made_with_the_command_survives_kill_9() {
     .unwrap();
     let token = doorpass_format::StatusListToken::parse(&served)
         .unwrap()
-        .verify(trust.content())
-        .unwrap();
+        .verify(
+            trust.content(),
+            doorpass_format::StatusListBinding::given(),
+            None,
+        )
+        .unwrap()
+        .token;
     assert_eq!(token.list.is_revoked(status.index), Some(true));
     assert_eq!(token.list.revoked_count(), 1);
     assert!(verify(&served_at(&issuer), 1).starts_with("REFUSED (revoked)"));

@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 
 use doorpass_format::keys::SigningKey;
 use doorpass_format::status_list::{StatusList, StatusListToken};
-use doorpass_format::{TrustListContent, TrustedIssuer};
+use doorpass_format::{StatusListBinding, TrustListContent, TrustedIssuer};
 use libfuzzer_sys::fuzz_target;
 
 static TRUST: LazyLock<TrustListContent> = LazyLock::new(|| TrustListContent {
@@ -22,8 +22,8 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Ok(signed) = StatusListToken::parse(data) {
         let index = signed.unverified().list.len() as u64 / 2;
-        if let Ok(token) = signed.verify(&TRUST) {
-            let _ = token.list.is_revoked(index);
+        if let Ok(verified) = signed.verify(&TRUST, StatusListBinding::given(), None) {
+            let _ = verified.token.list.is_revoked(index);
         }
     }
 });

@@ -10,8 +10,8 @@ use common::TestIssuer;
 use doorpass_format::api;
 use doorpass_format::keys::SigningKey;
 use doorpass_format::{
-    Pass, Presentation, RevocationCheck, StatusListToken, StatusReference, TrustList, Verdict,
-    Verifier, VerifierPolicy,
+    Pass, Presentation, RevocationCheck, StatusListBinding, StatusListToken, StatusReference,
+    TrustList, Verdict, Verifier, VerifierPolicy,
 };
 use doorpass_issuer::status_lists::ENTRIES_PER_LIST;
 use doorpass_issuer::store::RevokeSelector;
@@ -44,10 +44,19 @@ async fn fetch_list(issuer: &TestIssuer, uri: &str) -> (Vec<u8>, StatusListToken
     );
     assert_eq!(response.headers()["cache-control"], "public, max-age=300");
     let bytes = response.bytes().await.unwrap().to_vec();
+    let fetched_from = StatusListBinding {
+        uri: Some(uri),
+        issuer_id: None,
+    };
     let token = StatusListToken::parse(&bytes)
         .unwrap()
-        .verify(trust_list(issuer).await.content())
-        .unwrap();
+        .verify(
+            trust_list(issuer).await.content(),
+            fetched_from,
+            Some(unix_now()),
+        )
+        .unwrap()
+        .token;
     assert_eq!(token.uri, uri);
     assert_eq!(token.list.len() as u64, ENTRIES_PER_LIST);
     (bytes, token)
@@ -68,7 +77,8 @@ async fn wait_until_revoked(issuer: &TestIssuer, uri: &str, index: u64) -> (Vec<
 
 fn door(trust: &TrustList, list: &[u8]) -> Verifier {
     let mut door = Verifier::new(trust.clone(), VerifierPolicy::default());
-    door.update_status_list(list).unwrap();
+    door.update_status_list(list, StatusListBinding::given(), unix_now())
+        .unwrap();
     door
 }
 
@@ -108,7 +118,11 @@ async fn a_revoked_pass_is_served_revoked_within_seconds_and_a_fresh_door_refuse
     }
     // And the list before cannot replace the newer one.
     let mut fresh = door(&trust, &after);
-    assert!(fresh.update_status_list(&before).is_err());
+    assert!(
+        fresh
+            .update_status_list(&before, StatusListBinding::given(), now)
+            .is_err()
+    );
     // The same list again is answered 304 through its ETag.
     let etag = issuer.http.get(&status.uri).send().await.unwrap().headers()["etag"].clone();
     let again = issuer
@@ -146,8 +160,13 @@ async fn renewal_takes_a_fresh_entry_and_re_enrolment_revokes_the_older_passes()
     let (list, _) = wait_until_revoked(&issuer, &a.uri, b.index).await;
     let token = StatusListToken::parse(&list)
         .unwrap()
-        .verify(trust_list(&issuer).await.content())
-        .unwrap();
+        .verify(
+            trust_list(&issuer).await.content(),
+            StatusListBinding::given(),
+            Some(unix_now()),
+        )
+        .unwrap()
+        .token;
     assert_eq!(token.list.is_revoked(a.index), Some(true));
     assert_eq!(token.list.is_revoked(c.index), Some(false));
     let now = unix_now();

@@ -4,7 +4,9 @@ use std::process::ExitCode;
 
 use crate::picture::decode as decode_image;
 use anyhow::{Context, Result, bail};
-use doorpass_format::{RevocationCheck, TrustList, Verdict, Verifier, VerifierPolicy, keys};
+use doorpass_format::{
+    RevocationCheck, StatusListBinding, TrustList, Verdict, Verifier, VerifierPolicy, keys,
+};
 use doorpass_wallet::issuer_client::IssuerClient;
 use serde_json::json;
 
@@ -37,12 +39,17 @@ pub fn run(args: &VerifyArgs) -> Result<ExitCode> {
         max_pass_lifetime_seconds: args.max_pass_days.saturating_mul(86_400),
         max_status_list_age_seconds: args.max_list_hours.saturating_mul(3600),
         require_revocation_check: args.require_revocation_check,
+        refuse_unrevocable: args.refuse_unrevocable,
     };
     let mut verifier = Verifier::new(trust_list, policy);
+    // A list from a file, or from a URL that may be a mirror of the URI passes name (an origin
+    // behind a CDN prefix), says nothing trustworthy about where it belongs: it is bound to its
+    // own `sub` and to the issuer its key is listed for, and still checked against the key's
+    // window, the clock and its `exp`. A pass reads only a list kept for its own issuer and URI.
     for source in &args.status_list {
         let bytes = read_status_list(source)?;
         verifier
-            .update_status_list(&bytes)
+            .update_status_list(&bytes, StatusListBinding::given(), now)
             .with_context(|| format!("the status list {source} cannot be used"))?;
     }
     let verdict = verifier.verify_qr_text(&text, now);
@@ -134,10 +141,14 @@ fn revocation_json(check: RevocationCheck) -> serde_json::Value {
     json!({ "status": status, "list_age_seconds": age })
 }
 
+fn is_url(source: &str) -> bool {
+    source.starts_with("http://") || source.starts_with("https://")
+}
+
 /// The status list token at `source`: a file, or a URL fetched as wallets and doors fetch lists
 /// (`IssuerClient::status_list`: https, or http to this machine; 10 s; at most 1 MiB).
 fn read_status_list(source: &str) -> Result<Vec<u8>> {
-    if !(source.starts_with("http://") || source.starts_with("https://")) {
+    if !is_url(source) {
         return read_file(std::path::Path::new(source));
     }
     let client = IssuerClient::over_https(source, std::time::Duration::from_secs(10))?;

@@ -31,6 +31,32 @@ pub struct DoorConfig {
     /// and marked "revocation not checked").
     #[uniffi(default = false)]
     pub require_revocation_check: bool,
+    /// Refuse a pass that names no status list, which can never be revoked (with
+    /// `require_revocation_check`, only passes known not to be revoked are accepted).
+    #[uniffi(default = false)]
+    pub refuse_unrevocable: bool,
+}
+
+impl DoorConfig {
+    /// The policy these settings ask for (0 means the default).
+    fn policy(&self) -> VerifierPolicy {
+        let mut policy = VerifierPolicy {
+            allow_static: self.allow_static_codes,
+            ..VerifierPolicy::default()
+        };
+        if self.clock_tolerance_seconds > 0 {
+            policy.clock_tolerance_seconds = self.clock_tolerance_seconds.into();
+        }
+        if self.max_pass_lifetime_days > 0 {
+            policy.max_pass_lifetime_seconds = u64::from(self.max_pass_lifetime_days) * 86_400;
+        }
+        if self.max_status_list_age_hours > 0 {
+            policy.max_status_list_age_seconds = u64::from(self.max_status_list_age_hours) * 3600;
+        }
+        policy.require_revocation_check = self.require_revocation_check;
+        policy.refuse_unrevocable = self.refuse_unrevocable;
+        policy
+    }
 }
 
 /// A door verifier keeping its trust list in a folder of the app.
@@ -50,21 +76,8 @@ impl DoorVerifier {
         anchor: Anchor,
         config: DoorConfig,
     ) -> Result<Arc<Self>, DoorpassError> {
-        let mut policy = VerifierPolicy {
-            allow_static: config.allow_static_codes,
-            ..VerifierPolicy::default()
-        };
-        if config.clock_tolerance_seconds > 0 {
-            policy.clock_tolerance_seconds = config.clock_tolerance_seconds.into();
-        }
-        if config.max_pass_lifetime_days > 0 {
-            policy.max_pass_lifetime_seconds = u64::from(config.max_pass_lifetime_days) * 86_400;
-        }
-        if config.max_status_list_age_hours > 0 {
-            policy.max_status_list_age_seconds = u64::from(config.max_status_list_age_hours) * 3600;
-        }
-        policy.require_revocation_check = config.require_revocation_check;
-        let (inner, set_aside) = CoreDoor::open(&PathBuf::from(dir), anchor.key()?, policy)?;
+        let (inner, set_aside) =
+            CoreDoor::open(&PathBuf::from(dir), anchor.key()?, config.policy())?;
         if let Some(set_aside) = set_aside {
             log::warn!(
                 "the cached trust list was damaged and moved to {}: {}",
@@ -87,6 +100,12 @@ impl DoorVerifier {
         }))
     }
 
+    /// Changes what this door accepts from the next code on, as door staff set it: everything in
+    /// `config` except `issuer_url`, which stays the one given at `open`. The lists held stay.
+    pub fn set_config(&self, config: DoorConfig) {
+        self.inner.set_policy(config.policy());
+    }
+
     /// Offers a signed trust list (bundled with the app, or copied from another device). It is kept
     /// only if the anchor signed it and it is not older than the cached one.
     pub fn update_trust_list(
@@ -106,8 +125,10 @@ impl DoorVerifier {
         run(async move { Ok(door.refresh_trust_list(&client, now).await?.into()) }).await
     }
 
-    /// Offers a signed status list (fetched by the app, bundled, or copied from another device). It
-    /// is kept if it verifies against the trust list and is not older than the one held.
+    /// Offers a signed status list (bundled, or copied from another device). It is kept, as the
+    /// list its `sub` names for the issuer its key is listed for, if it verifies against the trust
+    /// list (the key's window covers its `iat`, which is not ahead of `now`; not expired) and is not
+    /// older than the one held. Lists the door fetches itself are also bound to the URI fetched.
     pub fn update_status_list(
         &self,
         list: Vec<u8>,

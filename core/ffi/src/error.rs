@@ -155,6 +155,9 @@ impl From<WalletError> for DoorpassError {
             WalletError::InvalidFromIssuer { detail } => {
                 DoorpassError::InvalidPassFromIssuer { detail }
             }
+            WalletError::StatusListRefused(e) => DoorpassError::InvalidPassFromIssuer {
+                detail: e.to_string(),
+            },
             WalletError::InvalidInput { detail } => DoorpassError::InvalidInput { detail },
         }
     }

@@ -407,6 +407,8 @@ pub enum RefusalReason {
     Revoked,
     /// This door requires a revocation check and has no recent status list for the pass.
     RevocationNotChecked,
+    /// This door refuses passes that cannot be revoked, and this one names no status list.
+    NotRevocable,
 }
 
 /// What a door knows about a valid pass's revocation.
@@ -445,6 +447,8 @@ impl From<RevocationCheck> for RevocationStatus {
 pub struct StatusListStatus {
     /// The list's URI.
     pub uri: String,
+    /// The issuer whose passes it speaks for.
+    pub issuer_id: String,
     /// Seconds since it was signed.
     pub age_seconds: u64,
     /// Whether its `ttl` has passed: refresh when online.
@@ -456,6 +460,7 @@ impl StatusListStatus {
     pub fn at(held: &HeldStatusList, now: u64) -> Self {
         StatusListStatus {
             uri: held.uri.clone(),
+            issuer_id: held.issuer_id.clone(),
             age_seconds: held.age_seconds(now),
             refresh_due: held.is_due(now),
         }
@@ -527,5 +532,6 @@ fn refusal_reason(r: &Refusal) -> RefusalReason {
         Refusal::StaticRefused => RefusalReason::StaticNotAccepted,
         Refusal::Revoked { .. } => RefusalReason::Revoked,
         Refusal::RevocationNotChecked { .. } => RefusalReason::RevocationNotChecked,
+        Refusal::NotRevocable => RefusalReason::NotRevocable,
     }
 }

@@ -14,8 +14,8 @@ use std::hint::black_box;
 use criterion::{Criterion, criterion_group, criterion_main};
 use doorpass_format::pass::Pass;
 use doorpass_format::{
-    Presentation, SigningKey, StatusList, StatusListToken, StatusReference, Verifier,
-    VerifierPolicy,
+    Presentation, SigningKey, StatusList, StatusListBinding, StatusListToken, StatusReference,
+    Verifier, VerifierPolicy,
 };
 use rand::{Rng, SeedableRng};
 
@@ -49,7 +49,9 @@ fn bench(c: &mut Criterion) {
     );
     let (trust, trust_list) = support::trust_list(&anchor, &issuer);
     let mut verifier = Verifier::new(trust_list, VerifierPolicy::default());
-    verifier.update_status_list(&signed).unwrap();
+    verifier
+        .update_status_list(&signed, StatusListBinding::given(), NOW)
+        .unwrap();
     let index = (0..ENTRIES as u64)
         .find(|&i| list.is_revoked(i) == Some(false))
         .unwrap();
@@ -73,7 +75,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             StatusListToken::parse(black_box(&signed))
                 .unwrap()
-                .verify(&trust)
+                .verify(&trust, StatusListBinding::given(), Some(NOW))
                 .unwrap()
         })
     });

@@ -10,6 +10,7 @@
 //! - [`pass`]: the signed pass (issuer side: build and sign; holder side: parse and check).
 //! - [`trust_list`]: the signed list of issuer keys a verifier trusts.
 //! - [`status_list`]: revocation lists (IETF Token Status List, CWT form).
+//! - [`status_list_binding`]: whether a status list may be believed (issuer, key window, URI, time).
 //! - [`revocation`]: the door's cached status lists and what they say about a pass.
 //! - [`presentation`]: what the QR code carries, rotating or static.
 //! - [`verifier`]: the offline door check and its verdict.
@@ -32,6 +33,7 @@ pub mod presentation;
 pub mod qr;
 pub mod revocation;
 pub mod status_list;
+pub mod status_list_binding;
 pub mod trust_list;
 pub mod verifier;
 
@@ -40,9 +42,10 @@ pub use keys::{KeyId, SigningKey, VerifyingKey};
 pub use pass::{Pass, PassClaims, PassKind};
 pub use presentation::{Presentation, STEP_SECONDS};
 pub use qr::{ErrorCorrection, QrError, QrMatrix};
-pub use revocation::{RevocationCheck, StatusListUpdateError, StatusLists};
-pub use status_list::{
-    SignedStatusList, StatusList, StatusListError, StatusListToken, StatusReference,
+pub use revocation::{RevocationCheck, StatusListId, StatusListUpdateError, StatusLists};
+pub use status_list::{SignedStatusList, StatusList, StatusListToken, StatusReference};
+pub use status_list_binding::{
+    STATUS_LIST_CLOCK_SKEW_SECONDS, StatusListBinding, StatusListError, VerifiedStatusList,
 };
 pub use trust_list::{TrustList, TrustListContent, TrustListError, TrustedIssuer};
 pub use verifier::{Refusal, Verdict, VerifiedPass, Verifier, VerifierPolicy};

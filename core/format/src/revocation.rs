@@ -1,10 +1,11 @@
-//! The door's revocation check: the newest status list it holds per URI, and what it says about
-//! one pass. Works offline on whatever lists were fetched last; says how old they are.
+//! The door's revocation check: the newest status list it holds per issuer and URI, and what it
+//! says about one pass. Works offline on whatever lists were fetched last; says how old they are.
 
 use std::collections::HashMap;
 
 use crate::pass::PassClaims;
-use crate::status_list::{StatusListError, StatusListToken};
+use crate::status_list::StatusListToken;
+use crate::status_list_binding::{StatusListBinding, StatusListError, VerifiedStatusList};
 use crate::trust_list::TrustListContent;
 
 /// Default oldest status list (by its `iat`) a door uses before it says "not checked": 72 hours.
@@ -27,13 +28,38 @@ pub enum RevocationCheck {
     },
 }
 
+/// Which list: the issuer its key is listed for, and its URI (`sub`). Lists are kept per issuer,
+/// so a key of one issuer never stands in for another issuer's list under the same URI.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct StatusListId {
+    /// The issuer whose passes the list speaks for.
+    pub issuer_id: String,
+    /// The list's URI, as passes name it.
+    pub uri: String,
+}
+
+impl StatusListId {
+    /// The list a pass with `claims` names, if it names one.
+    pub fn of_pass(claims: &PassClaims) -> Option<Self> {
+        claims.status.as_ref().map(|s| StatusListId {
+            issuer_id: claims.issuer_id.clone(),
+            uri: s.uri.clone(),
+        })
+    }
+
+    /// What a fetch of this list expects of the answer.
+    pub fn binding(&self) -> StatusListBinding<'_> {
+        StatusListBinding::fetched(&self.issuer_id, &self.uri)
+    }
+}
+
 /// Why a fetched status list was not taken.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StatusListUpdateError {
-    /// Not a valid status list for this trust list.
+    /// Not a valid status list for this trust list and origin (see [`StatusListError`]).
     #[error(transparent)]
     Invalid(#[from] StatusListError),
-    /// Older than the list already held for its URI (no rollback).
+    /// Older than the list already held for its issuer and URI (no rollback).
     #[error(
         "older than the status list already held for {uri} (issued {held_iat}, this one {iat})"
     )]
@@ -47,25 +73,56 @@ pub enum StatusListUpdateError {
     },
 }
 
-/// The newest verified status list per URI.
+/// The newest verified status list per issuer and URI.
 #[derive(Debug, Clone, Default)]
 pub struct StatusLists {
-    by_uri: HashMap<String, StatusListToken>,
+    by_id: HashMap<StatusListId, StatusListToken>,
 }
 
 impl StatusLists {
-    /// Verifies `bytes` against `trust` and keeps the list unless one with a later `iat` is held
-    /// for its URI. Returns the list's URI. A list with the same `iat` replaces the held one only if
-    /// it is the same list; otherwise the held one stays and this one is refused as older.
+    /// Verifies `bytes` against `trust` and what is known of its origin (`binding`) at `now`, and
+    /// keeps the list unless one with a later `iat` is held for its issuer and URI. Returns which
+    /// list it is. A list with the same `iat` replaces the held one only if it is the same list;
+    /// otherwise the held one stays and this one is refused as older.
     pub fn update(
         &mut self,
         bytes: &[u8],
         trust: &TrustListContent,
-    ) -> Result<String, StatusListUpdateError> {
-        let token = StatusListToken::parse(bytes)
+        binding: StatusListBinding<'_>,
+        now: u64,
+    ) -> Result<StatusListId, StatusListUpdateError> {
+        let verified = StatusListToken::parse(bytes)
             .map_err(StatusListError::from)?
-            .verify(trust)?;
-        if let Some(held) = self.by_uri.get(&token.uri)
+            .verify(trust, binding, Some(now))?;
+        self.keep(verified)
+    }
+
+    /// Takes back a list this device accepted before (read from its own files, after a restart or
+    /// with a new trust list): checked like [`StatusLists::update`] with a given list, except that
+    /// its `iat` and `exp` are not compared with the clock again.
+    pub fn restore(
+        &mut self,
+        bytes: &[u8],
+        trust: &TrustListContent,
+    ) -> Result<StatusListId, StatusListUpdateError> {
+        let verified = StatusListToken::parse(bytes)
+            .map_err(StatusListError::from)?
+            .verify(trust, StatusListBinding::given(), None)?;
+        self.keep(verified)
+    }
+
+    fn keep(
+        &mut self,
+        verified: VerifiedStatusList,
+    ) -> Result<StatusListId, StatusListUpdateError> {
+        let VerifiedStatusList {
+            issuer_id, token, ..
+        } = verified;
+        let id = StatusListId {
+            issuer_id,
+            uri: token.uri.clone(),
+        };
+        if let Some(held) = self.by_id.get(&id)
             && (held.issued_at > token.issued_at
                 || (held.issued_at == token.issued_at && held != &token))
         {
@@ -75,19 +132,18 @@ impl StatusLists {
                 iat: token.issued_at,
             });
         }
-        let uri = token.uri.clone();
-        self.by_uri.insert(uri.clone(), token);
-        Ok(uri)
+        self.by_id.insert(id.clone(), token);
+        Ok(id)
     }
 
-    /// The list held for `uri`.
-    pub fn get(&self, uri: &str) -> Option<&StatusListToken> {
-        self.by_uri.get(uri)
+    /// The list held for `id`.
+    pub fn get(&self, id: &StatusListId) -> Option<&StatusListToken> {
+        self.by_id.get(id)
     }
 
-    /// The URIs of the lists held.
-    pub fn uris(&self) -> impl Iterator<Item = &str> {
-        self.by_uri.keys().map(String::as_str)
+    /// Which lists are held.
+    pub fn ids(&self) -> impl Iterator<Item = &StatusListId> {
+        self.by_id.keys()
     }
 
     /// Whether the pass with `claims` is revoked (`Err(())`) or what is known otherwise, at `now`,
@@ -98,10 +154,10 @@ impl StatusLists {
         now: u64,
         max_age_seconds: u64,
     ) -> Result<RevocationCheck, Revoked> {
-        let Some(reference) = &claims.status else {
+        let (Some(reference), Some(id)) = (&claims.status, StatusListId::of_pass(claims)) else {
             return Ok(RevocationCheck::NotRevocable);
         };
-        let Some(list) = self.by_uri.get(&reference.uri) else {
+        let Some(list) = self.by_id.get(&id) else {
             return Ok(RevocationCheck::NotChecked {
                 list_age_seconds: None,
             });

@@ -4,6 +4,7 @@ use crate::pass::Pass;
 use crate::pass::tests::sample_claims;
 use crate::presentation::Presentation;
 use crate::status_list::{StatusList, StatusReference};
+use crate::status_list_binding::{StatusListBinding, StatusListError};
 use crate::verifier::tests::{holder, issuer, list as trust_list};
 use crate::verifier::{Refusal, Verdict, Verifier, VerifierPolicy};
 
@@ -34,11 +35,17 @@ fn list_signed(uri: &str, iat: u64, revoked: &[u64], key: &SigningKey) -> Vec<u8
     StatusListToken {
         uri: uri.into(),
         issued_at: iat,
-        expires_at: Some(iat + 86_400),
+        // A week: these tests hold lists up to 73 hours old, taken while still unexpired.
+        expires_at: Some(iat + 7 * 86_400),
         ttl: Some(300),
         list,
     }
     .sign(key)
+}
+
+/// What a door expects of the list it fetches for the test passes.
+fn fetched() -> StatusListBinding<'static> {
+    StatusListBinding::fetched("KR-KDCA", URI)
 }
 
 fn list(iat: u64, revoked: &[u64]) -> Vec<u8> {
@@ -56,7 +63,7 @@ fn revocation_of(verdict: Verdict) -> RevocationCheck {
 fn a_fresh_list_refuses_a_revoked_pass_and_an_older_list_still_accepts_it() {
     let mut before = verifier(VerifierPolicy::default());
     before
-        .update_status_list(&list(NOW - 2 * HOUR, &[]))
+        .update_status_list(&list(NOW - 2 * HOUR, &[]), StatusListBinding::given(), NOW)
         .unwrap();
     assert_eq!(
         revocation_of(before.verify(&code(Some(URI)), NOW)),
@@ -65,7 +72,9 @@ fn a_fresh_list_refuses_a_revoked_pass_and_an_older_list_still_accepts_it() {
         }
     );
     let mut after = verifier(VerifierPolicy::default());
-    after.update_status_list(&list(NOW - 60, &[INDEX])).unwrap();
+    after
+        .update_status_list(&list(NOW - 60, &[INDEX]), StatusListBinding::given(), NOW)
+        .unwrap();
     assert_eq!(
         after.verify(&code(Some(URI)), NOW),
         Verdict::Refused(Refusal::Revoked {
@@ -74,7 +83,7 @@ fn a_fresh_list_refuses_a_revoked_pass_and_an_older_list_still_accepts_it() {
     );
     // The door holding the old list learns of the revocation with its next fetch.
     before
-        .update_status_list(&list(NOW - 60, &[INDEX]))
+        .update_status_list(&list(NOW - 60, &[INDEX]), StatusListBinding::given(), NOW)
         .unwrap();
     assert_eq!(before.verify(&code(Some(URI)), NOW).code(), "revoked");
 }
@@ -92,7 +101,7 @@ fn with_no_list_or_an_old_one_the_verdict_stands_marked_not_checked_unless_polic
         revocation_of(door.verify(&code(None), NOW)),
         RevocationCheck::NotRevocable
     );
-    door.update_status_list(&list(NOW - 73 * HOUR, &[]))
+    door.update_status_list(&list(NOW - 73 * HOUR, &[]), StatusListBinding::given(), NOW)
         .unwrap();
     assert_eq!(
         revocation_of(door.verify(&code(Some(URI)), NOW)),
@@ -105,7 +114,7 @@ fn with_no_list_or_an_old_one_the_verdict_stands_marked_not_checked_unless_polic
         ..VerifierPolicy::default()
     });
     strict
-        .update_status_list(&list(NOW - 73 * HOUR, &[]))
+        .update_status_list(&list(NOW - 73 * HOUR, &[]), StatusListBinding::given(), NOW)
         .unwrap();
     let refused = strict.verify(&code(Some(URI)), NOW);
     assert_eq!(
@@ -122,7 +131,11 @@ fn with_no_list_or_an_old_one_the_verdict_stands_marked_not_checked_unless_polic
     assert!(strict.verify(&code(None), NOW).is_valid());
     // A revocation is believed however old its list is.
     strict
-        .update_status_list(&list(NOW - 72 * HOUR, &[INDEX]))
+        .update_status_list(
+            &list(NOW - 72 * HOUR, &[INDEX]),
+            StatusListBinding::given(),
+            NOW,
+        )
         .unwrap();
     assert_eq!(strict.verify(&code(Some(URI)), NOW).code(), "revoked");
 }
@@ -137,23 +150,24 @@ fn refused_text(verdict: &Verdict) -> String {
 #[test]
 fn tampered_unknown_older_and_other_lists_are_refused_or_ignored_and_the_held_list_stays() {
     let mut door = verifier(VerifierPolicy::default());
-    door.update_status_list(&list(NOW - HOUR, &[])).unwrap();
+    door.update_status_list(&list(NOW - HOUR, &[]), StatusListBinding::given(), NOW)
+        .unwrap();
 
     let mut tampered = list(NOW, &[INDEX]);
     *tampered.last_mut().unwrap() ^= 1;
     assert_eq!(
-        door.update_status_list(&tampered),
+        door.update_status_list(&tampered, fetched(), NOW),
         Err(StatusListUpdateError::Invalid(
             StatusListError::BadSignature
         ))
     );
     let stranger = SigningKey::from_bytes(&[9; 32]);
     assert_eq!(
-        door.update_status_list(&list_signed(URI, NOW, &[INDEX], &stranger)),
+        door.update_status_list(&list_signed(URI, NOW, &[INDEX], &stranger), fetched(), NOW),
         Err(StatusListUpdateError::Invalid(StatusListError::UnknownKey))
     );
     assert_eq!(
-        door.update_status_list(&list(NOW - 2 * HOUR, &[INDEX])),
+        door.update_status_list(&list(NOW - 2 * HOUR, &[INDEX]), fetched(), NOW),
         Err(StatusListUpdateError::Older {
             uri: URI.into(),
             held_iat: NOW - HOUR,
@@ -161,7 +175,7 @@ fn tampered_unknown_older_and_other_lists_are_refused_or_ignored_and_the_held_li
         })
     );
     assert!(matches!(
-        door.update_status_list(b"\xd2\x84garbage"),
+        door.update_status_list(b"\xd2\x84garbage", fetched(), NOW),
         Err(StatusListUpdateError::Invalid(StatusListError::Malformed(
             _
         )))
@@ -169,8 +183,15 @@ fn tampered_unknown_older_and_other_lists_are_refused_or_ignored_and_the_held_li
     // A list for another URI is kept under that URI and says nothing about this pass.
     let other = "https://kdca.kr/s/2";
     assert_eq!(
-        door.update_status_list(&list_signed(other, NOW, &[INDEX], &issuer())),
-        Ok(other.to_string())
+        door.update_status_list(
+            &list_signed(other, NOW, &[INDEX], &issuer()),
+            StatusListBinding::given(),
+            NOW
+        ),
+        Ok(StatusListId {
+            issuer_id: "KR-KDCA".into(),
+            uri: other.into()
+        })
     );
     assert_eq!(
         revocation_of(door.verify(&code(Some(URI)), NOW)),
@@ -178,7 +199,7 @@ fn tampered_unknown_older_and_other_lists_are_refused_or_ignored_and_the_held_li
             list_age_seconds: HOUR
         }
     );
-    assert_eq!(door.status_lists().uris().count(), 2);
+    assert_eq!(door.status_lists().ids().count(), 2);
 }
 
 #[test]
@@ -190,12 +211,126 @@ fn an_index_past_the_end_of_its_list_is_not_checked() {
     });
     let pass = Pass::issue(&claims, &issuer()).unwrap();
     let mut door = verifier(VerifierPolicy::default());
-    door.update_status_list(&list(NOW, &[])).unwrap();
+    door.update_status_list(&list(NOW, &[]), StatusListBinding::given(), NOW)
+        .unwrap();
     let verdict = door.verify(&Presentation::rotating(pass.bytes(), &holder(), NOW), NOW);
     assert_eq!(
         revocation_of(verdict),
         RevocationCheck::NotChecked {
             list_age_seconds: Some(0)
         }
+    );
+}
+
+/// A door trusting KR-KDCA's [`issuer`] key and XX-OTHER's `other` key.
+fn door_trusting_two_issuers(other: &SigningKey) -> Verifier {
+    use crate::trust_list::{TrustList, TrustListContent, TrustedIssuer};
+    let anchor = crate::verifier::tests::anchor();
+    let bytes = TrustListContent {
+        version: 1,
+        issued_at: 0,
+        next_update: 0,
+        issuers: vec![
+            TrustedIssuer::new(other.verifying_key(), "XX-OTHER", 0, u64::MAX),
+            TrustedIssuer::new(issuer().verifying_key(), "KR-KDCA", 0, u64::MAX),
+        ],
+    }
+    .sign(&anchor);
+    let trust = TrustList::verify(&bytes, &anchor.verifying_key()).unwrap();
+    Verifier::new(trust, VerifierPolicy::default())
+}
+
+#[test]
+fn another_issuers_list_under_a_real_uri_never_outranks_or_replaces_the_real_one() {
+    let other = SigningKey::from_bytes(&[3; 32]);
+    let mut door = door_trusting_two_issuers(&other);
+    door.update_status_list(&list(NOW - HOUR, &[INDEX]), fetched(), NOW)
+        .unwrap();
+    // Fetched for KR-KDCA's passes, a list signed by XX-OTHER's key is refused...
+    let hostile = list_signed(URI, NOW, &[], &other);
+    assert_eq!(
+        door.update_status_list(&hostile, fetched(), NOW),
+        Err(StatusListUpdateError::Invalid(
+            StatusListError::WrongIssuer {
+                expected: "KR-KDCA".into()
+            }
+        ))
+    );
+    // ...and given as bytes it is kept as XX-OTHER's list only: KR-KDCA's pass stays revoked.
+    assert_eq!(
+        door.update_status_list(&hostile, StatusListBinding::given(), NOW),
+        Ok(StatusListId {
+            issuer_id: "XX-OTHER".into(),
+            uri: URI.into()
+        })
+    );
+    assert_eq!(door.verify(&code(Some(URI)), NOW).code(), "revoked");
+    // The real issuer's next list is not refused as older than the stranger's.
+    door.update_status_list(&list(NOW, &[INDEX]), fetched(), NOW)
+        .unwrap();
+    assert_eq!(door.status_lists().ids().count(), 2);
+}
+
+#[test]
+fn a_list_dated_ahead_is_refused_so_it_cannot_lock_out_the_real_lists() {
+    let mut door = verifier(VerifierPolicy::default());
+    let ahead = NOW + 365 * 86_400;
+    assert_eq!(
+        door.update_status_list(&list(ahead, &[]), fetched(), NOW),
+        Err(StatusListUpdateError::Invalid(
+            StatusListError::IssuedInFuture {
+                issued_at: ahead,
+                now: NOW
+            }
+        ))
+    );
+    door.update_status_list(&list(NOW, &[INDEX]), fetched(), NOW)
+        .unwrap();
+    assert_eq!(door.verify(&code(Some(URI)), NOW).code(), "revoked");
+}
+
+#[test]
+fn an_expired_or_misaddressed_list_is_refused_and_the_held_one_stays() {
+    let mut door = verifier(VerifierPolicy::default());
+    door.update_status_list(&list(NOW - HOUR, &[INDEX]), fetched(), NOW)
+        .unwrap();
+    let expired = list(NOW - 8 * 86_400, &[]);
+    assert_eq!(
+        door.update_status_list(&expired, fetched(), NOW),
+        Err(StatusListUpdateError::Invalid(StatusListError::Expired {
+            expired_at: NOW - 86_400
+        }))
+    );
+    let elsewhere = list_signed("https://kdca.kr/s/2", NOW, &[], &issuer());
+    assert!(matches!(
+        door.update_status_list(&elsewhere, fetched(), NOW),
+        Err(StatusListUpdateError::Invalid(
+            StatusListError::WrongUri { .. }
+        ))
+    ));
+    assert_eq!(door.verify(&code(Some(URI)), NOW).code(), "revoked");
+}
+
+#[test]
+fn a_door_that_refuses_unrevocable_passes_refuses_a_pass_naming_no_list() {
+    let strict = verifier(VerifierPolicy {
+        require_revocation_check: true,
+        refuse_unrevocable: true,
+        ..VerifierPolicy::default()
+    });
+    let refused = strict.verify(&code(None), NOW);
+    assert_eq!(refused, Verdict::Refused(Refusal::NotRevocable));
+    assert_eq!(refused.code(), "not_revocable");
+    assert!(refused_text(&refused).contains("cannot be revoked"));
+    // A revocable pass whose list is held and clear is still accepted.
+    let mut strict = strict;
+    strict
+        .update_status_list(&list(NOW - HOUR, &[]), fetched(), NOW)
+        .unwrap();
+    assert!(strict.verify(&code(Some(URI)), NOW).is_valid());
+    // The default policy accepts a pass naming no list, saying so.
+    assert_eq!(
+        revocation_of(verifier(VerifierPolicy::default()).verify(&code(None), NOW)),
+        RevocationCheck::NotRevocable
     );
 }

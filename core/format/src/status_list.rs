@@ -17,7 +17,6 @@ use crate::cbor::{self, IntMap};
 use crate::cose::Signed;
 use crate::error::FormatError;
 use crate::keys::{KeyId, SigningKey};
-use crate::trust_list::TrustListContent;
 
 /// The media type in the token's `typ` header.
 pub const STATUS_LIST_TYP: &str = "application/statuslist+cwt";
@@ -355,25 +354,12 @@ fn read_status_list(value: Value) -> Result<StatusList, FormatError> {
     StatusList::from_compressed(&lst)
 }
 
-/// Why a parsed status list token is not accepted.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum StatusListError {
-    /// The token is not a well-formed status list token.
-    #[error("not a status list: {0}")]
-    Malformed(#[from] FormatError),
-    /// No issuer key of the trust list has this key id.
-    #[error("the status list is signed by a key the trust list does not hold")]
-    UnknownKey,
-    /// The signature does not check against the named key.
-    #[error("the status list's signature does not check")]
-    BadSignature,
-}
-
-/// A parsed status list token and its signature, not yet checked.
+/// A parsed status list token and its signature, not yet checked: see
+/// [`SignedStatusList::verify`] (in [`crate::status_list_binding`]).
 #[derive(Debug, Clone)]
 pub struct SignedStatusList {
-    token: StatusListToken,
-    signed: Signed,
+    pub(crate) token: StatusListToken,
+    pub(crate) signed: Signed,
 }
 
 impl SignedStatusList {
@@ -385,19 +371,6 @@ impl SignedStatusList {
     /// The claims, unchecked: use them only after [`SignedStatusList::verify`].
     pub fn unverified(&self) -> &StatusListToken {
         &self.token
-    }
-
-    /// Checks the signature against the issuer keys of `trust`, giving the claims.
-    pub fn verify(self, trust: &TrustListContent) -> Result<StatusListToken, StatusListError> {
-        let issuer = trust
-            .issuers
-            .iter()
-            .find(|i| i.key_id == self.signed.kid)
-            .ok_or(StatusListError::UnknownKey)?;
-        if !self.signed.verify(&issuer.public_key) {
-            return Err(StatusListError::BadSignature);
-        }
-        Ok(self.token)
     }
 }
 

@@ -1,5 +1,6 @@
 use super::*;
-use crate::trust_list::TrustedIssuer;
+use crate::status_list_binding::{StatusListBinding, StatusListError};
+use crate::trust_list::{TrustListContent, TrustedIssuer};
 
 fn issuer_key() -> SigningKey {
     SigningKey::from_bytes(&[7; 32])
@@ -65,7 +66,10 @@ fn a_signed_token_verifies_and_keeps_its_statuses() {
     let bytes = original.sign(&key);
     let parsed = StatusListToken::parse(&bytes).unwrap();
     assert_eq!(parsed.key_id(), KeyId::of(&key.verifying_key()));
-    let token = parsed.verify(&trust_of(&key)).unwrap();
+    let token = parsed
+        .verify(&trust_of(&key), StatusListBinding::given(), None)
+        .unwrap()
+        .token;
     assert_eq!(token, original);
     assert_eq!(token.list.revoked_count(), 3);
     assert_eq!(token.list.is_revoked(9), Some(true));
@@ -110,7 +114,7 @@ fn unknown_keys_and_tampered_tokens_are_refused() {
     assert_eq!(
         StatusListToken::parse(&bytes)
             .unwrap()
-            .verify(&trust_of(&stranger))
+            .verify(&trust_of(&stranger), StatusListBinding::given(), None)
             .unwrap_err(),
         StatusListError::UnknownKey
     );
@@ -120,7 +124,7 @@ fn unknown_keys_and_tampered_tokens_are_refused() {
     assert_eq!(
         StatusListToken::parse(&tampered)
             .unwrap()
-            .verify(&trust_of(&key))
+            .verify(&trust_of(&key), StatusListBinding::given(), None)
             .unwrap_err(),
         StatusListError::BadSignature
     );

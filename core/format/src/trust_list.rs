@@ -215,9 +215,23 @@ impl TrustList {
         self.content.version
     }
 
-    /// The entry for issuer key `kid`, if listed.
+    /// The first entry for issuer key `kid`, if listed (for any issuer).
     pub fn issuer(&self, kid: KeyId) -> Option<&TrustedIssuer> {
         self.content.issuers.iter().find(|i| i.key_id == kid)
+    }
+
+    /// The entries for issuer key `kid` listed for `issuer_id` (usually one; a key listed again
+    /// with another window gives several). Only a hostile or broken list holds one key for several
+    /// issuers, but the entries of the right issuer are the ones found.
+    pub fn issuer_entries<'a>(
+        &'a self,
+        kid: KeyId,
+        issuer_id: &'a str,
+    ) -> impl Iterator<Item = &'a TrustedIssuer> + 'a {
+        self.content
+            .issuers
+            .iter()
+            .filter(move |i| i.key_id == kid && i.issuer_id == issuer_id)
     }
 
     /// Seconds since the list was issued, as of `now` (0 if the clock is behind it).

@@ -3,8 +3,10 @@
 use crate::pass::{Pass, PassKind};
 use crate::presentation::{Presentation, STEP_SECONDS};
 use crate::revocation::{
-    DEFAULT_MAX_STATUS_LIST_AGE_SECONDS, RevocationCheck, StatusListUpdateError, StatusLists,
+    DEFAULT_MAX_STATUS_LIST_AGE_SECONDS, RevocationCheck, StatusListId, StatusListUpdateError,
+    StatusLists,
 };
+use crate::status_list_binding::StatusListBinding;
 use crate::trust_list::{TrustList, TrustListError};
 
 /// Default tolerance for clock differences between the holder's and the verifier's devices.
@@ -32,6 +34,9 @@ pub struct VerifierPolicy {
     /// Whether a revocable pass whose list is missing or too old is refused (otherwise it is
     /// accepted and marked "revocation not checked").
     pub require_revocation_check: bool,
+    /// Whether a pass that names no status list (it cannot be revoked) is refused. A door that
+    /// must know a pass is not revoked sets this with [`VerifierPolicy::require_revocation_check`].
+    pub refuse_unrevocable: bool,
 }
 
 impl Default for VerifierPolicy {
@@ -42,6 +47,7 @@ impl Default for VerifierPolicy {
             max_pass_lifetime_seconds: DEFAULT_MAX_PASS_LIFETIME_SECONDS,
             max_status_list_age_seconds: DEFAULT_MAX_STATUS_LIST_AGE_SECONDS,
             require_revocation_check: false,
+            refuse_unrevocable: false,
         }
     }
 }
@@ -108,6 +114,8 @@ pub enum Refusal {
         /// Age of the list held for the pass, if any, seconds.
         list_age_seconds: Option<u64>,
     },
+    /// The policy refuses passes that cannot be revoked, and this one names no status list.
+    NotRevocable,
 }
 
 impl Refusal {
@@ -127,6 +135,7 @@ impl Refusal {
             Refusal::StaticRefused => "static_refused",
             Refusal::Revoked { .. } => "revoked",
             Refusal::RevocationNotChecked { .. } => "revocation_not_checked",
+            Refusal::NotRevocable => "not_revocable",
         }
     }
 }
@@ -159,6 +168,9 @@ impl std::fmt::Display for Refusal {
                 Some(age) => write!(f, "revocation not checked: the status list is {} h old", age / 3600),
                 None => f.write_str("revocation not checked: no status list for this pass"),
             },
+            Refusal::NotRevocable => {
+                f.write_str("the pass names no status list, so it cannot be revoked; this door requires one")
+            }
         }
     }
 }
@@ -242,10 +254,26 @@ impl Verifier {
         Ok(())
     }
 
-    /// Takes a fetched status list token if it verifies against the trust list in use and is not
-    /// older than the one held for its URI; returns its URI. On refusal the held list stays.
-    pub fn update_status_list(&mut self, bytes: &[u8]) -> Result<String, StatusListUpdateError> {
-        self.status_lists.update(bytes, self.trust_list.content())
+    /// Takes a status list token at `now` if it verifies against the trust list in use and what is
+    /// known of its origin (`binding`: the URI it was fetched from and the issuer whose passes name
+    /// it, or nothing for a list given as bytes) and is not older than the one held for its issuer
+    /// and URI; returns which list it is. On refusal the held list stays.
+    pub fn update_status_list(
+        &mut self,
+        bytes: &[u8],
+        binding: StatusListBinding<'_>,
+        now: u64,
+    ) -> Result<StatusListId, StatusListUpdateError> {
+        self.status_lists
+            .update(bytes, self.trust_list.content(), binding, now)
+    }
+
+    /// Takes back a status list this device accepted before (see [`StatusLists::restore`]).
+    pub fn restore_status_list(
+        &mut self,
+        bytes: &[u8],
+    ) -> Result<StatusListId, StatusListUpdateError> {
+        self.status_lists.restore(bytes, self.trust_list.content())
     }
 
     /// The status lists held.
@@ -256,6 +284,11 @@ impl Verifier {
     /// The policy in use.
     pub fn policy(&self) -> VerifierPolicy {
         self.policy
+    }
+
+    /// Changes what this verifier accepts from now on; the lists held stay.
+    pub fn set_policy(&mut self, policy: VerifierPolicy) {
+        self.policy = policy;
     }
 
     /// Checks QR text at time `now` (seconds since the Unix epoch).
@@ -282,17 +315,23 @@ impl Verifier {
     pub fn check_pass(&self, pass: &Pass, now: Option<u64>) -> Result<(), Refusal> {
         let claims = pass.claims();
         let kid = pass.issuer_key_id();
-        let issuer = self
+        let listed: Vec<_> = self
             .trust_list
-            .issuer(kid)
-            .filter(|i| i.issuer_id == claims.issuer_id)
-            .ok_or_else(|| Refusal::UnknownIssuer {
+            .issuer_entries(kid, &claims.issuer_id)
+            .collect();
+        if listed.is_empty() {
+            return Err(Refusal::UnknownIssuer {
                 key_id: kid.to_hex(),
-            })?;
-        if !pass.verify_issuer_signature(&issuer.public_key) {
+            });
+        }
+        let signing: Vec<_> = listed
+            .into_iter()
+            .filter(|i| pass.verify_issuer_signature(&i.public_key))
+            .collect();
+        if signing.is_empty() {
             return Err(Refusal::BadSignature);
         }
-        if !issuer.covers(claims.issued_at) {
+        if !signing.iter().any(|i| i.covers(claims.issued_at)) {
             return Err(Refusal::IssuerKeyNotValidAtIssuance);
         }
         let lifetime_seconds = claims.expires_at.saturating_sub(claims.issued_at);
@@ -354,10 +393,16 @@ impl Verifier {
             .map_err(|r| Refusal::Revoked {
                 list_age_seconds: r.list_age_seconds,
             })?;
-        if let RevocationCheck::NotChecked { list_age_seconds } = revocation
-            && self.policy.require_revocation_check
-        {
-            return Err(Refusal::RevocationNotChecked { list_age_seconds });
+        match revocation {
+            RevocationCheck::NotChecked { list_age_seconds }
+                if self.policy.require_revocation_check =>
+            {
+                return Err(Refusal::RevocationNotChecked { list_age_seconds });
+            }
+            RevocationCheck::NotRevocable if self.policy.refuse_unrevocable => {
+                return Err(Refusal::NotRevocable);
+            }
+            _ => {}
         }
         Ok(VerifiedPass {
             display_name: claims.display_name.clone(),
@@ -374,163 +419,5 @@ impl Verifier {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
-    use super::*;
-    use crate::keys::SigningKey;
-    use crate::pass::tests::sample_claims;
-    use crate::trust_list::{TrustListContent, TrustedIssuer};
-
-    const NOW: u64 = 1_800_000_000 + 86_400;
-
-    /// The trust anchor of these tests.
-    pub(crate) fn anchor() -> SigningKey {
-        SigningKey::from_bytes(&[7; 32])
-    }
-
-    /// The issuer key the test trust lists hold.
-    pub(crate) fn issuer() -> SigningKey {
-        SigningKey::from_bytes(&[1; 32])
-    }
-
-    /// The holder key of the test passes.
-    pub(crate) fn holder() -> SigningKey {
-        SigningKey::from_bytes(&[2; 32])
-    }
-
-    /// A trust list of `version` holding [`issuer`] for `issuer_id`, signed by [`anchor`].
-    pub(crate) fn list(version: u64, issuer_id: &str) -> TrustList {
-        let bytes = TrustListContent {
-            version,
-            issued_at: 0,
-            next_update: 0,
-            issuers: vec![TrustedIssuer::new(
-                issuer().verifying_key(),
-                issuer_id,
-                0,
-                u64::MAX,
-            )],
-        }
-        .sign(&anchor());
-        TrustList::verify(&bytes, &anchor().verifying_key()).unwrap()
-    }
-
-    fn verifier() -> Verifier {
-        Verifier::new(list(1, "KR-KDCA"), VerifierPolicy::default())
-    }
-
-    fn pass_named(name: &str) -> Pass {
-        let mut claims = sample_claims(&holder().verifying_key());
-        claims.display_name = name.into();
-        Pass::issue(&claims, &issuer()).unwrap()
-    }
-
-    #[test]
-    fn a_pass_valid_for_longer_than_the_policy_allows_is_refused() {
-        let mut claims = sample_claims(&holder().verifying_key());
-        claims.expires_at = claims.issued_at + DEFAULT_MAX_PASS_LIFETIME_SECONDS + 1;
-        let pass = Pass::issue(&claims, &issuer()).unwrap();
-        let code = Presentation::rotating(pass.bytes(), &holder(), NOW);
-        assert_eq!(
-            verifier().verify(&code, NOW),
-            Verdict::Refused(Refusal::LifetimeTooLong {
-                lifetime_seconds: DEFAULT_MAX_PASS_LIFETIME_SECONDS + 1,
-                max_seconds: DEFAULT_MAX_PASS_LIFETIME_SECONDS,
-            })
-        );
-        let lenient = Verifier::new(
-            list(1, "KR-KDCA"),
-            VerifierPolicy {
-                max_pass_lifetime_seconds: DEFAULT_MAX_PASS_LIFETIME_SECONDS + 1,
-                ..VerifierPolicy::default()
-            },
-        );
-        assert!(lenient.verify(&code, NOW).is_valid());
-    }
-
-    #[test]
-    fn a_key_listed_for_one_issuer_cannot_sign_for_another() {
-        let mut claims = sample_claims(&holder().verifying_key());
-        claims.issuer_id = "XX-OTHER".into();
-        let pass = Pass::issue(&claims, &issuer()).unwrap();
-        let code = Presentation::rotating(pass.bytes(), &holder(), NOW);
-        assert_eq!(verifier().verify(&code, NOW).code(), "unknown_issuer");
-    }
-
-    #[test]
-    fn a_changed_step_or_a_proof_for_another_pass_is_a_bad_holder_proof() {
-        let pass = pass_named("Kim Minji");
-        let Presentation::Rotating { step, proof, .. } =
-            Presentation::rotating(pass.bytes(), &holder(), NOW)
-        else {
-            unreachable!()
-        };
-        // The same proof moved to the next step (still inside the tolerance).
-        let moved = Presentation::Rotating {
-            pass: pass.bytes().to_vec(),
-            step: step + 1,
-            proof,
-        };
-        assert_eq!(verifier().verify(&moved, NOW).code(), "bad_holder_proof");
-        // A proof the same holder made for another of their passes.
-        let other = pass_named("Kim Minjun");
-        let Presentation::Rotating { proof, .. } =
-            Presentation::rotating(other.bytes(), &holder(), NOW)
-        else {
-            unreachable!()
-        };
-        let swapped = Presentation::Rotating {
-            pass: pass.bytes().to_vec(),
-            step,
-            proof,
-        };
-        assert_eq!(verifier().verify(&swapped, NOW).code(), "bad_holder_proof");
-    }
-
-    #[test]
-    fn the_step_window_is_exactly_the_tolerance() {
-        let pass = pass_named("Kim Minji");
-        let v = verifier(); // tolerance 60 s
-        let now = NOW - NOW % STEP_SECONDS + 10; // 10 s into a step
-        let earliest = (now - 60) / STEP_SECONDS;
-        let latest = (now + 60) / STEP_SECONDS;
-        let at_step =
-            |step: u64| Presentation::rotating(pass.bytes(), &holder(), step * STEP_SECONDS);
-        assert!(v.verify(&at_step(earliest), now).is_valid());
-        assert!(v.verify(&at_step(latest), now).is_valid());
-        assert_eq!(v.verify(&at_step(earliest - 1), now).code(), "stale_step");
-        assert_eq!(v.verify(&at_step(latest + 1), now).code(), "future_step");
-        let strict = Verifier::new(
-            list(1, "KR-KDCA"),
-            VerifierPolicy {
-                clock_tolerance_seconds: 0,
-                ..VerifierPolicy::default()
-            },
-        );
-        assert!(strict.verify(&at_step(now / STEP_SECONDS), now).is_valid());
-        assert_eq!(
-            strict.verify(&at_step(now / STEP_SECONDS - 1), now).code(),
-            "stale_step"
-        );
-    }
-
-    #[test]
-    fn the_trust_list_never_goes_back() {
-        let mut v = Verifier::new(list(2, "KR-KDCA"), VerifierPolicy::default());
-        assert!(matches!(
-            v.update_trust_list(list(1, "KR-KDCA")),
-            Err(TrustListError::Rollback {
-                cached: 2,
-                offered: 1
-            })
-        ));
-        assert!(matches!(
-            v.update_trust_list(list(2, "XX-OTHER")),
-            Err(TrustListError::VersionConflict { version: 2 })
-        ));
-        assert_eq!(v.trust_list().version(), 2);
-        assert_eq!(v.trust_list().content().issuers[0].issuer_id, "KR-KDCA");
-        v.update_trust_list(list(2, "KR-KDCA")).unwrap();
-        v.update_trust_list(list(3, "KR-KDCA")).unwrap();
-        assert_eq!(v.trust_list().version(), 3);
-    }
-}
+#[path = "verifier_tests.rs"]
+pub(crate) mod tests;

@@ -6,9 +6,9 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
-use doorpass_format::StatusListUpdateError;
 use doorpass_format::keys::VerifyingKey;
 use doorpass_format::verifier::{Verdict, Verifier, VerifierPolicy};
+use doorpass_format::{StatusListBinding, StatusListId, StatusListUpdateError};
 
 use crate::issuer_client::{IssuerClient, IssuerError};
 use crate::status_cache::{HeldStatusList, STATUS_LISTS_DIR, StatusListFiles};
@@ -54,18 +54,19 @@ pub enum DoorError {
 }
 
 struct DoorState {
+    /// What the door accepts (door staff may change it).
+    policy: VerifierPolicy,
     cache: TrustListCache,
     verifier: Option<Verifier>,
     status_lists: StatusListFiles,
-    /// Status-list URIs named by passes checked here for which no list is held yet.
-    wanted: BTreeSet<String>,
+    /// Status lists (issuer and URI) named by passes checked here for which no list is held yet.
+    wanted: BTreeSet<StatusListId>,
     /// The floor as last written to [`TRUST_FLOOR_FILE`].
     saved_floor: u64,
 }
 
 /// An offline door verifier with a cached trust list.
 pub struct DoorVerifier {
-    policy: VerifierPolicy,
     floor_path: std::path::PathBuf,
     state: Mutex<DoorState>,
 }
@@ -107,9 +108,9 @@ impl DoorVerifier {
             verifier
         });
         let door = DoorVerifier {
-            policy,
             floor_path,
             state: Mutex::new(DoorState {
+                policy,
                 cache,
                 verifier,
                 status_lists,
@@ -148,19 +149,35 @@ impl DoorVerifier {
         let status = state.cache.offer(bytes, now)?;
         if before != Some(status.version) {
             let DoorState {
+                policy,
                 cache,
                 verifier,
                 status_lists,
                 ..
             } = &mut *state;
             *verifier = cache.list().map(|l| {
-                let mut verifier = Verifier::new(l.clone(), self.policy);
+                let mut verifier = Verifier::new(l.clone(), *policy);
                 status_lists.offer_all(&mut verifier);
                 verifier
             });
         }
         self.save_floor(&mut state)?;
         Ok(status)
+    }
+
+    /// Changes what the door accepts from the next code on (door staff turning on "refuse passes
+    /// that cannot be revoked", say); the trust list and status lists held stay.
+    pub fn set_policy(&self, policy: VerifierPolicy) {
+        let mut state = self.lock();
+        state.policy = policy;
+        if let Some(verifier) = state.verifier.as_mut() {
+            verifier.set_policy(policy);
+        }
+    }
+
+    /// What the door accepts.
+    pub fn policy(&self) -> VerifierPolicy {
+        self.lock().policy
     }
 
     /// Fetches the trust list from the issuer and offers it.
@@ -190,18 +207,45 @@ impl DoorVerifier {
         let verdict = verifier.verify_qr_text(qr_text, now);
         if let Verdict::Valid(pass) = &verdict
             && let Some(uri) = &pass.status_uri
-            && state.status_lists.get(uri).is_none()
         {
-            let uri = uri.clone();
-            drop(state);
-            self.lock().wanted.insert(uri);
+            let id = StatusListId {
+                issuer_id: pass.issuer_id.clone(),
+                uri: uri.clone(),
+            };
+            if state.status_lists.get(&id).is_none() {
+                drop(state);
+                self.lock().wanted.insert(id);
+            }
         }
         Ok(verdict)
     }
 
-    /// Offers a signed status list (fetched, bundled or copied) at `now`. It is kept if it verifies
-    /// against the trust list and is not older than the one held for its URI.
+    /// Offers a signed status list given as bytes (bundled, or copied from another device) at
+    /// `now`. With nothing known of where it came from, it is kept as the list its `sub` names, for
+    /// the issuer the trust list holds its key for, if it verifies against the trust list (key
+    /// window, `iat`, `exp`) and is not older than the one held for that issuer and URI.
     pub fn update_status_list(&self, bytes: &[u8], now: u64) -> Result<HeldStatusList, DoorError> {
+        self.take_status_list(bytes, StatusListBinding::given(), now)
+    }
+
+    /// Offers a status list fetched from `id.uri` for passes of `id.issuer_id` at `now`: kept only
+    /// if its `sub` is that URI and its key is listed for that issuer (see
+    /// [`DoorVerifier::update_status_list`] for the other checks).
+    pub fn update_fetched_status_list(
+        &self,
+        bytes: &[u8],
+        id: &StatusListId,
+        now: u64,
+    ) -> Result<HeldStatusList, DoorError> {
+        self.take_status_list(bytes, id.binding(), now)
+    }
+
+    fn take_status_list(
+        &self,
+        bytes: &[u8],
+        binding: StatusListBinding<'_>,
+        now: u64,
+    ) -> Result<HeldStatusList, DoorError> {
         let mut state = self.lock();
         let DoorState {
             verifier,
@@ -210,34 +254,32 @@ impl DoorVerifier {
             ..
         } = &mut *state;
         let verifier = verifier.as_mut().ok_or(DoorError::NoTrustList)?;
-        let uri = verifier.update_status_list(bytes)?;
-        wanted.remove(&uri);
-        status_lists
-            .keep(&uri, bytes.to_vec(), now)
-            .map_err(storage)
+        let id = verifier.update_status_list(bytes, binding, now)?;
+        wanted.remove(&id);
+        status_lists.keep(&id, bytes.to_vec(), now).map_err(storage)
     }
 
     /// Fetches every list held whose `ttl` has passed, and every list named by a pass checked here
-    /// that is not held yet. Each fetch stands alone: the lists that came are kept, and the first
+    /// that is not held yet, each bound to the URI fetched and the issuer whose passes name it. Each fetch stands alone: the lists that came are kept, and the first
     /// failure is returned after all were tried (a door with no network keeps its lists).
     pub async fn refresh_status_lists(
         &self,
         client: &IssuerClient,
         now: u64,
     ) -> Result<Vec<HeldStatusList>, DoorError> {
-        let due: Vec<String> = {
+        let due: Vec<StatusListId> = {
             let state = self.lock();
             let held = state.status_lists.held();
             held.iter()
                 .filter(|h| h.is_due(now))
-                .map(|h| h.uri.clone())
+                .map(HeldStatusList::id)
                 .chain(state.wanted.iter().cloned())
                 .collect()
         };
         let mut first_error = None;
-        for uri in due {
-            let outcome = match client.status_list(&uri).await {
-                Ok(answer) => self.update_status_list(&answer.value, now),
+        for id in due {
+            let outcome = match client.status_list(&id.uri).await {
+                Ok(answer) => self.update_fetched_status_list(&answer.value, &id, now),
                 Err(e) => Err(e.into()),
             };
             if let Err(e) = outcome {
@@ -305,5 +347,236 @@ mod tests {
                 .version,
             2
         );
+    }
+}
+
+#[cfg(test)]
+mod status_list_tests {
+    use super::*;
+    use doorpass_format::keys::generate_signing_key;
+    use doorpass_format::pass::{Pass, PassClaims, PassKind};
+    use doorpass_format::trust_list::{TrustListContent, TrustedIssuer};
+    use doorpass_format::{
+        Presentation, SigningKey, StatusList, StatusListError, StatusListToken, StatusReference,
+    };
+
+    const NOW: u64 = 1_800_000_000;
+    const DAY: u64 = 86_400;
+    const URI: &str = "https://kdca.kr/s/1";
+    const INDEX: u64 = 7;
+
+    struct Keys {
+        anchor: SigningKey,
+        kdca: SigningKey,
+        retired: SigningKey,
+        other: SigningKey,
+        holder: SigningKey,
+    }
+
+    fn keys() -> Keys {
+        Keys {
+            anchor: generate_signing_key(),
+            kdca: generate_signing_key(),
+            retired: generate_signing_key(),
+            other: generate_signing_key(),
+            holder: generate_signing_key(),
+        }
+    }
+
+    /// KR-TEST's key, its key retired 100 days ago, and XX-OTHER's key.
+    fn trust(k: &Keys) -> Vec<u8> {
+        TrustListContent {
+            version: 1,
+            issued_at: 1_000,
+            next_update: 2_000,
+            issuers: vec![
+                TrustedIssuer::new(k.other.verifying_key(), "XX-OTHER", 0, u64::MAX),
+                TrustedIssuer::new(k.retired.verifying_key(), "KR-TEST", 0, NOW - 100 * DAY),
+                TrustedIssuer::new(k.kdca.verifying_key(), "KR-TEST", NOW - 100 * DAY, u64::MAX),
+            ],
+        }
+        .sign(&k.anchor)
+    }
+
+    fn list(uri: &str, iat: u64, exp: u64, revoked: bool, key: &SigningKey) -> Vec<u8> {
+        let mut list = StatusList::new(64);
+        if revoked {
+            list.revoke(INDEX);
+        }
+        StatusListToken {
+            uri: uri.into(),
+            issued_at: iat,
+            expires_at: Some(exp),
+            ttl: Some(300),
+            list,
+        }
+        .sign(key)
+    }
+
+    /// A KR-TEST pass naming entry [`INDEX`] of [`URI`], shown at [`NOW`].
+    fn code(k: &Keys) -> String {
+        code_of(k, claims(k))
+    }
+
+    fn code_of(k: &Keys, claims: PassClaims) -> String {
+        let pass = Pass::issue(&claims, &k.kdca).unwrap();
+        Presentation::rotating(pass.bytes(), &k.holder, NOW).to_qr_text()
+    }
+
+    fn claims(k: &Keys) -> PassClaims {
+        PassClaims {
+            issuer_id: "KR-TEST".into(),
+            issued_at: NOW - DAY,
+            not_before: NOW - DAY,
+            expires_at: NOW + 30 * DAY,
+            pass_id: [5; 16],
+            holder_key: k.holder.verifying_key(),
+            display_name: "Kim".into(),
+            birth_date: "1990".into(),
+            kind: PassKind::Vaccination,
+            renew_after: NOW + 20 * DAY,
+            status: Some(StatusReference {
+                index: INDEX,
+                uri: URI.into(),
+            }),
+        }
+    }
+
+    #[test]
+    fn door_staff_can_start_refusing_passes_that_cannot_be_revoked() {
+        let k = keys();
+        let dir = tempfile::tempdir().unwrap();
+        let (door, _) =
+            DoorVerifier::open(dir.path(), k.anchor.verifying_key(), Default::default()).unwrap();
+        door.update_trust_list(&trust(&k), NOW).unwrap();
+        let unrevocable = code_of(
+            &k,
+            PassClaims {
+                status: None,
+                ..claims(&k)
+            },
+        );
+        assert!(door.verify(&unrevocable, NOW).unwrap().is_valid());
+        door.set_policy(VerifierPolicy {
+            refuse_unrevocable: true,
+            ..door.policy()
+        });
+        assert_eq!(
+            door.verify(&unrevocable, NOW).unwrap().code(),
+            "not_revocable"
+        );
+        // A new trust list keeps the policy.
+        let mut newer = doorpass_format::TrustList::verify(&trust(&k), &k.anchor.verifying_key())
+            .unwrap()
+            .content()
+            .clone();
+        newer.version = 2;
+        door.update_trust_list(&newer.sign(&k.anchor), NOW).unwrap();
+        assert_eq!(
+            door.verify(&unrevocable, NOW).unwrap().code(),
+            "not_revocable"
+        );
+    }
+
+    fn refusal(result: Result<HeldStatusList, DoorError>) -> StatusListError {
+        match result {
+            Err(DoorError::StatusList(StatusListUpdateError::Invalid(e))) => e,
+            other => panic!("expected a refused list, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_fetched_list_is_taken_only_for_its_uri_and_issuer_and_a_refusal_keeps_the_held_one() {
+        let k = keys();
+        let dir = tempfile::tempdir().unwrap();
+        let open = || DoorVerifier::open(dir.path(), k.anchor.verifying_key(), Default::default());
+        let (door, _) = open().unwrap();
+        door.update_trust_list(&trust(&k), NOW).unwrap();
+        // A pass checked here puts its issuer's list on the wanted list.
+        assert!(door.verify(&code(&k), NOW).unwrap().is_valid());
+        let id = door.lock().wanted.iter().next().cloned().unwrap();
+        assert_eq!(
+            id,
+            StatusListId {
+                issuer_id: "KR-TEST".into(),
+                uri: URI.into()
+            }
+        );
+        let genuine = list(URI, NOW - 60, NOW + DAY, true, &k.kdca);
+        door.update_fetched_status_list(&genuine, &id, NOW).unwrap();
+        assert_eq!(door.verify(&code(&k), NOW).unwrap().code(), "revoked");
+
+        let fetch = |bytes: Vec<u8>| door.update_fetched_status_list(&bytes, &id, NOW);
+        assert!(matches!(
+            refusal(fetch(list(URI, NOW, NOW + DAY, false, &k.other))),
+            StatusListError::WrongIssuer { expected } if expected == "KR-TEST"
+        ));
+        assert_eq!(
+            refusal(fetch(list(URI, NOW, NOW + DAY, false, &k.retired))),
+            StatusListError::KeyNotValidAtIssuance { issued_at: NOW }
+        );
+        assert!(matches!(
+            refusal(fetch(list(
+                "https://kdca.kr/s/2",
+                NOW,
+                NOW + DAY,
+                false,
+                &k.kdca
+            ))),
+            StatusListError::WrongUri { .. }
+        ));
+        assert!(matches!(
+            refusal(fetch(list(URI, NOW + DAY, NOW + 2 * DAY, false, &k.kdca))),
+            StatusListError::IssuedInFuture { .. }
+        ));
+        assert_eq!(
+            refusal(fetch(list(URI, NOW - 2 * DAY, NOW - DAY, false, &k.kdca))),
+            StatusListError::Expired {
+                expired_at: NOW - DAY
+            }
+        );
+        // The genuine list stays, in memory and on disk.
+        let held = door.status_lists();
+        assert_eq!(held.len(), 1);
+        assert_eq!(
+            (held[0].issued_at, &*held[0].issuer_id),
+            (NOW - 60, "KR-TEST")
+        );
+        drop(door);
+        let (door, _) = open().unwrap();
+        assert_eq!(door.status_lists().len(), 1);
+        assert_eq!(door.verify(&code(&k), NOW).unwrap().code(), "revoked");
+    }
+
+    #[test]
+    fn another_issuers_list_given_under_a_real_uri_is_kept_apart_and_undoes_nothing() {
+        let k = keys();
+        let dir = tempfile::tempdir().unwrap();
+        let open = || DoorVerifier::open(dir.path(), k.anchor.verifying_key(), Default::default());
+        let (door, _) = open().unwrap();
+        door.update_trust_list(&trust(&k), NOW).unwrap();
+        let genuine = list(URI, NOW - 60, NOW + DAY, true, &k.kdca);
+        assert_eq!(
+            door.update_status_list(&genuine, NOW).unwrap().issuer_id,
+            "KR-TEST"
+        );
+        // XX-OTHER's key signs a list under KR-TEST's URI, dated as late as the clock allows and
+        // revoking nothing: it is kept as XX-OTHER's list, in a file of its own.
+        let hostile = list(URI, NOW + 600, NOW + DAY, false, &k.other);
+        let taken = door.update_status_list(&hostile, NOW).unwrap();
+        assert_eq!((&*taken.issuer_id, &*taken.uri), ("XX-OTHER", URI));
+        assert_eq!(door.verify(&code(&k), NOW).unwrap().code(), "revoked");
+        // KR-TEST's next list is not refused as older than XX-OTHER's.
+        let next = list(URI, NOW, NOW + DAY, true, &k.kdca);
+        door.update_status_list(&next, NOW).unwrap();
+        drop(door);
+        let (door, _) = open().unwrap();
+        let held = door.status_lists();
+        assert_eq!(held.len(), 2, "{held:?}");
+        assert!(
+            held.iter()
+                .any(|h| h.issuer_id == "KR-TEST" && h.issued_at == NOW)
+        );
+        assert_eq!(door.verify(&code(&k), NOW).unwrap().code(), "revoked");
     }
 }

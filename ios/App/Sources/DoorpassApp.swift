@@ -75,6 +75,8 @@ final class AppShell {
     let enrol: EnrolViewModel
     /// The door screen.
     let verify: VerifyViewModel
+    /// The door settings.
+    let doorSettings: DoorSettingsViewModel
     #if DEBUG
     /// The QA panel.
     let qa: QAPanelViewModel
@@ -89,12 +91,15 @@ final class AppShell {
                               anchor: configuration.anchor, secretStore: KeychainSecretStore(),
                               issuerUrl: configuration.issuerUrl, allowPlainHttp: configuration.allowPlainHttp,
                               bootClock: MonotonicBootClock())
+        let kept = KeptDoorSettings()
         let door = try DoorVerifier.open(
             dir: folder.appendingPathComponent("door").path, anchor: configuration.anchor,
-            config: DoorConfig(issuerUrl: configuration.issuerUrl, allowStaticCodes: false, clockToleranceSeconds: 0))
+            config: kept.settings.config(issuerUrl: configuration.issuerUrl))
         pass = PassViewModel(host: host, clock: clock)
         enrol = EnrolViewModel(host: host, clock: clock)
         verify = VerifyViewModel(door: door, clock: clock)
+        doorSettings = DoorSettingsViewModel(door: door, initial: kept.settings, issuerUrl: configuration.issuerUrl,
+                                             save: { kept.settings = $0 })
         #if DEBUG
         qa = QAPanelViewModel(host: host, clock: clock, log: log)
         #endif
@@ -110,7 +115,7 @@ struct MainTabs: View {
         TabView {
             PassTab(pass: shell.pass, enrol: shell.enrol)
                 .tabItem { Label(UiText("tab_pass").localized, systemImage: "qrcode") }
-            VerifyView(model: shell.verify)
+            VerifyView(model: shell.verify, settings: shell.doorSettings)
                 .tabItem { Label(UiText("tab_verify").localized, systemImage: "checkmark.shield") }
             #if DEBUG
             QAPanelView(model: shell.qa) {
@@ -139,5 +144,22 @@ struct LaunchFailedView: View {
                 .multilineTextAlignment(.center)
         }
         .padding(32)
+    }
+}
+
+/// What door staff chose in the door settings, kept in the app's user defaults.
+struct KeptDoorSettings {
+    private let defaults = UserDefaults.standard
+
+    /// The settings kept (both off until changed).
+    var settings: DoorSettings {
+        get {
+            DoorSettings(requireRevocationCheck: defaults.bool(forKey: "checks.requireRevocationCheck"),
+                         refuseUnrevocable: defaults.bool(forKey: "checks.refuseUnrevocable"))
+        }
+        nonmutating set {
+            defaults.set(newValue.requireRevocationCheck, forKey: "checks.requireRevocationCheck")
+            defaults.set(newValue.refuseUnrevocable, forKey: "checks.refuseUnrevocable")
+        }
     }
 }

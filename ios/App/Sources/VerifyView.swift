@@ -11,11 +11,14 @@ import UIKit
 @MainActor
 struct VerifyView: View {
     @ObservedObject var model: VerifyViewModel
+    let settings: DoorSettingsViewModel
     @State private var camera = CameraAccess.unknown
+    @State private var showingSettings = false
 
-    /// The door screen of `model`.
-    init(model: VerifyViewModel) {
+    /// The door screen of `model`, with the door settings of `settings`.
+    init(model: VerifyViewModel, settings: DoorSettingsViewModel) {
         _model = ObservedObject(wrappedValue: model)
+        self.settings = settings
     }
 
     var body: some View {
@@ -30,6 +33,14 @@ struct VerifyView: View {
             }
             .navigationTitle(UiText("door_title").localized)
             .navigationBarTitleDisplayMode(.inline)
+            .toolbar {
+                ToolbarItem(placement: .navigationBarTrailing) {
+                    Button(UiText("door_settings_title").localized) { showingSettings = true }
+                }
+            }
+            .sheet(isPresented: $showingSettings) {
+                DoorSettingsView(model: settings) { showingSettings = false }
+            }
         }
         .navigationViewStyle(.stack)
         .task {

@@ -122,5 +122,6 @@ public func refusalKey(_ reason: RefusalReason) -> String {
     case .staticNotAccepted: return "refusal_static_not_accepted"
     case .revoked: return "refusal_revoked"
     case .revocationNotChecked: return "refusal_revocation_not_checked"
+    case .notRevocable: return "refusal_not_revocable"
     }
 }

@@ -63,6 +63,7 @@ final class VerifierTests: XCTestCase {
             case .staticNotAccepted: return "static_refused"
             case .revoked: return "revoked"
             case .revocationNotChecked: return "revocation_not_checked"
+            case .notRevocable: return "not_revocable"
             }
         }
     }
@@ -130,6 +131,47 @@ final class VerifierTests: XCTestCase {
                                requireRevocationCheck: true))
         _ = try strict.updateTrustList(list: try vectorsTrustList(), now: clear.at)
         XCTAssertEqual(vectorCode(try strict.verify(qrText: clear.qrText, now: clear.at)), "revocation_not_checked")
+    }
+
+    func testADoorSetToRefuseUnrevocablePassesRefusesOnlyPassesNamingNoList() throws {
+        let all = try vectors().cases
+        let plain = try XCTUnwrap(all.first { $0.name == "valid_rotating" })
+        let clear = try XCTUnwrap(all.first { $0.name == "valid_not_revoked_in_status_list" })
+        let strict = DoorConfig(issuerUrl: nil, allowStaticCodes: false, clockToleranceSeconds: 60,
+                                requireRevocationCheck: true, refuseUnrevocable: true)
+        let door = try DoorVerifier.open(dir: freshFolder(self, "unrevocable"), anchor: try vectorsAnchor(),
+                                         config: strict)
+        _ = try door.updateTrustList(list: try vectorsTrustList(), now: clear.at)
+        XCTAssertEqual(vectorCode(try door.verify(qrText: plain.qrText, now: clear.at)), "not_revocable")
+        _ = try door.updateStatusList(list: try vectorsStatusList(), now: clear.at)
+        XCTAssertEqual(vectorCode(try door.verify(qrText: clear.qrText, now: clear.at)), "valid")
+        // Door staff turn it off: the same door accepts the pass at once, saying it cannot be revoked.
+        var relaxed = strict
+        relaxed.refuseUnrevocable = false
+        door.setConfig(config: relaxed)
+        guard case .valid(_, _, _, _, _, _, .notRevocable) = try door.verify(qrText: plain.qrText, now: clear.at) else {
+            return XCTFail("accepted once the setting is off, marked not revocable")
+        }
+    }
+
+    func testAStatusListIsRefusedWhenExpiredOrDatedAheadOfTheDoorsClock() async throws {
+        let at: UInt64 = 1_800_000_100
+        let door = try DoorVerifier.open(
+            dir: freshFolder(self, "list-time"), anchor: try vectorsAnchor(),
+            config: DoorConfig(issuerUrl: nil, allowStaticCodes: false, clockToleranceSeconds: 0))
+        _ = try door.updateTrustList(list: try vectorsTrustList(), now: at)
+        // The vectors' list is made at 1800000000 and expires 31 days later.
+        for (now, says) in [(UInt64(1_800_000_000 + 31 * 86_400), "expired"), (UInt64(1_800_000_000 - 3_600), "after now")] {
+            let error = await doorpassError("a list at \(now)") {
+                try door.updateStatusList(list: try vectorsStatusList(), now: now)
+            }
+            guard case let .InvalidPassFromIssuer(detail)? = error else {
+                return XCTFail("expected InvalidPassFromIssuer, got \(String(describing: error))")
+            }
+            XCTAssertTrue(detail.contains(says), detail)
+        }
+        XCTAssertTrue(door.statusLists(now: at).isEmpty)
+        XCTAssertEqual(try door.updateStatusList(list: try vectorsStatusList(), now: at).issuerId, "KR-KDCA-TEST")
     }
 
     func testVerifyBeforeAnyTrustListThrowsNoTrustList() async throws {

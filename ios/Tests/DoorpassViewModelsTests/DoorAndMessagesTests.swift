@@ -60,12 +60,12 @@ final class DoorAndMessagesTests: XCTestCase {
         let refusals: [RefusalReason] = [
             .malformed, .unknownIssuer, .badSignature, .issuerKeyNotValidAtIssuance, .lifetimeTooLong,
             .notYetValid, .expired, .staleCode, .futureCode, .notFromHoldersPhone, .staticNotAccepted,
-            .revoked, .revocationNotChecked,
+            .revoked, .revocationNotChecked, .notRevocable,
         ]
         let kinds: [PassKind?] = [.vaccination, .recovery, .medicalExemption, .negativeTest, nil]
         // Every variant, once (the numbering switches below do not compile when the core adds one).
         XCTAssertEqual(Set(errors.map(variantNumber)), Set(0..<23))
-        XCTAssertEqual(Set(refusals.map(variantNumber)), Set(0..<13))
+        XCTAssertEqual(Set(refusals.map(variantNumber)), Set(0..<14))
         XCTAssertEqual(Set(kinds.map(variantNumber)), Set(0..<5))
 
         let texts = errors.map { errorView($0, now: 1_800_000_000, format: utc).text }
@@ -194,6 +194,7 @@ private func variantNumber(_ reason: RefusalReason) -> Int {
     case .staticNotAccepted: return 10
     case .revoked: return 11
     case .revocationNotChecked: return 12
+    case .notRevocable: return 13
     }
 }
 

@@ -2,6 +2,7 @@
 
 use crate::issuer_client::IssuerError;
 use crate::secret_store::SecretStoreError;
+use doorpass_format::StatusListUpdateError;
 
 /// Why a wallet operation failed. Each variant says what the user or shell can do.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -108,6 +109,11 @@ pub enum WalletError {
         /// What was wrong.
         detail: String,
     },
+    /// A status list fetched for a pass was refused (signed for another issuer, naming another URI,
+    /// dated ahead, expired, or older than the one held); the list held before stays. Passes keep
+    /// working; try again later, or check the device clock when it says the list is from the future.
+    #[error("the status list was not taken: {0}")]
+    StatusListRefused(StatusListUpdateError),
     /// The input is not acceptable (e.g. an empty subject).
     #[error("{detail}")]
     InvalidInput {

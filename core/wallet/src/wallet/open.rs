@@ -176,7 +176,7 @@ impl Wallet {
         let mut revocations = doorpass_format::StatusLists::default();
         if let Some(list) = trust.list() {
             let trusted = list.content().clone();
-            status_files.offer_all_to(|bytes| revocations.update(bytes, &trusted).is_ok());
+            status_files.offer_all_to(|bytes| revocations.restore(bytes, &trusted).ok());
         }
         let inner = Inner {
             status_files,

@@ -5,8 +5,8 @@ package org.doorpass.app
 import android.app.Application
 import java.io.File
 import org.doorpass.core.Anchor
-import org.doorpass.core.DoorConfig
 import org.doorpass.core.DoorVerifier
+import org.doorpass.passui.DoorSettings
 import org.doorpass.passui.ShiftedClock
 import org.doorpass.passui.WalletHost
 
@@ -43,8 +43,30 @@ class DoorpassApplication : Application() {
         DoorVerifier.open(
             File(filesDir, "door").apply { mkdirs() }.path,
             anchor,
-            DoorConfig(issuerUrl = BuildConfig.ISSUER_URL, allowStaticCodes = false, clockToleranceSeconds = 0u),
+            doorSettings.config(BuildConfig.ISSUER_URL),
         )
+    }
+
+    /** What door staff chose in the door settings, kept in the app's private preferences. */
+    var doorSettings: DoorSettings
+        get() {
+            val kept = getSharedPreferences(DOOR_PREFERENCES, MODE_PRIVATE)
+            return DoorSettings(
+                requireRevocationCheck = kept.getBoolean(REQUIRE_REVOCATION_CHECK, false),
+                refuseUnrevocable = kept.getBoolean(REFUSE_UNREVOCABLE, false),
+            )
+        }
+        set(value) {
+            getSharedPreferences(DOOR_PREFERENCES, MODE_PRIVATE).edit()
+                .putBoolean(REQUIRE_REVOCATION_CHECK, value.requireRevocationCheck)
+                .putBoolean(REFUSE_UNREVOCABLE, value.refuseUnrevocable)
+                .apply()
+        }
+
+    private companion object {
+        const val DOOR_PREFERENCES = "checks"
+        const val REQUIRE_REVOCATION_CHECK = "require_revocation_check"
+        const val REFUSE_UNREVOCABLE = "refuse_unrevocable"
     }
 
     /** Lets the build variant hook in (debug: the core's log for the QA panel). */

@@ -29,6 +29,7 @@ class DoorVerifierTest {
             RefusalReason.STATIC_NOT_ACCEPTED -> "static_refused"
             RefusalReason.REVOKED -> "revoked"
             RefusalReason.REVOCATION_NOT_CHECKED -> "revocation_not_checked"
+            RefusalReason.NOT_REVOCABLE -> "not_revocable"
         }
     }
 
@@ -136,5 +137,52 @@ class DoorVerifierTest {
         assertEquals("lifetime_too_long", code(verdict(0u)), "the default: 400 days")
         assertEquals("valid", code(verdict(401u)))
         assertEquals("lifetime_too_long", code(verdict(30u)))
+    }
+
+    @Test
+    fun aDoorSetToRefuseUnrevocablePassesRefusesOnlyPassesNamingNoList() {
+        val cases = vectorCases()
+        val plain = cases.first { field(it, "name") == "valid_rotating" }
+        val clear = cases.first { field(it, "name") == "valid_not_revoked_in_status_list" }
+        val at = field(clear, "at").toULong()
+        val strict = DoorConfig(
+            issuerUrl = null,
+            allowStaticCodes = false,
+            clockToleranceSeconds = 60u,
+            requireRevocationCheck = true,
+            refuseUnrevocable = true,
+        )
+        val door = DoorVerifier.open(freshDir().toString(), vectorAnchor, strict)
+        door.updateTrustList(vectorList, at)
+        val refused = door.verify(field(plain, "qr_text"), at) as VerificationResult.Refused
+        assertEquals(RefusalReason.NOT_REVOCABLE, refused.reason)
+        door.updateStatusList(vectorStatusList, at)
+        assertEquals("valid", code(door.verify(field(clear, "qr_text"), at)))
+        // Door staff turn it off: the same door accepts the pass at once, saying it cannot be revoked.
+        door.setConfig(strict.copy(refuseUnrevocable = false))
+        val accepted = door.verify(field(plain, "qr_text"), at) as VerificationResult.Valid
+        assertEquals(RevocationStatus.NotRevocable, accepted.revocation)
+    }
+
+    @Test
+    fun aStatusListIsRefusedWhenExpiredOrDatedAheadOfTheDoorsClock() {
+        val at = 1_800_000_100uL
+        val door = DoorVerifier.open(
+            freshDir().toString(),
+            vectorAnchor,
+            DoorConfig(issuerUrl = null, allowStaticCodes = false, clockToleranceSeconds = 0u),
+        )
+        door.updateTrustList(vectorList, at)
+        // The vectors' list is made at 1800000000 and expires 31 days later.
+        val expired = assertFailsWith<DoorpassException.InvalidPassFromIssuer> {
+            door.updateStatusList(vectorStatusList, 1_800_000_000uL + 31uL * 86_400uL)
+        }
+        assertTrue("expired" in expired.detail, expired.detail)
+        val ahead = assertFailsWith<DoorpassException.InvalidPassFromIssuer> {
+            door.updateStatusList(vectorStatusList, 1_800_000_000uL - 3_600uL)
+        }
+        assertTrue("after now" in ahead.detail, ahead.detail)
+        assertTrue(door.statusLists(at).isEmpty())
+        assertEquals("KR-KDCA-TEST", door.updateStatusList(vectorStatusList, at).issuerId)
     }
 }

@@ -137,4 +137,5 @@ fun refusalKey(reason: RefusalReason): String = when (reason) {
     RefusalReason.STATIC_NOT_ACCEPTED -> "refusal_static_not_accepted"
     RefusalReason.REVOKED -> "refusal_revoked"
     RefusalReason.REVOCATION_NOT_CHECKED -> "refusal_revocation_not_checked"
+    RefusalReason.NOT_REVOCABLE -> "refusal_not_revocable"
 }

@@ -7,6 +7,8 @@ import androidx.lifecycle.viewModelScope
 import kotlinx.coroutines.launch
 import org.doorpass.core.DoorVerifier
 import org.doorpass.passui.DeviceClock
+import org.doorpass.passui.DoorSettings
+import org.doorpass.passui.DoorSettingsViewModel
 import org.doorpass.passui.EnrolStep
 import org.doorpass.passui.EnrolViewModel
 import org.doorpass.passui.PassViewModel
@@ -66,9 +68,19 @@ class PassTabModel(
 }
 
 /** The Check passes tab. */
-class DoorTabModel(door: DoorVerifier, clock: DeviceClock) : ViewModel() {
+class DoorTabModel(
+    door: DoorVerifier,
+    clock: DeviceClock,
+    initialSettings: DoorSettings,
+    issuerUrl: String?,
+    /** Keeps changed settings for the next start. */
+    saveSettings: (DoorSettings) -> Unit,
+) : ViewModel() {
     /** The door screen's logic. */
     val verify = VerifyViewModel(door, clock)
+
+    /** The door settings' logic. */
+    val settings = DoorSettingsViewModel(door, initialSettings, issuerUrl, saveSettings)
 
     /** Fetches a newer trust list when the network allows; the screen shows its age either way. */
     fun refreshTrustList() {

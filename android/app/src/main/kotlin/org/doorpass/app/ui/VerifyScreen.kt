@@ -43,6 +43,7 @@ import androidx.compose.ui.unit.sp
 import androidx.core.content.ContextCompat
 import androidx.lifecycle.compose.collectAsStateWithLifecycle
 import androidx.lifecycle.viewmodel.compose.viewModel
+import org.doorpass.app.BuildConfig
 import org.doorpass.app.DoorpassApplication
 import org.doorpass.app.R
 import org.doorpass.passui.DoorResult
@@ -58,7 +59,9 @@ fun VerifyTab(app: DoorpassApplication) {
     when (val opening = remember { openOrExplain(app.clock) { app.doorVerifier } }) {
         is Opening.Failed -> OpenFailure(opening.error)
         is Opening.Ready -> {
-            val model = viewModel { DoorTabModel(opening.value, app.clock) }
+            val model = viewModel {
+                DoorTabModel(opening.value, app.clock, app.doorSettings, BuildConfig.ISSUER_URL) { app.doorSettings = it }
+            }
             VerifyScreen(model)
         }
     }
@@ -81,11 +84,14 @@ private fun VerifyScreen(model: DoorTabModel) {
     }
     // Codes read while a result is shown are ignored: one guest at a time.
     val showingResult by rememberUpdatedState(state.result != DoorResult.Idle)
+    var showingSettings by remember { mutableStateOf(false) }
 
     Column(Modifier.fillMaxSize()) {
-        TrustListStatus(state)
+        TrustListStatus(state, onSettings = { showingSettings = true })
         Box(Modifier.weight(1f).fillMaxWidth()) {
-            if (cameraAllowed) {
+            if (showingSettings) {
+                DoorSettingsPanel(model.settings, onDone = { showingSettings = false }, modifier = Modifier.fillMaxSize())
+            } else if (cameraAllowed) {
                 QrScanner(
                     onCode = { text -> if (!showingResult) model.verify.verify(text) },
                     modifier = Modifier.fillMaxSize(),
@@ -111,11 +117,12 @@ private fun VerifyScreen(model: DoorTabModel) {
     }
 }
 
-/** "Trust list 3 h old", and a warning when it is due for an update. */
+/** "Trust list 3 h old", a warning when it is due for an update, and the way to the door settings. */
 @Composable
-private fun TrustListStatus(state: DoorScreenState) {
+private fun TrustListStatus(state: DoorScreenState, onSettings: () -> Unit) {
     Column(Modifier.fillMaxWidth().padding(horizontal = 16.dp, vertical = 8.dp)) {
         Text(stringResource(R.string.door_title), style = MaterialTheme.typography.titleLarge)
+        TextButton(onClick = onSettings) { Text(stringResource(R.string.door_settings_title)) }
         state.trustListAge?.let { Text(localized(it), style = MaterialTheme.typography.bodyMedium) }
         if (state.trustListStale) {
             Text(

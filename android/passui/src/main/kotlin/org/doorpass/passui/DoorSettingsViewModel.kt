@@ -1,0 +1,82 @@
+// Door settings, for door staff: whether to refuse a pass whose revocation could not be checked, and
+// whether to refuse a pass that can never be revoked (it names no status list). The core applies a
+// change from the next code on; the app keeps the settings and gives them back at the next start.
+package org.doorpass.passui
+
+import kotlinx.coroutines.flow.MutableStateFlow
+import kotlinx.coroutines.flow.StateFlow
+import kotlinx.coroutines.flow.asStateFlow
+import org.doorpass.core.DoorConfig
+import org.doorpass.core.DoorVerifier
+
+/** What door staff choose; the rest of the door's configuration is the app's. */
+data class DoorSettings(
+    /** Refuse a revocable pass whose status list is missing or too old. */
+    val requireRevocationCheck: Boolean = false,
+    /** Refuse a pass that names no status list, which can never be revoked. */
+    val refuseUnrevocable: Boolean = false,
+) {
+    /** The core's door configuration with these settings, for a door fetching from [issuerUrl]. */
+    fun config(issuerUrl: String?): DoorConfig = DoorConfig(
+        issuerUrl = issuerUrl,
+        allowStaticCodes = false,
+        clockToleranceSeconds = 0u,
+        requireRevocationCheck = requireRevocationCheck,
+        refuseUnrevocable = refuseUnrevocable,
+    )
+}
+
+/** The switches of the door settings screen. */
+enum class DoorSetting { REQUIRE_REVOCATION_CHECK, REFUSE_UNREVOCABLE }
+
+/** One switch as the screen draws it: its label, the sentence under it, and whether it is on. */
+data class DoorSettingRow(val setting: DoorSetting, val label: UiText, val explanation: UiText, val on: Boolean)
+
+/** The door settings screen's logic, over the open [door]. */
+class DoorSettingsViewModel(
+    private val door: DoorVerifier,
+    initial: DoorSettings,
+    private val issuerUrl: String?,
+    /** Keeps the settings for the next start. */
+    private val save: (DoorSettings) -> Unit = {},
+) {
+    private val mutable = MutableStateFlow(initial)
+
+    /** The settings in force. */
+    val settings: StateFlow<DoorSettings> = mutable.asStateFlow()
+
+    init {
+        door.setConfig(initial.config(issuerUrl))
+    }
+
+    /** The switches, in the order the screen shows them. */
+    fun rows(): List<DoorSettingRow> = rowsOf(mutable.value)
+
+    /** Turns [setting] on or off; the door applies it from the next code on. */
+    fun set(setting: DoorSetting, on: Boolean) {
+        val current = mutable.value
+        val changed = when (setting) {
+            DoorSetting.REQUIRE_REVOCATION_CHECK -> current.copy(requireRevocationCheck = on)
+            DoorSetting.REFUSE_UNREVOCABLE -> current.copy(refuseUnrevocable = on)
+        }
+        door.setConfig(changed.config(issuerUrl))
+        mutable.value = changed
+        save(changed)
+    }
+}
+
+/** The switches for [settings], with their string keys. */
+fun rowsOf(settings: DoorSettings): List<DoorSettingRow> = listOf(
+    DoorSettingRow(
+        DoorSetting.REQUIRE_REVOCATION_CHECK,
+        UiText("door_setting_require_revocation_check"),
+        UiText("door_setting_require_revocation_check_help"),
+        settings.requireRevocationCheck,
+    ),
+    DoorSettingRow(
+        DoorSetting.REFUSE_UNREVOCABLE,
+        UiText("door_setting_refuse_unrevocable"),
+        UiText("door_setting_refuse_unrevocable_help"),
+        settings.refuseUnrevocable,
+    ),
+)

@@ -1,0 +1,97 @@
+// Door settings, for door staff: whether to refuse a pass whose revocation could not be checked, and
+// whether to refuse a pass that can never be revoked (it names no status list). The core applies a
+// change from the next code on; the app keeps the settings and gives them back at the next start.
+
+#if canImport(Combine)
+import Combine
+#endif
+import DoorpassCore
+import Foundation
+
+/// What door staff choose; the rest of the door's configuration is the app's.
+public struct DoorSettings: Equatable {
+    /// Refuse a revocable pass whose status list is missing or too old.
+    public var requireRevocationCheck = false
+    /// Refuse a pass that names no status list, which can never be revoked.
+    public var refuseUnrevocable = false
+
+    /// The given settings (both off by default).
+    public init(requireRevocationCheck: Bool = false, refuseUnrevocable: Bool = false) {
+        self.requireRevocationCheck = requireRevocationCheck
+        self.refuseUnrevocable = refuseUnrevocable
+    }
+
+    /// The core's door configuration with these settings, for a door fetching from `issuerUrl`.
+    public func config(issuerUrl: String?) -> DoorConfig {
+        DoorConfig(issuerUrl: issuerUrl, allowStaticCodes: false, clockToleranceSeconds: 0,
+                   requireRevocationCheck: requireRevocationCheck, refuseUnrevocable: refuseUnrevocable)
+    }
+}
+
+/// The switches of the door settings screen.
+public enum DoorSetting: CaseIterable {
+    /// Refuse a revocable pass whose status list is missing or too old.
+    case requireRevocationCheck
+    /// Refuse a pass that names no status list.
+    case refuseUnrevocable
+}
+
+/// One switch as the screen draws it: its label, the sentence under it, and whether it is on.
+public struct DoorSettingRow: Equatable {
+    /// Which switch.
+    public let setting: DoorSetting
+    /// Its label.
+    public let label: UiText
+    /// What it does, in one sentence.
+    public let explanation: UiText
+    /// Whether it is on.
+    public let isOn: Bool
+}
+
+/// The door settings screen's logic, over the open door.
+@MainActor
+public final class DoorSettingsViewModel: ObservableObject {
+    /// The settings in force.
+    @Published public private(set) var settings: DoorSettings
+
+    private let door: DoorVerifier
+    private let issuerUrl: String?
+    private let save: (DoorSettings) -> Void
+
+    /// Applies `initial` to `door` (fetching from `issuerUrl`); each change is handed to `save`.
+    public init(door: DoorVerifier, initial: DoorSettings, issuerUrl: String?,
+                save: @escaping (DoorSettings) -> Void = { _ in }) {
+        self.door = door
+        self.settings = initial
+        self.issuerUrl = issuerUrl
+        self.save = save
+        door.setConfig(config: initial.config(issuerUrl: issuerUrl))
+    }
+
+    /// The switches, in the order the screen shows them.
+    public var rows: [DoorSettingRow] { rowsOf(settings) }
+
+    /// Turns `setting` on or off; the door applies it from the next code on.
+    public func set(_ setting: DoorSetting, on: Bool) {
+        var changed = settings
+        switch setting {
+        case .requireRevocationCheck: changed.requireRevocationCheck = on
+        case .refuseUnrevocable: changed.refuseUnrevocable = on
+        }
+        door.setConfig(config: changed.config(issuerUrl: issuerUrl))
+        settings = changed
+        save(changed)
+    }
+}
+
+/// The switches for `settings`, with their string keys.
+public func rowsOf(_ settings: DoorSettings) -> [DoorSettingRow] {
+    [
+        DoorSettingRow(setting: .requireRevocationCheck, label: UiText("door_setting_require_revocation_check"),
+                       explanation: UiText("door_setting_require_revocation_check_help"),
+                       isOn: settings.requireRevocationCheck),
+        DoorSettingRow(setting: .refuseUnrevocable, label: UiText("door_setting_refuse_unrevocable"),
+                       explanation: UiText("door_setting_refuse_unrevocable_help"),
+                       isOn: settings.refuseUnrevocable),
+    ]
+}
