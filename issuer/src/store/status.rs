@@ -141,17 +141,22 @@ mod tests {
         claims_unclaimed: false,
     };
 
-    #[test]
-    fn a_list_is_continued_only_by_the_key_that_orders_it() {
-        let dir = tempfile::tempdir().unwrap();
-        let conn = open_connection(&dir.path().join("db"), Durability::Process).unwrap();
-        let tx: &mut dyn Tx = &mut SqliteTx(&conn);
-        // A list from before lists recorded their key, 5 entries handed out.
+    /// A database holding list 1 from before lists recorded their key, 5 entries handed out.
+    fn with_a_list_from_before(dir: &std::path::Path) -> rusqlite::Connection {
+        let conn = open_connection(&dir.join("db"), Durability::Process).unwrap();
         conn.execute(
             "INSERT INTO status_lists (list_id, next_counter) VALUES (1, 5)",
             [],
         )
         .unwrap();
+        conn
+    }
+
+    #[test]
+    fn a_list_is_continued_only_by_the_key_that_orders_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = with_a_list_from_before(dir.path());
+        let tx: &mut dyn Tx = &mut SqliteTx(&conn);
         // A key that may not claim it starts a new list, which it then continues.
         let block = reserve_status_block(tx, 10, 100, OURS).unwrap();
         assert_eq!((block.list, block.start, block.end), (2, 0, 10));
@@ -169,13 +174,8 @@ mod tests {
     #[test]
     fn a_migrated_folder_claims_the_list_it_was_filling() {
         let dir = tempfile::tempdir().unwrap();
-        let conn = open_connection(&dir.path().join("db"), Durability::Process).unwrap();
+        let conn = with_a_list_from_before(dir.path());
         let tx: &mut dyn Tx = &mut SqliteTx(&conn);
-        conn.execute(
-            "INSERT INTO status_lists (list_id, next_counter) VALUES (1, 5)",
-            [],
-        )
-        .unwrap();
         let claiming = ListKey {
             claims_unclaimed: true,
             ..OURS
