@@ -30,7 +30,7 @@ pub struct ServeArgs {
     #[arg(long, value_name = "ADDR")]
     pub metrics_listen: Option<SocketAddr>,
     /// Prefix of the status-list URIs written into passes (the list number follows), e.g.
-    /// https://kdca.kr/s/ on a CDN that forwards to /v1/status/. Default: http://LISTEN/v1/status/.
+    /// https://kdca.kr/s/ on a CDN that forwards to /v1/status/. Default: http(s)://LISTEN/v1/status/.
     /// Every byte costs the QR code; 21 bytes in all keeps it at version 14 (docs/qr-size.md).
     #[arg(long, value_name = "URL")]
     pub status_base_url: Option<String>,
@@ -102,6 +102,13 @@ pub struct ServeArgs {
     /// Commit durability: survive a process crash (fast), or also a power loss.
     #[arg(long, value_enum, default_value = "process")]
     pub durability: DurabilityArg,
+    /// Serve HTTPS with this certificate chain (PEM, the server's certificate first); needs
+    /// --tls-key. Both files are read again on SIGHUP and when they change.
+    #[arg(long, value_name = "PEM", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM).
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
 }
 
 /// `--durability` values.
@@ -170,6 +177,12 @@ impl ServeArgs {
         }
         config.lifetimes.retry_grace = self.retry_grace;
         config.status_base_url = self.status_base_url.clone();
+        if let (Some(cert), Some(key)) = (&self.tls_cert, &self.tls_key) {
+            config.tls = Some(doorpass_issuer::tls::TlsConfig::new(
+                cert.clone(),
+                key.clone(),
+            ));
+        }
         if self.dev {
             let failure_rate = self.inject_failure.unwrap_or(0.0);
             if !(0.0..=1.0).contains(&failure_rate) {
@@ -219,8 +232,13 @@ pub fn serve(args: &ServeArgs) -> Result<ExitCode> {
 /// Prints where the issuer listens (first line, for scripts) and the dev settings. Best effort: a
 /// closed standard output must not stop the service.
 fn print_banner(issuer: &Issuer, addr: SocketAddr, config: &IssuerConfig) {
+    let scheme = if config.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
     let mut text = format!(
-        "doorpass issuer {} listening on http://{addr}\n",
+        "doorpass issuer {} listening on {scheme}://{addr}\n",
         issuer.issuer_id()
     );
     text.push_str(&format!("database {}\n", config.database().describe()));
