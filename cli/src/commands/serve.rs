@@ -426,6 +426,21 @@ mod tests {
     }
 
     #[test]
+    fn tls_needs_both_the_certificate_and_its_key() {
+        assert_eq!(config(&[]).unwrap().tls, None);
+        let tls = config(&["--tls-cert", "c.pem", "--tls-key", "k.pem"])
+            .unwrap()
+            .tls
+            .unwrap();
+        assert_eq!(
+            (tls.cert_chain.to_str(), tls.private_key.to_str()),
+            (Some("c.pem"), Some("k.pem"))
+        );
+        assert!(config(&["--tls-cert", "c.pem"]).is_err());
+        assert!(config(&["--tls-key", "k.pem"]).is_err());
+    }
+
+    #[test]
     fn metrics_only_where_asked() {
         assert_eq!(config(&[]).unwrap().metrics, MetricsExposure::Off);
         assert_eq!(

@@ -6,6 +6,7 @@ use crate::picture::decode as decode_image;
 use anyhow::{Context, Result, bail};
 use doorpass_format::{RevocationCheck, TrustList, Verdict, Verifier, VerifierPolicy, keys};
 use doorpass_wallet::issuer_client::IssuerClient;
+use doorpass_wallet::tls::TlsTrust;
 use serde_json::json;
 
 use crate::VerifyArgs;
@@ -39,8 +40,9 @@ pub fn run(args: &VerifyArgs) -> Result<ExitCode> {
         require_revocation_check: args.require_revocation_check,
     };
     let mut verifier = Verifier::new(trust_list, policy);
+    let tls = crate::ca_certs::tls_trust(&args.ca_cert)?;
     for source in &args.status_list {
-        let bytes = read_status_list(source)?;
+        let bytes = read_status_list(source, &tls)?;
         verifier
             .update_status_list(&bytes)
             .with_context(|| format!("the status list {source} cannot be used"))?;
@@ -136,11 +138,12 @@ fn revocation_json(check: RevocationCheck) -> serde_json::Value {
 
 /// The status list token at `source`: a file, or a URL fetched as wallets and doors fetch lists
 /// (`IssuerClient::status_list`: https, or http to this machine; 10 s; at most 1 MiB).
-fn read_status_list(source: &str) -> Result<Vec<u8>> {
+fn read_status_list(source: &str, tls: &TlsTrust) -> Result<Vec<u8>> {
     if !(source.starts_with("http://") || source.starts_with("https://")) {
         return read_file(std::path::Path::new(source));
     }
-    let client = IssuerClient::over_https(source, std::time::Duration::from_secs(10))?;
+    let client =
+        IssuerClient::over_https_trusting(source, std::time::Duration::from_secs(10), tls)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
