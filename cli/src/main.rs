@@ -93,7 +93,7 @@ enum IssuerCommand {
     /// Mint a pass for a holder public key.
     Mint(MintArgs),
     /// Run the issuer service (HTTP API, trust list, metrics).
-    Serve(commands::serve::ServeArgs),
+    Serve(Box<commands::serve::ServeArgs>),
     /// Manage who is eligible.
     #[command(subcommand)]
     Holders(HoldersCommand),
