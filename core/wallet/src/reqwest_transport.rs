@@ -27,6 +27,9 @@ impl ReqwestTransport {
 
     /// A transport with `timeout` per call that checks the issuer's certificate as `trust` says.
     pub fn trusting(timeout: Duration, trust: &TlsTrust) -> Result<Self, TransportError> {
+        // The settings below name ring themselves; rustls code elsewhere in the process that asks
+        // for the process-wide provider gets ring too, unless the app installed another.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let tls = crate::tls_verifier::client_config(trust)
             .map_err(|e| TransportError::Failed(format!("cannot set up TLS: {e}")))?;
         let http = reqwest::Client::builder()
