@@ -6,16 +6,19 @@ use std::sync::Arc;
 
 use doorpass_format::TrustList;
 use doorpass_issuer::store::HolderRecord;
+use doorpass_issuer::test_certs::{ServerCert, TestCa};
 use doorpass_issuer::testing::DevIssuer;
 use doorpass_issuer::{IssuerConfig, unix_now};
 use doorpass_wallet::boot_clock::{BootClock, BootReading};
 use doorpass_wallet::issuer_client::{DEFAULT_TIMEOUT, IssuerClient};
 use doorpass_wallet::secret_store::{FileSecretStore, MemorySecretStore, SecretStore};
+use doorpass_wallet::tls::TlsTrust;
 use doorpass_wallet::wallet::{PassSummary, Wallet, WalletOptions, WalletSetup};
 
 /// A dev issuer in-process on 127.0.0.1 (see [`DevIssuer`]: its folder, anchor, URL, restart and
-/// stop), with helpers for wallets pointed at it.
-pub struct TestIssuer(DevIssuer);
+/// stop), with helpers for wallets pointed at it; and how its helpers check its TLS certificate
+/// when it serves HTTPS.
+pub struct TestIssuer(DevIssuer, TlsTrust);
 
 impl Deref for TestIssuer {
     type Target = DevIssuer;
@@ -34,7 +37,20 @@ impl DerefMut for TestIssuer {
 impl TestIssuer {
     /// Creates an issuer folder and starts a dev issuer on it, adjusted by `tweak`.
     pub async fn start(tweak: impl FnOnce(&mut IssuerConfig)) -> TestIssuer {
-        TestIssuer(DevIssuer::start(tweak).await)
+        TestIssuer(DevIssuer::start(tweak).await, TlsTrust::default())
+    }
+
+    /// The same serving HTTPS with `cert`; its helpers (codes, [`TestIssuer::memory_wallet`])
+    /// trust `ca`.
+    pub async fn start_tls(
+        ca: &TestCa,
+        cert: &ServerCert,
+        tweak: impl FnOnce(&mut IssuerConfig),
+    ) -> TestIssuer {
+        TestIssuer(
+            DevIssuer::start_tls(cert, tweak).await,
+            trusting(ca, Vec::new()),
+        )
     }
 
     /// Registers `count` holders `prefix0…`.
@@ -53,7 +69,7 @@ impl TestIssuer {
 
     /// Reads the last code sent to `subject` from the dev route.
     pub async fn dev_code(&self, subject: &str) -> String {
-        IssuerClient::over_https(&self.url(), DEFAULT_TIMEOUT)
+        IssuerClient::over_https_trusting(&self.url(), DEFAULT_TIMEOUT, &self.1)
             .unwrap()
             .dev_code(subject)
             .await
@@ -77,11 +93,11 @@ impl TestIssuer {
 
     /// A wallet with memory secrets in `home`.
     pub fn memory_wallet(&self, home: &Path) -> Wallet {
-        self.wallet(
-            home,
-            Arc::new(MemorySecretStore::default()),
-            WalletOptions::default(),
-        )
+        let options = WalletOptions {
+            tls: self.1.clone(),
+            ..WalletOptions::default()
+        };
+        self.wallet(home, Arc::new(MemorySecretStore::default()), options)
     }
 
     /// Enrols `subject` in `wallet` end to end (begin, read the dev code, complete).
@@ -103,6 +119,14 @@ impl TestIssuer {
         let wallet = self.wallet(home, secrets.clone(), WalletOptions::default());
         let pass = self.enrol(&wallet, subject).await;
         (secrets, pass)
+    }
+}
+
+/// TLS settings trusting the test CA `ca` (beside the platform's roots), with `pins`.
+pub fn trusting(ca: &TestCa, pins: Vec<String>) -> TlsTrust {
+    TlsTrust {
+        extra_roots_pem: vec![ca.cert_pem().to_string()],
+        spki_pins: pins,
     }
 }
 

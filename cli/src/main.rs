@@ -3,6 +3,7 @@
 //! Exit status: 0 success (for `verify`: the pass is valid), 1 `verify` refused the pass,
 //! 2 usage, input or I/O error.
 
+mod ca_certs;
 mod commands;
 mod output;
 mod picture;
@@ -238,6 +239,10 @@ struct VerifyArgs {
     /// Print the verdict as JSON.
     #[arg(long)]
     json: bool,
+    /// A CA certificate (PEM) to trust beside the system's when fetching --status-list over
+    /// https (a test issuer). May be given several times.
+    #[arg(long, value_name = "FILE")]
+    ca_cert: Vec<PathBuf>,
     /// Read the code from a picture instead.
     #[arg(long, conflicts_with = "qr_text", required_unless_present = "qr_text")]
     image: Option<PathBuf>,

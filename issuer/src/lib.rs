@@ -30,7 +30,10 @@ pub mod state;
 pub mod status_lists;
 pub mod store;
 #[cfg(feature = "testing")]
+pub mod test_certs;
+#[cfg(feature = "testing")]
 pub mod testing;
+pub mod tls;
 pub mod trust_publishing;
 
 use std::future::{Future, IntoFuture};
@@ -88,8 +91,12 @@ pub struct IssuerConfig {
     /// Where `/metrics` is served; not at all by default.
     pub metrics: MetricsExposure,
     /// Prefix of the status-list URIs passes carry (the list number follows); by default
-    /// `http://ADDR/v1/status/` for the address served on. Keep it short: see docs/qr-size.md.
+    /// `http://ADDR/v1/status/` (`https://` with TLS) for the address served on. Keep it short:
+    /// see docs/qr-size.md.
     pub status_base_url: Option<String>,
+    /// Serve HTTPS with this certificate and key (reloaded on SIGHUP or when the files change);
+    /// plain HTTP when `None` (behind a TLS-terminating proxy, or in tests).
+    pub tls: Option<tls::TlsConfig>,
 }
 
 /// Where the issuer serves `/metrics`.
@@ -138,6 +145,7 @@ impl IssuerConfig {
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             metrics: MetricsExposure::Off,
             status_base_url: None,
+            tls: None,
         }
     }
 
@@ -178,6 +186,9 @@ pub enum StartError {
     /// A setting is out of its allowed range.
     #[error("invalid setting: {0}")]
     Setting(&'static str),
+    /// The TLS certificate or key cannot be used.
+    #[error(transparent)]
+    Tls(#[from] tls::TlsSetupError),
     /// The `/metrics` listener could not be opened.
     #[error("cannot listen for /metrics on {addr}: {source}")]
     MetricsListen {
@@ -213,6 +224,7 @@ pub struct Issuer {
     stopping: tokio::sync::watch::Sender<bool>,
     shutdown_timeout: Duration,
     metrics_listener: Option<std::net::TcpListener>,
+    tls: Option<Arc<tls::ReloadingCertificate>>,
 }
 
 impl Issuer {
@@ -262,6 +274,10 @@ impl Issuer {
                     .map_err(|source| StartError::MetricsListen { addr, source })?,
             ),
             MetricsExposure::Off | MetricsExposure::Public => None,
+        };
+        let tls = match &config.tls {
+            Some(files) => Some(Arc::new(tls::ReloadingCertificate::load(files)?)),
+            None => None,
         };
         let (store, store_thread) =
             Store::open(&database, config.durability, config.postgres).await?;
@@ -331,6 +347,7 @@ impl Issuer {
             stopping,
             shutdown_timeout: config.shutdown_timeout,
             metrics_listener,
+            tls,
         })
     }
 
@@ -372,10 +389,11 @@ impl Issuer {
             stopping,
             shutdown_timeout,
             metrics_listener,
+            tls,
         } = self;
         state
             .status_allocator
-            .default_base_url(listener.local_addr()?);
+            .default_base_url(listener.local_addr()?, tls.is_some());
         let publisher = status_lists::Publisher::start(
             state.store.clone(),
             state.keys.signing_key.clone(),
@@ -385,6 +403,10 @@ impl Issuer {
         .await
         .map_err(std::io::Error::other)?;
         let publisher_task = tokio::spawn(publisher.run());
+        let tls_watch_task = match &tls {
+            Some(certificate) => Some(tokio::spawn(certificate.clone().watch()?)),
+            None => None,
+        };
         if let Some(ready) = ready {
             let _ = ready.send(());
         }
@@ -398,16 +420,30 @@ impl Issuer {
         };
         let app = service::router(state.clone());
         let (signalled, on_signal) = tokio::sync::oneshot::channel::<()>();
-        let server = axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
+        let shutdown = async move {
             shutdown.await;
             let _ = signalled.send(());
-        })
-        .into_future();
-        tokio::pin!(server);
+        };
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
+        let mut server: std::pin::Pin<Box<dyn Future<Output = std::io::Result<()>> + Send>> =
+            match &tls {
+                None => Box::pin(
+                    axum::serve(listener, app)
+                        .with_graceful_shutdown(shutdown)
+                        .into_future(),
+                ),
+                Some(certificate) => {
+                    use axum::serve::ListenerExt;
+                    let listener =
+                        tls::TlsListener::new(listener, tls::server_config(certificate.clone()))?
+                            .tap_io(|_| {});
+                    Box::pin(
+                        axum::serve(listener, app)
+                            .with_graceful_shutdown(shutdown)
+                            .into_future(),
+                    )
+                }
+            };
         let deadline = async {
             match on_signal.await {
                 Ok(()) => tokio::time::sleep(shutdown_timeout).await,
@@ -433,6 +469,10 @@ impl Issuer {
             task.abort();
             let _ = task.await;
         }
+        if let Some(task) = tls_watch_task {
+            task.abort();
+            let _ = task.await;
+        }
         publisher_task.abort();
         let _ = publisher_task.await;
         drop(state);
@@ -450,6 +490,7 @@ impl Issuer {
         let listener = tokio::net::TcpListener::bind(listen).await?;
         let addr = listener.local_addr()?;
         let metrics_addr = self.metrics_addr();
+        let tls = self.tls.is_some();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let (ready, serving) = tokio::sync::oneshot::channel::<()>();
         let mut task = tokio::spawn(self.serve_and_signal(
@@ -470,6 +511,7 @@ impl Issuer {
         Ok(RunningIssuer {
             addr,
             metrics_addr,
+            tls,
             stop: Some(stop),
             task,
         })
@@ -482,14 +524,17 @@ pub struct RunningIssuer {
     pub addr: SocketAddr,
     /// Where `/metrics` is served on a listener of its own, if it is.
     pub metrics_addr: Option<SocketAddr>,
+    /// Whether it serves HTTPS.
+    pub tls: bool,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
 impl RunningIssuer {
-    /// `http://ADDR`.
+    /// `http://ADDR`, or `https://ADDR` when it serves TLS.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 
     /// Stops gracefully: requests in flight finish and are committed, then the port closes.

@@ -116,12 +116,13 @@ impl StatusAllocator {
         }
     }
 
-    /// Sets the base URL, unless one was configured: `http://ADDR/v1/status/` for the address the
-    /// issuer listens on.
-    pub fn default_base_url(&self, addr: std::net::SocketAddr) {
+    /// Sets the base URL, unless one was configured: `http://ADDR/v1/status/` (`https://` when it
+    /// serves TLS) for the address the issuer listens on.
+    pub fn default_base_url(&self, addr: std::net::SocketAddr, tls: bool) {
+        let scheme = if tls { "https" } else { "http" };
         let _ = self
             .base_url
-            .set(format!("http://{addr}{STATUS_PATH_PREFIX}"));
+            .set(format!("{scheme}://{addr}{STATUS_PATH_PREFIX}"));
     }
 
     /// The URI of list `list`.

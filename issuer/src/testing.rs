@@ -103,6 +103,8 @@ pub struct DevIssuer {
     database: Database,
     /// The running service, until stopped.
     running: Option<RunningIssuer>,
+    /// The TLS certificate and key files of [`DevIssuer::start_tls`].
+    tls_files: Option<tempfile::TempDir>,
 }
 
 impl DevIssuer {
@@ -121,8 +123,26 @@ impl DevIssuer {
             anchor,
             database,
             running: None,
+            tls_files: None,
         };
         issuer.restart(tweak).await;
+        issuer
+    }
+
+    /// Creates an issuer folder and starts a dev issuer on it serving HTTPS with `cert` (see
+    /// [`crate::test_certs`]), its files in the issuer folder.
+    pub async fn start_tls(
+        cert: &crate::test_certs::ServerCert,
+        tweak: impl FnOnce(&mut IssuerConfig),
+    ) -> DevIssuer {
+        let dir = tempfile::tempdir().unwrap();
+        let tls = cert.write_to(dir.path());
+        let mut issuer = DevIssuer::start(|config| {
+            config.tls = Some(tls);
+            tweak(config);
+        })
+        .await;
+        issuer.tls_files = Some(dir);
         issuer
     }
 
@@ -210,9 +230,17 @@ impl DevIssuer {
         self.running().metrics_addr
     }
 
-    /// The issuer's base URL, `http://ADDR` (panics when stopped).
+    /// The issuer's base URL, `http://ADDR`, or `https://127.0.0.1:PORT` when it serves TLS
+    /// (panics when stopped).
     pub fn url(&self) -> String {
         self.running().url()
+    }
+
+    /// The same by name: `https://localhost:PORT` (`http://` without TLS).
+    pub fn localhost_url(&self) -> String {
+        let running = self.running();
+        let scheme = if running.tls { "https" } else { "http" };
+        format!("{scheme}://localhost:{}", running.addr.port())
     }
 
     /// The issuer's SQLite database file (panics on PostgreSQL).

@@ -31,7 +31,7 @@ pub struct ServeArgs {
     #[arg(long, value_name = "ADDR")]
     pub metrics_listen: Option<SocketAddr>,
     /// Prefix of the status-list URIs written into passes (the list number follows), e.g.
-    /// https://kdca.kr/s/ on a CDN that forwards to /v1/status/. Default: http://LISTEN/v1/status/.
+    /// https://kdca.kr/s/ on a CDN that forwards to /v1/status/. Default: http(s)://LISTEN/v1/status/.
     /// Every byte costs the QR code; 21 bytes in all keeps it at version 14 (docs/qr-size.md).
     #[arg(long, value_name = "URL")]
     pub status_base_url: Option<String>,
@@ -114,6 +114,13 @@ pub struct ServeArgs {
     /// Commit durability: survive a process crash (fast), or also a power loss.
     #[arg(long, value_enum, default_value = "process")]
     pub durability: DurabilityArg,
+    /// Serve HTTPS with this certificate chain (PEM, the server's certificate first); needs
+    /// --tls-key. Both files are read again on SIGHUP and when they change.
+    #[arg(long, value_name = "PEM", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM).
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
 }
 
 impl ServeArgs {
@@ -217,6 +224,12 @@ impl ServeArgs {
         }
         config.lifetimes.retry_grace = self.retry_grace;
         config.status_base_url = self.status_base_url.clone();
+        if let (Some(cert), Some(key)) = (&self.tls_cert, &self.tls_key) {
+            config.tls = Some(doorpass_issuer::tls::TlsConfig::new(
+                cert.clone(),
+                key.clone(),
+            ));
+        }
         if self.dev {
             let failure_rate = self.inject_failure.unwrap_or(0.0);
             if !(0.0..=1.0).contains(&failure_rate) {
@@ -266,8 +279,13 @@ pub fn serve(args: &ServeArgs) -> Result<ExitCode> {
 /// Prints where the issuer listens (first line, for scripts) and the dev settings. Best effort: a
 /// closed standard output must not stop the service.
 fn print_banner(issuer: &Issuer, addr: SocketAddr, config: &IssuerConfig) {
+    let scheme = if config.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
     let mut text = format!(
-        "doorpass issuer {} listening on http://{addr}\n",
+        "doorpass issuer {} listening on {scheme}://{addr}\n",
         issuer.issuer_id()
     );
     text.push_str(&format!("database {}\n", config.database().describe()));
@@ -501,6 +519,21 @@ mod tests {
         assert_eq!(share(&["--client-rate", "0"]), None);
         assert_eq!(share(&["--max-owed-per-client", "7"]), Some(7));
         assert_eq!(share(&["--max-owed-per-client", "0"]), None);
+    }
+
+    #[test]
+    fn tls_needs_both_the_certificate_and_its_key() {
+        assert_eq!(config(&[]).unwrap().tls, None);
+        let tls = config(&["--tls-cert", "c.pem", "--tls-key", "k.pem"])
+            .unwrap()
+            .tls
+            .unwrap();
+        assert_eq!(
+            (tls.cert_chain.to_str(), tls.private_key.to_str()),
+            (Some("c.pem"), Some("k.pem"))
+        );
+        assert!(config(&["--tls-cert", "c.pem"]).is_err());
+        assert!(config(&["--tls-key", "k.pem"]).is_err());
     }
 
     #[test]

@@ -8,6 +8,7 @@ use doorpass_format::{
     RevocationCheck, StatusListBinding, TrustList, Verdict, Verifier, VerifierPolicy, keys,
 };
 use doorpass_wallet::issuer_client::IssuerClient;
+use doorpass_wallet::tls::TlsTrust;
 use serde_json::json;
 
 use crate::VerifyArgs;
@@ -46,8 +47,9 @@ pub fn run(args: &VerifyArgs) -> Result<ExitCode> {
     // behind a CDN prefix), says nothing trustworthy about where it belongs: it is bound to its
     // own `sub` and to the issuer its key is listed for, and still checked against the key's
     // window, the clock and its `exp`. A pass reads only a list kept for its own issuer and URI.
+    let tls = crate::ca_certs::tls_trust(&args.ca_cert)?;
     for source in &args.status_list {
-        let bytes = read_status_list(source)?;
+        let bytes = read_status_list(source, &tls)?;
         verifier
             .update_status_list(&bytes, StatusListBinding::given(), now)
             .with_context(|| format!("the status list {source} cannot be used"))?;
@@ -147,11 +149,12 @@ fn is_url(source: &str) -> bool {
 
 /// The status list token at `source`: a file, or a URL fetched as wallets and doors fetch lists
 /// (`IssuerClient::status_list`: https, or http to this machine; 10 s; at most 1 MiB).
-fn read_status_list(source: &str) -> Result<Vec<u8>> {
+fn read_status_list(source: &str, tls: &TlsTrust) -> Result<Vec<u8>> {
     if !is_url(source) {
         return read_file(std::path::Path::new(source));
     }
-    let client = IssuerClient::over_https(source, std::time::Duration::from_secs(10))?;
+    let client =
+        IssuerClient::over_https_trusting(source, std::time::Duration::from_secs(10), tls)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;

@@ -35,6 +35,10 @@ pub struct WalletArgs {
     /// Loopback issuers never need it; real issuers use https.
     #[arg(long)]
     allow_http: bool,
+    /// A CA certificate (PEM) to trust beside the system's, for a test issuer over https. May be
+    /// given several times.
+    #[arg(long, value_name = "FILE")]
+    ca_cert: Vec<PathBuf>,
     #[command(subcommand)]
     command: WalletCommand,
 }
@@ -219,6 +223,7 @@ async fn run_async(args: &WalletArgs) -> Result<ExitCode> {
     let home = &args.home;
     let options = WalletOptions {
         allow_plain_http: args.allow_http,
+        tls: crate::ca_certs::tls_trust(&args.ca_cert)?,
         ..WalletOptions::default()
     };
     if let WalletCommand::Enrol {

@@ -49,7 +49,7 @@ impl IssuerProcess {
         std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
         let url = line.trim().rsplit(' ').next().unwrap().to_string();
         assert!(
-            url.starts_with("http://127.0.0.1:"),
+            url.starts_with("http://127.0.0.1:") || url.starts_with("https://127.0.0.1:"),
             "unexpected first line: {line}"
         );
         IssuerProcess { child, url }

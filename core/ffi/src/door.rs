@@ -6,6 +6,7 @@ use std::sync::Arc;
 use doorpass_format::verifier::VerifierPolicy;
 use doorpass_wallet::door::DoorVerifier as CoreDoor;
 use doorpass_wallet::issuer_client::{DEFAULT_TIMEOUT, IssuerClient};
+use doorpass_wallet::tls::TlsTrust;
 
 use crate::anchor::Anchor;
 use crate::error::DoorpassError;
@@ -35,6 +36,13 @@ pub struct DoorConfig {
     /// `require_revocation_check`, only passes known not to be revoked are accepted).
     #[uniffi(default = false)]
     pub refuse_unrevocable: bool,
+    /// Root certificates (PEM) trusted beside the platform's when fetching lists, for test and QA
+    /// builds. Production builds leave it empty.
+    #[uniffi(default = [])]
+    pub extra_root_certificates_pem: Vec<String>,
+    /// SHA-256 pins of the issuer's public key (base64): empty for none, else at least two.
+    #[uniffi(default = [])]
+    pub issuer_key_pins: Vec<String>,
 }
 
 impl DoorConfig {
@@ -85,15 +93,20 @@ impl DoorVerifier {
                 set_aside.reason
             );
         }
-        let client =
-            match config.issuer_url {
-                Some(url) => Some(IssuerClient::over_https(&url, DEFAULT_TIMEOUT).map_err(
-                    |e| DoorpassError::InvalidInput {
+        let tls = TlsTrust {
+            extra_roots_pem: config.extra_root_certificates_pem,
+            spki_pins: config.issuer_key_pins,
+        };
+        let client = match config.issuer_url {
+            Some(url) => Some(
+                IssuerClient::over_https_trusting(&url, DEFAULT_TIMEOUT, &tls).map_err(|e| {
+                    DoorpassError::InvalidInput {
                         detail: e.to_string(),
-                    },
-                )?),
-                None => None,
-            };
+                    }
+                })?,
+            ),
+            None => None,
+        };
         Ok(Arc::new(DoorVerifier {
             inner: Arc::new(inner),
             client,

@@ -3,6 +3,7 @@
 
 use doorpass_wallet::door::DoorError;
 use doorpass_wallet::secret_store::SecretStoreError;
+use doorpass_wallet::tls::TlsFailure;
 use doorpass_wallet::wallet::{CodeEnd, WalletError};
 
 /// Why a Doorpass call failed, and what the app can do about it.
@@ -13,6 +14,28 @@ pub enum DoorpassError {
     #[error("the issuer could not be reached: {detail}")]
     Offline {
         /// What failed, for logs.
+        detail: String,
+    },
+    /// The issuer's certificate is not trusted (unknown authority, or issued for another name):
+    /// the network may be intercepting the connection. Say so and suggest another network
+    /// (Wi-Fi off, or another Wi-Fi). Passes in hand keep working.
+    #[error("the issuer's certificate is not trusted: {detail}")]
+    UntrustedCertificate {
+        /// What the TLS check said, for logs.
+        detail: String,
+    },
+    /// The issuer's certificate chains to a trusted authority but carries a key this app does not
+    /// pin: as above, or the app's pins are out of date (update the app).
+    #[error("the issuer's certificate key is not pinned: {detail}")]
+    CertificatePinMismatch {
+        /// What the TLS check said, for logs.
+        detail: String,
+    },
+    /// The issuer's certificate is expired or not yet valid by this phone's clock: ask the user to
+    /// check the phone's date and time.
+    #[error("the issuer's certificate is not valid at this phone's time: {detail}")]
+    CertificateNotValidNow {
+        /// What the TLS check said, for logs.
         detail: String,
     },
     /// The issuer is busy or rate limiting: try again after this many seconds, not sooner.
@@ -127,6 +150,15 @@ impl From<WalletError> for DoorpassError {
                 }
             }
             WalletError::IssuerUnreachable { detail } => DoorpassError::Offline { detail },
+            WalletError::IssuerNotTrusted { failure, detail } => match failure {
+                TlsFailure::UntrustedCertificate | TlsFailure::WrongHostName => {
+                    DoorpassError::UntrustedCertificate { detail }
+                }
+                TlsFailure::PinMismatch => DoorpassError::CertificatePinMismatch { detail },
+                TlsFailure::CertificateExpired | TlsFailure::CertificateNotYetValid => {
+                    DoorpassError::CertificateNotValidNow { detail }
+                }
+            },
             WalletError::IssuerBusy { retry_after_secs } => DoorpassError::RateLimited {
                 retry_after_seconds: retry_after_secs,
             },
@@ -249,6 +281,32 @@ mod tests {
             DoorpassError::from(DoorError::Issuer(down)),
             DoorpassError::Offline { .. }
         ));
+    }
+
+    #[test]
+    fn refused_certificates_become_what_the_user_can_do_about_them() {
+        let refused = |failure| {
+            DoorpassError::from(DoorError::Issuer(IssuerError::Untrusted {
+                failure,
+                detail: "x".into(),
+            }))
+        };
+        let untrusted = DoorpassError::UntrustedCertificate { detail: "x".into() };
+        assert_eq!(refused(TlsFailure::UntrustedCertificate), untrusted);
+        assert_eq!(refused(TlsFailure::WrongHostName), untrusted);
+        assert_eq!(
+            refused(TlsFailure::PinMismatch),
+            DoorpassError::CertificatePinMismatch { detail: "x".into() }
+        );
+        for clock in [
+            TlsFailure::CertificateExpired,
+            TlsFailure::CertificateNotYetValid,
+        ] {
+            assert_eq!(
+                refused(clock),
+                DoorpassError::CertificateNotValidNow { detail: "x".into() }
+            );
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use doorpass_wallet::keyring_store::KeyringSecretStore;
 use doorpass_wallet::secret_store::SecretStore as CoreSecretStore;
+use doorpass_wallet::tls::TlsTrust;
 use doorpass_wallet::wallet::{Wallet as CoreWallet, WalletOptions, WalletSetup};
 
 use crate::anchor::Anchor;
@@ -36,6 +37,14 @@ pub struct WalletConfig {
     /// Let `issuer_url` replace a different issuer URL the wallet in this folder recorded (the issuer
     /// moved). When false, opening such a wallet fails with `InvalidInput` naming the recorded URL.
     pub replace_issuer_url: bool,
+    /// Root certificates (PEM) trusted beside the platform's, for test and QA builds against a
+    /// test issuer. Production builds leave it empty.
+    #[uniffi(default = [])]
+    pub extra_root_certificates_pem: Vec<String>,
+    /// SHA-256 pins of the issuer's public key (base64 of the SubjectPublicKeyInfo digest): empty
+    /// for none, else at least two (the key in use and a backup). Read docs/security.md first.
+    #[uniffi(default = [])]
+    pub issuer_key_pins: Vec<String>,
 }
 
 /// A pass wallet kept in a folder of the app. Showing a code never needs the network; network calls
@@ -78,6 +87,10 @@ impl Wallet {
         };
         let mut options = WalletOptions {
             allow_plain_http: config.allow_plain_http,
+            tls: TlsTrust {
+                extra_roots_pem: config.extra_root_certificates_pem,
+                spki_pins: config.issuer_key_pins,
+            },
             ..WalletOptions::default()
         };
         if config.http_timeout_seconds > 0 {

@@ -48,6 +48,14 @@ pub enum IssuerError {
     /// The answer was not what the API promises.
     #[error("unexpected answer from the issuer: {0}")]
     Protocol(String),
+    /// The issuer's TLS certificate was refused; nothing was sent.
+    #[error("{failure}: {detail}")]
+    Untrusted {
+        /// Why, by what the user can do.
+        failure: crate::tls::TlsFailure,
+        /// The TLS library's words, for logs.
+        detail: String,
+    },
 }
 
 impl IssuerError {
@@ -103,10 +111,22 @@ impl IssuerClient {
         Ok(IssuerClient { base, transport })
     }
 
-    /// A client over the default transport (reqwest), with `timeout` per call.
+    /// A client over the default transport (reqwest), with `timeout` per call, trusting the
+    /// platform's roots.
     #[cfg(feature = "http")]
     pub fn over_https(base_url: &str, timeout: Duration) -> Result<Self, IssuerError> {
-        let transport = crate::reqwest_transport::ReqwestTransport::new(timeout)
+        Self::over_https_trusting(base_url, timeout, &crate::tls::TlsTrust::default())
+    }
+
+    /// A client over the default transport (reqwest), with `timeout` per call, checking the
+    /// issuer's certificate as `trust` says (extra roots of a test build, pins).
+    #[cfg(feature = "http")]
+    pub fn over_https_trusting(
+        base_url: &str,
+        timeout: Duration,
+        trust: &crate::tls::TlsTrust,
+    ) -> Result<Self, IssuerError> {
+        let transport = crate::reqwest_transport::ReqwestTransport::trusting(timeout, trust)
             .map_err(|e| IssuerError::Protocol(e.to_string()))?;
         Self::new(base_url, Arc::new(transport))
     }
@@ -262,6 +282,7 @@ impl IssuerClient {
         };
         let response = self.transport.send(request).await.map_err(|e| match e {
             TransportError::TooLarge => IssuerError::Protocol(e.to_string()),
+            TransportError::Tls { failure, detail } => IssuerError::Untrusted { failure, detail },
             e => IssuerError::Unreachable(e.to_string()),
         })?;
         let status = response.status;

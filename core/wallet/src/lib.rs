@@ -9,6 +9,8 @@
 //! - [`status_cache`]: status lists (revocation) kept on the device, per list URI.
 //! - [`issuer_client`]: the issuer API client, over an [`transport::HttpTransport`]
 //!   ([`reqwest_transport`] by default).
+//! - [`tls`]: which certificates the issuer may show (platform roots, a test build's extra
+//!   roots, SPKI pins) and why one was refused ([`tls_verifier`] checks them).
 //! - [`secret_store`]: where secrets live (`keyring_store` for the platform keystores).
 //! - [`clock`], [`retry`]: time correction and backoff.
 //! - [`boot_clock`]: the clock that counts since boot, which nobody sets, for the time codes are
@@ -25,6 +27,9 @@ pub mod reqwest_transport;
 pub mod retry;
 pub mod secret_store;
 pub mod status_cache;
+pub mod tls;
+#[cfg(feature = "http")]
+pub mod tls_verifier;
 pub mod transport;
 pub mod trust_cache;
 pub mod wallet;

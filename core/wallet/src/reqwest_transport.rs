@@ -1,10 +1,12 @@
 //! The default transport: reqwest with rustls (no OpenSSL; ring for the cryptography), the platform's
-//! certificate verifier, a time limit on every call, no redirects, and bodies read with a size limit
+//! certificate verifier (plus a test build's roots and optional pins, [`crate::tls`]), a time limit on every call, no redirects, and bodies read with a size limit
 //! while they stream in.
 
 use std::time::Duration;
 
 use reqwest::header::{DATE, RETRY_AFTER};
+
+use crate::tls::TlsTrust;
 
 use crate::transport::{
     HttpMethod, HttpRequest, HttpResponse, HttpTransport, MAX_ANSWER_LEN, TransportError,
@@ -18,11 +20,20 @@ pub struct ReqwestTransport {
 }
 
 impl ReqwestTransport {
-    /// A transport with `timeout` per call, connection included.
+    /// A transport with `timeout` per call, connection included, trusting the platform's roots.
     pub fn new(timeout: Duration) -> Result<Self, TransportError> {
-        // rustls needs a process-wide cryptography provider; ring unless the app installed another.
+        Self::trusting(timeout, &TlsTrust::default())
+    }
+
+    /// A transport with `timeout` per call that checks the issuer's certificate as `trust` says.
+    pub fn trusting(timeout: Duration, trust: &TlsTrust) -> Result<Self, TransportError> {
+        // The settings below name ring themselves; rustls code elsewhere in the process that asks
+        // for the process-wide provider gets ring too, unless the app installed another.
         let _ = rustls::crypto::ring::default_provider().install_default();
+        let tls = crate::tls_verifier::client_config(trust)
+            .map_err(|e| TransportError::Failed(format!("cannot set up TLS: {e}")))?;
         let http = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls)
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(5)))
             .user_agent(concat!("doorpass/", env!("CARGO_PKG_VERSION")))
@@ -90,6 +101,12 @@ fn describe(e: &reqwest::Error) -> TransportError {
     while let Some(s) = source {
         msg = s.to_string();
         source = s.source();
+    }
+    if let Some(failure) = crate::tls_verifier::classify(e) {
+        return TransportError::Tls {
+            failure,
+            detail: msg,
+        };
     }
     if e.is_connect() {
         TransportError::CouldNotConnect(msg)

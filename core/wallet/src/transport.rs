@@ -64,7 +64,15 @@ pub enum TransportError {
     /// The answer was larger than [`MAX_ANSWER_LEN`].
     #[error("answer too large")]
     TooLarge,
-    /// Anything else (TLS failure, connection dropped mid-answer).
+    /// The issuer's TLS certificate was refused.
+    #[error("{failure}: {detail}")]
+    Tls {
+        /// Why, by what the user can do.
+        failure: crate::tls::TlsFailure,
+        /// The TLS library's words, for logs.
+        detail: String,
+    },
+    /// Anything else (connection dropped mid-answer).
     #[error("{0}")]
     Failed(String),
 }

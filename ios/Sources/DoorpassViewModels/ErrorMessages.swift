@@ -42,6 +42,12 @@ public func errorView(_ error: DoorpassError, now: UInt64, format: TimeFormat) -
     switch error {
     case .Offline:
         return ErrorView(UiText("error_offline"), action: .retry)
+    case .UntrustedCertificate:
+        return ErrorView(UiText("error_untrusted_certificate"), action: .retry)
+    case .CertificatePinMismatch:
+        return ErrorView(UiText("error_certificate_pin_mismatch"), action: .retry)
+    case .CertificateNotValidNow:
+        return ErrorView(UiText("error_certificate_not_valid_now"), action: .retry)
     case let .RateLimited(retryAfterSeconds):
         let at = now + retryAfterSeconds
         return ErrorView(UiText("error_rate_limited", format.time(at)), action: .retry, retryAt: at)

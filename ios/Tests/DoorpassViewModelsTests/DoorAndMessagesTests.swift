@@ -56,6 +56,8 @@ final class DoorAndMessagesTests: XCTestCase {
             .KeystoreUnavailable(detail: "x"), .ClockUntrustworthy(detail: "x"), .NotEnrolled,
             .NoEnrolmentInProgress, .UnknownPass(passId: "x"), .PassNotChosen, .PassMissing, .PassRevoked, .InUse,
             .Wiped, .NoTrustList, .InvalidInput(detail: "x"), .Internal(reason: "x"),
+            .UntrustedCertificate(detail: "x"), .CertificatePinMismatch(detail: "x"),
+            .CertificateNotValidNow(detail: "x"),
         ]
         let refusals: [RefusalReason] = [
             .malformed, .unknownIssuer, .badSignature, .issuerKeyNotValidAtIssuance, .lifetimeTooLong,
@@ -64,7 +66,7 @@ final class DoorAndMessagesTests: XCTestCase {
         ]
         let kinds: [PassKind?] = [.vaccination, .recovery, .medicalExemption, .negativeTest, nil]
         // Every variant, once (the numbering switches below do not compile when the core adds one).
-        XCTAssertEqual(Set(errors.map(variantNumber)), Set(0..<23))
+        XCTAssertEqual(Set(errors.map(variantNumber)), Set(0..<26))
         XCTAssertEqual(Set(refusals.map(variantNumber)), Set(0..<14))
         XCTAssertEqual(Set(kinds.map(variantNumber)), Set(0..<5))
 
@@ -176,6 +178,9 @@ private func variantNumber(_ error: DoorpassError) -> Int {
     case .InvalidInput: return 20
     case .Internal: return 21
     case .PassRevoked: return 22
+    case .UntrustedCertificate: return 23
+    case .CertificatePinMismatch: return 24
+    case .CertificateNotValidNow: return 25
     }
 }
 

@@ -31,15 +31,16 @@ pub(super) async fn drive(args: &RunArgs) -> Result<ExitCode> {
     if args.rate.is_some_and(|r| r.is_nan() || r <= 0.0) {
         bail!("--rate must be positive");
     }
+    let tls = crate::ca_certs::tls_trust(&args.ca_cert)?;
     let clients: Arc<[IssuerClient]> = args
         .issuer
         .iter()
-        .map(|url| IssuerClient::over_https(url, Duration::from_secs(10)))
+        .map(|url| IssuerClient::over_https_trusting(url, Duration::from_secs(10), &tls))
         .collect::<Result<Vec<_>, _>>()?
         .into();
     // Renewal runs use the first issuer; enrolments are spread over all of them.
     let client = clients[0].clone();
-    let metrics_http = reqwest::Client::builder()
+    let metrics_http = crate::ca_certs::http_client(&tls)?
         .timeout(Duration::from_secs(10))
         .redirect(reqwest::redirect::Policy::none())
         .build()?;

@@ -59,6 +59,9 @@ pub enum LoadgenCommand {
         /// How long to run.
         #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
         duration: std::time::Duration,
+        /// A CA certificate (PEM) to trust beside the system's, for an issuer over https.
+        #[arg(long, value_name = "FILE")]
+        ca_cert: Vec<PathBuf>,
     },
     /// Check that every pass id in a record file is in the issuer's database and that no refresh-token
     /// chain has forked (exit 1 if either fails; passes recorded but never received are allowed).
@@ -131,6 +134,9 @@ pub struct RunArgs {
     /// Wallets in the renewal pool.
     #[arg(long, default_value_t = 5_000, requires = "renewals")]
     pool: usize,
+    /// A CA certificate (PEM) to trust beside the system's, for an issuer over https.
+    #[arg(long, value_name = "FILE")]
+    ca_cert: Vec<PathBuf>,
 }
 
 /// Runs a loadgen subcommand.
@@ -158,10 +164,14 @@ pub fn run(command: &LoadgenCommand) -> Result<ExitCode> {
             list,
             concurrency,
             duration,
-        } => tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()?
-            .block_on(status::run(issuer, *list, *concurrency, *duration)),
+            ca_cert,
+        } => {
+            let tls = crate::ca_certs::tls_trust(ca_cert)?;
+            tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?
+                .block_on(status::run(issuer, *list, *concurrency, *duration, &tls))
+        }
         LoadgenCommand::Check { db, record } => {
             let ids = read_record(record)?;
             let report = tokio::runtime::Builder::new_multi_thread()

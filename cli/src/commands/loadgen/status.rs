@@ -16,12 +16,13 @@ pub(super) async fn run(
     list: u64,
     concurrency: usize,
     duration: Duration,
+    tls: &doorpass_wallet::tls::TlsTrust,
 ) -> Result<ExitCode> {
     if !IssuerClient::is_loopback_url(issuer) {
         bail!("loadgen only targets loopback issuers (127.0.0.0/8, localhost, [::1])");
     }
     let url = format!("{}/v1/status/{list}", issuer.trim_end_matches('/'));
-    let http = reqwest::Client::builder()
+    let http = crate::ca_certs::http_client(tls)?
         .timeout(Duration::from_secs(10))
         .build()?;
     let (ok, failed) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));

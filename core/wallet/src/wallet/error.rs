@@ -2,6 +2,7 @@
 
 use crate::issuer_client::IssuerError;
 use crate::secret_store::SecretStoreError;
+use crate::tls::TlsFailure;
 use doorpass_format::StatusListUpdateError;
 
 /// Why a wallet operation failed. Each variant says what the user or shell can do.
@@ -37,6 +38,17 @@ pub enum WalletError {
     #[error("the issuer could not be reached: {detail}")]
     IssuerUnreachable {
         /// Why.
+        detail: String,
+    },
+    /// The issuer's TLS certificate was refused, so nothing was sent. Passes in hand keep working.
+    /// [`TlsFailure::clock_may_be_wrong`]: ask the user to check the device's date and time;
+    /// otherwise the network may be intercepting (try another one), or the app's pins are out of
+    /// date.
+    #[error("{failure}: {detail}")]
+    IssuerNotTrusted {
+        /// Why.
+        failure: TlsFailure,
+        /// The TLS library's words, for logs.
         detail: String,
     },
     /// The issuer is busy; try again after the given number of seconds.
@@ -194,6 +206,9 @@ impl From<IssuerError> for WalletError {
                 _ => WalletError::IssuerRefused { code: c, message },
             },
             IssuerError::Protocol(detail) => WalletError::InvalidFromIssuer { detail },
+            IssuerError::Untrusted { failure, detail } => {
+                WalletError::IssuerNotTrusted { failure, detail }
+            }
         }
     }
 }

@@ -85,6 +85,7 @@ pub struct Wallet {
     /// Built on first network use, so that opening a wallet to show a code does no TLS set-up.
     client: std::sync::OnceLock<IssuerClient>,
     http_timeout: Duration,
+    tls: crate::tls::TlsTrust,
     transport: Option<Arc<dyn HttpTransport>>,
     allow_plain_http: bool,
     secrets: Arc<dyn SecretStore>,

@@ -18,6 +18,12 @@ impl Wallet {
         if let Some(setup) = &setup {
             check_issuer_url(&setup.issuer_url, options.allow_plain_http)?;
         }
+        #[cfg(feature = "http")]
+        if options.transport.is_none() {
+            crate::tls_verifier::check(&options.tls).map_err(|e| WalletError::InvalidInput {
+                detail: e.to_string(),
+            })?;
+        }
         let layout = Layout {
             home: home.to_path_buf(),
         };
@@ -195,6 +201,7 @@ impl Wallet {
             identity,
             client: std::sync::OnceLock::new(),
             http_timeout: options.http_timeout,
+            tls: options.tls,
             transport: options.transport,
             allow_plain_http: options.allow_plain_http,
             secrets,
@@ -212,7 +219,7 @@ impl Wallet {
         check_issuer_url(&self.identity.issuer_url, self.allow_plain_http)?;
         let transport = match &self.transport {
             Some(transport) => transport.clone(),
-            None => default_transport(self.http_timeout)?,
+            None => default_transport(self.http_timeout, &self.tls)?,
         };
         let client = IssuerClient::new(&self.identity.issuer_url, transport).map_err(|e| {
             WalletError::InvalidInput {
@@ -294,18 +301,25 @@ pub(super) fn save_identity(layout: &Layout, identity: &Identity) -> Result<(), 
 /// http anywhere when the caller allowed it (QA against a test issuer on the LAN).
 /// The built-in transport, when the app passed none.
 #[cfg(feature = "http")]
-fn default_transport(timeout: Duration) -> Result<Arc<dyn HttpTransport>, WalletError> {
-    let transport = crate::reqwest_transport::ReqwestTransport::new(timeout).map_err(|e| {
-        WalletError::InvalidInput {
-            detail: e.to_string(),
-        }
-    })?;
+fn default_transport(
+    timeout: Duration,
+    tls: &crate::tls::TlsTrust,
+) -> Result<Arc<dyn HttpTransport>, WalletError> {
+    let transport =
+        crate::reqwest_transport::ReqwestTransport::trusting(timeout, tls).map_err(|e| {
+            WalletError::InvalidInput {
+                detail: e.to_string(),
+            }
+        })?;
     Ok(Arc::new(transport))
 }
 
 /// Without the `http` feature the app must pass a transport.
 #[cfg(not(feature = "http"))]
-fn default_transport(_timeout: Duration) -> Result<Arc<dyn HttpTransport>, WalletError> {
+fn default_transport(
+    _timeout: Duration,
+    _tls: &crate::tls::TlsTrust,
+) -> Result<Arc<dyn HttpTransport>, WalletError> {
     Err(WalletError::InvalidInput {
         detail: "no HTTP transport: pass one in WalletOptions (built without the http feature)"
             .into(),

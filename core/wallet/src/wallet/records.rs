@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::tls::TlsTrust;
 use crate::transport::HttpTransport;
 
 use crate::boot_clock::BootClock;
@@ -35,6 +36,9 @@ pub struct WalletOptions {
     pub allow_plain_http: bool,
     /// How requests reach the issuer; `None` uses the built-in reqwest transport (feature `http`).
     pub transport: Option<Arc<dyn HttpTransport>>,
+    /// How the built-in transport checks the issuer's certificate: the platform's roots, plus a
+    /// test build's extra roots, and optional SPKI pins (ignored with a transport of the app's).
+    pub tls: TlsTrust,
     /// The clock that counts since boot, asleep or awake, read with each issuer answer and each
     /// code: codes are drawn for "issuer time then + elapsed since" when the device clock disagrees
     /// (see [`crate::clock`]). The default is the system's
@@ -50,6 +54,7 @@ impl std::fmt::Debug for WalletOptions {
             .field("allow_plain_http", &self.allow_plain_http)
             .field("transport", &self.transport.as_ref().map(|_| "custom"))
             .field("boot_clock", &self.boot_clock.as_ref().map(|_| "set"))
+            .field("tls", &self.tls)
             .finish()
     }
 }
@@ -61,6 +66,7 @@ impl Default for WalletOptions {
             retry: RetryPolicy::default(),
             allow_plain_http: false,
             transport: None,
+            tls: TlsTrust::default(),
             boot_clock: crate::boot_clock::system_boot_clock(),
         }
     }

@@ -33,6 +33,9 @@ enum class ErrorAction {
 /** The message for [error] at [now] (device seconds), with times formatted by [format]. */
 fun errorView(error: DoorpassException, now: ULong, format: TimeFormat): ErrorView = when (error) {
     is DoorpassException.Offline -> ErrorView(UiText("error_offline"), ErrorAction.RETRY)
+    is DoorpassException.UntrustedCertificate -> ErrorView(UiText("error_untrusted_certificate"), ErrorAction.RETRY)
+    is DoorpassException.CertificatePinMismatch -> ErrorView(UiText("error_certificate_pin_mismatch"), ErrorAction.RETRY)
+    is DoorpassException.CertificateNotValidNow -> ErrorView(UiText("error_certificate_not_valid_now"), ErrorAction.RETRY)
     is DoorpassException.RateLimited -> {
         val at = now + error.retryAfterSeconds
         ErrorView(UiText("error_rate_limited", format.time(at)), ErrorAction.RETRY, at)

@@ -60,10 +60,11 @@ class DoorAndMessagesTest {
             DoorpassException.UnknownPass("x"), DoorpassException.PassNotChosen(),
             DoorpassException.PassMissing(), DoorpassException.PassRevoked(), DoorpassException.InUse(), DoorpassException.Wiped(),
             DoorpassException.NoTrustList(), DoorpassException.InvalidInput("x"),
-            DoorpassException.Internal("x"),
+            DoorpassException.Internal("x"), DoorpassException.UntrustedCertificate("x"),
+            DoorpassException.CertificatePinMismatch("x"), DoorpassException.CertificateNotValidNow("x"),
         )
-        // All 23 variants (errorView's `when` is exhaustive, so a new one does not compile without words).
-        assertEquals(23, errors.map { it::class }.toSet().size)
+        // All 26 variants (errorView's `when` is exhaustive, so a new one does not compile without words).
+        assertEquals(26, errors.map { it::class }.toSet().size)
         val texts = errors.map { errorView(it, 1_800_000_000uL, utc).text } +
             RefusalReason.entries.map { UiText(refusalKey(it)) } +
             (PassKind.entries + listOf(null)).map { UiText(kindKey(it)) }
