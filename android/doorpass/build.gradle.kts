@@ -1,6 +1,7 @@
 // The core for Android: the uniffi-generated Kotlin (package org.doorpass.core) and libdoorpass_ffi.so
 // for each ABI, both written by scripts/build-android.sh (generated, not committed); JNA loads the
-// library. Its unit tests are the JVM binding tests in src/test/kotlin, run against a host build of
+// library. The one hand-written class, PlatformTls (src/main/java), hands the core the app's Context
+// for Android's TLS checks. Its unit tests are the JVM binding tests in src/test/kotlin, run against a host build of
 // the core (-Pdoorpass.hostLibDir, see the root build file and android/README.md).
 import org.jetbrains.kotlin.gradle.dsl.JvmTarget
 
