@@ -7,7 +7,11 @@
 3. the Gradle settings name modules that exist, each with its build file;
 4. the XcodeGen spec names files, folders and package products that exist;
 5. the four string tables (Android en/ko, iOS en/ko) have exactly the same keys, and every key the
-   view models, the screens (R.string.x, UiText("x")) and the Swift views use is in them.
+   view models, the screens (R.string.x, UiText("x")) and the Swift views use is in them;
+6. Android's TLS set-up (docs/mobile.md): DoorpassApplication.onCreate calls PlatformTls.init, whose
+   `external fun init(context: Context)` matches the JNI function in core/ffi/src/android_tls.rs;
+   :doorpass depends on rustls-platform-verifier's Kotlin library from its authors' Maven repository
+   at the Cargo.lock version; consumer-rules.pro keeps that library for R8.
 
 Usage: check-shells.py REPO. Prints one line per check and `check-shells: N problems`; exits 1 on any.
 """
@@ -152,6 +156,94 @@ def check_xcodegen(repo: Path) -> None:
     print(f"xcodegen: {spec.relative_to(repo)} checked against the tree and Package.swift products {sorted(products)}")
 
 
+def without_comments(text: str, marker: str = "//") -> str:
+    """`text` without its comments, so a commented-out line counts as missing: `//` line comments
+    and `/* */` blocks (Kotlin, Gradle, Rust), or `#` line comments (TOML, R8 rules)."""
+    if marker == "#":
+        return "\n".join(line.split("#", 1)[0] for line in text.splitlines())
+    text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
+    # `//` at the start of a line or after a space: not the one in `https://`.
+    return re.sub(r"(^|\s)//.*$", r"\1", text, flags=re.M)
+
+
+def kotlin_function_body(tree, source: bytes, name: str) -> str | None:
+    """The text of the first function called `name` in a parsed Kotlin file, or None."""
+    stack = [tree.root_node]
+    while stack:
+        node = stack.pop()
+        if node.type == "function_declaration":
+            ident = next((c for c in node.children if c.type in ("simple_identifier", "identifier")), None)
+            if ident is not None and source[ident.start_byte:ident.end_byte].decode() == name:
+                return source[node.start_byte:node.end_byte].decode()
+        stack.extend(reversed(node.children))
+    return None
+
+
+def check_platform_tls(repo: Path, kotlin: Language) -> None:
+    """Android's TLS set-up: the init call, the Kotlin/JNI pair, the Gradle wiring, the R8 rule."""
+    found = []
+
+    def need(ok: bool, what: str, why: str) -> None:
+        if ok:
+            found.append(what)
+        else:
+            problem(f"Android TLS set-up: {why}")
+
+    app = repo / "android/app/src/main/kotlin/org/doorpass/app/DoorpassApplication.kt"
+    source = app.read_bytes() if app.exists() else b""
+    on_create = kotlin_function_body(Parser(kotlin).parse(source), source, "onCreate") if source else None
+    need(on_create is not None and re.search(r"\bPlatformTls\.init\(\s*this\s*\)", without_comments(on_create)),
+         "PlatformTls.init(this) in DoorpassApplication.onCreate",
+         f"{app.relative_to(repo)}: onCreate does not call PlatformTls.init(this), so every https call to the issuer fails")
+
+    tls_kt = repo / "android/doorpass/src/main/java/org/doorpass/core/PlatformTls.kt"
+    kt = without_comments(tls_kt.read_text(encoding="utf-8")) if tls_kt.exists() else ""
+    need(re.search(r"^package org\.doorpass\.core\s*$", kt, re.M) and re.search(r"\bobject PlatformTls\b", kt)
+         and re.search(r"@JvmStatic\s+external fun init\(\s*context:\s*Context\s*\)", kt)
+         and 'System.loadLibrary("doorpass_ffi")' in kt,
+         "PlatformTls.kt",
+         f"{tls_kt.relative_to(repo)} must be object org.doorpass.core.PlatformTls with "
+         "`@JvmStatic external fun init(context: Context)` loading doorpass_ffi")
+    jni_rs = repo / "core/ffi/src/android_tls.rs"
+    rs = without_comments(jni_rs.read_text(encoding="utf-8")) if jni_rs.exists() else ""
+    need(re.search(r'#\[jni::jni_mangle\("org\.doorpass\.core\.PlatformTls"\)\]\s*pub fn init\b', rs)
+         and "init_android" in rs,
+         "its JNI function",
+         f"{jni_rs.relative_to(repo)} must export init for org.doorpass.core.PlatformTls (jni_mangle) "
+         "and call the verifier's init")
+
+    settings = without_comments((repo / "android/settings.gradle.kts").read_text())
+    need("https://github.com/rustls/rustls-platform-verifier/raw/maven-archive/android-release-support/maven/" in settings
+         and re.search(r'includeModule\(\s*"org\.rustls",\s*"rustls-platform-verifier"\s*\)', settings),
+         "the verifier's Maven repository",
+         "android/settings.gradle.kts does not declare rustls-platform-verifier's Maven repository "
+         "(maven-archive on GitHub) for org.rustls:rustls-platform-verifier")
+    catalog = without_comments((repo / "android/gradle/libs.versions.toml").read_text(), "#")
+    need(re.search(r'^rustls-platform-verifier\s*=\s*\{\s*module\s*=\s*"org\.rustls:rustls-platform-verifier"', catalog, re.M),
+         "its catalog entry",
+         "android/gradle/libs.versions.toml has no rustls-platform-verifier = org.rustls:rustls-platform-verifier")
+    build = without_comments((repo / "android/doorpass/build.gradle.kts").read_text())
+    need(re.search(r"\bimplementation\(libs\.rustls\.platform\.verifier\)", build)
+         and re.search(r"strictly\(rustlsPlatformVerifierVersion\.get\(\)\)", build)
+         and '"rustls-platform-verifier-android"' in build and '"../Cargo.lock"' in build,
+         "the :doorpass dependency at the Cargo.lock version",
+         "android/doorpass/build.gradle.kts must depend on libs.rustls.platform.verifier, strictly at the "
+         "version of rustls-platform-verifier-android read from ../Cargo.lock")
+    need('name = "rustls-platform-verifier-android"' in (repo / "Cargo.lock").read_text(),
+         "the crate in Cargo.lock",
+         "Cargo.lock has no rustls-platform-verifier-android, which the Gradle build takes its version from")
+    need(re.search(r'consumerProguardFiles\("consumer-rules\.pro"\)', build),
+         "consumerProguardFiles",
+         "android/doorpass/build.gradle.kts does not hand consumer-rules.pro to apps (consumerProguardFiles)")
+    rules_file = repo / "android/doorpass/consumer-rules.pro"
+    rules = without_comments(rules_file.read_text(), "#") if rules_file.exists() else ""
+    need(re.search(r"^-keep\s*,\s*includedescriptorclasses\s+class\s+org\.rustls\.platformverifier\.\*\*\s*\{\s*\*;\s*\}", rules, re.M),
+         "the R8 keep rule",
+         "android/doorpass/consumer-rules.pro does not keep org.rustls.platformverifier.** "
+         "(-keep, includedescriptorclasses), so R8 strips the verifier from release builds")
+    print(f"android tls set-up: {len(found)} of 9 pieces present")
+
+
 def main() -> int:
     repo = Path(sys.argv[1]).resolve()
     kotlin = Language(tree_sitter_kotlin.language())
@@ -174,7 +266,9 @@ def main() -> int:
         if re.search(r"^import (SwiftUI|UIKit|AVFoundation)\b", path.read_text(encoding="utf-8"), re.M):
             problem(f"{path.relative_to(repo)}: view models must not import SwiftUI, UIKit or AVFoundation")
 
+    parse_all(sorted((repo / "android").rglob("*.gradle.kts")), kotlin, "gradle", repo)
     check_gradle(repo)
+    check_platform_tls(repo, kotlin)
     check_xcodegen(repo)
     keys = check_strings(repo)
     uses = used_keys(repo)

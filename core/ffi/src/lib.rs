@@ -10,10 +10,15 @@
 //! Times are Unix seconds by the device clock; the core corrects them with the issuer's clock and
 //! reports the correction in [`ClockStatus`]. Codes follow the app's [`BootClock`] (or the system's)
 //! when the device clock was set away from the time kept since the issuer's last answer.
+//!
+//! On Android the app first calls `PlatformTls.init(context)` (`android_tls`, a plain JNI function):
+//! the platform's TLS verifier needs the app's `Context` before the first HTTPS call.
 
 uniffi::setup_scaffolding!();
 
 mod anchor;
+#[cfg(target_os = "android")]
+mod android_tls;
 mod boot_clock;
 mod door;
 mod error;

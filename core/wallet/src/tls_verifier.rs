@@ -14,6 +14,14 @@ use sha2::{Digest, Sha256};
 
 use crate::tls::{MIN_PINS, TlsFailure, TlsSetupError, TlsTrust};
 
+/// Android only: hands the platform verifier the process's JVM and the app's `Context`, which it
+/// needs to ask Android's trust manager about the issuer's certificate. Call it once per process,
+/// before the first TLS connection (later calls keep the first context); until then every
+/// handshake fails. Re-exported here so the FFI's JNI entry point reaches the very copy of
+/// rustls-platform-verifier this crate checks with.
+#[cfg(target_os = "android")]
+pub use rustls_platform_verifier::android::init_with_env as init_android;
+
 /// The rustls client settings for `trust`: ring, the platform's roots plus the extra ones, the
 /// pins if any, and ALPN `http/1.1` (what the reqwest transport speaks).
 pub fn client_config(trust: &TlsTrust) -> Result<rustls::ClientConfig, TlsSetupError> {

@@ -1,11 +1,13 @@
 // The application object: the wallet, the door verifier and the clock, each made once for the whole
-// process and shared by the screens and the background renewal worker.
+// process and shared by the screens and the background renewal worker; it also gives the core the
+// app's Context for Android's TLS certificate checks (PlatformTls, docs/mobile.md).
 package org.doorpass.app
 
 import android.app.Application
 import java.io.File
 import org.doorpass.core.Anchor
 import org.doorpass.core.DoorVerifier
+import org.doorpass.core.PlatformTls
 import org.doorpass.passui.DoorSettings
 import org.doorpass.passui.ShiftedClock
 import org.doorpass.passui.WalletHost
@@ -69,9 +71,14 @@ class DoorpassApplication : Application() {
         const val REFUSE_UNREVOCABLE = "refuse_unrevocable"
     }
 
-    /** Lets the build variant hook in (debug: the core's log for the QA panel). */
+    /**
+     * Hands the core this Application for its TLS checks (before anything can open the wallet or the
+     * door, which are made on first use), then lets the build variant hook in (debug: the core's log
+     * for the QA panel).
+     */
     override fun onCreate() {
         super.onCreate()
+        PlatformTls.init(this)
         BuildVariant.onApplicationCreated(this)
     }
 }
