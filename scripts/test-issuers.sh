@@ -29,7 +29,8 @@ doorpass="$(realpath "$1")"
 mkdir -p "$2"
 work="$(realpath "$2")"
 repo="$(cd "$(dirname "$0")/.." && pwd)"
-"$repo/scripts/apt-install.sh" openssl
+# openssl makes the HTTPS issuer's test CA (a fresh Debian may lack it; macOS has its own).
+command -v openssl >/dev/null || "$repo/scripts/apt-install.sh" openssl
 
 "$doorpass" issuer init --dir "$work/issuer" --issuer-id KR-TEST >/dev/null
 # Subjects of the shells' view-model tests (ui-kt-N in Kotlin, ui-sw-N in Swift) and of the HTTPS
@@ -46,26 +47,46 @@ for db in main short stoppable-kt stoppable-sw https; do
 done
 
 # A test CA and the HTTPS issuer's certificate signed by it, for localhost and 127.0.0.1: ECDSA P-256,
-# the server certificate valid a year (Apple refuses longer ones for TLS), made fresh on every run.
-# The CA's key stays in WORK_DIR/tls, beside the issuer's; nothing else trusts this CA.
+# the server certificate valid a year (Apple refuses TLS certificates valid much longer), made fresh
+# on every run. The CA's key stays in WORK_DIR/tls, beside the issuer's; nothing else trusts this CA.
+# Only options that OpenSSL 1.1 and 3 and macOS's LibreSSL share (the iOS workflow runs this too).
 tls="$work/tls"
 mkdir -p "$tls"
-p256=(-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes)
-openssl req -x509 "${p256[@]}" -keyout "$tls/ca-key.pem" -out "$tls/ca.pem" -days 3650 \
-  -subj "/CN=Doorpass test CA" \
-  -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
-openssl req -new "${p256[@]}" -keyout "$tls/issuer-key.pem" -out "$tls/issuer.csr" \
-  -subj "/CN=localhost" 2>/dev/null
-cat >"$tls/issuer.ext" <<'EXT'
-basicConstraints=critical,CA:FALSE
-keyUsage=critical,digitalSignature
-extendedKeyUsage=serverAuth
-subjectAltName=DNS:localhost,IP:127.0.0.1
-subjectKeyIdentifier=hash
-authorityKeyIdentifier=keyid
-EXT
+p256_key() {
+  openssl ecparam -name prime256v1 -genkey -noout | openssl pkcs8 -topk8 -nocrypt
+}
+cat >"$tls/ca.cnf" <<'CNF'
+[req]
+distinguished_name = dn
+x509_extensions = ca
+prompt = no
+[dn]
+CN = Doorpass test CA
+[ca]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+CNF
+cat >"$tls/issuer.cnf" <<'CNF'
+[req]
+distinguished_name = dn
+prompt = no
+[dn]
+CN = localhost
+[issuer]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:localhost, IP:127.0.0.1
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+CNF
+p256_key >"$tls/ca-key.pem"
+p256_key >"$tls/issuer-key.pem"
+openssl req -x509 -new -key "$tls/ca-key.pem" -config "$tls/ca.cnf" -days 3650 -out "$tls/ca.pem"
+openssl req -new -key "$tls/issuer-key.pem" -config "$tls/issuer.cnf" -out "$tls/issuer.csr"
 openssl x509 -req -in "$tls/issuer.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca-key.pem" \
-  -set_serial "0x$(openssl rand -hex 16)" -days 365 -extfile "$tls/issuer.ext" \
+  -set_serial "0x$(openssl rand -hex 16)" -days 365 -extfile "$tls/issuer.cnf" -extensions issuer \
   -out "$tls/issuer.pem" 2>/dev/null
 
 # The SPKI pin of a public key (read from a private key's PEM on stdin): base64 of the SHA-256 of its
@@ -76,7 +97,7 @@ spki_pin() {
 issuer_pin="$(spki_pin <"$tls/issuer-key.pem")"
 unrelated_pins=()
 for _ in 1 2; do
-  unrelated_pins+=("$(openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 2>/dev/null | spki_pin)")
+  unrelated_pins+=("$(p256_key | spki_pin)")
 done
 
 # Starts `doorpass issuer serve --dev` on a free loopback port, without rate limits (both suites enrol
