@@ -7,7 +7,8 @@
 # links the library named after it). Closes with `swift: N passed, N failed` and exits non-zero
 # when a test failed or none ran. DOORPASS_* environment variables are passed to the tests, and
 # DOORPASS_STRINGS names the app's string tables (ios/App/Resources, *.lproj/Localizable.strings)
-# for the view-model tests.
+# for the view-model tests. DOORPASS_TEST_CA_PEM, when set, is also added to the root's system CA
+# bundle for the tests' own HTTPS requests (URLSession), not to the core's roots (see below).
 set -euo pipefail
 [ $# -eq 2 ] || { echo "usage: $0 BINDINGS_DIR LIB_FILE" >&2; exit 2; }
 bindings="$(realpath "$1")"
@@ -47,22 +48,38 @@ MAP
 cp "$lib" "$root/work/lib/"
 # The core's HTTP client (reqwest + rustls-platform-verifier) will not even be built without the
 # system's CA certificates, plain http to 127.0.0.1 included; the minbase root has none. Lend it the
-# host's bundle.
-if [ ! -s "$root/etc/ssl/certs/ca-certificates.crt" ] && [ -s /etc/ssl/certs/ca-certificates.crt ]; then
-  mkdir -p "$root/etc/ssl/certs"
-  cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/ca-certificates.crt"
-fi
+# host's bundle, as /work/platform-roots.crt named by SSL_CERT_FILE (rustls-native-certs reads it on
+# Linux).
+# The root's own bundle, where libcurl looks, is the host's plus the test CA when DOORPASS_TEST_CA_PEM
+# names one: URLSession on Linux is libcurl, which reads only that bundle (corelibs Foundation reads
+# URLSessionCertificateAuthorityInfoFile on Android only), and the tests fetch the HTTPS dev issuer's
+# codes with it. The core must not find the test CA among its platform roots: the HTTPS tests show
+# that it trusts the CA when handed it (extraRootCertificatesPem) and refuses the issuer without.
+# Written on every run; the host's bundle alone is put back on exit.
+host_bundle=/etc/ssl/certs/ca-certificates.crt
+[ -s "$host_bundle" ] || { echo "swift-tests.sh: no CA bundle at $host_bundle (Debian's ca-certificates)" >&2; exit 1; }
+root_bundle="$root/etc/ssl/certs/ca-certificates.crt"
+mkdir -p "$root/etc/ssl/certs"
+cp "$host_bundle" "$root/work/platform-roots.crt"
+{
+  cat "$host_bundle"
+  if [ -n "${DOORPASS_TEST_CA_PEM:-}" ]; then cat "$DOORPASS_TEST_CA_PEM"; fi
+} >"$root_bundle"
 
 # /proc for the toolchain; unmounted on exit, whatever happens.
 mounted=()
-cleanup() { for m in "${mounted[@]}"; do umount -l "$m" || true; done; }
+cleanup() {
+  for m in "${mounted[@]}"; do umount -l "$m" || true; done
+  cp "$host_bundle" "$root_bundle" || true
+}
 trap cleanup EXIT
 if ! mountpoint -q "$root/proc"; then mount -t proc proc "$root/proc" && mounted+=("$root/proc"); fi
 
 # A clean environment inside the root, plus every DOORPASS_* variable of ours. A variable naming a
 # file or folder of the host (the anchor, the trust list, the vectors) is copied into the root and
 # pointed at the copy: host paths do not exist inside the chroot.
-envs=(PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8)
+envs=(PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8
+  SSL_CERT_FILE=/work/platform-roots.crt)
 export DOORPASS_STRINGS="${DOORPASS_STRINGS:-$repo/ios/App/Resources}"
 mkdir -p "$root/work/data"
 for v in $(compgen -e); do

@@ -1,6 +1,7 @@
 // Shared pieces of the DoorpassCore tests: the environment set by scripts/test-bindings.sh, fresh
 // folders, a Swift secret store and logger (called back from Rust), the dev issuer's one-time codes
-// over HTTP, and a helper that catches the one DoorpassError a call is expected to throw.
+// over HTTP (over HTTPS with the test CA for the HTTPS issuer), and a helper that catches the one
+// DoorpassError a call is expected to throw.
 //
 // The tests run against the real Rust core (libdoorpass_ffi) and real issuers on 127.0.0.1. Each
 // dev issuer allows 5 enrolment starts per subject per 15 minutes and the Kotlin suite runs against
@@ -9,6 +10,9 @@
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
+#endif
+#if canImport(Security)
+import Security
 #endif
 import XCTest
 import DoorpassCore
@@ -26,6 +30,21 @@ enum TestEnv {
     static func slowIssuerUrl() throws -> String { try value("DOORPASS_SLOW_ISSUER_URL") }
     static func shortIssuerUrl() throws -> String { try value("DOORPASS_SHORT_ISSUER_URL") }
     static func downIssuerUrl() throws -> String { try value("DOORPASS_DOWN_ISSUER_URL") }
+    /// The dev issuer over HTTPS, `https://127.0.0.1:PORT`, its certificate signed by the test CA.
+    static func tlsIssuerUrl() throws -> String { try value("DOORPASS_TLS_ISSUER_URL") }
+
+    /// The test CA's certificate (PEM), the root a test or QA build adds.
+    static func testCaPem() throws -> String {
+        try String(contentsOfFile: try value("DOORPASS_TEST_CA_PEM"), encoding: .utf8)
+    }
+
+    /// The SPKI pin of the HTTPS issuer's key.
+    static func tlsIssuerKeyPin() throws -> String { try value("DOORPASS_TLS_ISSUER_KEY_PIN") }
+
+    /// The SPKI pins of two keys no issuer has.
+    static func unrelatedKeyPins() throws -> [String] {
+        [try value("DOORPASS_TLS_UNRELATED_KEY_PIN_A"), try value("DOORPASS_TLS_UNRELATED_KEY_PIN_B")]
+    }
 
     /// The anchor pinned by the test issuers (all of them share one issuer folder).
     static func anchor() throws -> Anchor {
@@ -157,10 +176,57 @@ final class SilentLogger: DoorpassCore.Logger, @unchecked Sendable {
     func log(level: LogLevel, target: String, message: String) {}
 }
 
+#if canImport(Security)
+/// Trusts a server whose chain ends at the test CA, and only there; names and dates are checked as
+/// usual. Apple platforms only: Foundation on Linux never asks a delegate about server trust.
+final class TestCaTrust: NSObject, URLSessionDelegate {
+    private let anchors: [SecCertificate]
+
+    init(pem: String) throws {
+        let base64 = pem.split(whereSeparator: \.isNewline).filter { !$0.hasPrefix("-----") }.joined()
+        guard let der = Data(base64Encoded: base64),
+              let certificate = SecCertificateCreateWithData(nil, der as CFData) else {
+            throw TestSetupError("DOORPASS_TEST_CA_PEM is not a PEM certificate")
+        }
+        anchors = [certificate]
+    }
+
+    func urlSession(_ session: URLSession, didReceive challenge: URLAuthenticationChallenge,
+                    completionHandler: @escaping (URLSession.AuthChallengeDisposition, URLCredential?) -> Void) {
+        guard challenge.protectionSpace.authenticationMethod == NSURLAuthenticationMethodServerTrust,
+              let trust = challenge.protectionSpace.serverTrust else {
+            return completionHandler(.performDefaultHandling, nil)
+        }
+        SecTrustSetAnchorCertificates(trust, anchors as CFArray)
+        SecTrustSetAnchorCertificatesOnly(trust, true)
+        if SecTrustEvaluateWithError(trust, nil) {
+            completionHandler(.useCredential, URLCredential(trust: trust))
+        } else {
+            completionHandler(.cancelAuthenticationChallenge, nil)
+        }
+    }
+}
+#endif
+
+/// The session for `url`: for https, one that trusts the test CA. On Apple platforms a delegate
+/// anchors the check at it; on Linux URLSession (libcurl) reads only the system's CA bundle (corelibs
+/// Foundation's URLSessionCertificateAuthorityInfoFile is read on Android only), and
+/// scripts/swift-tests.sh adds the test CA to the bundle of the root the tests run in.
+func session(for url: URL) throws -> URLSession {
+    guard url.scheme == "https" else { return URLSession.shared }
+    #if canImport(Security)
+    return URLSession(configuration: .ephemeral, delegate: try TestCaTrust(pem: try TestEnv.testCaPem()),
+                      delegateQueue: nil)
+    #else
+    return URLSession.shared
+    #endif
+}
+
 /// GET `url`, expecting 200.
 func httpGet(_ url: URL) async throws -> Data {
-    try await withCheckedThrowingContinuation { continuation in
-        let task = URLSession.shared.dataTask(with: url) { data, response, error in
+    let session = try session(for: url)
+    return try await withCheckedThrowingContinuation { continuation in
+        let task = session.dataTask(with: url) { data, response, error in
             if let error {
                 continuation.resume(throwing: error)
                 return
@@ -173,6 +239,7 @@ func httpGet(_ url: URL) async throws -> Data {
             continuation.resume(returning: data)
         }
         task.resume()
+        if session !== URLSession.shared { session.finishTasksAndInvalidate() }
     }
 }
 

@@ -1,5 +1,6 @@
 // Shared helpers of the JVM tests: the issuers started by scripts/test-bindings.sh, fresh folders, the
-// one-time code read back from a dev issuer, and an in-memory secret store that counts its calls.
+// one-time code read back from a dev issuer (over HTTPS trusting the test CA, for the HTTPS issuer),
+// and an in-memory secret store that counts its calls.
 package org.doorpass.core
 
 import java.net.URI
@@ -8,9 +9,13 @@ import java.net.http.HttpRequest
 import java.net.http.HttpResponse
 import java.nio.file.Files
 import java.nio.file.Path
+import java.security.KeyStore
+import java.security.cert.CertificateFactory
 import java.time.Duration
 import java.util.concurrent.ConcurrentHashMap
 import java.util.concurrent.atomic.AtomicInteger
+import javax.net.ssl.SSLContext
+import javax.net.ssl.TrustManagerFactory
 
 object Env {
     fun get(name: String): String =
@@ -21,6 +26,13 @@ object Env {
     val slowIssuer get() = get("DOORPASS_SLOW_ISSUER_URL")
     val shortIssuer get() = get("DOORPASS_SHORT_ISSUER_URL")
     val downIssuer get() = get("DOORPASS_DOWN_ISSUER_URL")
+    /** The dev issuer over HTTPS, `https://127.0.0.1:PORT`, its certificate signed by the test CA. */
+    val tlsIssuer get() = get("DOORPASS_TLS_ISSUER_URL")
+    /** The test CA's certificate (PEM), the root a test or QA build adds. */
+    val testCaPem: String get() = Files.readString(Path.of(get("DOORPASS_TEST_CA_PEM")))
+    /** The SPKI pin of the HTTPS issuer's key; the pins of two keys no issuer has. */
+    val tlsIssuerKeyPin get() = get("DOORPASS_TLS_ISSUER_KEY_PIN")
+    val unrelatedKeyPins get() = listOf(get("DOORPASS_TLS_UNRELATED_KEY_PIN_A"), get("DOORPASS_TLS_UNRELATED_KEY_PIN_B"))
     val anchor get() = Anchor.Pem(Files.readString(Path.of(get("DOORPASS_ANCHOR_PEM"))))
     val vectors: Path get() = Path.of(get("DOORPASS_VECTORS"))
 }
@@ -44,11 +56,30 @@ fun openWallet(home: Path, issuerUrl: String, store: SecretStore, replaceIssuerU
 
 private val http: HttpClient = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()
 
+/** A TLS context whose only root is the test CA: certificates are still checked, names included. */
+private fun trustingTheTestCa(): SSLContext {
+    val ca = CertificateFactory.getInstance("X.509").generateCertificate(Env.testCaPem.byteInputStream())
+    val roots = KeyStore.getInstance(KeyStore.getDefaultType())
+    roots.load(null, null)
+    roots.setCertificateEntry("doorpass-test-ca", ca)
+    val trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm())
+    trust.init(roots)
+    return SSLContext.getInstance("TLS").apply { init(null, trust.trustManagers, null) }
+}
+
+/** For the HTTPS issuer's dev codes; made on first use, so that plain-http tests do not need the CA. */
+private val httpsToTheTestIssuer: HttpClient by lazy {
+    HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).sslContext(trustingTheTestCa()).build()
+}
+
 /** The last code a dev issuer sent to `subject` (GET /dev/otp/{subject}). */
 fun devCode(issuerUrl: String, subject: String): String {
     val request = HttpRequest.newBuilder(URI.create("$issuerUrl/dev/otp/$subject"))
         .timeout(Duration.ofSeconds(5)).build()
-    val body = http.send(request, HttpResponse.BodyHandlers.ofString()).body()
+    val client = if (issuerUrl.startsWith("https://")) httpsToTheTestIssuer else http
+    val response = client.send(request, HttpResponse.BodyHandlers.ofString())
+    check(response.statusCode() == 200) { "GET /dev/otp/$subject answered ${response.statusCode()}" }
+    val body = response.body()
     return Regex("\"code\"\\s*:\\s*\"(\\d+)\"").find(body)?.groupValues?.get(1)
         ?: error("no code in the dev issuer's answer")
 }
