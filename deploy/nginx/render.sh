@@ -42,6 +42,8 @@ case $dev_paths in on | off) ;; *) die "--dev-paths is on or off" ;; esac
 for number in "$start_rate" "$start_burst" "$conns_per_client"; do
   [[ $number =~ ^[1-9][0-9]*$ ]] || die "rates, bursts and connection counts are whole numbers > 0: $number"
 done
+# nginx's own bound on limit_conn.
+((conns_per_client < 65536)) || die "--conns-per-client is at most 65535"
 # Absolute paths: nginx reads relative ones from its prefix, not from here.
 absolute() { case $1 in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
 prefix=$(absolute "$prefix") cert=$(absolute "$cert") key=$(absolute "$key")
