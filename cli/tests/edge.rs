@@ -98,6 +98,7 @@ impl Deployment {
                 start_rate: EDGE_START_RATE,
                 start_burst: EDGE_START_BURST,
                 conns_per_client: 2 * STORM as u32,
+                dev_paths: true,
             },
         );
         let mut deployment = Deployment {

@@ -42,6 +42,8 @@ pub struct EdgeSettings<'a> {
     pub start_burst: u32,
     /// Connections (HTTP/2 streams) at once per client address.
     pub conns_per_client: u32,
+    /// Whether /dev/ is passed to the nodes (QA, nodes with --dev) or answered 404 (production).
+    pub dev_paths: bool,
 }
 
 /// A running nginx with the edge config; stopped (SIGTERM, so its workers stop too) when dropped.
@@ -56,9 +58,8 @@ pub struct Edge {
 }
 
 impl Edge {
-    /// Renders the shipped config into `dir` with `settings` (and /dev/ passed to the nodes, which
-    /// run with --dev), checks it with `nginx -t`, starts nginx and waits until it accepts
-    /// connections.
+    /// Renders the shipped config into `dir` with `settings`, checks it with `nginx -t`, starts
+    /// nginx and waits until it accepts connections.
     pub fn start(nginx: &Path, dir: &Path, settings: &EdgeSettings) -> Edge {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
@@ -84,7 +85,7 @@ impl Edge {
             .args(["--start-rate", &settings.start_rate.to_string()])
             .args(["--start-burst", &settings.start_burst.to_string()])
             .args(["--conns-per-client", &settings.conns_per_client.to_string()])
-            .args(["--dev-paths", "on"])
+            .args(["--dev-paths", if settings.dev_paths { "on" } else { "off" }])
             .args(["--out", &config.display().to_string()]);
         run(&mut command);
         let nginx_args = |check: bool| {
