@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the project on a fresh Debian machine: installs the independent QR decoder
-# (zbar-tools) and the kernel keyring tool (keyutils) when they are missing, runs the Rust test suite
+# (zbar-tools), the kernel keyring tool (keyutils) and nginx (the edge, deploy/nginx/) when they are
+# missing, runs the Rust test suite
 # (beside a private PostgreSQL server, installed if missing) and the issuer's tests on PostgreSQL,
 # then the generated Kotlin and Swift bindings against the real core and real issuers
 # (scripts/test-bindings.sh, which also runs the shells' view models), then parses and cross-checks
@@ -9,12 +10,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/apt-install.sh zbar-tools keyutils
+scripts/apt-install.sh zbar-tools keyutils nginx
 
 # The real kernel keyring store is used by the wallet tests; give them a session keyring of their own.
 # A private PostgreSQL server (scripts/with-postgres.sh) serves the several-node surge test; then
-# the issuer's API and cross-node tests run again with every test issuer on PostgreSQL.
-DOORPASS_REQUIRE_KEYRING=1 bash scripts/with-postgres.sh bash -c '
+# the issuer's API and cross-node tests run again with every test issuer on PostgreSQL. The edge test
+# (cli/tests/edge.rs) fails rather than skips without nginx.
+DOORPASS_REQUIRE_KEYRING=1 DOORPASS_REQUIRE_NGINX=1 bash scripts/with-postgres.sh bash -c '
   keyctl session - cargo test --workspace --locked &&
   DOORPASS_TEST_DATABASE=postgres cargo test --locked -p doorpass-issuer --tests'
 

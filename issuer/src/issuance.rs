@@ -23,6 +23,9 @@ pub struct Lifetimes {
     /// How long after a renewal a retry with the old token still gets the same answer (a lost answer
     /// is presumed); counted from the renewal, never extended. Past it, the old token is reuse.
     pub retry_grace: Duration,
+    /// How long a door, wallet or cache may keep a status list before fetching it again: its
+    /// token's `ttl`, and the `Cache-Control: max-age` it is served with.
+    pub status_list: Duration,
 }
 
 /// Longest [`Lifetimes::retry_grace`] allowed: a copied token and proof replay at most this long.
@@ -35,6 +38,7 @@ impl Default for Lifetimes {
             refresh_grace: Duration::from_secs(60 * 86_400),
             code: Duration::from_secs(300),
             retry_grace: Duration::from_secs(900),
+            status_list: crate::status_lists::STATUS_LIST_TTL,
         }
     }
 }

@@ -332,7 +332,9 @@ impl Issuer {
             dev,
             admission: Admission::new(config.admission),
             status_allocator: Arc::new(status_allocator),
-            status_publisher: Arc::default(),
+            status_publisher: Arc::new(status_lists::StatusPublisher::with_ttl(
+                config.lifetimes.status_list,
+            )),
             trusted_proxies: client_address::TrustedProxies::new(config.trusted_proxies.clone()),
             client_limiter: RateLimiter::new(config.client_rate),
             subject_starts: config.subject_starts,

@@ -290,7 +290,7 @@ async fn status_list(
         header::CACHE_CONTROL,
         HeaderValue::from_str(&format!(
             "public, max-age={}",
-            crate::status_lists::STATUS_LIST_TTL.as_secs()
+            state.status_publisher.ttl().as_secs()
         ))
         .unwrap_or(HeaderValue::from_static("public, max-age=300")),
     );

@@ -35,7 +35,8 @@ pub const ENTRIES_PER_LIST: u64 = 1 << 20;
 const INDEX_BITS: u32 = 20;
 /// Counters a node reserves at a time. Those of a block it never uses (it stopped) are skipped.
 pub const BLOCK: u64 = 1024;
-/// How long a reader may keep a token before fetching it again (`ttl`, and `Cache-Control`).
+/// How long a reader may keep a token before fetching it again (`ttl`, and `Cache-Control`), unless
+/// [`crate::issuance::Lifetimes::status_list`] says otherwise.
 pub const STATUS_LIST_TTL: Duration = Duration::from_secs(300);
 /// A token's `exp`: readers should not use it longer than this after it was signed.
 pub const TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
@@ -164,12 +165,31 @@ pub struct Published {
 }
 
 /// The signed lists, by number, kept current by [`Publisher`].
-#[derive(Default)]
 pub struct StatusPublisher {
     lists: RwLock<HashMap<u64, Arc<Published>>>,
+    ttl: Duration,
+}
+
+impl Default for StatusPublisher {
+    fn default() -> Self {
+        Self::with_ttl(STATUS_LIST_TTL)
+    }
 }
 
 impl StatusPublisher {
+    /// No lists yet; readers may keep them for `ttl` (the tokens' `ttl` and `Cache-Control`).
+    pub fn with_ttl(ttl: Duration) -> Self {
+        StatusPublisher {
+            lists: RwLock::default(),
+            ttl,
+        }
+    }
+
+    /// How long readers may keep a list before fetching it again.
+    pub fn ttl(&self) -> Duration {
+        self.ttl
+    }
+
     /// The served token of list `list`, if there is such a list.
     pub fn get(&self, list: u64) -> Option<Arc<Published>> {
         self.lists
@@ -293,7 +313,7 @@ impl Publisher {
         let replacing = row.published.as_ref().map(|t| t.issued_at);
         // `iat` only ever rises for a list, even if a clock steps back.
         let issued_at = replacing.map_or(now, |at| now.max(at + 1));
-        let (key, sub) = (self.signing_key.clone(), uri.clone());
+        let (key, sub, ttl) = (self.signing_key.clone(), uri.clone(), self.served.ttl);
         let bytes = tokio::task::spawn_blocking(move || {
             let mut bits = StatusList::new(ENTRIES_PER_LIST as usize);
             for index in revoked {
@@ -303,7 +323,7 @@ impl Publisher {
                 uri: sub,
                 issued_at,
                 expires_at: Some(issued_at + TOKEN_LIFETIME.as_secs()),
-                ttl: Some(STATUS_LIST_TTL.as_secs()),
+                ttl: Some(ttl.as_secs()),
                 list: bits,
             }
             .sign(&key)

@@ -53,6 +53,10 @@ pub struct ServeArgs {
     /// One-time code lifetime (dev only), e.g. 2s.
     #[arg(long, requires = "dev", value_parser = humantime::parse_duration)]
     pub code_ttl: Option<Duration>,
+    /// How long doors, wallets and caches (an edge, a CDN) may keep a status list before fetching it
+    /// again (dev only; default 5m), e.g. 3s: its `ttl` and `Cache-Control: max-age`.
+    #[arg(long, requires = "dev", value_parser = humantime::parse_duration)]
+    pub status_list_ttl: Option<Duration>,
     /// How long a refresh token outlives its pass (dev only), e.g. 0s.
     #[arg(long, requires = "dev", value_parser = humantime::parse_duration)]
     pub refresh_grace: Option<Duration>,
@@ -218,6 +222,12 @@ impl ServeArgs {
         }
         if let Some(ttl) = self.code_ttl {
             config.lifetimes.code = ttl;
+        }
+        if let Some(ttl) = self.status_list_ttl {
+            if ttl < Duration::from_secs(1) {
+                bail!("--status-list-ttl must be at least 1s");
+            }
+            config.lifetimes.status_list = ttl;
         }
         if let Some(grace) = self.refresh_grace {
             config.lifetimes.refresh_grace = grace;

@@ -27,6 +27,20 @@ impl IssuerProcess {
     /// Starts `doorpass issuer serve --dir DIR --listen LISTEN` without rate limits, with `extra`
     /// flags.
     pub fn start_on(dir: &Path, listen: &str, extra: &[&str]) -> IssuerProcess {
+        let mut args = vec!["--client-rate", "0", "--subject-starts", "0"];
+        args.extend_from_slice(extra);
+        Self::start_with_limits(dir, listen, &args, Stdio::null())
+    }
+
+    /// Starts `doorpass issuer serve --dir DIR --listen LISTEN` with `args` alone (the per-address
+    /// and per-subject limits at their defaults unless `args` sets them), its standard error going
+    /// to `stderr`.
+    pub fn start_with_limits(
+        dir: &Path,
+        listen: &str,
+        args: &[&str],
+        stderr: Stdio,
+    ) -> IssuerProcess {
         let mut child = Command::new(env!("CARGO_BIN_EXE_doorpass"))
             .args([
                 "issuer",
@@ -36,10 +50,9 @@ impl IssuerProcess {
                 "--listen",
                 listen,
             ])
-            .args(["--client-rate", "0", "--subject-starts", "0"])
-            .args(extra)
+            .args(args)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .expect("start the issuer");
         let mut stdout = BufReader::new(child.stdout.take().unwrap());

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod edge;
+pub mod edge_client;
 pub mod issuer;
 
 use std::path::Path;
