@@ -11,10 +11,13 @@
 #      accepted starts; every refusal 503/429 with Retry-After; accepted p99; the node's peak memory;
 #      every pass received in the database (`loadgen run --db` exits non-zero, and the script stops
 #      with FAIL, if one is missing, doubled, or the database has passes it did not receive).
+# After each open-loop run, the share of a CPU that the node, nginx and the load generator used
+# while the load ran (sampled from /proc), which says what limited it.
 # Each run starts a fresh database and a fresh nginx. Every run is bounded by --wallets and
 # --duration. Knobs (environment): DURATION (open-loop runs, default 20s), SUSTAINABLE_DURATION
 # (default DURATION), HOLDERS (default 700000), START_SHARE, MAX_OUTSTANDING (default 5000, kept
-# under the open-file limit), PORT (nginx, 18443), NODE_PORT (18090; its metrics on NODE_PORT+1).
+# under the open-file limit), PORT (nginx, 18443), NODE_PORT (18090; its metrics on NODE_PORT+1),
+# PIN=1 (the node on CPU 0, nginx and the generator on CPU 1, as scripts/issuer-load.sh pins).
 # A quick check that it runs: DURATION=3s HOLDERS=50000 bash scripts/edge-load.sh
 # Usage: bash scripts/edge-load.sh [SUSTAINABLE_RATE]
 set -euo pipefail
@@ -46,6 +49,14 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 if [ "$(ulimit -n)" != unlimited ] && [ "$((max_outstanding + 1000))" -gt "$(ulimit -n)" ]; then
   max_outstanding=$(($(ulimit -n) - 1000))
 fi
+# PIN=1: the node on CPU 0; nginx and the load generator on CPU 1 (taskset), as a deployment puts the
+# edge on machines of its own. Unpinned (default), all three share every CPU.
+if [ "${PIN:-0}" = 1 ]; then
+  pin_node=(taskset -c 0) pin_edge=(taskset -c 1)
+  echo "(pinned: the node on CPU 0; nginx and the load generator on CPU 1)"
+else
+  pin_node=() pin_edge=()
+fi
 echo "(loadgen -> nginx $("$nginx" -v 2>&1 | sed 's/.*\///') over HTTPS -> one node on SQLite; $(nproc) CPUs shared; open loop: at most $max_outstanding wallets in progress)"
 
 # A test CA and a certificate for 127.0.0.1 signed by it (loadgen trusts it with --ca-cert).
@@ -65,7 +76,7 @@ openssl x509 -req -in "$work/server.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key
 start_node() {
   rm -f "$work"/iss/issuer.db*
   "$bin" issuer holders import --dir "$work/iss" "$work/holders.csv" 2>/dev/null
-  "$bin" issuer serve --dir "$work/iss" --listen "127.0.0.1:$node_port" --metrics-listen "127.0.0.1:$((node_port + 1))" \
+  "${pin_node[@]}" "$bin" issuer serve --dir "$work/iss" --listen "127.0.0.1:$node_port" --metrics-listen "127.0.0.1:$((node_port + 1))" \
     --dev --client-rate 0 --subject-starts 0 --trusted-proxy 127.0.0.1/32 --status-base-url "$edge_url/v1/status/" \
     >"$work/serve.log" 2>&1 &
   node_pid=$!
@@ -83,7 +94,7 @@ start_edge() {
     --start-rate "$rate" --start-burst "$(((rate + 1) / 2))" --conns-per-client 65535 --dev-paths on \
     --out "$work/edge.conf"
   "$nginx" -t -q -p "$work/edge" -c "$work/edge.conf" -e stderr
-  "$nginx" -p "$work/edge" -c "$work/edge.conf" -e stderr 2>"$work/edge/logs/stderr.log" &
+  "${pin_edge[@]}" "$nginx" -p "$work/edge" -c "$work/edge.conf" -e stderr 2>"$work/edge/logs/stderr.log" &
   edge_pid=$!
   for _ in $(seq 100); do curl -sf --cacert "$work/ca.pem" "$edge_url/healthz" >/dev/null && return; sleep 0.1; done
   cat "$work/edge/logs/stderr.log" >&2
@@ -99,7 +110,7 @@ stop_all() {
 echo "== 1. sustainable enrolment rate through the edge (closed loop, 64 wallets at once, $sustainable_duration)"
 start_node
 start_edge 1000000
-"$bin" loadgen run --issuer "$edge_url" --ca-cert "$work/ca.pem" --metrics "$metrics_url" --wallets "$holders" \
+"${pin_edge[@]}" "$bin" loadgen run --issuer "$edge_url" --ca-cert "$work/ca.pem" --metrics "$metrics_url" --wallets "$holders" \
   --concurrency 64 --duration "$sustainable_duration" --db "$work/iss/issuer.db" --issuer-pid "$node_pid" --json \
   >"$work/closed.json" || fail "run 1: loadgen failed or the database disagrees with the passes received"
 stop_all
@@ -139,6 +150,50 @@ print("  database: %d passes received, %d present, %d missing  [%s]"
 PY
 }
 
+# Where the CPU went while the load ran: samples the node, nginx (master and workers) and the load
+# generator every 0.2 s from /proc, and reports each one's share of a CPU over DURATION from the
+# moment the node starts working (the generator makes its holder keys first, before its clock).
+cat >"$work/cpu_profile.py" <<'PY'
+import os, re, sys, time
+duration = float(re.match(r"([0-9.]+)s$", sys.argv[1]).group(1))
+node, edge, loadgen = (int(p) for p in sys.argv[2:5])
+tick = os.sysconf("SC_CLK_TCK")
+def cpu(pid):
+    try:
+        f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        return (int(f[11]) + int(f[12])) / tick, int(f[1])
+    except (OSError, IndexError, ValueError):
+        return None, None
+def sample():
+    nginx = cpu(edge)[0] or 0.0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            used, parent = cpu(int(entry))
+            if parent == edge:
+                nginx += used
+    return time.monotonic(), cpu(node)[0], nginx, cpu(loadgen)[0]
+first = sample()
+while first[1] is not None and first[3] is not None:
+    time.sleep(0.2)
+    now = sample()
+    if now[1] is None or now[3] is None:
+        sys.exit(0)
+    if now[1] - first[1] > 0.05:
+        break
+    first = now
+last = first
+while last[0] - first[0] < duration:
+    time.sleep(0.2)
+    now = sample()
+    if now[1] is None or now[3] is None:
+        break
+    last = now
+span = last[0] - first[0]
+if span > 0:
+    shares = [(last[i] - first[i]) / span for i in (1, 2, 3)]
+    print("  CPU over %.0f s of load, in CPUs: node %.2f, nginx %.2f, load generator %.2f" % (span, *shares))
+PY
+
 # An open-loop run at FACTOR times the sustainable rate through an edge admitting starts at
 # edge_rate/s: overload FACTOR GOAL RUN
 overload() {
@@ -146,13 +201,18 @@ overload() {
   echo "== $run. open loop at ${factor}x $rate enrolments/s through the edge (starts admitted at $edge_rate/s), $duration"
   start_node
   start_edge "$edge_rate"
-  "$bin" loadgen run --issuer "$edge_url" --ca-cert "$work/ca.pem" --metrics "$metrics_url" --rate "$((rate * factor))" \
+  "${pin_edge[@]}" "$bin" loadgen run --issuer "$edge_url" --ca-cert "$work/ca.pem" --metrics "$metrics_url" --rate "$((rate * factor))" \
     --wallets "$holders" --duration "$duration" --max-outstanding "$max_outstanding" --db "$work/iss/issuer.db" \
-    --issuer-pid "$node_pid" --json >"$work/over$factor.json" \
-    || fail "run $run: loadgen failed or the database disagrees with the passes received"
+    --issuer-pid "$node_pid" --json >"$work/over$factor.json" &
+  local loadgen_pid=$!
+  python3 "$work/cpu_profile.py" "$duration" "$node_pid" "$edge_pid" "$loadgen_pid" >"$work/cpu$factor.txt" &
+  local profile_pid=$!
+  wait "$loadgen_pid" || fail "run $run: loadgen failed or the database disagrees with the passes received"
+  wait "$profile_pid" || true
   echo "  shed at the edge (nginx limit_req): $(grep -c 'limiting requests' "$work/edge/logs/error.log" || true)"
   stop_all
   goals "$work/over$factor.json" "$factor" "$goal"
+  cat "$work/cpu$factor.txt"
 }
 
 overload 5 0.8 2
