@@ -38,7 +38,7 @@ fn claims(holder: &SigningKey, name: &str, not_before: u64, id: u8) -> PassClaim
         not_before,
         expires_at: T0 + 30 * DAY,
         pass_id: [id; 16],
-        holder_key: holder.verifying_key(),
+        holder_key: holder.verifying_key().into(),
         display_name: name.into(),
         birth_date: "1990-04-01".into(),
         kind: PassKind::Vaccination,

@@ -36,7 +36,7 @@ prop_compose! {
             not_before,
             expires_at,
             pass_id,
-            holder_key: SigningKey::from_bytes(&holder_seed).verifying_key(),
+            holder_key: SigningKey::from_bytes(&holder_seed).verifying_key().into(),
             display_name: name,
             birth_date,
             kind: PassKind::from_code(kind).unwrap(),
@@ -87,7 +87,7 @@ proptest! {
         prop_assume!(claims.display_name.trim() != "" && !claims.display_name.chars().any(char::is_control));
         let mut claims = claims;
         let holder = SigningKey::from_bytes(&holder_seed);
-        claims.holder_key = holder.verifying_key();
+        claims.holder_key = holder.verifying_key().into();
         let pass = Pass::issue(&claims, &issuer()).unwrap();
         let now = claims.not_before + offset % (claims.expires_at - claims.not_before);
         let p = Presentation::rotating(pass.bytes(), &holder, now);
@@ -178,7 +178,7 @@ proptest! {
         prop_assume!(claims.display_name.trim() != "" && !claims.display_name.chars().any(char::is_control));
         let holder = SigningKey::from_bytes(&[3; 32]);
         let mut claims = claims;
-        claims.holder_key = holder.verifying_key();
+        claims.holder_key = holder.verifying_key().into();
         let pass = Pass::issue(&claims, &issuer()).unwrap();
         let text = Presentation::rotating(pass.bytes(), &holder, claims.not_before).to_qr_text();
         let cut = 4 + cut.index(text.len() - 4);
@@ -206,7 +206,7 @@ proptest! {
         prop_assume!(claims.display_name.trim() != "" && !claims.display_name.chars().any(char::is_control));
         let mut claims = claims;
         let holder = SigningKey::from_bytes(&[3; 32]);
-        claims.holder_key = holder.verifying_key();
+        claims.holder_key = holder.verifying_key().into();
         let step_start = (claims.not_before / STEP_SECONDS + 1) * STEP_SECONDS;
         prop_assume!(step_start + MAX_CODE_AGE_SECONDS < claims.expires_at);
         let pass = Pass::issue(&claims, &issuer()).unwrap();

@@ -29,7 +29,7 @@ fn pass_with(
         not_before: now,
         expires_at: now + 365 * 86_400,
         pass_id: rand::random(),
-        holder_key: holder.verifying_key(),
+        holder_key: holder.verifying_key().into(),
         display_name: name.into(),
         birth_date: "1990-04-01".into(),
         kind: PassKind::NegativeTest,
