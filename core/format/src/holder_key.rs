@@ -7,7 +7,6 @@
 
 use ciborium::Value;
 use ed25519_dalek::Signer as _;
-use p256::ecdsa::signature::Verifier as _;
 use p256::elliptic_curve::sec1::{EncodedPoint, Tag};
 
 use crate::cbor::{self, IntMap, invalid};
@@ -122,13 +121,21 @@ impl HolderPublicKey {
                 .verify_strict(message, &Signature::from_bytes(raw))
                 .map_err(|_| HolderSignatureError::Invalid),
             HolderPublicKey::P256(key) => {
+                // r and s in [1, n) (else no signature), and S in the lower half.
                 let signature = p256::ecdsa::Signature::from_slice(raw)
                     .map_err(|_| HolderSignatureError::Invalid)?;
                 if signature.normalize_s().is_some() {
                     return Err(HolderSignatureError::HighS);
                 }
-                key.verify(message, &signature)
-                    .map_err(|_| HolderSignatureError::Invalid)
+                // ring verifies 5 times faster than p256 (docs/holder-keys.md); it takes the
+                // uncompressed point, which the key already holds decompressed and checked.
+                let point = key.to_encoded_point(false);
+                ring::signature::UnparsedPublicKey::new(
+                    &ring::signature::ECDSA_P256_SHA256_FIXED,
+                    point.as_bytes(),
+                )
+                .verify(message, raw)
+                .map_err(|_| HolderSignatureError::Invalid)
             }
         }
     }

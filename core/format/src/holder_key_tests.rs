@@ -1,3 +1,5 @@
+use p256::ecdsa::signature::Verifier as _;
+
 use super::*;
 use crate::keys::generate_signing_key;
 
@@ -72,6 +74,11 @@ fn es256_proofs_verify_with_low_s_and_only_against_their_key() {
         let parsed = p256::ecdsa::Signature::from_slice(&signature).unwrap();
         assert!(parsed.normalize_s().is_none(), "the signer writes low S");
         assert_eq!(public.verify(&message, &signature), Ok(()));
+        // ring (which verifies) and p256 (which signed) agree.
+        let HolderPublicKey::P256(inner) = public else {
+            panic!("P-256")
+        };
+        assert!(inner.verify(&message, &parsed).is_ok());
         assert_eq!(
             public.verify(b"other", &signature),
             Err(HolderSignatureError::Invalid)
