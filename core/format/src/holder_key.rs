@@ -171,7 +171,7 @@ impl HolderPublicKey {
 
     /// The COSE_Key a pass's `cnf` carries: `{1: 1, -1: 6, -2: x}` for Ed25519,
     /// `{1: 2, -1: 1, -2: x, -3: y-is-odd}` for P-256 (keys in deterministic order).
-    pub(crate) fn to_cose_key(&self) -> Value {
+    pub(crate) fn to_cose_key(self) -> Value {
         match self {
             HolderPublicKey::Ed25519(key) => Value::Map(vec![
                 (cbor::key(KTY), cbor::uint(KTY_OKP)),
