@@ -182,7 +182,7 @@ pub fn issue(
         not_before: now,
         expires_at,
         pass_id: new_pass_id(),
-        holder_key: *holder_key,
+        holder_key: (*holder_key).into(),
         display_name: holder.display_name.clone(),
         birth_date: holder.birth_date.clone(),
         kind,

@@ -102,7 +102,7 @@ pub fn mint(args: &MintArgs) -> Result<ExitCode> {
         not_before: now,
         expires_at,
         pass_id: new_pass_id(),
-        holder_key,
+        holder_key: holder_key.into(),
         display_name: args.name.clone(),
         birth_date: args.birth_date.clone(),
         kind: kind(args.kind),

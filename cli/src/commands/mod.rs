@@ -8,5 +8,6 @@ pub mod loadgen;
 pub mod present;
 pub mod serve;
 pub mod vectors;
+mod vectors_p256;
 pub mod verify;
 pub mod wallet;

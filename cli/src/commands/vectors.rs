@@ -8,7 +8,8 @@ use anyhow::{Context, Result};
 use doorpass_format::keys::{self, SigningKey};
 use doorpass_format::pass::{Pass, PassClaims, PassKind};
 use doorpass_format::{
-    Presentation, StatusList, StatusListToken, StatusReference, TrustListContent, TrustedIssuer,
+    HolderPublicKey, Presentation, StatusList, StatusListToken, StatusReference, TrustListContent,
+    TrustedIssuer,
 };
 use serde_json::json;
 
@@ -16,15 +17,15 @@ use crate::output::write_file;
 
 /// Time the vectors are built around: 2027-01-15T08:00:00Z, a multiple of the 30-s step.
 pub const T0: u64 = 1_800_000_000;
-const DAY: u64 = 86_400;
-const ISSUER_ID: &str = "KR-KDCA-TEST";
+pub(super) const DAY: u64 = 86_400;
+pub(super) const ISSUER_ID: &str = "KR-KDCA-TEST";
 /// The status list of the vectors, and the entries its two revocable passes use.
 const STATUS_URI: &str = "https://kdca.kr/s/1";
 const REVOKED_ENTRY: u64 = 77_777;
 const CLEAR_ENTRY: u64 = 4_242;
 
 /// A test key derived from a label (never use such keys outside tests).
-fn test_key(label: &str) -> SigningKey {
+pub(super) fn test_key(label: &str) -> SigningKey {
     use sha2::Digest;
     SigningKey::from_bytes(
         &sha2::Sha256::digest(format!("doorpass test vector key: {label}")).into(),
@@ -32,13 +33,23 @@ fn test_key(label: &str) -> SigningKey {
 }
 
 fn claims(holder: &SigningKey, name: &str, not_before: u64, id: u8) -> PassClaims {
+    claims_for(holder.verifying_key().into(), name, not_before, id)
+}
+
+/// The claims of a vector pass bound to any holder key (Ed25519 or P-256).
+pub(super) fn claims_for(
+    holder: HolderPublicKey,
+    name: &str,
+    not_before: u64,
+    id: u8,
+) -> PassClaims {
     PassClaims {
         issuer_id: ISSUER_ID.into(),
         issued_at: T0,
         not_before,
         expires_at: T0 + 30 * DAY,
         pass_id: [id; 16],
-        holder_key: holder.verifying_key(),
+        holder_key: holder,
         display_name: name.into(),
         birth_date: "1990-04-01".into(),
         kind: PassKind::Vaccination,
@@ -254,6 +265,10 @@ pub fn write(out: &Path) -> Result<ExitCode> {
             "malformed",
         ),
     ];
+    // Issue 22: P-256 holder keys, appended so the Ed25519 cases keep their places.
+    let p256 = super::vectors_p256::vectors(&issuer, &valid, &holder)?;
+    let mut cases = cases;
+    cases.extend(p256.cases);
 
     std::fs::create_dir_all(out.join("passes"))
         .with_context(|| format!("creating {}", out.display()))?;
@@ -277,6 +292,9 @@ pub fn write(out: &Path) -> Result<ExitCode> {
     ] {
         write_file(&out.join("passes").join(format!("{name}.cose")), bytes)?;
     }
+    for (name, bytes) in &p256.passes {
+        write_file(&out.join("passes").join(format!("{name}.cose")), bytes)?;
+    }
     let cases: Vec<_> = cases
         .into_iter()
         .map(|(name, qr, at, allow_static, expected)| {
@@ -290,6 +308,7 @@ pub fn write(out: &Path) -> Result<ExitCode> {
         "anchor": "anchor.pub.pem",
         "trust_list": "trust-list.cose",
         "status_list": "status-list.cose",
+        "p256_holder_public_key": p256.holder_public_hex,
         "cases": cases,
     });
     write_file(

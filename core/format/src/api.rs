@@ -48,16 +48,19 @@ pub fn b64_vec(text: &str, max: usize) -> Option<Vec<u8>> {
     URL_SAFE_NO_PAD.decode(text).ok()
 }
 
-/// What a holder signs to complete an enrolment: `"DP1-enrol" ‖ challenge id ‖ holder public key`.
+/// What a holder signs to complete an enrolment: `"DP1-enrol" ‖ challenge id ‖ holder public key`,
+/// the key as [`crate::HolderPublicKey::to_bytes`] gives it (32 bytes for Ed25519, the 33-byte
+/// compressed point for P-256). The proof, like the rotating code's, is by the key's algorithm
+/// ([`crate::HolderPublicKey::verify`]: Ed25519, or ES256 as raw `r ‖ s` with low S).
 pub fn enrolment_proof_message(
     challenge_id: &[u8; CHALLENGE_ID_LEN],
-    holder_key: &[u8; 32],
+    holder_key: &[u8],
 ) -> Vec<u8> {
     [ENROL_PROOF_DOMAIN, challenge_id, holder_key].concat()
 }
 
 /// What a holder signs to renew: `"DP1-renew" ‖ SHA-256(refresh token)`. The token is single-use,
-/// so each proof is too.
+/// so each proof is too. Signed by the pass's holder key, by its algorithm (as the enrolment proof).
 pub fn renewal_proof_message(refresh_token: &[u8; REFRESH_TOKEN_LEN]) -> Vec<u8> {
     [RENEW_PROOF_DOMAIN, Sha256::digest(refresh_token).as_slice()].concat()
 }
@@ -273,5 +276,28 @@ mod tests {
         assert!(e.starts_with(b"DP1-enrol") && e.len() == 9 + 16 + 32);
         let r = renewal_proof_message(&[3; 32]);
         assert!(r.starts_with(b"DP1-renew") && r.len() == 9 + 32);
+    }
+
+    #[test]
+    fn enrolment_and_renewal_proofs_follow_the_holder_key_kind() {
+        use crate::holder_key::{HolderSignatureError, HolderSigner, P256SigningKey};
+        let phone = P256SigningKey::from_slice(&[8; 32]).unwrap();
+        let key = phone.holder_public_key();
+        let enrol = enrolment_proof_message(&[1; 16], &key.to_bytes());
+        assert_eq!(enrol.len(), 9 + 16 + 33, "the compressed point");
+        let renew = renewal_proof_message(&[3; 32]);
+        for message in [&enrol, &renew] {
+            let proof = phone.sign_holder_message(message);
+            assert_eq!(key.verify(message, &proof), Ok(()));
+            let ed = crate::keys::SigningKey::from_bytes(&[8; 32]);
+            assert_eq!(
+                ed.holder_public_key().verify(message, &proof),
+                Err(HolderSignatureError::Invalid)
+            );
+            assert!(
+                key.verify(message, &ed.sign_holder_message(message))
+                    .is_err()
+            );
+        }
     }
 }

@@ -32,6 +32,9 @@ pub enum FormatError {
     /// A required claim is missing.
     #[error("missing claim: {0}")]
     MissingClaim(&'static str),
+    /// The `cnf` claim's COSE_Key is not a holder key DP1 accepts (e.g. a P-256 point not on the curve).
+    #[error("holder key (cnf): {0}")]
+    HolderKey(#[from] crate::holder_key::HolderKeyError),
     /// A claim is present but its value is not allowed.
     #[error("invalid claim {claim}: {reason}")]
     InvalidClaim {

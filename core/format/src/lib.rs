@@ -7,6 +7,7 @@
 //! Modules, one concept each:
 //! - [`keys`]: Ed25519 keys, key ids and PEM text; `key_files` and `atomic_file` (feature `files`):
 //!   key files and crash-safe private files, for programs that keep them.
+//! - [`holder_key`]: the holder's key in a pass (Ed25519 or P-256) and its signatures.
 //! - [`pass`]: the signed pass (issuer side: build and sign; holder side: parse and check).
 //! - [`trust_list`]: the signed list of issuer keys a verifier trusts.
 //! - [`status_list`]: revocation lists (IETF Token Status List, CWT form).
@@ -25,6 +26,7 @@ mod cbor;
 mod cose;
 pub mod dates;
 pub mod error;
+pub mod holder_key;
 #[cfg(feature = "files")]
 pub mod key_files;
 pub mod keys;
@@ -38,6 +40,9 @@ pub mod trust_list;
 pub mod verifier;
 
 pub use error::FormatError;
+pub use holder_key::{
+    HolderKeyError, HolderKeyKind, HolderPublicKey, HolderSignatureError, HolderSigner,
+};
 pub use keys::{KeyId, SigningKey, VerifyingKey};
 pub use pass::{Pass, PassClaims, PassKind};
 pub use presentation::{Presentation, STEP_SECONDS};

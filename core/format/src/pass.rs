@@ -8,6 +8,7 @@ use sha2::{Digest, Sha256};
 use crate::cbor::{self, IntMap, invalid};
 use crate::cose::Signed;
 use crate::error::FormatError;
+use crate::holder_key::HolderPublicKey;
 use crate::keys::{KeyId, SigningKey, VerifyingKey};
 use crate::status_list::{STATUS_CLAIM, StatusReference, split_status_claim};
 
@@ -96,8 +97,9 @@ pub struct PassClaims {
     pub expires_at: u64,
     /// `cti`: 16 random bytes naming this pass.
     pub pass_id: [u8; PASS_ID_LEN],
-    /// `cnf`: the holder's public key; rotating presentations are signed with its private half.
-    pub holder_key: VerifyingKey,
+    /// `cnf`: the holder's public key (Ed25519 or P-256); rotating presentations are signed with its
+    /// private half, by the algorithm of its kind.
+    pub holder_key: HolderPublicKey,
     /// The holder's name as shown at the door.
     pub display_name: String,
     /// The holder's birth date, `YYYY-MM-DD` or `YYYY`.
@@ -149,15 +151,7 @@ impl PassClaims {
     }
 
     fn to_cbor(&self) -> Vec<u8> {
-        let cose_key = Value::Map(vec![
-            (cbor::key(1), cbor::key(1)),  // kty: OKP
-            (cbor::key(-1), cbor::key(6)), // crv: Ed25519
-            (
-                cbor::key(-2),
-                Value::Bytes(self.holder_key.to_bytes().to_vec()),
-            ), // x
-        ]);
-        let cnf = Value::Map(vec![(cbor::key(1), cose_key)]);
+        let cnf = Value::Map(vec![(cbor::key(1), self.holder_key.to_cose_key())]);
         let dp = Value::Map(vec![
             (cbor::key(1), Value::Text(self.display_name.clone())),
             (cbor::key(2), Value::Text(self.birth_date.clone())),
@@ -231,18 +225,9 @@ impl PassClaims {
     }
 }
 
-fn holder_key_from_cnf(cnf: Value) -> Result<VerifyingKey, FormatError> {
+fn holder_key_from_cnf(cnf: Value) -> Result<HolderPublicKey, FormatError> {
     let mut cnf = IntMap::new(cnf, "cnf")?;
-    let mut cose_key = cnf.map(1, "cnf COSE_Key")?;
-    let what = cose_key.what();
-    if cose_key.uint(1, "kty")? != 1 {
-        return Err(invalid("kty", "not OKP (1)"));
-    }
-    if cose_key.take(-1, "crv")? != cbor::key(6) {
-        return Err(invalid("crv", &format!("{what} curve is not Ed25519 (6)")));
-    }
-    let x: [u8; 32] = cose_key.bytes(-2, "x")?;
-    VerifyingKey::from_bytes(&x).map_err(|_| invalid("x", "not a valid Ed25519 public key"))
+    HolderPublicKey::from_cose_key(cnf.map(1, "cnf COSE_Key")?)
 }
 
 fn timestamp(secs: u64) -> Timestamp {
@@ -385,7 +370,7 @@ pub(crate) mod tests {
             not_before: 1_800_000_000,
             expires_at: 1_800_000_000 + 30 * 86_400,
             pass_id: [9; 16],
-            holder_key: *holder,
+            holder_key: (*holder).into(),
             display_name: "Kim Minji".into(),
             birth_date: "1990-04-01".into(),
             kind: PassKind::Vaccination,

@@ -6,12 +6,11 @@
 //! print-outs; a verifier may refuse it).
 
 use ciborium::Value;
-use ed25519_dalek::Signer;
 use sha2::{Digest, Sha256};
 
 use crate::cbor::{self, as_fixed_bytes, as_uint};
 use crate::error::FormatError;
-use crate::keys::{Signature, SigningKey, VerifyingKey};
+use crate::holder_key::{HolderPublicKey, HolderSignatureError, HolderSigner};
 use crate::pass::MAX_PASS_LEN;
 
 /// Prefix of every DP1 QR text.
@@ -51,7 +50,8 @@ pub enum Presentation {
         pass: Vec<u8>,
         /// The 30-second step the proof is for.
         step: u64,
-        /// Holder signature over [`proof_message`].
+        /// Holder signature over [`proof_message`]: Ed25519, or ES256 as raw `r ‖ s`, by the pass's
+        /// `cnf` key (a DER-encoded ECDSA signature is not 64 bytes and does not decode).
         proof: [u8; 64],
     },
     /// The pass alone.
@@ -62,11 +62,12 @@ pub enum Presentation {
 }
 
 impl Presentation {
-    /// A rotating presentation of `pass` for the step containing `now`, signed by the holder key.
-    pub fn rotating(pass: &[u8], holder_key: &SigningKey, now: u64) -> Self {
+    /// A rotating presentation of `pass` for the step containing `now`, signed by the holder key
+    /// (Ed25519 or P-256; the algorithm follows the key).
+    pub fn rotating(pass: &[u8], holder_key: &impl HolderSigner, now: u64) -> Self {
         let step = step_at(now);
         let digest: [u8; 32] = Sha256::digest(pass).into();
-        let proof = holder_key.sign(&proof_message(&digest, step)).to_bytes();
+        let proof = holder_key.sign_holder_message(&proof_message(&digest, step));
         Presentation::Rotating {
             pass: pass.to_vec(),
             step,
@@ -89,15 +90,26 @@ impl Presentation {
     }
 
     /// Whether the holder proof checks against `holder_key` (always false for static ones).
-    pub fn holder_proof_is_valid(&self, pass_digest: &[u8; 32], holder_key: &VerifyingKey) -> bool {
+    pub fn holder_proof_is_valid(
+        &self,
+        pass_digest: &[u8; 32],
+        holder_key: &HolderPublicKey,
+    ) -> bool {
+        self.check_holder_proof(pass_digest, holder_key).is_ok()
+    }
+
+    /// Checks the holder proof against `holder_key`, by the key's algorithm, saying why it fails;
+    /// a static presentation has no proof and fails as [`HolderSignatureError::WrongLength`] 0.
+    pub fn check_holder_proof(
+        &self,
+        pass_digest: &[u8; 32],
+        holder_key: &HolderPublicKey,
+    ) -> Result<(), HolderSignatureError> {
         match self {
-            Presentation::Rotating { step, proof, .. } => holder_key
-                .verify_strict(
-                    &proof_message(pass_digest, *step),
-                    &Signature::from_bytes(proof),
-                )
-                .is_ok(),
-            Presentation::Static { .. } => false,
+            Presentation::Rotating { step, proof, .. } => {
+                holder_key.verify(&proof_message(pass_digest, *step), proof)
+            }
+            Presentation::Static { .. } => Err(HolderSignatureError::WrongLength { len: 0 }),
         }
     }
 
@@ -195,11 +207,13 @@ mod tests {
         let back = Presentation::from_qr_text(&text).unwrap();
         assert_eq!(back, p);
         let digest: [u8; 32] = Sha256::digest(&pass).into();
-        assert!(back.holder_proof_is_valid(&digest, &holder.verifying_key()));
-        assert!(!back.holder_proof_is_valid(&digest, &generate_signing_key().verifying_key()));
+        assert!(back.holder_proof_is_valid(&digest, &holder.verifying_key().into()));
+        assert!(
+            !back.holder_proof_is_valid(&digest, &generate_signing_key().verifying_key().into())
+        );
         let s = Presentation::fixed(&pass);
         assert_eq!(Presentation::from_qr_text(&s.to_qr_text()).unwrap(), s);
-        assert!(!s.holder_proof_is_valid(&digest, &holder.verifying_key()));
+        assert!(!s.holder_proof_is_valid(&digest, &holder.verifying_key().into()));
     }
 
     #[test]

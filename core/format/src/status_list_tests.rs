@@ -188,7 +188,7 @@ fn claims_with_status(status: Option<StatusReference>) -> crate::PassClaims {
         not_before: 1_800_000_000,
         expires_at: 1_800_086_400,
         pass_id: [4; 16],
-        holder_key: SigningKey::from_bytes(&[9; 32]).verifying_key(),
+        holder_key: SigningKey::from_bytes(&[9; 32]).verifying_key().into(),
         display_name: "Kim".into(),
         birth_date: "1990".into(),
         kind: crate::PassKind::Vaccination,

@@ -184,3 +184,36 @@ fn the_entry_of_the_passs_issuer_is_found_when_its_key_is_also_listed_for_anothe
         "issuer_key_not_valid_at_issuance"
     );
 }
+
+#[test]
+fn a_p256_holder_key_is_checked_with_es256_and_ed25519_passes_are_unchanged() {
+    use crate::holder_key::{HolderSigner, P256SigningKey};
+    let phone = P256SigningKey::from_slice(&[4; 32]).unwrap();
+    let mut claims = sample_claims(&holder().verifying_key());
+    claims.holder_key = phone.holder_public_key();
+    let pass = Pass::issue(&claims, &issuer()).unwrap();
+    assert_eq!(pass.claims().holder_key, phone.holder_public_key());
+    let code = Presentation::rotating(pass.bytes(), &phone, NOW);
+    assert!(verifier().verify(&code, NOW).is_valid());
+    // The proof follows the cnf key: neither another P-256 key nor the Ed25519 holder key of the
+    // other test passes makes a code for this pass.
+    let other = P256SigningKey::from_slice(&[5; 32]).unwrap();
+    for forged in [
+        Presentation::rotating(pass.bytes(), &other, NOW),
+        Presentation::rotating(pass.bytes(), &holder(), NOW),
+    ] {
+        assert_eq!(
+            verifier().verify(&forged, NOW),
+            Verdict::Refused(Refusal::BadHolderProof)
+        );
+    }
+    // An Ed25519 pass still needs its Ed25519 key, not a P-256 one.
+    let ed_pass = pass_named("Kim Minji");
+    let code = Presentation::rotating(ed_pass.bytes(), &holder(), NOW);
+    assert!(verifier().verify(&code, NOW).is_valid());
+    let code = Presentation::rotating(ed_pass.bytes(), &phone, NOW);
+    assert_eq!(
+        verifier().verify(&code, NOW),
+        Verdict::Refused(Refusal::BadHolderProof)
+    );
+}

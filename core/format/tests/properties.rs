@@ -36,7 +36,7 @@ prop_compose! {
             not_before,
             expires_at,
             pass_id,
-            holder_key: SigningKey::from_bytes(&holder_seed).verifying_key(),
+            holder_key: SigningKey::from_bytes(&holder_seed).verifying_key().into(),
             display_name: name,
             birth_date,
             kind: PassKind::from_code(kind).unwrap(),
@@ -87,7 +87,7 @@ proptest! {
         prop_assume!(claims.display_name.trim() != "" && !claims.display_name.chars().any(char::is_control));
         let mut claims = claims;
         let holder = SigningKey::from_bytes(&holder_seed);
-        claims.holder_key = holder.verifying_key();
+        claims.holder_key = holder.verifying_key().into();
         let pass = Pass::issue(&claims, &issuer()).unwrap();
         let now = claims.not_before + offset % (claims.expires_at - claims.not_before);
         let p = Presentation::rotating(pass.bytes(), &holder, now);
@@ -178,7 +178,7 @@ proptest! {
         prop_assume!(claims.display_name.trim() != "" && !claims.display_name.chars().any(char::is_control));
         let holder = SigningKey::from_bytes(&[3; 32]);
         let mut claims = claims;
-        claims.holder_key = holder.verifying_key();
+        claims.holder_key = holder.verifying_key().into();
         let pass = Pass::issue(&claims, &issuer()).unwrap();
         let text = Presentation::rotating(pass.bytes(), &holder, claims.not_before).to_qr_text();
         let cut = 4 + cut.index(text.len() - 4);
@@ -206,7 +206,7 @@ proptest! {
         prop_assume!(claims.display_name.trim() != "" && !claims.display_name.chars().any(char::is_control));
         let mut claims = claims;
         let holder = SigningKey::from_bytes(&[3; 32]);
-        claims.holder_key = holder.verifying_key();
+        claims.holder_key = holder.verifying_key().into();
         let step_start = (claims.not_before / STEP_SECONDS + 1) * STEP_SECONDS;
         prop_assume!(step_start + MAX_CODE_AGE_SECONDS < claims.expires_at);
         let pass = Pass::issue(&claims, &issuer()).unwrap();
@@ -215,5 +215,52 @@ proptest! {
         prop_assert_eq!(MAX_CODE_AGE_SECONDS, 90);
         prop_assert!(door.verify(&drawn, step_start + MAX_CODE_AGE_SECONDS - 1).is_valid());
         prop_assert_eq!(door.verify(&drawn, step_start + MAX_CODE_AGE_SECONDS).code(), "stale_step");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Issue 22: a pass bound to a P-256 key round trips and its codes verify; any change to the
+    /// ES256 proof is refused (never valid, never a panic).
+    #[test]
+    fn p256_codes_verify_and_any_changed_proof_is_refused(
+        claims in claims(),
+        seed in any::<[u8; 32]>(),
+        offset in 0u64..1_000_000,
+        index in 0usize..64,
+        xor in 1u8..=255,
+    ) {
+        use doorpass_format::holder_key::{HolderSigner, P256SigningKey};
+        prop_assume!(claims.display_name.trim() != "" && !claims.display_name.chars().any(char::is_control));
+        let Ok(phone) = P256SigningKey::from_slice(&seed) else {
+            return Ok(()); // zero or not below the group order: not a key
+        };
+        let mut claims = claims;
+        claims.holder_key = phone.holder_public_key();
+        let pass = Pass::issue(&claims, &issuer()).unwrap();
+        let parsed = Pass::parse(pass.bytes()).unwrap();
+        prop_assert_eq!(parsed.claims(), &claims);
+        let now = claims.not_before + offset % (claims.expires_at - claims.not_before);
+        let code = Presentation::rotating(pass.bytes(), &phone, now);
+        let door = verifier_for(&issuer(), &claims.issuer_id);
+        let back = Presentation::from_qr_text(&code.to_qr_text()).unwrap();
+        prop_assert!(door.verify(&back, now).is_valid());
+        let Presentation::Rotating { pass: bytes, step, mut proof } = back else {
+            unreachable!("a rotating code")
+        };
+        proof[index] ^= xor;
+        let changed = Presentation::Rotating { pass: bytes, step, proof };
+        prop_assert_eq!(door.verify(&changed, now).code(), "bad_holder_proof");
+    }
+
+    /// Any 33 bytes that look like a compressed point are a key or a refusal, never a panic.
+    #[test]
+    fn any_compressed_point_is_a_key_or_a_refusal(odd in any::<bool>(), x in any::<[u8; 32]>()) {
+        let bytes = [&[if odd { 0x03 } else { 0x02 }][..], &x].concat();
+        match doorpass_format::HolderPublicKey::from_bytes(&bytes) {
+            Ok(key) => prop_assert_eq!(key.to_bytes(), bytes),
+            Err(e) => prop_assert_eq!(e, doorpass_format::HolderKeyError::PointNotOnCurve),
+        }
     }
 }

@@ -6,6 +6,7 @@
 //! (+4 for `DP1:`), more than version 10-M's 311. The static code therefore needs version 11 (362
 //! characters at M); see docs/qr-size.md.
 
+use doorpass_format::holder_key::{HolderSigner, generate_p256_signing_key};
 use doorpass_format::keys::generate_signing_key;
 use doorpass_format::pass::{Pass, PassClaims, PassKind};
 use doorpass_format::qr::{ErrorCorrection, QrMatrix};
@@ -20,8 +21,18 @@ fn pass_with(
     issuer_id: &str,
     status: Option<StatusReference>,
 ) -> (Pass, doorpass_format::SigningKey) {
-    let issuer = generate_signing_key();
     let holder = generate_signing_key();
+    (pass_for(&holder, name, issuer_id, status), holder)
+}
+
+/// A pass bound to `holder` (Ed25519 or P-256).
+fn pass_for(
+    holder: &impl HolderSigner,
+    name: &str,
+    issuer_id: &str,
+    status: Option<StatusReference>,
+) -> Pass {
+    let issuer = generate_signing_key();
     let now = 1_800_000_000;
     let claims = PassClaims {
         issuer_id: issuer_id.into(),
@@ -29,14 +40,14 @@ fn pass_with(
         not_before: now,
         expires_at: now + 365 * 86_400,
         pass_id: rand::random(),
-        holder_key: holder.verifying_key(),
+        holder_key: holder.holder_public_key(),
         display_name: name.into(),
         birth_date: "1990-04-01".into(),
         kind: PassKind::NegativeTest,
         renew_after: now + 300 * 86_400,
         status,
     };
-    (Pass::issue(&claims, &issuer).unwrap(), holder)
+    Pass::issue(&claims, &issuer).unwrap()
 }
 
 #[test]
@@ -110,3 +121,57 @@ fn rotating_code_with_a_status_claim_fits_version_14_at_m() {
 
 /// The longest list URI a rotating code with a 20-byte name fits in version 14-M (docs/qr-size.md).
 const LONGEST_STATUS_URI_AT_VERSION_14: usize = 21;
+
+/// The QR text length and version (M) of a rotating code with a P-256 holder key (issue 22), a
+/// 20-byte name and a status claim naming `uri` at a 4-byte index.
+fn p256_rotating_with_status(name: &str, uri: &str) -> (usize, usize) {
+    let phone = generate_p256_signing_key();
+    let status = StatusReference {
+        index: (1 << 24) - 1,
+        uri: uri.into(),
+    };
+    let pass = pass_for(&phone, name, "KR-KDCA", Some(status));
+    let text = Presentation::rotating(pass.bytes(), &phone, 1_800_000_123).to_qr_text();
+    let qr = QrMatrix::encode(&text, ErrorCorrection::Medium).unwrap();
+    (text.len(), usize::from(qr.version()))
+}
+
+#[test]
+fn rotating_code_with_a_p256_holder_key_and_a_status_claim_fits_version_14_at_m() {
+    for name in [
+        "이서연 Lee Seoyun",
+        "Maximilian Schneider",
+        "ABCDEFGHIJKLMNOPQRST",
+    ] {
+        assert_eq!(name.len(), 20);
+        let (chars, version) = p256_rotating_with_status(name, "https://kdca.kr/s/1");
+        assert!(
+            version <= 14,
+            "{name}: version {version} for {chars} characters"
+        );
+        // The compressed point costs 2 bytes more than an Ed25519 key (kty 2, and `-3: bool`), so
+        // 3 characters of Base45: the figure docs/qr-size.md gives.
+        let (ed_chars, _) = rotating_version_with_status("https://kdca.kr/s/1");
+        assert_eq!(
+            chars,
+            ed_chars + P256_EXTRA_CHARACTERS,
+            "update docs/qr-size.md"
+        );
+    }
+    let longest = (1..=64)
+        .take_while(|&n| {
+            p256_rotating_with_status("이서연 Lee Seoyun", &format!("https://{}", "a".repeat(n))).1
+                <= 14
+        })
+        .last()
+        .map_or(0, |n| n + 8);
+    assert_eq!(
+        longest, LONGEST_STATUS_URI_AT_VERSION_14_P256,
+        "update docs/qr-size.md"
+    );
+}
+
+/// Characters a P-256 holder key adds to a rotating code (docs/qr-size.md).
+const P256_EXTRA_CHARACTERS: usize = 3;
+/// The longest list URI a rotating code with a P-256 holder key fits in version 14-M.
+const LONGEST_STATUS_URI_AT_VERSION_14_P256: usize = 19;

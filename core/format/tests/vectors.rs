@@ -60,3 +60,53 @@ fn pass_files_parse_and_the_tampered_one_fails_its_signature() {
     let long = Pass::parse(&std::fs::read(dir.join("valid-20-byte-name.cose")).unwrap()).unwrap();
     assert_eq!(long.claims().display_name.len(), 20);
 }
+
+/// Issue 22: the P-256 cases are there, with the verdicts the spec gives, and for the reasons it gives.
+#[test]
+fn p256_cases_get_their_verdicts_for_their_reasons() {
+    use doorpass_format::{FormatError, HolderKeyError, HolderKeyKind, HolderPublicKey};
+    let dir = vectors_dir();
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("cases.json")).unwrap()).unwrap();
+    let expected = [
+        ("p256_valid_rotating", "valid"),
+        ("p256_wrong_holder_key", "bad_holder_proof"),
+        ("p256_der_signature", "malformed"),
+        ("p256_high_s_signature", "bad_holder_proof"),
+        ("p256_point_not_on_curve", "malformed"),
+        ("p256_uncompressed_point_refused", "malformed"),
+        ("p256_proof_for_an_ed25519_pass", "bad_holder_proof"),
+        ("ed25519_proof_for_a_p256_pass", "bad_holder_proof"),
+    ];
+    let cases = manifest["cases"].as_array().unwrap();
+    for (name, verdict) in expected {
+        let case = cases
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap_or_else(|| panic!("case {name} is missing"));
+        assert_eq!(case["expected"], verdict, "{name}");
+    }
+    // The pass files: the valid one carries the manifest's compressed key; the others are refused
+    // for the reason their names give, not for another one.
+    let passes = dir.join("passes");
+    let read = |name: &str| Pass::parse(&std::fs::read(passes.join(name)).unwrap());
+    let valid = read("p256-valid.cose").unwrap();
+    assert_eq!(valid.claims().holder_key.kind(), HolderKeyKind::P256);
+    let hex = manifest["p256_holder_public_key"].as_str().unwrap();
+    assert_eq!(
+        doorpass_format::keys::hex(&valid.claims().holder_key.to_bytes()),
+        hex
+    );
+    assert!(HolderPublicKey::from_bytes(&valid.claims().holder_key.to_bytes()).is_ok());
+    assert_eq!(
+        read("p256-point-not-on-curve.cose").unwrap_err(),
+        FormatError::HolderKey(HolderKeyError::PointNotOnCurve)
+    );
+    assert_eq!(
+        read("p256-uncompressed-point.cose").unwrap_err(),
+        FormatError::HolderKey(HolderKeyError::UncompressedPoint)
+    );
+    let issuer_key =
+        doorpass_format::keys::read_private_key(&vectors_dir().join("issuer.key")).unwrap();
+    assert!(valid.verify_issuer_signature(&issuer_key.verifying_key()));
+}

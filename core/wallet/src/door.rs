@@ -430,7 +430,7 @@ mod status_list_tests {
             not_before: NOW - DAY,
             expires_at: NOW + 30 * DAY,
             pass_id: [5; 16],
-            holder_key: k.holder.verifying_key(),
+            holder_key: k.holder.verifying_key().into(),
             display_name: "Kim".into(),
             birth_date: "1990".into(),
             kind: PassKind::Vaccination,

@@ -27,7 +27,7 @@ pub fn claims(holder: VerifyingKey, status: Option<StatusReference>) -> PassClai
         not_before: NOW - 100,
         expires_at: NOW + 30 * 86_400,
         pass_id: [5; 16],
-        holder_key: holder,
+        holder_key: holder.into(),
         display_name: "이서연 Lee Seoyun".into(),
         birth_date: "1990-04-01".into(),
         kind: PassKind::Vaccination,
