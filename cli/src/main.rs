@@ -163,7 +163,19 @@ enum HolderCommand {
         /// Where to write the private key; the public key goes next to it as *.pub.pem.
         #[arg(long)]
         out: PathBuf,
+        /// The key's algorithm: ed25519 (default), or es256 (P-256, what phones' secure hardware holds).
+        #[arg(long, value_enum, default_value = "ed25519")]
+        alg: HolderAlg,
     },
+}
+
+/// Holder key algorithms.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum HolderAlg {
+    /// Ed25519.
+    Ed25519,
+    /// ECDSA P-256 with SHA-256.
+    Es256,
 }
 
 /// Output formats for QR codes.
@@ -272,7 +284,9 @@ fn main() -> ExitCode {
         Command::Issuer(IssuerCommand::Holders(HoldersCommand::Import { dir, database, csv })) => {
             commands::serve::import_holders(&dir, database.as_deref(), &csv)
         }
-        Command::Holder(HolderCommand::Keygen { out }) => commands::holder::keygen(&out),
+        Command::Holder(HolderCommand::Keygen { out, alg }) => {
+            commands::holder::keygen(&out, alg == HolderAlg::Es256)
+        }
         Command::Present(args) => commands::present::run(&args),
         Command::Wallet(args) => commands::wallet::run(&args),
         Command::Verify(args) => commands::verify::run(&args),

@@ -414,3 +414,70 @@ fn a_status_list_expired_or_dated_ahead_of_the_verify_time_is_refused_by_name() 
         assert!(said.contains(reason), "{said}");
     }
 }
+
+#[test]
+fn an_es256_holder_key_is_minted_into_a_pass_presented_and_verified() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let d = dir.display().to_string();
+    doorpass_expect(&["issuer", "init", "--dir", &p(dir, "issuer")], 0);
+    let key = p(dir, "p256.pem");
+    doorpass_expect(&["holder", "keygen", "--alg", "es256", "--out", &key], 0);
+    let private = std::fs::read_to_string(&key).unwrap();
+    assert!(private.starts_with("-----BEGIN PRIVATE KEY-----"));
+    doorpass_expect(
+        &[
+            "issuer",
+            "mint",
+            "--dir",
+            &p(dir, "issuer"),
+            "--holder-pub",
+            &p(dir, "p256.pub.pem"),
+            "--name",
+            "Kim Minji",
+            "--birth-date",
+            "1990-04-01",
+            "--kind",
+            "vaccination",
+            "--valid-days",
+            "30",
+            "--out",
+            &p(dir, "pass.cose"),
+        ],
+        0,
+    );
+    let pass = std::fs::read(p(dir, "pass.cose")).unwrap();
+    let claims = doorpass_format::Pass::parse(&pass)
+        .unwrap()
+        .claims()
+        .clone();
+    assert_eq!(
+        claims.holder_key.kind(),
+        doorpass_format::holder_key::HolderKeyKind::P256
+    );
+    let text = doorpass_expect(
+        &[
+            "present",
+            "--pass",
+            &p(dir, "pass.cose"),
+            "--holder-key",
+            &key,
+        ],
+        0,
+    );
+    let out = run_verify(&d, &["--json", text.trim_end()], 0);
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json["verdict"], "valid");
+    // Another kind's key does not present this pass.
+    doorpass_expect(&["holder", "keygen", "--out", &p(dir, "ed.pem")], 0);
+    doorpass_expect(
+        &[
+            "present",
+            "--pass",
+            &p(dir, "pass.cose"),
+            "--holder-key",
+            &p(dir, "ed.pem"),
+        ],
+        2,
+    );
+}

@@ -11,7 +11,6 @@ use doorpass_format::api::{
     CHALLENGE_ID_LEN, EnrolmentCompleteRequest, EnrolmentStartRequest, EnrolmentStartResponse,
     IssuedPass, b64, b64_fixed, enrolment_proof_message, error_code,
 };
-use doorpass_format::keys::VerifyingKey;
 
 use crate::admission::NotReserved;
 use crate::client_address::ClientAddress;
@@ -20,7 +19,7 @@ use crate::error::{ApiError, ApiJson};
 use crate::holders::is_valid_subject;
 use crate::issuance::{Tentative, answer_recorded};
 use crate::metrics::Issuance;
-use crate::proof::{parse_holder_key, parse_proof};
+use crate::proof::{check_proof, parse_holder_key, parse_proof, stored_holder_key};
 use crate::state::AppState;
 use crate::store::{
     self, ChallengeRecord, ChallengeState, Exchange, FailureCap, Opened, PresentedCode,
@@ -175,15 +174,9 @@ pub async fn complete(
         state.admission.completion_ended(&challenge_id);
         return Err(refusal);
     }
-    let holder_key = VerifyingKey::from_bytes(&challenge.holder_key).map_err(ApiError::internal)?;
+    let holder_key = stored_holder_key(&challenge.holder_key)?;
     let message = enrolment_proof_message(&challenge_id, &challenge.holder_key);
-    if holder_key.verify_strict(&message, &proof).is_err() {
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            error_code::BAD_PROOF,
-            "the proof is not a signature by the holder key over this challenge",
-        ));
-    }
+    check_proof(&holder_key, &message, &proof, "this challenge")?;
     // Sign the pass now (it is cheap) and keep it only if the code is accepted below. The code hash
     // never changes, so a code that is already wrong here is not worth signing for (it is still
     // counted by the call below), nor is a used challenge (it can only be answered again).

@@ -4,7 +4,8 @@ use std::time::Duration;
 
 use doorpass_format::StatusReference;
 use doorpass_format::api::{IssuedPass, b64};
-use doorpass_format::keys::{KeyId, VerifyingKey, hex};
+use doorpass_format::holder_key::HolderPublicKey;
+use doorpass_format::keys::{KeyId, hex};
 use doorpass_format::pass::{Pass, PassClaims, PassKind, draw_renew_after, new_pass_id};
 
 use crate::codes::{new_refresh_token, token_hash};
@@ -112,7 +113,7 @@ impl Tentative {
         lifetimes: &Lifetimes,
         entry: Option<(StatusEntry, StatusReference)>,
         holder: Option<&HolderRecord>,
-        holder_key: &VerifyingKey,
+        holder_key: &HolderPublicKey,
         family: [u8; 16],
         now: u64,
     ) -> Self {
@@ -155,7 +156,7 @@ pub fn issue(
     keys: &IssuerKeys,
     lifetimes: &Lifetimes,
     holder: &HolderRecord,
-    holder_key: &VerifyingKey,
+    holder_key: &HolderPublicKey,
     family: [u8; 16],
     status: Option<(StatusEntry, StatusReference)>,
     now: u64,
@@ -182,7 +183,7 @@ pub fn issue(
         not_before: now,
         expires_at,
         pass_id: new_pass_id(),
-        holder_key: (*holder_key).into(),
+        holder_key: *holder_key,
         display_name: holder.display_name.clone(),
         birth_date: holder.birth_date.clone(),
         kind,
@@ -263,7 +264,7 @@ mod tests {
             kind: 1,
             eligible_until: 2_000_000_000,
         };
-        let holder_key = generate_signing_key().verifying_key();
+        let holder_key = generate_signing_key().verifying_key().into();
         let keys = keys_with_window(1_700_000_000, 1_800_000_000);
         let sign = |now| {
             issue(

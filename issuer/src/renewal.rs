@@ -11,13 +11,12 @@ use axum::http::StatusCode;
 use doorpass_format::api::{
     IssuedPass, RenewRequest, b64_fixed, error_code, renewal_proof_message,
 };
-use doorpass_format::keys::VerifyingKey;
 
 use crate::codes::token_hash;
 use crate::error::{ApiError, ApiJson};
 use crate::issuance::{Tentative, answer_recorded};
 use crate::metrics::Issuance;
-use crate::proof::parse_proof;
+use crate::proof::{check_proof, parse_proof, stored_holder_key};
 use crate::state::AppState;
 use crate::store::{self, Exchange, Renewal, TokenState};
 use crate::unix_now;
@@ -49,17 +48,14 @@ pub async fn renew(
         })
         .await?;
     let record = record.ok_or_else(unknown)?;
-    let holder_key = VerifyingKey::from_bytes(&record.holder_key).map_err(ApiError::internal)?;
+    let holder_key = stored_holder_key(&record.holder_key)?;
     // The proof comes first, so that only the holder can trigger reuse revocation.
-    if holder_key
-        .verify_strict(&renewal_proof_message(&token), &proof)
-        .is_err()
-    {
-        return Err(refused(
-            error_code::BAD_PROOF,
-            "the proof is not a signature by the holder key over this token",
-        ));
-    }
+    check_proof(
+        &holder_key,
+        &renewal_proof_message(&token),
+        &proof,
+        "this token",
+    )?;
     let now = unix_now();
     match record.state {
         TokenState::Revoked => return Err(revoked()),

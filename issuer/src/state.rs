@@ -5,7 +5,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use doorpass_format::keys::VerifyingKey;
+use doorpass_format::holder_key::HolderPublicKey;
 use tokio::sync::watch;
 
 use crate::admission::Admission;
@@ -77,7 +77,7 @@ impl AppState {
     pub async fn sign_tentative(
         &self,
         holder: Option<&HolderRecord>,
-        holder_key: &VerifyingKey,
+        holder_key: &HolderPublicKey,
         family: [u8; 16],
         now: u64,
     ) -> Result<Tentative, StoreError> {

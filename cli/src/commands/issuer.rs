@@ -4,7 +4,6 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
-use doorpass_format::keys;
 use doorpass_format::pass::{Pass, PassClaims, PassKind, draw_renew_after, new_pass_id};
 use doorpass_issuer::keys::{AnchorDir, IssuerKeys, init_dir};
 use doorpass_issuer::trust_publishing::{self, Published};
@@ -82,7 +81,7 @@ pub fn mint(args: &MintArgs) -> Result<ExitCode> {
         bail!("--valid-days must be at least 1");
     }
     let issuer = IssuerKeys::load(&args.dir)?;
-    let holder_key = keys::read_public_key(&args.holder_pub)?;
+    let holder_key = crate::commands::holder::read_holder_public_key(&args.holder_pub)?;
     let now = now_or(args.at);
     let expires_at = args
         .valid_days
@@ -102,7 +101,7 @@ pub fn mint(args: &MintArgs) -> Result<ExitCode> {
         not_before: now,
         expires_at,
         pass_id: new_pass_id(),
-        holder_key: holder_key.into(),
+        holder_key,
         display_name: args.name.clone(),
         birth_date: args.birth_date.clone(),
         kind: kind(args.kind),

@@ -143,6 +143,9 @@ impl From<WalletError> for DoorpassError {
         match e {
             WalletError::Storage { detail } => DoorpassError::Storage { detail },
             WalletError::SecretStore { detail } => DoorpassError::KeystoreUnavailable { detail },
+            // A platform holder key (Keystore, Secure Enclave) that cannot sign is the app's keystore
+            // failing: the same advice (unlock, or authenticate again for a new key).
+            WalletError::HolderKey { detail } => DoorpassError::KeystoreUnavailable { detail },
             WalletError::NotSetUp => DoorpassError::NotEnrolled,
             WalletError::AnchorMismatch | WalletError::IssuerMismatch { .. } => {
                 DoorpassError::InvalidInput {

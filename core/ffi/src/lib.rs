@@ -22,6 +22,7 @@ mod android_tls;
 mod boot_clock;
 mod door;
 mod error;
+mod holder_signer;
 mod logger;
 mod records;
 mod runtime;
@@ -32,6 +33,9 @@ pub use anchor::Anchor;
 pub use boot_clock::{BootClock, BootClockReading};
 pub use door::{DoorConfig, DoorVerifier};
 pub use error::{DoorpassError, SecretStoreFailure};
+pub use holder_signer::{
+    HolderKeyAlgorithm, HolderSigner, HolderSignerFailure, SoftwareP256Signer,
+};
 pub use logger::{LogLevel, Logger, set_logger};
 pub use records::*;
 pub use secrets::SecretStore;

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use doorpass_wallet::holder_signer::NewHolderKeys;
 use doorpass_wallet::keyring_store::KeyringSecretStore;
 use doorpass_wallet::secret_store::SecretStore as CoreSecretStore;
 use doorpass_wallet::tls::TlsTrust;
@@ -12,6 +13,7 @@ use doorpass_wallet::wallet::{Wallet as CoreWallet, WalletOptions, WalletSetup};
 use crate::anchor::Anchor;
 use crate::boot_clock::{BootClock, ForeignBootClock};
 use crate::error::DoorpassError;
+use crate::holder_signer::{ForeignHolderSigner, HolderSigner};
 use crate::records::{
     ClockStatus, PassRenewal, PassSummary, PendingEnrolment, QrView, RenewalOutcome,
     StorageProblem, TrustListStatus, WalletState,
@@ -61,16 +63,22 @@ impl Wallet {
     /// another issuer URL opens only with `replace_issuer_url` (else `InvalidInput`). Never touches
     /// the network; damaged files are set aside and listed by `problems()`.
     ///
+    /// `holder_signer` is the app's hardware-backed holder key (Android Keystore, Secure Enclave):
+    /// new enrolments bind it, and a pass with a software key moves to it at its next
+    /// authentication; `None` keeps software Ed25519 keys in the secret store. A pass bound to the
+    /// signer's key needs it to show a code (else `KeystoreUnavailable`).
+    ///
     /// `boot_clock` is the device's clock since boot (Android `SystemClock.elapsedRealtime()`, iOS
     /// `clock_gettime(CLOCK_MONOTONIC)`), with which codes stay on the true time when someone sets
     /// the device clock ahead or back; `None` reads the system's own where the core can (Linux,
     /// Android, Apple systems).
-    #[uniffi::constructor(default(boot_clock = None))]
+    #[uniffi::constructor(default(boot_clock = None, holder_signer = None))]
     pub fn open(
         home: String,
         config: WalletConfig,
         secret_store: Option<Arc<dyn SecretStore>>,
         boot_clock: Option<Arc<dyn BootClock>>,
+        holder_signer: Option<Arc<dyn HolderSigner>>,
     ) -> Result<Arc<Self>, DoorpassError> {
         let secrets: Arc<dyn CoreSecretStore> = match secret_store {
             Some(store) => Arc::new(ForeignSecretStore(store)),
@@ -98,6 +106,9 @@ impl Wallet {
         }
         if let Some(clock) = boot_clock {
             options.boot_clock = Some(Arc::new(ForeignBootClock(clock)));
+        }
+        if let Some(signer) = holder_signer {
+            options.holder_keys = NewHolderKeys::Platform(Arc::new(ForeignHolderSigner(signer)));
         }
         let inner = CoreWallet::open(&PathBuf::from(home), secrets, Some(setup), options)?;
         Ok(Arc::new(Wallet {

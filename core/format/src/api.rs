@@ -1,7 +1,8 @@
 //! The issuer's HTTP API (JSON under `/v1`), shared by the issuer service, wallets and the load generator.
 //!
-//! Binary values travel as unpadded base64url. Holders prove possession of their key with Ed25519
-//! signatures over domain-separated messages built here, so both sides build exactly the same bytes.
+//! Binary values travel as unpadded base64url. Holders prove possession of their key with signatures
+//! by its algorithm (Ed25519, or ES256 for a P-256 key) over domain-separated messages built here, so
+//! both sides build exactly the same bytes.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -71,7 +72,9 @@ pub fn renewal_proof_message(refresh_token: &[u8; REFRESH_TOKEN_LEN]) -> Vec<u8>
 pub struct EnrolmentStartRequest {
     /// Who the holder says they are (e.g. a phone number), as registered with the issuer.
     pub subject: String,
-    /// The holder's Ed25519 public key, base64url (32 bytes).
+    /// The holder's public key, base64url: 32 bytes for an Ed25519 key (unchanged since DP1), the
+    /// 33-byte compressed SEC1 point (`0x02`/`0x03` ‖ x) for a P-256 key; the length tells them
+    /// apart ([`crate::HolderPublicKey::from_bytes`]).
     pub holder_key: String,
 }
 
@@ -97,7 +100,8 @@ pub struct EnrolmentCompleteRequest {
     pub challenge_id: String,
     /// The one-time code the subject received.
     pub code: String,
-    /// Holder signature over [`enrolment_proof_message`], base64url (64 bytes).
+    /// Holder signature over [`enrolment_proof_message`], base64url (64 bytes: Ed25519, or ES256 as
+    /// raw `r ‖ s` with low S).
     pub proof: String,
 }
 

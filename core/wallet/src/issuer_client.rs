@@ -9,8 +9,8 @@ use doorpass_format::api::{
     self, ApiErrorBody, DevOtpResponse, EnrolmentCompleteRequest, EnrolmentStartRequest,
     EnrolmentStartResponse, IssuedPass, RenewRequest, b64,
 };
-use doorpass_format::keys::{SigningKey, VerifyingKey};
-use ed25519_dalek::Signer;
+use doorpass_format::holder_key::{HOLDER_SIGNATURE_LEN, HolderPublicKey, HolderSigner};
+use doorpass_format::keys::VerifyingKey;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -181,9 +181,20 @@ impl IssuerClient {
         subject: &str,
         holder_key: &VerifyingKey,
     ) -> Result<Answer<EnrolmentStartResponse>, IssuerError> {
+        self.start_enrolment_with_key(subject, &HolderPublicKey::Ed25519(*holder_key))
+            .await
+    }
+
+    /// Asks the issuer to send a one-time code to `subject`, for a holder key of either kind (its
+    /// `to_bytes`: 32 bytes Ed25519, 33 bytes compressed P-256).
+    pub async fn start_enrolment_with_key(
+        &self,
+        subject: &str,
+        holder_key: &HolderPublicKey,
+    ) -> Result<Answer<EnrolmentStartResponse>, IssuerError> {
         let body = EnrolmentStartRequest {
             subject: subject.to_string(),
-            holder_key: b64(holder_key.as_bytes()),
+            holder_key: b64(&holder_key.to_bytes()),
         };
         self.post_json(api::ENROLMENT_START_PATH, &body).await
     }
@@ -193,19 +204,31 @@ impl IssuerClient {
         &self,
         challenge_id: &str,
         code: &str,
-        holder: &SigningKey,
+        holder: &impl HolderSigner,
     ) -> Result<Answer<IssuedPass>, IssuerError> {
         let id: [u8; api::CHALLENGE_ID_LEN] = api::b64_fixed(challenge_id).ok_or_else(|| {
             IssuerError::Protocol("the challenge id is not 16 bytes of base64url".into())
         })?;
-        let proof = holder.sign(&api::enrolment_proof_message(
+        let proof = holder.sign_holder_message(&api::enrolment_proof_message(
             &id,
-            holder.verifying_key().as_bytes(),
+            &holder.holder_public_key().to_bytes(),
         ));
+        self.complete_enrolment_with_proof(challenge_id, code, &proof)
+            .await
+    }
+
+    /// Completes an enrolment with a proof already made (by a key that signs elsewhere, such as the
+    /// platform's): a holder signature over [`api::enrolment_proof_message`].
+    pub async fn complete_enrolment_with_proof(
+        &self,
+        challenge_id: &str,
+        code: &str,
+        proof: &[u8; HOLDER_SIGNATURE_LEN],
+    ) -> Result<Answer<IssuedPass>, IssuerError> {
         let body = EnrolmentCompleteRequest {
             challenge_id: challenge_id.to_string(),
             code: code.trim().to_string(),
-            proof: b64(&proof.to_bytes()),
+            proof: b64(proof),
         };
         self.post_json(api::ENROLMENT_COMPLETE_PATH, &body).await
     }
@@ -214,12 +237,21 @@ impl IssuerClient {
     pub async fn renew(
         &self,
         refresh_token: &[u8; api::REFRESH_TOKEN_LEN],
-        holder: &SigningKey,
+        holder: &impl HolderSigner,
     ) -> Result<Answer<IssuedPass>, IssuerError> {
-        let proof = holder.sign(&api::renewal_proof_message(refresh_token));
+        let proof = holder.sign_holder_message(&api::renewal_proof_message(refresh_token));
+        self.renew_with_proof(refresh_token, &proof).await
+    }
+
+    /// Renews with a proof already made: a holder signature over [`api::renewal_proof_message`].
+    pub async fn renew_with_proof(
+        &self,
+        refresh_token: &[u8; api::REFRESH_TOKEN_LEN],
+        proof: &[u8; HOLDER_SIGNATURE_LEN],
+    ) -> Result<Answer<IssuedPass>, IssuerError> {
         let body = RenewRequest {
             refresh_token: b64(refresh_token),
-            proof: b64(&proof.to_bytes()),
+            proof: b64(proof),
         };
         self.post_json(api::RENEW_PATH, &body).await
     }

@@ -6,6 +6,8 @@
 //! - [`trust_cache`]: the cached trust list of a wallet or a door verifier (last good copy, no
 //!   rollback, its age).
 //! - [`door`]: a door verifier that keeps its own trust list and status lists.
+//! - [`holder_signer`]: the holder key a wallet signs through (software, or the platform's
+//!   [`holder_signer::PlatformSigner`]) and normalising platform ECDSA signatures.
 //! - [`status_cache`]: status lists (revocation) kept on the device, per list URI.
 //! - [`issuer_client`]: the issuer API client, over an [`transport::HttpTransport`]
 //!   ([`reqwest_transport`] by default).
@@ -19,6 +21,7 @@
 pub mod boot_clock;
 pub mod clock;
 pub mod door;
+pub mod holder_signer;
 pub mod issuer_client;
 #[cfg(feature = "platform-keystore")]
 pub mod keyring_store;

@@ -87,10 +87,12 @@ final class AppShell {
         setLogger(logger: log, maxLevel: .info)
         let folder = try FileManager.default.url(for: .applicationSupportDirectory, in: .userDomainMask,
                                                  appropriateFor: nil, create: true)
+        let keychain = KeychainSecretStore()
         host = try WalletHost(home: folder.appendingPathComponent("wallet").path,
-                              anchor: configuration.anchor, secretStore: KeychainSecretStore(),
+                              anchor: configuration.anchor, secretStore: keychain,
                               issuerUrl: configuration.issuerUrl, allowPlainHttp: configuration.allowPlainHttp,
-                              bootClock: MonotonicBootClock())
+                              bootClock: MonotonicBootClock(),
+                              holderSigner: SecureEnclaveHolderSigner(store: keychain))
         let kept = KeptDoorSettings()
         let door = try DoorVerifier.open(
             dir: folder.appendingPathComponent("door").path, anchor: configuration.anchor,

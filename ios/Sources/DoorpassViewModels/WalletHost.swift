@@ -12,6 +12,7 @@ public final class WalletHost: @unchecked Sendable {
     private let secretStore: SecretStore?
     private let allowPlainHttp: Bool
     private let bootClock: BootClock?
+    private let holderSigner: HolderSigner?
     private let lock = NSLock()
     private var currentIssuerUrl: String
     private var offline = false
@@ -21,18 +22,23 @@ public final class WalletHost: @unchecked Sendable {
     /// (`nil`: the core's platform default); `allowPlainHttp` admits a QA issuer on the local
     /// network over plain `http://` (debug builds only); `bootClock` is the device's clock since
     /// boot (the app passes `MonotonicBootClock()`), which keeps codes on the true time when the
-    /// phone's clock is set ahead or back (`nil`: the core reads its own).
+    /// phone's clock is set ahead or back (`nil`: the core reads its own); `holderSigner` is the
+    /// holder key in the Secure Enclave (new enrolments bind it; passes with a software key move to
+    /// it at their next authentication; `nil`: software keys in the secret store).
     public init(home: String, anchor: Anchor, secretStore: SecretStore?, issuerUrl: String,
-                allowPlainHttp: Bool = false, bootClock: BootClock? = nil) throws {
+                allowPlainHttp: Bool = false, bootClock: BootClock? = nil,
+                holderSigner: HolderSigner? = nil) throws {
         self.home = home
         self.anchor = anchor
         self.secretStore = secretStore
         self.allowPlainHttp = allowPlainHttp
         self.bootClock = bootClock
+        self.holderSigner = holderSigner
         currentIssuerUrl = issuerUrl
         openWallet = try WalletHost.open(home: home, anchor: anchor, secretStore: secretStore,
                                          allowPlainHttp: allowPlainHttp, bootClock: bootClock,
-                                         issuerUrl: issuerUrl, replaceIssuer: false)
+                                         holderSigner: holderSigner, issuerUrl: issuerUrl,
+                                         replaceIssuer: false)
     }
 
     /// The issuer the wallet talks to.
@@ -70,17 +76,17 @@ public final class WalletHost: @unchecked Sendable {
 
     private func open(issuerUrl: String, replaceIssuer: Bool) throws -> Wallet {
         try WalletHost.open(home: home, anchor: anchor, secretStore: secretStore,
-                            allowPlainHttp: allowPlainHttp, bootClock: bootClock, issuerUrl: issuerUrl,
-                            replaceIssuer: replaceIssuer)
+                            allowPlainHttp: allowPlainHttp, bootClock: bootClock,
+                            holderSigner: holderSigner, issuerUrl: issuerUrl, replaceIssuer: replaceIssuer)
     }
 
     private static func open(home: String, anchor: Anchor, secretStore: SecretStore?,
-                             allowPlainHttp: Bool, bootClock: BootClock?, issuerUrl: String,
-                             replaceIssuer: Bool) throws -> Wallet {
+                             allowPlainHttp: Bool, bootClock: BootClock?, holderSigner: HolderSigner?,
+                             issuerUrl: String, replaceIssuer: Bool) throws -> Wallet {
         try Wallet.open(
             home: home,
             config: WalletConfig(issuerUrl: issuerUrl, anchor: anchor, allowPlainHttp: allowPlainHttp,
                                  httpTimeoutSeconds: 10, replaceIssuerUrl: replaceIssuer),
-            secretStore: secretStore, bootClock: bootClock)
+            secretStore: secretStore, bootClock: bootClock, holderSigner: holderSigner)
     }
 }

@@ -109,7 +109,8 @@ pub struct ChallengeRecord {
     /// Subject the code was sent to.
     pub subject: String,
     /// Holder key the pass will be bound to.
-    pub holder_key: [u8; 32],
+    /// (`HolderPublicKey::to_bytes`: 32 bytes for Ed25519, the 33-byte compressed point for P-256.)
+    pub holder_key: Vec<u8>,
     /// Keyed hash of the code.
     pub code_hash: [u8; 32],
     /// Unix seconds.

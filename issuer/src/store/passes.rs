@@ -8,7 +8,8 @@ pub struct IssuedRecord {
     /// Subject.
     pub subject: String,
     /// Holder key.
-    pub holder_key: [u8; 32],
+    /// (`HolderPublicKey::to_bytes`: 32 bytes for Ed25519, the 33-byte compressed point for P-256.)
+    pub holder_key: Vec<u8>,
     /// Refresh-token family.
     pub family: [u8; 16],
     /// Unix seconds.

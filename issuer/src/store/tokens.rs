@@ -39,7 +39,8 @@ pub struct TokenRecord {
     /// Subject.
     pub subject: String,
     /// Holder key the chain is bound to.
-    pub holder_key: [u8; 32],
+    /// (`HolderPublicKey::to_bytes`: 32 bytes for Ed25519, the 33-byte compressed point for P-256.)
+    pub holder_key: Vec<u8>,
     /// Unix seconds.
     pub expires_at: u64,
     /// Active, used, revoked or superseded.

@@ -8,10 +8,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use doorpass_format::api::{self, b64};
+use doorpass_format::holder_key::HolderSigner;
 use doorpass_format::keys::{SigningKey, generate_signing_key};
 use doorpass_issuer::testing::DevIssuer;
 use doorpass_issuer::{IssuerConfig, RunningIssuer};
-use ed25519_dalek::Signer;
 use serde_json::{Value, json};
 
 /// A running issuer (its folder, database and base URL through [`DevIssuer`]) with an HTTP client.
@@ -115,11 +115,12 @@ impl TestIssuer {
     }
 
     /// Starts an enrolment for `subject` with `key`; returns the challenge id.
-    pub async fn start_enrolment(&self, subject: &str, key: &SigningKey) -> String {
+    pub async fn start_enrolment(&self, subject: &str, key: &impl HolderSigner) -> String {
+        let holder_key = b64(&key.holder_public_key().to_bytes());
         let (status, _, body) = self
             .post(
                 api::ENROLMENT_START_PATH,
-                &json!({ "subject": subject, "holder_key": b64(key.verifying_key().as_bytes()) }),
+                &json!({ "subject": subject, "holder_key": holder_key }),
             )
             .await;
         assert_eq!(status, 202, "{body}");
@@ -141,16 +142,26 @@ impl TestIssuer {
         &self,
         challenge_id: &str,
         code: &str,
-        key: &SigningKey,
+        key: &impl HolderSigner,
     ) -> (u16, Option<u64>, Value) {
         let id: [u8; 16] = api::b64_fixed(challenge_id).unwrap();
-        let proof = key.sign(&api::enrolment_proof_message(
+        let proof = key.sign_holder_message(&api::enrolment_proof_message(
             &id,
-            key.verifying_key().as_bytes(),
+            &key.holder_public_key().to_bytes(),
         ));
+        self.complete_with_proof(challenge_id, code, &proof).await
+    }
+
+    /// Completes an enrolment with `code` and a given `proof`.
+    pub async fn complete_with_proof(
+        &self,
+        challenge_id: &str,
+        code: &str,
+        proof: &[u8],
+    ) -> (u16, Option<u64>, Value) {
         self.post(
             api::ENROLMENT_COMPLETE_PATH,
-            &json!({ "challenge_id": challenge_id, "code": code, "proof": b64(&proof.to_bytes()) }),
+            &json!({ "challenge_id": challenge_id, "code": code, "proof": b64(proof) }),
         )
         .await
     }
@@ -175,18 +186,18 @@ impl TestIssuer {
     }
 
     /// Renews with `token`, signing with `key`.
-    pub async fn renew(&self, token: &str, key: &SigningKey) -> (u16, Option<u64>, Value) {
+    pub async fn renew(&self, token: &str, key: &impl HolderSigner) -> (u16, Option<u64>, Value) {
         let raw: [u8; 32] = api::b64_fixed(token).unwrap();
-        let proof = key.sign(&api::renewal_proof_message(&raw));
+        let proof = key.sign_holder_message(&api::renewal_proof_message(&raw));
         self.post(
             api::RENEW_PATH,
-            &json!({ "refresh_token": token, "proof": b64(&proof.to_bytes()) }),
+            &json!({ "refresh_token": token, "proof": b64(&proof) }),
         )
         .await
     }
 
     /// Renews with `token`, which must succeed: the answer and the new refresh token.
-    pub async fn renew_ok(&self, token: &str, key: &SigningKey) -> (Value, String) {
+    pub async fn renew_ok(&self, token: &str, key: &impl HolderSigner) -> (Value, String) {
         let (status, _, body) = self.renew(token, key).await;
         assert_eq!(status, 200, "{body}");
         let next = body["refresh_token"].as_str().unwrap().to_string();

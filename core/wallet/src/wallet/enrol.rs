@@ -29,18 +29,23 @@ impl Wallet {
                 .slots
                 .iter()
                 .find(|(_, s)| s.meta.subject == subject)
-                .map(|(id, _)| id.clone())
+                .map(|(id, s)| (id.clone(), s.meta.holder_key))
         };
         let holder_name = |slot: &str| secret_name(&self.identity.wallet_id, slot, HOLDER);
         let (slot, reauth, existing_key) = match existing {
-            // Re-authentication keeps the holder key — unless secure storage lost it (e.g. a kernel
-            // keyring after a reboot); then the pass cannot be shown anyway and a new key is made.
-            Some(slot) => {
-                let key = self
-                    .secrets
-                    .get(&holder_name(&slot))?
-                    .and_then(|b| <[u8; 32]>::try_from(b).ok());
-                (slot, true, key.map(|b| SigningKey::from_bytes(&b)))
+            // A software key moves to the platform's key when the app offers one (issue 22).
+            Some((slot, storage))
+                if storage != HolderKeyStorage::Platform
+                    && matches!(self.holder_keys, NewHolderKeys::Platform(_)) =>
+            {
+                (slot, true, None)
+            }
+            // Re-authentication keeps the holder key — unless secure storage (or the platform) lost
+            // it (e.g. a kernel keyring after a reboot); then the pass cannot be shown anyway and a
+            // new key is made.
+            Some((slot, storage)) => {
+                let key = self.load_holder_key(&slot, storage).ok();
+                (slot, true, key)
             }
             None => (
                 doorpass_format::keys::hex(&rand::random::<[u8; 4]>()),
@@ -48,18 +53,13 @@ impl Wallet {
                 None,
             ),
         };
-        let new_key = existing_key.is_none();
-        let key = match existing_key {
-            Some(key) => key,
-            None => {
-                let key = generate_signing_key();
-                self.secrets.set(&holder_name(&slot), &key.to_bytes())?;
-                key
-            }
+        let (key, new_key) = match existing_key {
+            Some(key) => (key, false),
+            None => self.new_holder_key(&slot)?,
         };
         let answer = match self
             .client()?
-            .start_enrolment(subject, &key.verifying_key())
+            .start_enrolment_with_key(subject, &key.public_key())
             .await
         {
             Ok(answer) => answer,
@@ -84,6 +84,7 @@ impl Wallet {
             code_length: answer.value.code_length,
             expires_at: now.saturating_add(answer.value.expires_in),
             reauth,
+            holder_key: key.storage(),
             received: None,
         };
         if let Some(old) = inner.state.pending.replace(record.clone())
@@ -170,16 +171,15 @@ impl Wallet {
             .pending
             .clone()
             .ok_or(WalletError::NoPendingEnrolment)?;
-        let key = load_holder_key(
-            self.secrets.as_ref(),
-            &self.identity.wallet_id,
-            &pending.slot,
-        )?;
+        let key = self.load_holder_key(&pending.slot, pending.holder_key)?;
         let (issued, device_after) = match &pending.received {
             Some(received) => (self.resume_answer(&pending.slot, received)?, device_now),
             None => self.trade_code(&pending, code, &key, device_now).await?,
         };
-        let pass = match self.accept_issued(&issued, &key, device_after).await {
+        let pass = match self
+            .accept_issued(&issued, &key.public_key(), device_after)
+            .await
+        {
             Ok(pass) => pass,
             Err(err) => {
                 if matches!(err, WalletError::InvalidFromIssuer { .. }) {
@@ -205,10 +205,21 @@ impl Wallet {
         meta.failures = 0;
         meta.next_attempt_at = 0;
         meta.last_error = None;
+        let moved_to_platform = meta.holder_key != HolderKeyStorage::Platform
+            && pending.holder_key == HolderKeyStorage::Platform;
+        meta.holder_key = pending.holder_key;
         self.store_issued(&mut inner, &pending.slot, meta, pass, key)?;
         inner.state.pending = None;
         write_json(&self.layout.state(), &inner.state)
             .map_err(|e| WalletError::storage("state", e))?;
+        if moved_to_platform {
+            // The pass now binds the platform's key: its software key has nothing left to sign.
+            let _ = self.secrets.delete(&secret_name(
+                &self.identity.wallet_id,
+                &pending.slot,
+                HOLDER,
+            ));
+        }
         Ok(summary(
             &pending.slot,
             &inner.slots[&pending.slot],
@@ -224,7 +235,7 @@ impl Wallet {
         &self,
         pending: &PendingRecord,
         code: &str,
-        key: &SigningKey,
+        key: &HolderKey,
         device_now: u64,
     ) -> Result<(IssuedPass, u64), WalletError> {
         let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
@@ -233,10 +244,19 @@ impl Wallet {
                 detail: format!("the code is {} digits", pending.code_length),
             });
         }
+        let challenge_id =
+            b64_fixed::<{ doorpass_format::api::CHALLENGE_ID_LEN }>(&pending.challenge_id)
+                .ok_or_else(|| WalletError::InvalidFromIssuer {
+                    detail: "the challenge id is not 16 bytes of base64url".into(),
+                })?;
+        let proof = key.sign(&doorpass_format::api::enrolment_proof_message(
+            &challenge_id,
+            &key.public_key().to_bytes(),
+        ))?;
         let started = Instant::now();
         let answer = match self
             .client()?
-            .complete_enrolment(&pending.challenge_id, &code, key)
+            .complete_enrolment_with_proof(&pending.challenge_id, &code, &proof)
             .await
         {
             Ok(answer) => answer,

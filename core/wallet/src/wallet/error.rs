@@ -126,6 +126,15 @@ pub enum WalletError {
     /// working; try again later, or check the device clock when it says the list is from the future.
     #[error("the status list was not taken: {0}")]
     StatusListRefused(StatusListUpdateError),
+    /// The holder key could not sign or be read: a platform key (Keystore, Secure Enclave) is gone,
+    /// locked or failed, or gave a signature that does not match it; or this pass's key is kept by
+    /// the platform but the wallet was opened without its signer. Passes with other keys keep
+    /// working; authenticating again makes a new key.
+    #[error("the holder key cannot sign: {detail}")]
+    HolderKey {
+        /// What failed.
+        detail: String,
+    },
     /// The input is not acceptable (e.g. an empty subject).
     #[error("{detail}")]
     InvalidInput {
@@ -166,6 +175,14 @@ impl WalletError {
 impl From<SecretStoreError> for WalletError {
     fn from(e: SecretStoreError) -> Self {
         WalletError::SecretStore {
+            detail: e.to_string(),
+        }
+    }
+}
+
+impl From<crate::holder_signer::HolderSignerError> for WalletError {
+    fn from(e: crate::holder_signer::HolderSignerError) -> Self {
+        WalletError::HolderKey {
             detail: e.to_string(),
         }
     }

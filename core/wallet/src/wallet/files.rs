@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::clock::ClockRecord;
+use crate::holder_signer::HolderKeyStorage;
 use doorpass_format::atomic_file::{Checked, read_checked, remove_stale_temp_files, write_atomic};
 
 /// Version of the folder layout.
@@ -57,6 +58,10 @@ pub(crate) struct PendingRecord {
     pub code_length: u32,
     pub expires_at: u64,
     pub reauth: bool,
+    /// Which kind of key the enrolment proves (and the pass will bind). Missing (software Ed25519)
+    /// in files written before issue 22.
+    #[serde(default)]
+    pub holder_key: HolderKeyStorage,
     /// The issuer's answer, once it came, until its pass is checked and stored (its refresh token is
     /// already in secure storage): a failure in between resumes from here instead of asking the
     /// issuer again.
@@ -84,6 +89,10 @@ pub(crate) struct SlotMeta {
     pub failures: u32,
     pub next_attempt_at: u64,
     pub last_error: Option<String>,
+    /// Which kind of key holds this pass's holder key. Missing (software Ed25519) in files written
+    /// before issue 22.
+    #[serde(default)]
+    pub holder_key: HolderKeyStorage,
 }
 
 /// Paths of a wallet folder.

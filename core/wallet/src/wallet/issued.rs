@@ -9,14 +9,14 @@ impl Wallet {
     pub(super) async fn accept_issued(
         &self,
         issued: &IssuedPass,
-        holder: &SigningKey,
+        holder: &HolderPublicKey,
         device_now: u64,
     ) -> Result<Pass, WalletError> {
         let invalid = |detail: String| WalletError::InvalidFromIssuer { detail };
         let bytes = b64_vec(&issued.pass, MAX_PASS_LEN)
             .ok_or_else(|| invalid("the pass is not base64url".into()))?;
         let pass = Pass::parse(&bytes).map_err(|e| invalid(e.to_string()))?;
-        if pass.claims().holder_key != holder.verifying_key() {
+        if pass.claims().holder_key != *holder {
             return Err(invalid("the pass is bound to another key".into()));
         }
         let (known, due) = {
@@ -75,7 +75,7 @@ impl Wallet {
         id: &str,
         meta: SlotMeta,
         pass: Pass,
-        holder: SigningKey,
+        holder: HolderKey,
     ) -> Result<(), WalletError> {
         if let Some(previous) = inner.slots.get(id).and_then(|s| s.pass.as_ref()) {
             self.files

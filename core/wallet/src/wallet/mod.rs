@@ -30,6 +30,7 @@ pub use records::*;
 
 use crate::boot_clock::{BootClock, BootReading};
 use crate::clock::{ClockRecord, ClockStatus};
+use crate::holder_signer::{HolderKey, HolderKeyStorage, NewHolderKeys, PlatformKey};
 use crate::issuer_client::{IssuerClient, IssuerError};
 use crate::retry::RetryPolicy;
 use crate::secret_store::SecretStore;
@@ -38,7 +39,8 @@ use crate::trust_cache::{SetAside, TrustCacheError, TrustListCache};
 use doorpass_format::api::{IssuedPass, b64, b64_fixed, b64_vec};
 use doorpass_format::atomic_file::Checked;
 use doorpass_format::dates::{format_date, format_duration, unix_now};
-use doorpass_format::keys::{SigningKey, VerifyingKey, generate_signing_key};
+use doorpass_format::holder_key::{HolderPublicKey, generate_p256_signing_key};
+use doorpass_format::keys::{VerifyingKey, generate_signing_key};
 use doorpass_format::pass::{MAX_PASS_LEN, Pass};
 use doorpass_format::presentation::{Presentation, STEP_SECONDS, seconds_until_rotation};
 use doorpass_format::qr::{ErrorCorrection, QrMatrix};
@@ -48,7 +50,7 @@ use files::{
     FORMAT, Identity, Layout, PendingRecord, ReceivedAnswer, SlotMeta, StateFile, read_json,
     write_json,
 };
-use secrets::{HOLDER, REFRESH, load_holder_key, secret_name};
+use secrets::{HOLDER, REFRESH, secret_name};
 
 /// Longest subject accepted (as the issuer does).
 const MAX_SUBJECT_LEN: usize = 128;
@@ -56,7 +58,7 @@ const MAX_SUBJECT_LEN: usize = 128;
 struct Slot {
     meta: SlotMeta,
     pass: Option<Pass>,
-    holder: Option<SigningKey>,
+    holder: Option<HolderKey>,
 }
 
 struct Inner {
@@ -91,6 +93,8 @@ pub struct Wallet {
     secrets: Arc<dyn SecretStore>,
     retry: RetryPolicy,
     boot_clock: Option<Arc<dyn BootClock>>,
+    /// Which holder key new enrolments make (and the platform signer, if any).
+    holder_keys: NewHolderKeys,
     inner: Mutex<Inner>,
     network: tokio::sync::Mutex<()>,
 }

@@ -207,6 +207,7 @@ impl Wallet {
             secrets,
             retry: options.retry,
             boot_clock: options.boot_clock,
+            holder_keys: options.holder_keys,
             inner: Mutex::new(inner),
             network: tokio::sync::Mutex::new(()),
         })

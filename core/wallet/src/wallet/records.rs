@@ -7,6 +7,7 @@ use crate::tls::TlsTrust;
 use crate::transport::HttpTransport;
 
 use crate::boot_clock::BootClock;
+use crate::holder_signer::NewHolderKeys;
 use crate::retry::RetryPolicy;
 use doorpass_format::keys::VerifyingKey;
 use doorpass_format::pass::PassKind;
@@ -44,6 +45,12 @@ pub struct WalletOptions {
     /// (see [`crate::clock`]). The default is the system's
     /// ([`crate::boot_clock::system_boot_clock`]); `None` draws codes from the device clock alone.
     pub boot_clock: Option<Arc<dyn BootClock>>,
+    /// Which holder key a new enrolment makes: software Ed25519 (the default), software P-256, or
+    /// the platform's key (a [`crate::holder_signer::PlatformSigner`]). Passes keep the kind they
+    /// were issued with; with a platform signer, a pass with a software key moves to the platform's
+    /// key at its next authentication. A pass whose key the platform keeps needs this signer to show
+    /// a code or renew.
+    pub holder_keys: NewHolderKeys,
 }
 
 impl std::fmt::Debug for WalletOptions {
@@ -55,6 +62,7 @@ impl std::fmt::Debug for WalletOptions {
             .field("transport", &self.transport.as_ref().map(|_| "custom"))
             .field("boot_clock", &self.boot_clock.as_ref().map(|_| "set"))
             .field("tls", &self.tls)
+            .field("holder_keys", &self.holder_keys)
             .finish()
     }
 }
@@ -68,6 +76,7 @@ impl Default for WalletOptions {
             transport: None,
             tls: TlsTrust::default(),
             boot_clock: crate::boot_clock::system_boot_clock(),
+            holder_keys: NewHolderKeys::default(),
         }
     }
 }

@@ -91,9 +91,10 @@ impl Wallet {
         let token: [u8; 32] = token.try_into().map_err(|_| WalletError::SecretStore {
             detail: "the stored refresh token is damaged".into(),
         })?;
-        let key = load_holder_key(self.secrets.as_ref(), wallet_id, id)?;
+        let key = self.load_holder_key(id, meta.holder_key)?;
+        let proof = key.sign(&doorpass_format::api::renewal_proof_message(&token))?;
         let started = Instant::now();
-        let result = self.client()?.renew(&token, &key).await;
+        let result = self.client()?.renew_with_proof(&token, &proof).await;
         let device_after = device_now.saturating_add(started.elapsed().as_secs());
         let answer = match result {
             Ok(answer) => answer,
@@ -106,7 +107,10 @@ impl Wallet {
             let boot = self.boot_reading();
             self.lock().state.clock.sync(t, device_after, boot.as_ref());
         }
-        let pass = match self.accept_issued(&answer.value, &key, device_after).await {
+        let pass = match self
+            .accept_issued(&answer.value, &key.public_key(), device_after)
+            .await
+        {
             Ok(pass) => pass,
             Err(e) => {
                 return self.renewal_failed(

@@ -2,6 +2,7 @@
 //! accessibility label, and a door check against the cached trust list.
 
 use super::*;
+use sha2::Digest as _;
 
 impl Wallet {
     /// The QR code for a pass (`id` may be omitted when there is one pass). Never touches the
@@ -71,8 +72,8 @@ impl Wallet {
         let holder = match &slot.holder {
             Some(k) => k.clone(),
             None => {
-                let k = load_holder_key(self.secrets.as_ref(), &self.identity.wallet_id, &id)?;
-                if k.verifying_key() != pass.claims().holder_key {
+                let k = self.load_holder_key(&id, slot.meta.holder_key)?;
+                if k.public_key() != pass.claims().holder_key {
                     return Err(WalletError::SecretStore {
                         detail: "the holder key in secure storage does not match this pass".into(),
                     });
@@ -84,7 +85,15 @@ impl Wallet {
         let presentation = if static_code {
             Presentation::fixed(pass.bytes())
         } else {
-            Presentation::rotating(pass.bytes(), &holder, now)
+            let step = doorpass_format::presentation::step_at(now);
+            let digest: [u8; 32] = sha2::Sha256::digest(pass.bytes()).into();
+            let proof =
+                holder.sign(&doorpass_format::presentation::proof_message(&digest, step))?;
+            Presentation::Rotating {
+                pass: pass.bytes().to_vec(),
+                step,
+                proof,
+            }
         };
         let qr_text = presentation.to_qr_text();
         let matrix = QrMatrix::encode(&qr_text, ErrorCorrection::Medium).map_err(|e| {

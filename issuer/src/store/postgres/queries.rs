@@ -130,7 +130,7 @@ impl Tx for PgTx<'_, '_> {
         .map(|r| {
             Ok(ChallengeRecord {
                 subject: r.try_get(0)?,
-                holder_key: fixed(&r, 1)?,
+                holder_key: r.try_get(1)?,
                 code_hash: fixed(&r, 2)?,
                 expires_at: uint(r.try_get(3)?),
                 attempts: u32::try_from(r.try_get::<_, i64>(4)?).unwrap_or(u32::MAX),
@@ -291,7 +291,7 @@ impl Tx for PgTx<'_, '_> {
             Ok(TokenRecord {
                 family: fixed(&r, 0)?,
                 subject: r.try_get(1)?,
-                holder_key: fixed(&r, 2)?,
+                holder_key: r.try_get(2)?,
                 expires_at: uint(r.try_get(3)?),
                 state: TokenState::from_db(r.try_get(4)?),
                 successor_hash: fixed_opt(&r, 5)?,

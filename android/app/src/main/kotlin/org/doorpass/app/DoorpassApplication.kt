@@ -23,7 +23,8 @@ class DoorpassApplication : Application() {
     }
 
     /**
-     * The wallet in filesDir/wallet, its secrets in the Android Keystore. Throws the core's
+     * The wallet in filesDir/wallet, its secrets in the Android Keystore and its holder key a
+     * Keystore P-256 key (StrongBox when present) that never leaves the hardware. Throws the core's
      * DoorpassException when it cannot be opened; the next use tries again.
      */
     val walletHost: WalletHost by lazy {
@@ -34,6 +35,7 @@ class DoorpassApplication : Application() {
             issuerUrl = BuildConfig.ISSUER_URL,
             allowPlainHttp = BuildConfig.ALLOW_PLAIN_HTTP,
             bootClock = ElapsedRealtimeBootClock(this),
+            holderSigner = KeystoreHolderSigner(this),
         )
     }
 

@@ -4,6 +4,7 @@ package org.doorpass.passui
 
 import org.doorpass.core.Anchor
 import org.doorpass.core.BootClock
+import org.doorpass.core.HolderSigner
 import org.doorpass.core.SecretStore
 import org.doorpass.core.Wallet
 import org.doorpass.core.WalletConfig
@@ -22,6 +23,12 @@ class WalletHost(
      * the true time when the phone's clock is set ahead or back. `null`: the core reads its own.
      */
     private val bootClock: BootClock? = null,
+    /**
+     * The holder key in the phone's secure hardware (the app passes its Keystore signer): new
+     * enrolments bind it, and passes with a software key move to it at their next authentication.
+     * `null`: software keys in [secretStore].
+     */
+    private val holderSigner: HolderSigner? = null,
 ) {
     /** The issuer the wallet talks to. */
     @Volatile
@@ -62,5 +69,6 @@ class WalletHost(
         ),
         secretStore,
         bootClock,
+        holderSigner,
     )
 }
