@@ -83,6 +83,12 @@ pub fn setup_issuer_holder_pass(dir: &Path) {
         0,
     );
     doorpass_expect(&["holder", "keygen", "--out", &p(dir, "holder.pem")], 0);
+    mint_pass(dir, "holder.pub.pem", "이서연 Lee Seoyun");
+}
+
+/// Mints `dir/pass.cose` from the issuer folder `dir/issuer` for the holder public key file
+/// `holder_pub` (inside `dir`), in `name`'s name.
+pub fn mint_pass(dir: &Path, holder_pub: &str, name: &str) {
     doorpass_expect(
         &[
             "issuer",
@@ -90,9 +96,9 @@ pub fn setup_issuer_holder_pass(dir: &Path) {
             "--dir",
             &p(dir, "issuer"),
             "--holder-pub",
-            &p(dir, "holder.pub.pem"),
+            &p(dir, holder_pub),
             "--name",
-            "이서연 Lee Seoyun",
+            name,
             "--birth-date",
             "1990-04-01",
             "--kind",
