@@ -44,11 +44,8 @@ cleanup() {
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
-max_outstanding=${MAX_OUTSTANDING:-5000}
-ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-if [ "$(ulimit -n)" != unlimited ] && [ "$((max_outstanding + 1000))" -gt "$(ulimit -n)" ]; then
-  max_outstanding=$(($(ulimit -n) - 1000))
-fi
+# shellcheck source=scripts/max-outstanding.sh
+. scripts/max-outstanding.sh
 # PIN=1: the node on CPU 0; nginx and the load generator on CPU 1 (taskset), as a deployment puts the
 # edge on machines of its own. Unpinned (default), all three share every CPU.
 if [ "${PIN:-0}" = 1 ]; then

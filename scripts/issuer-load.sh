@@ -29,12 +29,8 @@ metrics_port=${METRICS_PORT:-$((port + 1))}
 metrics_url=http://127.0.0.1:$metrics_port/metrics
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
-# Each wallet in progress holds at most one connection: stay under both processes' open-file limit.
-max_outstanding=${MAX_OUTSTANDING:-5000}
-ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-if [ "$(ulimit -n)" != unlimited ] && [ "$((max_outstanding + 1000))" -gt "$(ulimit -n)" ]; then
-  max_outstanding=$(($(ulimit -n) - 1000))
-fi
+# shellcheck source=scripts/max-outstanding.sh
+. scripts/max-outstanding.sh
 if [ "${PIN:-0}" = 1 ]; then
   pin_issuer=(taskset -c 0) pin_loadgen=(taskset -c 1)
   echo "(pinned: issuer on CPU 0, load generator on CPU 1, of $(nproc) CPUs)"
