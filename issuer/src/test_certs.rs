@@ -80,6 +80,11 @@ impl TestCa {
         &self.cert_pem
     }
 
+    /// A rustls client configuration trusting this CA alone, offering `alpn` (in order).
+    pub fn client_config(&self, alpn: &[&[u8]]) -> rustls::ClientConfig {
+        client_config_trusting(&self.cert_pem, alpn)
+    }
+
     /// A server certificate for `names` (host names or IP addresses) with a fresh key.
     pub fn server_cert(&self, names: &[&str], validity: Validity) -> ServerCert {
         let key = KeyPair::generate().unwrap();
@@ -108,4 +113,24 @@ impl TestCa {
     pub fn localhost_cert(&self) -> ServerCert {
         self.server_cert(&["localhost", "127.0.0.1"], Validity::Current)
     }
+}
+
+/// A rustls client configuration (ring) trusting only the CA certificate `ca_pem`, offering `alpn`
+/// (in order): what a test connects with to see what a TLS server shows and negotiates.
+pub fn client_config_trusting(ca_pem: &str, alpn: &[&[u8]]) -> rustls::ClientConfig {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(CertificateDer::from_pem_slice(ca_pem.as_bytes()).unwrap())
+        .unwrap();
+    let mut config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+    config
 }

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use doorpass_format::api::b64;
 use doorpass_format::keys::generate_signing_key;
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName};
+use doorpass_issuer::test_certs::client_config_trusting;
+use rustls::pki_types::ServerName;
 use serde_json::{Value, json};
 
 /// The client address 127.0.0.`n`.
@@ -64,18 +64,7 @@ pub async fn get(client: &reqwest::Client, url: String) -> Answer {
 
 /// The protocol nginx picks when offered h2 and http/1.1 (ALPN).
 pub async fn negotiated_protocol(ca_pem: &str, port: u16) -> Option<Vec<u8>> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots
-        .add(CertificateDer::from_pem_slice(ca_pem.as_bytes()).unwrap())
-        .unwrap();
-    let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    let config = client_config_trusting(ca_pem, &[b"h2", b"http/1.1"]);
     let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
         .await
         .unwrap();
