@@ -43,7 +43,8 @@ echo "kotlin-tests.sh: compiling ${#sources[@]} Kotlin files" >&2
 # Every compiled class is a candidate, not only the launcher's default *Test/*Tests names (jars on
 # the class path are not scanned). The XML report is where the counts are read from.
 set +e
-java -Djna.library.path="$libdir" \
+mkdir -p "$work/tmp" # the tests' wallet and door folders: removed with $work, not left in /tmp
+java -Djna.library.path="$libdir" -Djava.io.tmpdir="$work/tmp" \
   -jar /usr/share/java/junit-platform-console-standalone.jar \
   --class-path "$work/classes:$cp" --scan-class-path "$work/classes" --include-classname='.*' \
   --fail-if-no-tests --disable-banner --disable-ansi-colors --details=tree --details-theme=ascii --reports-dir "$work/reports"

@@ -71,6 +71,7 @@ mounted=()
 cleanup() {
   for m in "${mounted[@]}"; do umount -l "$m" || true; done
   cp "$host_bundle" "$root_bundle" || true
+  rm -rf "$root/work/tmp"
 }
 trap cleanup EXIT
 if ! mountpoint -q "$root/proc"; then mount -t proc proc "$root/proc" && mounted+=("$root/proc"); fi
@@ -79,9 +80,9 @@ if ! mountpoint -q "$root/proc"; then mount -t proc proc "$root/proc" && mounted
 # file or folder of the host (the anchor, the trust list, the vectors) is copied into the root and
 # pointed at the copy: host paths do not exist inside the chroot.
 envs=(PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8
-  SSL_CERT_FILE=/work/platform-roots.crt)
+  SSL_CERT_FILE=/work/platform-roots.crt TMPDIR=/work/tmp) # TMPDIR: the tests' folders, removed on exit
 export DOORPASS_STRINGS="${DOORPASS_STRINGS:-$repo/ios/App/Resources}"
-mkdir -p "$root/work/data"
+mkdir -p "$root/work/data" "$root/work/tmp"
 for v in $(compgen -e); do
   if [[ $v == DOORPASS_* ]]; then
     value="${!v}"

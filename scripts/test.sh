@@ -10,6 +10,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# A full disk fails builds with misleading errors (a linker's bus error): say up front what there is.
+echo "test.sh: $(df -h --output=avail . | tail -1 | tr -d ' ') free on $(df --output=target . | tail -1)"
+
 scripts/apt-install.sh zbar-tools keyutils nginx
 
 # The real kernel keyring store is used by the wallet tests; give them a session keyring of their own.
@@ -28,3 +31,5 @@ bash scripts/check-shells.sh
 
 # The FFI crate for Android and iOS targets (checked on stand-in headers: no NDK or Xcode here).
 bash scripts/check-mobile-targets.sh
+
+echo "test.sh: target/ holds $(du -sh "${CARGO_TARGET_DIR:-target}" | cut -f1); $(df -h --output=avail . | tail -1 | tr -d ' ') free"
