@@ -126,6 +126,7 @@ pub async fn start(
             challenge_id: b64(&challenge_id),
             expires_in: state.lifetimes.code.as_secs(),
             code_length: CODE_LENGTH,
+            attestation_challenge: None,
         }),
     ))
 }

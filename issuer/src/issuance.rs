@@ -178,6 +178,7 @@ pub fn issue(
     let kind = PassKind::from_code(holder.kind)
         .ok_or_else(|| IssueRefusal::BadRecord("unknown pass kind".into()))?;
     let claims = PassClaims {
+        key_assurance: doorpass_format::KeyAssurance::Unattested,
         issuer_id: keys.issuer_id.clone(),
         issued_at: now,
         not_before: now,

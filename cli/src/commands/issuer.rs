@@ -96,6 +96,7 @@ pub fn mint(args: &MintArgs) -> Result<ExitCode> {
         );
     }
     let claims = PassClaims {
+        key_assurance: doorpass_format::KeyAssurance::Unattested,
         issuer_id: issuer.issuer_id,
         issued_at: now,
         not_before: now,

@@ -44,6 +44,7 @@ pub(super) fn claims_for(
     id: u8,
 ) -> PassClaims {
     PassClaims {
+        key_assurance: doorpass_format::KeyAssurance::Unattested,
         issuer_id: ISSUER_ID.into(),
         issued_at: T0,
         not_before,

@@ -41,6 +41,7 @@ pub fn run(args: &VerifyArgs) -> Result<ExitCode> {
         max_status_list_age_seconds: args.max_list_hours.saturating_mul(3600),
         require_revocation_check: args.require_revocation_check,
         refuse_unrevocable: args.refuse_unrevocable,
+        require_hardware_key: false,
     };
     let mut verifier = Verifier::new(trust_list, policy);
     // A list from a file, or from a URL that may be a mirror of the URI passes name (an origin

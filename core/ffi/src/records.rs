@@ -409,6 +409,9 @@ pub enum RefusalReason {
     RevocationNotChecked,
     /// This door refuses passes that cannot be revoked, and this one names no status list.
     NotRevocable,
+    /// This door requires a holder key shown to be in the phone's secure hardware, and this pass's
+    /// key is not.
+    KeyNotHardwareBound,
 }
 
 /// What a door knows about a valid pass's revocation.
@@ -533,5 +536,6 @@ fn refusal_reason(r: &Refusal) -> RefusalReason {
         Refusal::Revoked { .. } => RefusalReason::Revoked,
         Refusal::RevocationNotChecked { .. } => RefusalReason::RevocationNotChecked,
         Refusal::NotRevocable => RefusalReason::NotRevocable,
+        Refusal::KeyNotHardwareBound => RefusalReason::KeyNotHardwareBound,
     }
 }

@@ -52,6 +52,7 @@ fn bench(c: &mut Criterion) {
     // Issue 22: the same pass bound to a P-256 holder key, and its floor.
     let phone = P256SigningKey::from_slice(&[4; 32]).unwrap();
     let p256_claims = doorpass_format::PassClaims {
+        key_assurance: doorpass_format::KeyAssurance::Unattested,
         holder_key: phone.holder_public_key(),
         ..claims.clone()
     };

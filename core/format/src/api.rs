@@ -90,6 +90,13 @@ pub struct EnrolmentStartResponse {
     pub expires_in: u64,
     /// Number of digits in the code.
     pub code_length: u32,
+    /// Key attestation challenge, base64url (32 bytes), when the issuer checks attestations
+    /// (`issuer serve --attestation prefer|require`). A wallet with a hardware key makes a new key
+    /// bound to it (Android Keystore: `setAttestationChallenge`; iOS: App Attest over
+    /// [`attestation_client_data`]) and sends a [`KeyAttestation`] with its completion. Unique per
+    /// challenge, so an attestation made for another enrolment is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attestation_challenge: Option<String>,
 }
 
 /// `POST /v1/enrolment/complete`: trade the code and a proof of key possession for a pass.
@@ -103,6 +110,59 @@ pub struct EnrolmentCompleteRequest {
     /// Holder signature over [`enrolment_proof_message`], base64url (64 bytes: Ed25519, or ES256 as
     /// raw `r ‖ s` with low S).
     pub proof: String,
+    /// A hardware key made for this enrolment and its attestation, answering the start answer's
+    /// `attestation_challenge`. The pass then binds this key instead of the start's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attestation: Option<KeyAttestation>,
+}
+
+/// A holder key made in the phone's secure hardware for one enrolment, with the platform's evidence.
+///
+/// The start's key still proves (with `proof` above) that this completion comes from whoever
+/// started; this key proves possession of itself with its own `proof`, and the evidence binds it to
+/// the start answer's `attestation_challenge`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyAttestation {
+    /// The attested P-256 key, base64url (33-byte compressed SEC1 point).
+    pub holder_key: String,
+    /// ES256 signature by that key over [`enrolment_proof_message`] with this key, base64url (64
+    /// bytes, raw `r ‖ s`, low S).
+    pub proof: String,
+    /// The platform's evidence.
+    pub evidence: AttestationEvidence,
+}
+
+/// The platform's evidence that a holder key lives in its secure hardware.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "platform", rename_all = "snake_case", deny_unknown_fields)]
+pub enum AttestationEvidence {
+    /// Android Keystore key attestation: the key's certificate chain, leaf first, each DER
+    /// base64url. The leaf's KeyDescription carries the attestation challenge.
+    AndroidKeystore {
+        /// Certificates, leaf first.
+        chain: Vec<String>,
+    },
+    /// Apple App Attest: the attestation object (CBOR) of an App Attest key, whose client data
+    /// hash is SHA-256 of [`attestation_client_data`].
+    AppleAppAttest {
+        /// The App Attest key id (SHA-256 of its public key), base64url.
+        key_id: String,
+        /// The attestation object, base64url.
+        object: String,
+    },
+}
+
+/// Domain separation for the App Attest client data.
+pub const APP_ATTEST_DOMAIN: &[u8] = b"DP1-app-attest";
+/// Length of an attestation challenge, in bytes.
+pub const ATTESTATION_CHALLENGE_LEN: usize = 32;
+
+/// What an iOS wallet has App Attest vouch for: `"DP1-app-attest" ‖ attestation challenge ‖ holder
+/// key` (the key as [`crate::HolderPublicKey::to_bytes`] gives it). App Attest signs SHA-256 of
+/// this (the client data hash), so the attestation binds both the challenge and the holder key.
+pub fn attestation_client_data(challenge: &[u8], holder_key: &[u8]) -> Vec<u8> {
+    [APP_ATTEST_DOMAIN, challenge, holder_key].concat()
 }
 
 /// `POST /v1/renew`: trade a refresh token and a proof of key possession for a new pass.
@@ -176,6 +236,12 @@ pub mod error_code {
     pub const RATE_LIMITED: &str = "rate_limited";
     /// The server is shedding load; see `Retry-After`.
     pub const OVERLOADED: &str = "overloaded";
+    /// The issuer requires a hardware-bound, attested holder key and none came (`--attestation
+    /// require`); a wallet without secure hardware cannot enrol with this issuer.
+    pub const ATTESTATION_REQUIRED: &str = "attestation_required";
+    /// The key attestation does not check (its chain, challenge, key, app or security level); the
+    /// message says which.
+    pub const ATTESTATION_INVALID: &str = "attestation_invalid";
     /// A failure injected by `--dev --inject-failure`.
     pub const INJECTED_FAILURE: &str = "injected_failure";
     /// Something went wrong on the server; the request can be retried.
@@ -200,6 +266,7 @@ impl std::fmt::Debug for EnrolmentCompleteRequest {
             .field("challenge_id", &self.challenge_id)
             .field("code", &REDACTED)
             .field("proof", &self.proof)
+            .field("attestation", &self.attestation.is_some())
             .finish()
     }
 }
@@ -240,6 +307,7 @@ mod tests {
             challenge_id: "c".into(),
             code: "482913".into(),
             proof: "p".into(),
+            attestation: None,
         };
         let issued = IssuedPass {
             pass: "x".into(),

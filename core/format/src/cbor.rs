@@ -65,6 +65,18 @@ impl IntMap {
         as_uint(self.take(key, name)?, name)
     }
 
+    /// Takes the unsigned integer at `key` if there is one.
+    pub fn optional_uint(
+        &mut self,
+        key: i128,
+        name: &'static str,
+    ) -> Result<Option<u64>, FormatError> {
+        if !self.entries.iter().any(|(k, _)| *k == key) {
+            return Ok(None);
+        }
+        self.uint(key, name).map(Some)
+    }
+
     /// Takes the text string at `key`.
     pub fn text(&mut self, key: i128, name: &'static str) -> Result<String, FormatError> {
         match self.take(key, name)? {

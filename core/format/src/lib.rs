@@ -8,6 +8,7 @@
 //! - [`keys`]: Ed25519 keys, key ids and PEM text; `key_files` and `atomic_file` (feature `files`):
 //!   key files and crash-safe private files, for programs that keep them.
 //! - [`holder_key`]: the holder's key in a pass (Ed25519 or P-256) and its signatures.
+//! - [`key_assurance`]: whether an attestation showed the holder key to be in secure hardware.
 //! - [`pass`]: the signed pass (issuer side: build and sign; holder side: parse and check).
 //! - [`trust_list`]: the signed list of issuer keys a verifier trusts.
 //! - [`status_list`]: revocation lists (IETF Token Status List, CWT form).
@@ -27,6 +28,7 @@ mod cose;
 pub mod dates;
 pub mod error;
 pub mod holder_key;
+pub mod key_assurance;
 #[cfg(feature = "files")]
 pub mod key_files;
 pub mod keys;
@@ -43,6 +45,7 @@ pub use error::FormatError;
 pub use holder_key::{
     HolderKeyError, HolderKeyKind, HolderPublicKey, HolderSignatureError, HolderSigner,
 };
+pub use key_assurance::KeyAssurance;
 pub use keys::{KeyId, SigningKey, VerifyingKey};
 pub use pass::{Pass, PassClaims, PassKind};
 pub use presentation::{Presentation, STEP_SECONDS};

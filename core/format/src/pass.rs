@@ -110,6 +110,9 @@ pub struct PassClaims {
     pub renew_after: u64,
     /// Where the pass's revocation status is published, if it has one.
     pub status: Option<StatusReference>,
+    /// Whether an attestation showed the holder key to be in secure hardware (`dp` key 5; absent
+    /// for unattested keys, so such passes keep their bytes).
+    pub key_assurance: crate::KeyAssurance,
 }
 
 impl PassClaims {
@@ -158,6 +161,14 @@ impl PassClaims {
             (cbor::key(3), cbor::uint(self.kind.code())),
             (cbor::key(4), cbor::uint(self.renew_after)),
         ]);
+        let dp = match (dp, self.key_assurance) {
+            (dp, crate::KeyAssurance::Unattested) => dp,
+            (Value::Map(mut entries), assurance) => {
+                entries.push((cbor::key(5), cbor::uint(assurance.code().into())));
+                Value::Map(entries)
+            }
+            (dp, _) => dp,
+        };
         // Claim keys 1, 4, 5, 6, 7, 8, (65535,) -65537: coset writes them in this order, which is
         // the deterministic order (positive integers before negative ones, shorter ones first).
         let mut rest = vec![(ClaimName::Assigned(iana::CwtClaimName::Cnf), cnf)];
@@ -207,7 +218,14 @@ impl PassClaims {
         let kind = PassKind::from_code(kind_code)
             .ok_or_else(|| invalid("pass kind", &format!("unknown kind {kind_code}")))?;
         let renew_after = dp.uint(4, "renew-after")?;
+        // A number this version does not know is read as no assurance: a door requiring hardware
+        // keys refuses rather than trusts what it cannot interpret.
+        let key_assurance = dp
+            .optional_uint(5, "key assurance")?
+            .and_then(crate::KeyAssurance::from_code)
+            .unwrap_or(crate::KeyAssurance::Unattested);
         let claims = PassClaims {
+            key_assurance,
             issuer_id,
             issued_at,
             not_before,
@@ -365,6 +383,7 @@ pub(crate) mod tests {
 
     pub(crate) fn sample_claims(holder: &VerifyingKey) -> PassClaims {
         PassClaims {
+            key_assurance: crate::KeyAssurance::Unattested,
             issuer_id: "KR-KDCA".into(),
             issued_at: 1_800_000_000,
             not_before: 1_800_000_000,

@@ -183,6 +183,7 @@ fn out_of_range_entries_are_neither_read_nor_written() {
 
 fn claims_with_status(status: Option<StatusReference>) -> crate::PassClaims {
     crate::PassClaims {
+        key_assurance: crate::KeyAssurance::Unattested,
         issuer_id: "KR-KDCA".into(),
         issued_at: 1_800_000_000,
         not_before: 1_800_000_000,

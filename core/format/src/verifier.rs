@@ -37,6 +37,9 @@ pub struct VerifierPolicy {
     /// Whether a pass that names no status list (it cannot be revoked) is refused. A door that
     /// must know a pass is not revoked sets this with [`VerifierPolicy::require_revocation_check`].
     pub refuse_unrevocable: bool,
+    /// Whether a pass whose holder key no attestation showed to be in secure hardware is refused
+    /// ([`crate::KeyAssurance::is_hardware_bound`]): for doors where a cloned pass is a real risk.
+    pub require_hardware_key: bool,
 }
 
 impl Default for VerifierPolicy {
@@ -48,6 +51,7 @@ impl Default for VerifierPolicy {
             max_status_list_age_seconds: DEFAULT_MAX_STATUS_LIST_AGE_SECONDS,
             require_revocation_check: false,
             refuse_unrevocable: false,
+            require_hardware_key: false,
         }
     }
 }
@@ -116,6 +120,9 @@ pub enum Refusal {
     },
     /// The policy refuses passes that cannot be revoked, and this one names no status list.
     NotRevocable,
+    /// The policy requires a hardware-bound holder key, and no attestation showed this pass's key
+    /// to be one.
+    KeyNotHardwareBound,
 }
 
 impl Refusal {
@@ -136,6 +143,7 @@ impl Refusal {
             Refusal::Revoked { .. } => "revoked",
             Refusal::RevocationNotChecked { .. } => "revocation_not_checked",
             Refusal::NotRevocable => "not_revocable",
+            Refusal::KeyNotHardwareBound => "key_not_hardware_bound",
         }
     }
 }
@@ -171,6 +179,9 @@ impl std::fmt::Display for Refusal {
             Refusal::NotRevocable => {
                 f.write_str("the pass names no status list, so it cannot be revoked; this door requires one")
             }
+            Refusal::KeyNotHardwareBound => f.write_str(
+                "the pass's key is not shown to be in the phone's secure hardware; this door requires that",
+            ),
         }
     }
 }
@@ -196,6 +207,8 @@ pub struct VerifiedPass {
     pub revocation: RevocationCheck,
     /// The status list the pass names, if any (a door fetches it to check the next passes).
     pub status_uri: Option<String>,
+    /// Where the holder key lives, as far as an attestation showed the issuer.
+    pub key_assurance: crate::KeyAssurance,
 }
 
 /// The outcome of checking a code.
@@ -404,6 +417,9 @@ impl Verifier {
             }
             _ => {}
         }
+        if self.policy.require_hardware_key && !claims.key_assurance.is_hardware_bound() {
+            return Err(Refusal::KeyNotHardwareBound);
+        }
         Ok(VerifiedPass {
             display_name: claims.display_name.clone(),
             birth_date: claims.birth_date.clone(),
@@ -414,6 +430,7 @@ impl Verifier {
             was_static,
             revocation,
             status_uri: claims.status.as_ref().map(|s| s.uri.clone()),
+            key_assurance: claims.key_assurance,
         })
     }
 }

@@ -52,6 +52,7 @@ fn python_cryptography_verifies_an_es256_holder_proof_and_refuses_another_key() 
     let now = 1_800_000_000;
     let phone = generate_p256_signing_key();
     let claims = PassClaims {
+        key_assurance: doorpass_format::KeyAssurance::Unattested,
         issuer_id: "KR-KDCA".into(),
         issued_at: now,
         not_before: now,

@@ -31,6 +31,7 @@ prop_compose! {
     ) -> PassClaims {
         let expires_at = not_before + lifetime;
         PassClaims {
+            key_assurance: doorpass_format::KeyAssurance::Unattested,
             issuer_id,
             issued_at: not_before.saturating_sub(issued_before),
             not_before,

@@ -35,6 +35,7 @@ fn pass_for(
     let issuer = generate_signing_key();
     let now = 1_800_000_000;
     let claims = PassClaims {
+        key_assurance: doorpass_format::KeyAssurance::Unattested,
         issuer_id: issuer_id.into(),
         issued_at: now,
         not_before: now,

@@ -425,6 +425,7 @@ mod status_list_tests {
 
     fn claims(k: &Keys) -> PassClaims {
         PassClaims {
+            key_assurance: doorpass_format::KeyAssurance::Unattested,
             issuer_id: "KR-TEST".into(),
             issued_at: NOW - DAY,
             not_before: NOW - DAY,
@@ -452,6 +453,7 @@ mod status_list_tests {
         let unrevocable = code_of(
             &k,
             PassClaims {
+                key_assurance: doorpass_format::KeyAssurance::Unattested,
                 status: None,
                 ..claims(&k)
             },

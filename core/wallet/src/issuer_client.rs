@@ -229,6 +229,7 @@ impl IssuerClient {
             challenge_id: challenge_id.to_string(),
             code: code.trim().to_string(),
             proof: b64(proof),
+            attestation: None,
         };
         self.post_json(api::ENROLMENT_COMPLETE_PATH, &body).await
     }

@@ -22,6 +22,7 @@ pub fn criterion(samples: usize) -> Criterion {
 /// A pass for `holder` with a 20-byte name, as in the QR size budget, naming `status` if given.
 pub fn claims(holder: VerifyingKey, status: Option<StatusReference>) -> PassClaims {
     PassClaims {
+        key_assurance: doorpass_format::KeyAssurance::Unattested,
         issuer_id: "KR-KDCA".into(),
         issued_at: NOW - 100,
         not_before: NOW - 100,
