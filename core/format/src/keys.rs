@@ -46,7 +46,10 @@ pub fn generate_signing_key() -> SigningKey {
     SigningKey::generate(&mut rand::rngs::OsRng)
 }
 
+/// What a private / public key file should hold, as `key_files` errors name it.
+#[cfg(feature = "files")]
 pub(crate) const PRIVATE_EXPECTED: &str = "private key (PKCS#8)";
+#[cfg(feature = "files")]
 pub(crate) const PUBLIC_EXPECTED: &str = "public key (SubjectPublicKeyInfo)";
 
 /// Encodes a private key as PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`).
