@@ -9,11 +9,17 @@
 //!   configured app (team id + bundle id), with counter 0, in the configured environment, whose
 //!   client data hash binds the issuer's challenge and the holder key.
 //!
+//! [`roots`] holds the production roots bundled in the crate and loaders for operator files.
+//!
 //! Everything here is pure: bytes and a time in, an [`doorpass_format::KeyAssurance`] or an
 //! [`AttestationError`] out. Nothing panics on input.
 
 pub mod android;
 pub mod apple;
+mod chain;
+mod der;
 mod error;
+mod key_description;
+pub mod roots;
 
 pub use error::AttestationError;
