@@ -10,6 +10,7 @@
 //!   client data hash binds the issuer's challenge and the holder key.
 //!
 //! [`roots`] holds the production roots bundled in the crate and loaders for operator files.
+//! With the `testing` feature, [`testing`] builds attestations under a test root.
 //!
 //! Everything here is pure: bytes and a time in, an [`doorpass_format::KeyAssurance`] or an
 //! [`AttestationError`] out. Nothing panics on input.
@@ -21,5 +22,7 @@ mod der;
 mod error;
 mod key_description;
 pub mod roots;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use error::AttestationError;
