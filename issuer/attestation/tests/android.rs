@@ -59,6 +59,21 @@ fn a_chain_without_its_root_is_attested_when_the_intermediate_is_signed_by_a_roo
 }
 
 #[test]
+fn a_chain_ending_in_an_expired_issue_of_a_trusted_roots_key_is_attested() {
+    let root = TestRoot::new("test root");
+    let mut chain = builder(&root).build();
+    *chain.last_mut().unwrap() = root.expired_reissue();
+    assert_eq!(verify(&root, &chain), Ok(KeyAssurance::AndroidTee));
+    // The copy's key counts, not its name: another key under the same name is not a root.
+    let impostor = TestRoot::new("test root");
+    *chain.last_mut().unwrap() = impostor.expired_reissue();
+    assert!(matches!(
+        verify(&root, &chain),
+        Err(AttestationError::UntrustedChain(_))
+    ));
+}
+
+#[test]
 fn an_uncompressed_holder_key_is_the_same_key() {
     let root = TestRoot::new("test root");
     let compressed = test_holder_key(1);
