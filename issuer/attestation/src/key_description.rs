@@ -131,3 +131,79 @@ fn set_once(slot: &mut Option<i64>, value: i64, twice: &'static str) -> Result<(
         None => Ok(()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A KeyDescription around the two authorization lists' contents.
+    fn description(software: &[u8], hardware: &[u8]) -> Vec<u8> {
+        let mut fields = vec![
+            0x02, 0x02, 0x01, 0x2c, 0x0a, 0x01, 0x01, 0x02, 0x02, 0x01, 0x2c,
+        ];
+        fields.extend([0x0a, 0x01, 0x01, 0x04, 0x02, b'c', b'h', 0x04, 0x00]);
+        fields.extend([0x30, software.len() as u8]);
+        fields.extend(software);
+        fields.extend([0x30, hardware.len() as u8]);
+        fields.extend(hardware);
+        [vec![0x30, fields.len() as u8], fields].concat()
+    }
+
+    const PURPOSE_SIGN_SET: [u8; 7] = [0xa1, 0x05, 0x31, 0x03, 0x02, 0x01, 0x02];
+    const ALGORITHM_EC_TAG: [u8; 5] = [0xa2, 0x03, 0x02, 0x01, 0x03];
+    const ORIGIN_GENERATED_TAG: [u8; 7] = [0xbf, 0x85, 0x3e, 0x03, 0x02, 0x01, 0x00];
+
+    #[test]
+    fn unknown_tags_are_skipped_and_the_known_ones_read() {
+        // [3] keySize 256 and [9999] (an unknown high tag) between the known ones.
+        let unknown_high = [0xbf, 0xce, 0x0f, 0x03, 0x02, 0x01, 0x07];
+        let hardware = [
+            &PURPOSE_SIGN_SET[..],
+            &ALGORITHM_EC_TAG,
+            &[0xa3, 0x04, 0x02, 0x02, 0x01, 0x00],
+            &ORIGIN_GENERATED_TAG,
+            &unknown_high,
+        ]
+        .concat();
+        let bytes = description(&unknown_high, &hardware);
+        let parsed = KeyDescription::parse(&bytes).unwrap();
+        assert_eq!(parsed.attestation_security_level, 1);
+        assert_eq!(parsed.challenge, b"ch");
+        assert_eq!(parsed.hardware_enforced.purposes, [PURPOSE_SIGN]);
+        assert_eq!(parsed.hardware_enforced.algorithm, Some(ALGORITHM_EC));
+        assert_eq!(parsed.hardware_enforced.origin, Some(ORIGIN_GENERATED));
+    }
+
+    #[test]
+    fn a_repeated_or_implicit_authorization_is_refused() {
+        let twice = [&ORIGIN_GENERATED_TAG[..], &ORIGIN_GENERATED_TAG].concat();
+        let purpose_twice = [&PURPOSE_SIGN_SET[..], &PURPOSE_SIGN_SET].concat();
+        // [2] IMPLICIT (primitive) instead of EXPLICIT.
+        let implicit = [0x82, 0x01, 0x03];
+        for hardware in [&twice[..], &purpose_twice, &implicit] {
+            assert!(matches!(
+                KeyDescription::parse(&description(&[], hardware)),
+                Err(AttestationError::Malformed(_))
+            ));
+        }
+    }
+
+    #[test]
+    fn every_truncation_is_refused_without_panic() {
+        let hardware = [
+            &PURPOSE_SIGN_SET[..],
+            &ALGORITHM_EC_TAG,
+            &ORIGIN_GENERATED_TAG,
+        ]
+        .concat();
+        let bytes = description(&[], &hardware);
+        assert!(KeyDescription::parse(&bytes).is_ok());
+        for length in 0..bytes.len() {
+            assert!(
+                KeyDescription::parse(&bytes[..length]).is_err(),
+                "cut at {length}"
+            );
+        }
+        assert!(KeyDescription::parse(&[bytes.clone(), vec![0]].concat()).is_err());
+    }
+}
