@@ -201,3 +201,30 @@ fn an_expired_leaf_is_refused() {
         Err(AttestationError::CertificateNotValidNow)
     );
 }
+
+#[test]
+fn an_enrolment_attestation_binds_the_challenge_and_the_holder_key() {
+    use doorpass_attestation::testing::test_holder_key;
+    use doorpass_format::api::attestation_client_data;
+    let root = TestRoot::new("test app attestation root");
+    let (challenge, holder_key) = ([5; 32], test_holder_key(3));
+    let attestation =
+        AppAttestBuilder::for_enrolment(&root, APP_ID, &challenge, &holder_key).build();
+    let policy = policy(&root, AppAttestEnvironment::Production);
+    let verify = |holder_key: &[u8]| {
+        let hash: [u8; 32] = Sha256::digest(attestation_client_data(&challenge, holder_key)).into();
+        verify_app_attest(
+            &attestation.object,
+            &attestation.key_id,
+            &hash,
+            &policy,
+            TEST_NOW,
+        )
+    };
+    assert_eq!(verify(&holder_key), Ok(KeyAssurance::AppleAppAttest));
+    // The same attestation with another holder key (a software key swapped in) answers nothing.
+    assert_eq!(
+        verify(&test_holder_key(4)),
+        Err(AttestationError::ChallengeMismatch)
+    );
+}

@@ -45,6 +45,19 @@ impl<'r> AppAttestBuilder<'r> {
         }
     }
 
+    /// An attestation as a Doorpass wallet makes it at enrolment: over SHA-256 of
+    /// [`doorpass_format::api::attestation_client_data`] of the issuer's `challenge` and the new
+    /// `holder_key` (its `to_bytes`: 33 bytes for P-256).
+    pub fn for_enrolment(
+        root: &'r TestRoot,
+        app_id: &str,
+        challenge: &[u8],
+        holder_key: &[u8],
+    ) -> Self {
+        let client_data = doorpass_format::api::attestation_client_data(challenge, holder_key);
+        Self::new(root, app_id, &Sha256::digest(client_data))
+    }
+
     /// The RP id hash is that of `app_id` instead.
     pub fn app_id(mut self, app_id: &str) -> Self {
         self.app_id = app_id.into();
