@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use doorpass_format::StatusReference;
+use doorpass_format::{KeyAssurance, StatusReference};
 use doorpass_format::api::{IssuedPass, b64};
 use doorpass_format::holder_key::HolderPublicKey;
 use doorpass_format::keys::{KeyId, hex};
@@ -114,10 +114,14 @@ impl Tentative {
         entry: Option<(StatusEntry, StatusReference)>,
         holder: Option<&HolderRecord>,
         holder_key: &HolderPublicKey,
+        key_assurance: KeyAssurance,
         family: [u8; 16],
         now: u64,
     ) -> Self {
-        let issued = holder.map(|h| issue(keys, lifetimes, h, holder_key, family, entry, now));
+        let issued = holder.map(|h| {
+            let key = (holder_key, key_assurance);
+            issue(keys, lifetimes, h, key, family, entry, now)
+        });
         let refusal = match issued {
             Some(Ok(issued)) => {
                 return Tentative {
@@ -151,12 +155,13 @@ pub fn answer_recorded(
     Ok(axum::Json(answer))
 }
 
-/// Signs a pass for `holder`, bound to `holder_key`, in refresh-token chain `family`.
+/// Signs a pass for `holder`, bound to `holder_key` with the assurance an attestation gave it (or
+/// [`KeyAssurance::Unattested`]), in refresh-token chain `family`.
 pub fn issue(
     keys: &IssuerKeys,
     lifetimes: &Lifetimes,
     holder: &HolderRecord,
-    holder_key: &HolderPublicKey,
+    (holder_key, key_assurance): (&HolderPublicKey, KeyAssurance),
     family: [u8; 16],
     status: Option<(StatusEntry, StatusReference)>,
     now: u64,
@@ -178,7 +183,7 @@ pub fn issue(
     let kind = PassKind::from_code(holder.kind)
         .ok_or_else(|| IssueRefusal::BadRecord("unknown pass kind".into()))?;
     let claims = PassClaims {
-        key_assurance: doorpass_format::KeyAssurance::Unattested,
+        key_assurance,
         issuer_id: keys.issuer_id.clone(),
         issued_at: now,
         not_before: now,
@@ -207,6 +212,7 @@ pub fn issue(
         token_hash: token_hash(&token),
         token_expires_at,
         status: entry,
+        key_assurance,
     };
     let answer = IssuedPass {
         pass: b64(pass.bytes()),
@@ -272,7 +278,7 @@ mod tests {
                 &keys,
                 &Lifetimes::default(),
                 &holder,
-                &holder_key,
+                (&holder_key, KeyAssurance::Unattested),
                 [1; 16],
                 None,
                 now,
