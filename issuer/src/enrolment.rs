@@ -186,11 +186,10 @@ pub async fn complete(
     let holder_key = stored_holder_key(&challenge.holder_key)?;
     let message = enrolment_proof_message(&challenge_id, &challenge.holder_key);
     check_proof(&holder_key, &message, &proof, "this challenge")?;
-    let attestation = state.attestation.screen(
-        req.attestation.as_ref(),
-        &challenge_id,
-        &state.metrics,
-    )?;
+    let attestation =
+        state
+            .attestation
+            .screen(req.attestation.as_ref(), &challenge_id, &state.metrics)?;
     // Sign the pass now (it is cheap) and keep it only if the code is accepted below. The code hash
     // never changes, so a code that is already wrong here is not worth signing for (it is still
     // counted by the call below), nor is a used challenge (it can only be answered again, with the

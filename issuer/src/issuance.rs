@@ -2,11 +2,11 @@
 
 use std::time::Duration;
 
-use doorpass_format::{KeyAssurance, StatusReference};
 use doorpass_format::api::{IssuedPass, b64};
 use doorpass_format::holder_key::HolderPublicKey;
 use doorpass_format::keys::{KeyId, hex};
 use doorpass_format::pass::{Pass, PassClaims, PassKind, draw_renew_after, new_pass_id};
+use doorpass_format::{KeyAssurance, StatusReference};
 
 use crate::codes::{new_refresh_token, token_hash};
 use crate::keys::IssuerKeys;

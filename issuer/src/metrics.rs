@@ -259,6 +259,9 @@ mod tests {
         ] {
             assert!(text.contains(line), "{line} in\n{text}");
         }
-        assert!(!text.contains("platform=\"none\",result"), "a missing one was not checked");
+        assert!(
+            !text.contains("platform=\"none\",result"),
+            "a missing one was not checked"
+        );
     }
 }

@@ -167,7 +167,12 @@ impl Attestation {
             _ => return Ok(Screened::Unusable(AttestationRefusal::KeyNotP256)),
         };
         let message = enrolment_proof_message(challenge_id, &key.to_bytes());
-        check_proof(&key, &message, &proof, "this challenge (the attested key's own proof)")?;
+        check_proof(
+            &key,
+            &message,
+            &proof,
+            "this challenge (the attested key's own proof)",
+        )?;
         Ok(match decode(&attestation.evidence) {
             Ok(evidence) => Screened::Offered(Offered { key, evidence }),
             Err(refusal) => Screened::Unusable(refusal),
@@ -287,7 +292,9 @@ fn decode(evidence: &AttestationEvidence) -> Result<Evidence, AttestationRefusal
         }
         AttestationEvidence::AppleAppAttest { key_id, object } => {
             let key_id = b64_vec(key_id, MAX_KEY_ID_LEN).ok_or_else(|| {
-                undecodable(format!("the key id is not base64url of at most {MAX_KEY_ID_LEN} bytes"))
+                undecodable(format!(
+                    "the key id is not base64url of at most {MAX_KEY_ID_LEN} bytes"
+                ))
             })?;
             let object = b64_vec(object, MAX_APP_ATTEST_OBJECT_LEN).ok_or_else(|| {
                 undecodable(format!(

@@ -177,8 +177,7 @@ fn revoked_serials(json: &[u8], path: &Path) -> Result<Vec<String>, AttestationS
         path: path.display().to_string(),
         detail: detail.into(),
     };
-    let list: serde_json::Value =
-        serde_json::from_slice(json).map_err(|e| bad(&e.to_string()))?;
+    let list: serde_json::Value = serde_json::from_slice(json).map_err(|e| bad(&e.to_string()))?;
     let entries = list
         .get("entries")
         .and_then(|e| e.as_object())
@@ -227,7 +226,14 @@ mod tests {
     fn app_ids_are_team_dot_bundle() {
         assert!(is_app_id("0352187391.com.apple.example_app_attest"));
         assert!(is_app_id("ABCDE12345.org.doorpass.app"));
-        for bad in ["", "org", ".org.doorpass", "TEAM.", "TE AM.org", "TEAM.org doorpass"] {
+        for bad in [
+            "",
+            "org",
+            ".org.doorpass",
+            "TEAM.",
+            "TE AM.org",
+            "TEAM.org doorpass",
+        ] {
             assert!(!is_app_id(bad), "{bad}");
         }
     }
