@@ -346,3 +346,62 @@ async fn a_renewal_keeps_the_key_assurance_of_the_pass_it_renews() {
     }
     issuer.stop().await;
 }
+
+#[tokio::test]
+async fn an_issuer_whose_attestation_files_cannot_be_used_does_not_start() {
+    use doorpass_issuer::attestation::AttestationSetupError;
+    use doorpass_issuer::{Issuer, StartError};
+    let issuer = issuer_in(AttestationMode::Off).await;
+    let files = tempfile::tempdir().unwrap();
+    let not_pem = files.path().join("roots.pem");
+    std::fs::write(&not_pem, "no certificate here\n").unwrap();
+    let bad_list = files.path().join("status.json");
+    std::fs::write(&bad_list, r#"{"entries": {"zz": {"status": "REVOKED"}}}"#).unwrap();
+    let open = |tweak: &dyn Fn(&mut IssuerConfig)| {
+        let mut config = doorpass_issuer::testing::dev_config(issuer.dir.path());
+        config.database = Some(issuer.database().clone());
+        config.attestation.mode = AttestationMode::Require;
+        tweak(&mut config);
+        async move { Issuer::open(&config).await.err() }
+    };
+    let roots = not_pem.clone();
+    let refused = open(&move |c| c.attestation.android_roots = Some(roots.clone())).await;
+    assert!(
+        matches!(
+            refused,
+            Some(StartError::Attestation(
+                AttestationSetupError::NoCertificate { .. }
+            ))
+        ),
+        "{refused:?}"
+    );
+    let missing = files.path().join("missing.pem");
+    let refused = open(&move |c| c.attestation.android_roots = Some(missing.clone())).await;
+    assert!(
+        matches!(
+            refused,
+            Some(StartError::Attestation(AttestationSetupError::Read { .. }))
+        ),
+        "{refused:?}"
+    );
+    let list = bad_list.clone();
+    let refused = open(&move |c| c.attestation.android_revocations = Some(list.clone())).await;
+    assert!(
+        matches!(
+            refused,
+            Some(StartError::Attestation(
+                AttestationSetupError::BadStatusList { .. }
+            ))
+        ),
+        "{refused:?}"
+    );
+    let refused = open(&|c| c.attestation.apple_app_id = Some("no-dot".into())).await;
+    assert!(
+        matches!(
+            refused,
+            Some(StartError::Attestation(AttestationSetupError::BadAppId(_)))
+        ),
+        "{refused:?}"
+    );
+    issuer.stop().await;
+}

@@ -64,6 +64,12 @@ impl Attestation {
             Some(path) => read_certificates(path)?,
             None => bundled_android_roots(),
         };
+        if roots.is_empty() {
+            eprintln!(
+                "doorpass-issuer: warning: no Android attestation roots (give \
+                 --android-attestation-roots): every Android key attestation will be refused"
+            );
+        }
         let revoked_serials = match &config.android_revocations {
             Some(path) => revoked_serials(&read_file(path)?, path)?,
             None => Vec::new(),
@@ -86,6 +92,12 @@ impl Attestation {
                     }
                     None => bundled_apple_root(),
                 };
+                if root.is_empty() {
+                    eprintln!(
+                        "doorpass-issuer: warning: no App Attestation root (give \
+                         --apple-attestation-root): every App Attest attestation will be refused"
+                    );
+                }
                 Some(ApplePolicy {
                     root,
                     app_id: app_id.clone(),
