@@ -106,22 +106,18 @@ pub struct Tentative {
 }
 
 impl Tentative {
-    /// Signs a pass for `holder`, if there still is one (see [`issue`]), with its status-list
-    /// `entry` (from [`crate::status_lists::StatusAllocator::allocate`]).
+    /// Signs a pass for `holder`, if there still is one (see [`issue`]), bound to `key` with its
+    /// assurance, with its status-list `entry` (from [`crate::status_lists::StatusAllocator::allocate`]).
     pub fn sign(
         keys: &IssuerKeys,
         lifetimes: &Lifetimes,
         entry: Option<(StatusEntry, StatusReference)>,
         holder: Option<&HolderRecord>,
-        holder_key: &HolderPublicKey,
-        key_assurance: KeyAssurance,
+        key: (&HolderPublicKey, KeyAssurance),
         family: [u8; 16],
         now: u64,
     ) -> Self {
-        let issued = holder.map(|h| {
-            let key = (holder_key, key_assurance);
-            issue(keys, lifetimes, h, key, family, entry, now)
-        });
+        let issued = holder.map(|h| issue(keys, lifetimes, h, key, family, entry, now));
         let refusal = match issued {
             Some(Ok(issued)) => {
                 return Tentative {

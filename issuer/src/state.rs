@@ -94,8 +94,7 @@ impl AppState {
             &self.lifetimes,
             entry,
             holder,
-            holder_key,
-            key_assurance,
+            (holder_key, key_assurance),
             family,
             now,
         ))

@@ -63,7 +63,7 @@ pub enum Screened {
     /// No attestation (the mode allows it).
     Absent,
     /// An attestation whose key proved possession, to check with [`Attestation::decide`].
-    Offered(Offered),
+    Offered(Box<Offered>),
     /// An attestation that cannot be checked at all (its key is not P-256, its evidence is not
     /// decodable or too large): [`Attestation::decide`] treats it as a failed check.
     Unusable(AttestationRefusal),
@@ -174,7 +174,7 @@ impl Attestation {
             "this challenge (the attested key's own proof)",
         )?;
         Ok(match decode(&attestation.evidence) {
-            Ok(evidence) => Screened::Offered(Offered { key, evidence }),
+            Ok(evidence) => Screened::Offered(Box::new(Offered { key, evidence })),
             Err(refusal) => Screened::Unusable(refusal),
         })
     }
