@@ -244,9 +244,12 @@ fn rotating_code_with_a_p256_key_its_assurance_and_a_status_claim_fits_version_1
         })
         .last()
         .map_or(0, |n| n + 8);
-    assert_eq!(
-        longest, LONGEST_STATUS_URI_AT_VERSION_14_ATTESTED_P256,
-        "update docs/qr-size.md"
+    // At least: the QR encoder mixes numeric and alphanumeric segments, so a code whose Base45
+    // text happens to hold long runs of digits fits a byte or two more; 17 bytes always fit (it is
+    // the figure for the text in alphanumeric mode alone).
+    assert!(
+        longest >= LONGEST_STATUS_URI_AT_VERSION_14_ATTESTED_P256,
+        "{longest}: update docs/qr-size.md"
     );
 }
 
