@@ -302,6 +302,13 @@ async fn an_ed25519_key_cannot_be_the_attested_key() {
     assert!(message.contains("P-256"), "{message}");
     assert_eq!(error_of(answer), (403, "attestation_invalid".into()));
     assert_eq!(issuer.inspect(|tx| tx.pass_count()).await, 0);
+    let text = metrics(&issuer).await;
+    assert!(
+        text.contains(
+            "doorpass_attestations_refused_total{platform=\"android_keystore\",reason=\"key_not_p256\"} 1"
+        ),
+        "{text}"
+    );
     issuer.stop().await;
 }
 

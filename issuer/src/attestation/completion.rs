@@ -29,6 +29,9 @@ pub const MAX_CHAIN_CERTIFICATES: usize = 10;
 pub const MAX_CERTIFICATE_LEN: usize = 4 * 1024;
 /// Largest App Attest attestation object (real ones, receipt included, are about 5.5 KB).
 pub const MAX_APP_ATTEST_OBJECT_LEN: usize = 12 * 1024;
+/// The platforms' names in metrics and logs (as in the API's `platform` tag).
+const ANDROID: &str = "android_keystore";
+const APPLE: &str = "apple_app_attest";
 /// Largest App Attest key id (SHA-256 of the key: 32 bytes).
 const MAX_KEY_ID_LEN: usize = 64;
 
@@ -51,8 +54,8 @@ enum Evidence {
 impl Evidence {
     fn platform(&self) -> &'static str {
         match self {
-            Evidence::Android { .. } => "android_keystore",
-            Evidence::Apple { .. } => "apple_app_attest",
+            Evidence::Android { .. } => ANDROID,
+            Evidence::Apple { .. } => APPLE,
         }
     }
 }
@@ -66,7 +69,12 @@ pub enum Screened {
     Offered(Box<Offered>),
     /// An attestation that cannot be checked at all (its key is not P-256, its evidence is not
     /// decodable or too large): [`Attestation::decide`] treats it as a failed check.
-    Unusable(AttestationRefusal),
+    Unusable {
+        /// Its platform, for metrics.
+        platform: &'static str,
+        /// Why it cannot be checked.
+        refusal: AttestationRefusal,
+    },
 }
 
 /// Why an attestation was not accepted.
@@ -160,11 +168,16 @@ impl Attestation {
             return Err(invalid("this issuer does not check attestations"));
         }
         let proof = parse_proof(&attestation.proof)?;
+        let platform = match attestation.evidence {
+            AttestationEvidence::AndroidKeystore { .. } => ANDROID,
+            AttestationEvidence::AppleAppAttest { .. } => APPLE,
+        };
+        let unusable = |refusal| Screened::Unusable { platform, refusal };
         let key = match b64_vec(&attestation.holder_key, P256_COMPRESSED_LEN)
             .and_then(|bytes| HolderPublicKey::from_bytes(&bytes).ok())
         {
             Some(key) if key.kind() == HolderKeyKind::P256 => key,
-            _ => return Ok(Screened::Unusable(AttestationRefusal::KeyNotP256)),
+            _ => return Ok(unusable(AttestationRefusal::KeyNotP256)),
         };
         let message = enrolment_proof_message(challenge_id, &key.to_bytes());
         check_proof(
@@ -175,7 +188,7 @@ impl Attestation {
         )?;
         Ok(match decode(&attestation.evidence) {
             Ok(evidence) => Screened::Offered(Box::new(Offered { key, evidence })),
-            Err(refusal) => Screened::Unusable(refusal),
+            Err(refusal) => unusable(refusal),
         })
     }
 
@@ -198,7 +211,7 @@ impl Attestation {
         };
         let (platform, refusal) = match screened {
             Screened::Absent => return Ok(unattested),
-            Screened::Unusable(refusal) => ("unknown", refusal),
+            Screened::Unusable { platform, refusal } => (platform, refusal),
             Screened::Offered(offered) => {
                 let challenge = attestation_challenge(code_secret, challenge_id);
                 let platform = offered.evidence.platform();
