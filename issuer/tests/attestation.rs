@@ -235,8 +235,12 @@ async fn require_with_evidence_that_does_not_check_is_attestation_invalid_with_t
     // configured, and a chain over the size limits.
     let too_many = json!({ "platform": "android_keystore", "chain": vec![b64(&[1; 10]); 11] });
     let too_large = json!({ "platform": "android_keystore", "chain": [b64(&[1; 5000])] });
+    // 10 certificates of 2,000 bytes: a 27 KB body, within the body limit (8 KiB before
+    // attestation), so it reaches the check rather than a 413.
+    let long_chain = json!({ "platform": "android_keystore", "chain": vec![b64(&[3; 2000]); 10] });
     for (evidence, reason) in [
         (garbage_android_evidence(), "key attestation refused: "),
+        (long_chain, "key attestation refused: "),
         (garbage_apple_evidence(), "another app"),
         (too_many, "11 certificates"),
         (too_large, "at most 4096 bytes"),
