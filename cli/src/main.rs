@@ -145,6 +145,19 @@ struct MintArgs {
     /// Where to write the pass (COSE_Sign1).
     #[arg(long)]
     out: PathBuf,
+    /// The key assurance the pass claims (tests and demos: nothing is attested here; the serving
+    /// issuer sets it only from an attestation it checked).
+    #[arg(long, value_enum, default_value = "unattested")]
+    key_assurance: KeyAssuranceArg,
+}
+
+/// Key assurances as named on the command line.
+#[derive(Clone, Copy, ValueEnum)]
+enum KeyAssuranceArg {
+    Unattested,
+    AndroidTee,
+    AndroidStrongbox,
+    AppleAppAttest,
 }
 
 /// Pass kinds as named on the command line.
@@ -248,6 +261,10 @@ struct VerifyArgs {
     /// Refuse a pass that names no status list (it can never be revoked).
     #[arg(long)]
     refuse_unrevocable: bool,
+    /// Refuse a pass whose holder key no key attestation showed to be in the phone's secure
+    /// hardware (Android TEE or StrongBox, Apple App Attest).
+    #[arg(long)]
+    require_hardware_key: bool,
     /// Print the verdict as JSON.
     #[arg(long)]
     json: bool,

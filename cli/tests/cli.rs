@@ -461,3 +461,63 @@ fn an_es256_holder_key_is_minted_into_a_pass_presented_and_verified() {
         2,
     );
 }
+
+/// Mints `dir/pass.cose` for `dir/holder.pub.pem` claiming `assurance` (`issuer mint
+/// --key-assurance`), and presents it: the rotating code's text.
+fn mint_and_present_with_assurance(dir: &std::path::Path, assurance: &str) -> String {
+    doorpass_expect(
+        &[
+            "issuer",
+            "mint",
+            "--dir",
+            &p(dir, "issuer"),
+            "--holder-pub",
+            &p(dir, "holder.pub.pem"),
+            "--name",
+            "Kim Minji",
+            "--birth-date",
+            "1990-04-01",
+            "--kind",
+            "vaccination",
+            "--key-assurance",
+            assurance,
+            "--out",
+            &p(dir, "pass.cose"),
+        ],
+        0,
+    );
+    let text = doorpass_expect(
+        &[
+            "present",
+            "--pass",
+            &p(dir, "pass.cose"),
+            "--holder-key",
+            &p(dir, "holder.pem"),
+        ],
+        0,
+    );
+    text.trim_end().to_string()
+}
+
+#[test]
+fn require_hardware_key_refuses_an_unattested_pass_and_verify_shows_the_key_assurance() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let d = dir.display().to_string();
+    setup_issuer_holder_pass(dir);
+    let unattested = mint_and_present_with_assurance(dir, "unattested");
+    let said = run_verify(&d, &[&unattested], 0);
+    assert!(said.contains("key: not attested"), "{said}");
+    let said = run_verify(&d, &["--require-hardware-key", &unattested], 1);
+    assert!(
+        said.starts_with("REFUSED (key_not_hardware_bound)"),
+        "{said}"
+    );
+
+    let strongbox = mint_and_present_with_assurance(dir, "android-strongbox");
+    let said = run_verify(&d, &["--require-hardware-key", &strongbox], 0);
+    assert!(said.contains("key: Android StrongBox, attested"), "{said}");
+    let json: serde_json::Value =
+        serde_json::from_str(&run_verify(&d, &["--json", &strongbox], 0)).unwrap();
+    assert_eq!(json["key_assurance"], "android_strong_box");
+}

@@ -242,7 +242,7 @@ fn the_edge_in_front_of_two_nodes() {
     }
     per_address_limit_counts_the_client_not_the_edge(&d);
     edge_sheds_starts_while_completions_and_renewals_pass(&d);
-    bodies_over_8_kib_stop_at_the_edge(&d);
+    bodies_over_32_kib_stop_at_the_edge(&d);
     renewals_survive_a_node_killed_mid_batch(&mut d);
     revocation_reaches_the_door_through_the_cache(&d);
 }
@@ -355,9 +355,9 @@ fn edge_sheds_starts_while_completions_and_renewals_pass(d: &Deployment) {
     );
 }
 
-/// A body over the nodes' 8 KiB limit gets 413 `payload_too_large` from nginx; one under it is
+/// A body over the nodes' 32 KiB limit gets 413 `payload_too_large` from nginx; one under it is
 /// passed on.
-fn bodies_over_8_kib_stop_at_the_edge(d: &Deployment) {
+fn bodies_over_32_kib_stop_at_the_edge(d: &Deployment) {
     let client = d.client_from(loopback(5));
     let url = format!("{}/v1/renew", d.edge.url);
     let send = |size: usize| {
@@ -370,10 +370,10 @@ fn bodies_over_8_kib_stop_at_the_edge(d: &Deployment) {
             answer(request.send().await.unwrap()).await
         })
     };
-    let large = send(9 * 1024);
+    let large = send(33 * 1024);
     assert_eq!(large.status, 413);
     assert_eq!(large.json["error"], "payload_too_large", "{}", large.json);
-    let small = send(7 * 1024);
+    let small = send(31 * 1024);
     assert!(
         (400..500).contains(&small.status) && small.status != 413,
         "{} {}",

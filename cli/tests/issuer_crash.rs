@@ -2,7 +2,8 @@
 //! (the database opens cleanly and every pass that was answered 200 is in it); SIGTERM; and the
 //! command-line flags that only make sense in dev mode or on loopback; a folder or database open to
 //! other users is refused; `/metrics` only on `--metrics-listen`; a revocation made with `issuer
-//! revoke` is served within seconds and still after a `kill -9`.
+//! revoke` is served within seconds and still after a `kill -9`; `--attestation require` offers a
+//! challenge and refuses completions without an attestation.
 
 mod common;
 
@@ -498,4 +499,52 @@ async fn a_revocation_made_with_the_command_survives_kill_9() {
     let file = tmp.path().join("list.cose");
     std::fs::write(&file, &served).unwrap();
     assert!(verify(&file.display().to_string(), 1).starts_with("REFUSED (revoked)"));
+}
+
+/// `issuer serve --attestation require` (as the bindings' test issuers run it): the start answer
+/// carries a 32-byte challenge, and a completion without an attestation gets 403
+/// `attestation_required`.
+#[tokio::test]
+async fn serve_with_attestation_required_offers_a_challenge_and_refuses_completions_without_one() {
+    use doorpass_format::api::{self, b64};
+    use doorpass_format::holder_key::{HolderSigner, generate_p256_signing_key};
+    let tmp = tempfile::tempdir().unwrap();
+    issuer_dir_with_holders(tmp.path(), 1);
+    let issuer = IssuerProcess::start(tmp.path(), &["--attestation", "require"]);
+    let http = reqwest::Client::new();
+    let key = generate_p256_signing_key();
+    let holder_key = key.holder_public_key().to_bytes();
+    let start: serde_json::Value = http
+        .post(format!("{}{}", issuer.url, api::ENROLMENT_START_PATH))
+        .json(&serde_json::json!({ "subject": "demo-kim", "holder_key": b64(&holder_key) }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let challenge = api::b64_vec(start["attestation_challenge"].as_str().unwrap(), 64).unwrap();
+    assert_eq!(challenge.len(), api::ATTESTATION_CHALLENGE_LEN);
+    let id = start["challenge_id"].as_str().unwrap();
+    let code: serde_json::Value = http
+        .get(format!("{}/dev/otp/demo-kim", issuer.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let challenge_id: [u8; 16] = api::b64_fixed(id).unwrap();
+    let proof = key.sign_holder_message(&api::enrolment_proof_message(&challenge_id, &holder_key));
+    let answer = http
+        .post(format!("{}{}", issuer.url, api::ENROLMENT_COMPLETE_PATH))
+        .json(
+            &serde_json::json!({ "challenge_id": id, "code": code["code"], "proof": b64(&proof) }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 403);
+    let body: serde_json::Value = answer.json().await.unwrap();
+    assert_eq!(body["error"], "attestation_required", "{body}");
 }

@@ -13,6 +13,7 @@ use doorpass_format::api::{
 };
 
 use crate::admission::NotReserved;
+use crate::attestation::attestation_challenge;
 use crate::client_address::ClientAddress;
 use crate::codes::{CODE_LENGTH, code_hash, completion_seal_key, is_code_shaped, new_code, same};
 use crate::error::{ApiError, ApiJson};
@@ -126,13 +127,20 @@ pub async fn start(
             challenge_id: b64(&challenge_id),
             expires_in: state.lifetimes.code.as_secs(),
             code_length: CODE_LENGTH,
-            attestation_challenge: None,
+            attestation_challenge: state.attestation.offers_challenge().then(|| {
+                b64(&attestation_challenge(
+                    &state.keys.code_secret,
+                    &challenge_id,
+                ))
+            }),
         }),
     ))
 }
 
-/// Completes an enrolment: checks the proof, then — in one database call, so that concurrent guesses
-/// are counted one by one — the code, and issues a pass and a refresh token.
+/// Completes an enrolment: checks the proof (and a key attestation's, by the mode:
+/// [`crate::attestation::completion`]), then — in one database call, so that concurrent guesses
+/// are counted one by one — the code, and issues a pass and a refresh token. The pass binds the
+/// attested key when its attestation checks, else the start's key.
 pub async fn complete(
     State(state): State<Arc<AppState>>,
     ApiJson(req): ApiJson<EnrolmentCompleteRequest>,
@@ -178,19 +186,33 @@ pub async fn complete(
     let holder_key = stored_holder_key(&challenge.holder_key)?;
     let message = enrolment_proof_message(&challenge_id, &challenge.holder_key);
     check_proof(&holder_key, &message, &proof, "this challenge")?;
+    let attestation =
+        state
+            .attestation
+            .screen(req.attestation.as_ref(), &challenge_id, &state.metrics)?;
     // Sign the pass now (it is cheap) and keep it only if the code is accepted below. The code hash
     // never changes, so a code that is already wrong here is not worth signing for (it is still
-    // counted by the call below), nor is a used challenge (it can only be answered again).
+    // counted by the call below), nor is a used challenge (it can only be answered again, with the
+    // answer stored for it: a retry's attestation is not checked again). The attestation is
+    // checked only here, for a pass about to be signed.
     let Tentative {
         record,
         answer,
         refusal,
         token,
     } = if right_code && challenge.state == ChallengeState::Open {
+        let bound = state.attestation.decide(
+            attestation,
+            &holder_key,
+            &state.keys.code_secret,
+            &challenge_id,
+            now,
+            &state.metrics,
+        )?;
         let family: [u8; 16] = rand::random();
         // (No holder here is only reachable if it was removed while the challenge was open.)
         state
-            .sign_tentative(holder.as_ref(), &holder_key, family, now)
+            .sign_tentative(holder.as_ref(), &bound.key, bound.assurance, family, now)
             .await?
     } else {
         Tentative::default()

@@ -2,11 +2,11 @@
 
 use std::time::Duration;
 
-use doorpass_format::StatusReference;
 use doorpass_format::api::{IssuedPass, b64};
 use doorpass_format::holder_key::HolderPublicKey;
 use doorpass_format::keys::{KeyId, hex};
 use doorpass_format::pass::{Pass, PassClaims, PassKind, draw_renew_after, new_pass_id};
+use doorpass_format::{KeyAssurance, StatusReference};
 
 use crate::codes::{new_refresh_token, token_hash};
 use crate::keys::IssuerKeys;
@@ -106,18 +106,18 @@ pub struct Tentative {
 }
 
 impl Tentative {
-    /// Signs a pass for `holder`, if there still is one (see [`issue`]), with its status-list
-    /// `entry` (from [`crate::status_lists::StatusAllocator::allocate`]).
+    /// Signs a pass for `holder`, if there still is one (see [`issue`]), bound to `key` with its
+    /// assurance, with its status-list `entry` (from [`crate::status_lists::StatusAllocator::allocate`]).
     pub fn sign(
         keys: &IssuerKeys,
         lifetimes: &Lifetimes,
         entry: Option<(StatusEntry, StatusReference)>,
         holder: Option<&HolderRecord>,
-        holder_key: &HolderPublicKey,
+        key: (&HolderPublicKey, KeyAssurance),
         family: [u8; 16],
         now: u64,
     ) -> Self {
-        let issued = holder.map(|h| issue(keys, lifetimes, h, holder_key, family, entry, now));
+        let issued = holder.map(|h| issue(keys, lifetimes, h, key, family, entry, now));
         let refusal = match issued {
             Some(Ok(issued)) => {
                 return Tentative {
@@ -151,12 +151,13 @@ pub fn answer_recorded(
     Ok(axum::Json(answer))
 }
 
-/// Signs a pass for `holder`, bound to `holder_key`, in refresh-token chain `family`.
+/// Signs a pass for `holder`, bound to `holder_key` with the assurance an attestation gave it (or
+/// [`KeyAssurance::Unattested`]), in refresh-token chain `family`.
 pub fn issue(
     keys: &IssuerKeys,
     lifetimes: &Lifetimes,
     holder: &HolderRecord,
-    holder_key: &HolderPublicKey,
+    (holder_key, key_assurance): (&HolderPublicKey, KeyAssurance),
     family: [u8; 16],
     status: Option<(StatusEntry, StatusReference)>,
     now: u64,
@@ -178,7 +179,7 @@ pub fn issue(
     let kind = PassKind::from_code(holder.kind)
         .ok_or_else(|| IssueRefusal::BadRecord("unknown pass kind".into()))?;
     let claims = PassClaims {
-        key_assurance: doorpass_format::KeyAssurance::Unattested,
+        key_assurance,
         issuer_id: keys.issuer_id.clone(),
         issued_at: now,
         not_before: now,
@@ -207,6 +208,7 @@ pub fn issue(
         token_hash: token_hash(&token),
         token_expires_at,
         status: entry,
+        key_assurance,
     };
     let answer = IssuedPass {
         pass: b64(pass.bytes()),
@@ -272,7 +274,7 @@ mod tests {
                 &keys,
                 &Lifetimes::default(),
                 &holder,
-                &holder_key,
+                (&holder_key, KeyAssurance::Unattested),
                 [1; 16],
                 None,
                 now,

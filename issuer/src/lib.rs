@@ -4,13 +4,15 @@
 //! `Retry-After`) instead of falling over.
 //!
 //! Modules, from the bottom up: [`store`] (the storage interface and its two databases), [`state`]
-//! (what handlers share), [`proof`] (parsing keys and proofs), [`issuance`], [`status_lists`]; the
+//! (what handlers share), [`proof`] (parsing keys and proofs), [`attestation`] (key attestation
+//! at enrolment), [`issuance`], [`status_lists`]; the
 //! handlers [`enrolment`] and [`renewal`]; [`service`] (routes and middleware), [`admission`],
 //! [`client_address`] (who a request is from, behind proxies), [`rate_limit`], [`metrics`], [`delivery`], [`codes`], [`holders`] (CSV import), [`keys`] (the
 //! issuer folder), [`private_files`] (folder and file modes); with the cargo feature `testing`, also
 //! `testing` (in-process dev issuers for tests).
 
 pub mod admission;
+pub mod attestation;
 pub mod client_address;
 pub mod codes;
 pub mod delivery;
@@ -97,6 +99,8 @@ pub struct IssuerConfig {
     /// Serve HTTPS with this certificate and key (reloaded on SIGHUP or when the files change);
     /// plain HTTP when `None` (behind a TLS-terminating proxy, or in tests).
     pub tls: Option<tls::TlsConfig>,
+    /// Key attestation at enrolment: off by default.
+    pub attestation: attestation::AttestationConfig,
 }
 
 /// Where the issuer serves `/metrics`.
@@ -146,6 +150,7 @@ impl IssuerConfig {
             metrics: MetricsExposure::Off,
             status_base_url: None,
             tls: None,
+            attestation: attestation::AttestationConfig::default(),
         }
     }
 
@@ -189,6 +194,9 @@ pub enum StartError {
     /// The TLS certificate or key cannot be used.
     #[error(transparent)]
     Tls(#[from] tls::TlsSetupError),
+    /// The key attestation settings cannot be used.
+    #[error(transparent)]
+    Attestation(#[from] attestation::AttestationSetupError),
     /// The `/metrics` listener could not be opened.
     #[error("cannot listen for /metrics on {addr}: {source}")]
     MetricsListen {
@@ -259,6 +267,7 @@ impl Issuer {
             private_files::check_private(file, false)?;
         }
         let keys = IssuerKeys::load(&config.dir)?;
+        let attestation = attestation::Attestation::load(&config.attestation)?;
         let legacy_anchor = IssuerDir::at(&config.dir).legacy_anchor_key;
         if legacy_anchor.exists() {
             eprintln!(
@@ -342,6 +351,7 @@ impl Issuer {
             request_timeout: config.request_timeout,
             stopping: stopping_rx,
             public_metrics: config.metrics == MetricsExposure::Public,
+            attestation,
         };
         Ok(Issuer {
             state: Arc::new(state),

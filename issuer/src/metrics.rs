@@ -1,5 +1,5 @@
-//! Prometheus metrics: requests by route and status, requests in flight, requests shed, and how long
-//! issuing a pass takes.
+//! Prometheus metrics: requests by route and status, requests in flight, requests shed, how long
+//! issuing a pass takes, and key attestations accepted and refused.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -42,6 +42,8 @@ pub struct Metrics {
     rate_limited: AtomicU64,
     enrolments: Histogram,
     renewals: Histogram,
+    /// Key attestations by (platform, outcome): `accepted`, or the refusal's reason.
+    attestations: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
 }
 
 /// A request in flight; see [`Metrics::track_in_flight`].
@@ -88,6 +90,22 @@ impl Metrics {
             Issuance::Enrolment => self.enrolments.observe(took),
             Issuance::Renewal => self.renewals.observe(took),
         }
+    }
+
+    /// Counts a key attestation that checked, by platform (`android_keystore`, `apple_app_attest`).
+    pub fn record_attestation_accepted(&self, platform: &'static str) {
+        self.count_attestation(platform, "accepted");
+    }
+
+    /// Counts a key attestation refused (or missing where required), by platform and reason
+    /// ([`crate::attestation::AttestationRefusal::label`], or `missing`).
+    pub fn record_attestation_refused(&self, platform: &'static str, reason: &'static str) {
+        self.count_attestation(platform, reason);
+    }
+
+    fn count_attestation(&self, platform: &'static str, outcome: &'static str) {
+        let mut map = self.attestations.lock().unwrap_or_else(|p| p.into_inner());
+        *map.entry((platform, outcome)).or_default() += 1;
     }
 
     /// Prometheus text exposition; `shed_overload` comes from admission control.
@@ -159,7 +177,44 @@ impl Metrics {
                 h.count.load(Ordering::Relaxed)
             );
         }
+        self.render_attestations(&mut out);
         out
+    }
+
+    fn render_attestations(&self, out: &mut String) {
+        let counts = self
+            .attestations
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        out.push_str("# HELP doorpass_attestations_checked_total Key attestations checked at enrolment, by platform and result (accepted or refused).\n");
+        out.push_str("# TYPE doorpass_attestations_checked_total counter\n");
+        let mut checked: BTreeMap<(&str, &str), u64> = BTreeMap::new();
+        for ((platform, outcome), n) in &counts {
+            if *outcome == "missing" {
+                continue;
+            }
+            let result = if *outcome == "accepted" {
+                "accepted"
+            } else {
+                "refused"
+            };
+            *checked.entry((platform, result)).or_default() += n;
+        }
+        for ((platform, result), n) in checked {
+            let _ = writeln!(
+                out,
+                "doorpass_attestations_checked_total{{platform=\"{platform}\",result=\"{result}\"}} {n}"
+            );
+        }
+        out.push_str("# HELP doorpass_attestations_refused_total Key attestations not accepted (or missing where required), by platform and reason.\n");
+        out.push_str("# TYPE doorpass_attestations_refused_total counter\n");
+        for ((platform, reason), n) in counts.iter().filter(|(k, _)| k.1 != "accepted") {
+            let _ = writeln!(
+                out,
+                "doorpass_attestations_refused_total{{platform=\"{platform}\",reason=\"{reason}\"}} {n}"
+            );
+        }
     }
 }
 
@@ -186,5 +241,27 @@ mod tests {
         assert!(text.contains("doorpass_issuance_seconds_bucket{kind=\"renewal\",le=\"0.005\"} 1"));
         assert!(text.contains("doorpass_issuance_seconds_count{kind=\"renewal\"} 1"));
         assert!(text.contains("doorpass_goodput_total{kind=\"renewal\"} 1"));
+    }
+
+    #[test]
+    fn attestations_are_counted_by_platform_and_reason() {
+        let m = Metrics::default();
+        m.record_attestation_accepted("android_keystore");
+        m.record_attestation_refused("android_keystore", "challenge_mismatch");
+        m.record_attestation_refused("android_keystore", "challenge_mismatch");
+        m.record_attestation_refused("none", "missing");
+        let text = m.render(0);
+        for line in [
+            "doorpass_attestations_checked_total{platform=\"android_keystore\",result=\"accepted\"} 1",
+            "doorpass_attestations_checked_total{platform=\"android_keystore\",result=\"refused\"} 2",
+            "doorpass_attestations_refused_total{platform=\"android_keystore\",reason=\"challenge_mismatch\"} 2",
+            "doorpass_attestations_refused_total{platform=\"none\",reason=\"missing\"} 1",
+        ] {
+            assert!(text.contains(line), "{line} in\n{text}");
+        }
+        assert!(
+            !text.contains("platform=\"none\",result"),
+            "a missing one was not checked"
+        );
     }
 }

@@ -73,8 +73,15 @@ pub async fn renew(
     } = if matches!(record.state, TokenState::Used | TokenState::Superseded) {
         Tentative::default()
     } else {
+        // The next pass keeps the chain's key and what its attestation showed of it.
         state
-            .sign_tentative(holder.as_ref(), &holder_key, record.family, now)
+            .sign_tentative(
+                holder.as_ref(),
+                &holder_key,
+                record.key_assurance,
+                record.family,
+                now,
+            )
             .await?
     };
     let grace = state.lifetimes.retry_grace.as_secs();

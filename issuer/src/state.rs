@@ -5,6 +5,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use doorpass_format::KeyAssurance;
 use doorpass_format::holder_key::HolderPublicKey;
 use tokio::sync::watch;
 
@@ -69,6 +70,8 @@ pub struct AppState {
     /// Whether `/metrics` is on the public router (in-process tests only; see
     /// [`crate::MetricsExposure::Public`]).
     pub public_metrics: bool,
+    /// Key attestation at enrolment: the mode and what is trusted.
+    pub attestation: crate::attestation::Attestation,
 }
 
 impl AppState {
@@ -78,6 +81,7 @@ impl AppState {
         &self,
         holder: Option<&HolderRecord>,
         holder_key: &HolderPublicKey,
+        key_assurance: KeyAssurance,
         family: [u8; 16],
         now: u64,
     ) -> Result<Tentative, StoreError> {
@@ -90,7 +94,7 @@ impl AppState {
             &self.lifetimes,
             entry,
             holder,
-            holder_key,
+            (holder_key, key_assurance),
             family,
             now,
         ))

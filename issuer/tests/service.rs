@@ -43,7 +43,7 @@ async fn malformed_and_oversized_requests_get_clear_json_errors() {
             400,
         ),
         ("text/plain", br#"{"subject": "a"}"#.to_vec(), 415),
-        ("application/json", vec![b' '; 9 * 1024], 413),
+        ("application/json", vec![b' '; 33 * 1024], 413),
     ];
     for (content_type, body, expected) in cases {
         let (status, _, json) = issuer.post_raw(start, content_type, body).await;

@@ -4,12 +4,13 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
+use doorpass_format::KeyAssurance;
 use doorpass_format::pass::{Pass, PassClaims, PassKind, draw_renew_after, new_pass_id};
 use doorpass_issuer::keys::{AnchorDir, IssuerKeys, init_dir};
 use doorpass_issuer::trust_publishing::{self, Published};
 
 use crate::output::{now_or, write_file};
-use crate::{KindArg, MintArgs};
+use crate::{KeyAssuranceArg, KindArg, MintArgs};
 
 const DAY: u64 = 86_400;
 
@@ -75,6 +76,15 @@ fn kind(arg: KindArg) -> PassKind {
     }
 }
 
+fn key_assurance(arg: KeyAssuranceArg) -> KeyAssurance {
+    match arg {
+        KeyAssuranceArg::Unattested => KeyAssurance::Unattested,
+        KeyAssuranceArg::AndroidTee => KeyAssurance::AndroidTee,
+        KeyAssuranceArg::AndroidStrongbox => KeyAssurance::AndroidStrongBox,
+        KeyAssuranceArg::AppleAppAttest => KeyAssurance::AppleAppAttest,
+    }
+}
+
 /// Mints one pass.
 pub fn mint(args: &MintArgs) -> Result<ExitCode> {
     if args.valid_days == 0 {
@@ -96,7 +106,7 @@ pub fn mint(args: &MintArgs) -> Result<ExitCode> {
         );
     }
     let claims = PassClaims {
-        key_assurance: doorpass_format::KeyAssurance::Unattested,
+        key_assurance: key_assurance(args.key_assurance),
         issuer_id: issuer.issuer_id,
         issued_at: now,
         not_before: now,

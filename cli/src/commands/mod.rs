@@ -7,6 +7,7 @@ pub mod issuer;
 pub mod loadgen;
 pub mod present;
 pub mod serve;
+pub mod serve_attestation;
 pub mod vectors;
 mod vectors_p256;
 pub mod verify;

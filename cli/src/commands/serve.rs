@@ -15,6 +15,7 @@ use doorpass_issuer::service::Faults;
 use doorpass_issuer::store::{Database, Durability, StartCap};
 
 use super::database::{database_of, with_store};
+use super::serve_attestation::AttestationArgs;
 use doorpass_issuer::{DEMO_HOLDERS, Issuer, IssuerConfig, MetricsExposure};
 
 /// Options of `doorpass issuer serve`.
@@ -125,6 +126,9 @@ pub struct ServeArgs {
     /// The private key of --tls-cert (PEM).
     #[arg(long, value_name = "PEM", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+    /// Key attestation at enrolment.
+    #[command(flatten)]
+    pub attestation: AttestationArgs,
 }
 
 impl ServeArgs {
@@ -234,6 +238,7 @@ impl ServeArgs {
         }
         config.lifetimes.retry_grace = self.retry_grace;
         config.status_base_url = self.status_base_url.clone();
+        config.attestation = self.attestation.config()?;
         if let (Some(cert), Some(key)) = (&self.tls_cert, &self.tls_key) {
             config.tls = Some(doorpass_issuer::tls::TlsConfig::new(
                 cert.clone(),
@@ -299,6 +304,10 @@ fn print_banner(issuer: &Issuer, addr: SocketAddr, config: &IssuerConfig) {
         issuer.issuer_id()
     );
     text.push_str(&format!("database {}\n", config.database().describe()));
+    text.push_str(&format!(
+        "key attestation {}\n",
+        config.attestation.mode.name()
+    ));
     if let Some(metrics) = issuer.metrics_addr() {
         text.push_str(&format!("metrics at http://{metrics}/metrics\n"));
     }

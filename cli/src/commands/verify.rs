@@ -5,7 +5,8 @@ use std::process::ExitCode;
 use crate::picture::decode as decode_image;
 use anyhow::{Context, Result, bail};
 use doorpass_format::{
-    RevocationCheck, StatusListBinding, TrustList, Verdict, Verifier, VerifierPolicy, keys,
+    KeyAssurance, RevocationCheck, StatusListBinding, TrustList, Verdict, Verifier, VerifierPolicy,
+    keys,
 };
 use doorpass_wallet::issuer_client::IssuerClient;
 use doorpass_wallet::tls::TlsTrust;
@@ -41,7 +42,7 @@ pub fn run(args: &VerifyArgs) -> Result<ExitCode> {
         max_status_list_age_seconds: args.max_list_hours.saturating_mul(3600),
         require_revocation_check: args.require_revocation_check,
         refuse_unrevocable: args.refuse_unrevocable,
-        require_hardware_key: false,
+        require_hardware_key: args.require_hardware_key,
     };
     let mut verifier = Verifier::new(trust_list, policy);
     // A list from a file, or from a URL that may be a mirror of the URI passes name (an origin
@@ -76,6 +77,7 @@ pub fn run(args: &VerifyArgs) -> Result<ExitCode> {
         }
         if let Verdict::Valid(p) = &verdict {
             println!("{}", revocation_line(p.revocation));
+            println!("key: {}", key_assurance_words(p.key_assurance));
         }
         eprintln!(
             "trust list version {}, {} h old",
@@ -107,6 +109,7 @@ pub fn verdict_json(
             "pass_id": p.pass_id,
             "static": p.was_static,
             "revocation": revocation_json(p.revocation),
+            "key_assurance": p.key_assurance,
         }),
         Verdict::Refused(r) => {
             json!({ "verdict": "refused", "reason": r.code(), "message": r.to_string() })
@@ -114,6 +117,16 @@ pub fn verdict_json(
     };
     v["trust_list"] = json!({ "version": trust_list_version, "age_seconds": trust_list_age });
     v
+}
+
+/// Where the pass's holder key lives, as far as the issuer's attestation check showed.
+fn key_assurance_words(assurance: KeyAssurance) -> &'static str {
+    match assurance {
+        KeyAssurance::Unattested => "not attested (it may be a software key)",
+        KeyAssurance::AndroidTee => "Android TEE, attested",
+        KeyAssurance::AndroidStrongBox => "Android StrongBox, attested",
+        KeyAssurance::AppleAppAttest => "Apple Secure Enclave, App Attest",
+    }
 }
 
 /// What the door's status lists say about a valid pass, in one line.

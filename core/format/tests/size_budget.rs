@@ -10,7 +10,7 @@ use doorpass_format::holder_key::{HolderSigner, generate_p256_signing_key};
 use doorpass_format::keys::generate_signing_key;
 use doorpass_format::pass::{Pass, PassClaims, PassKind};
 use doorpass_format::qr::{ErrorCorrection, QrMatrix};
-use doorpass_format::{Presentation, StatusReference};
+use doorpass_format::{KeyAssurance, Presentation, StatusReference};
 
 fn pass_with_name(name: &str, issuer_id: &str) -> (Pass, doorpass_format::SigningKey) {
     pass_with(name, issuer_id, None)
@@ -32,10 +32,21 @@ fn pass_for(
     issuer_id: &str,
     status: Option<StatusReference>,
 ) -> Pass {
+    attested_pass_for(holder, name, issuer_id, status, KeyAssurance::Unattested)
+}
+
+/// A pass bound to `holder` whose key an attestation showed to be as `key_assurance` says.
+fn attested_pass_for(
+    holder: &impl HolderSigner,
+    name: &str,
+    issuer_id: &str,
+    status: Option<StatusReference>,
+    key_assurance: KeyAssurance,
+) -> Pass {
     let issuer = generate_signing_key();
     let now = 1_800_000_000;
     let claims = PassClaims {
-        key_assurance: doorpass_format::KeyAssurance::Unattested,
+        key_assurance,
         issuer_id: issuer_id.into(),
         issued_at: now,
         not_before: now,
@@ -176,3 +187,73 @@ fn rotating_code_with_a_p256_holder_key_and_a_status_claim_fits_version_14_at_m(
 const P256_EXTRA_CHARACTERS: usize = 3;
 /// The longest list URI a rotating code with a P-256 holder key fits in version 14-M.
 const LONGEST_STATUS_URI_AT_VERSION_14_P256: usize = 19;
+
+/// The QR text length and version (M) of a rotating code with a P-256 holder key whose assurance
+/// claim (`dp` key 5, issue 22 part 3) says `key_assurance`, a 20-byte name and a status claim
+/// naming `uri` at a 4-byte index.
+fn attested_p256_rotating_with_status(key_assurance: KeyAssurance, uri: &str) -> (usize, usize) {
+    let phone = generate_p256_signing_key();
+    let status = StatusReference {
+        index: (1 << 24) - 1,
+        uri: uri.into(),
+    };
+    let pass = attested_pass_for(
+        &phone,
+        "이서연 Lee Seoyun",
+        "KR-KDCA",
+        Some(status),
+        key_assurance,
+    );
+    let text = Presentation::rotating(pass.bytes(), &phone, 1_800_000_123).to_qr_text();
+    let qr = QrMatrix::encode(&text, ErrorCorrection::Medium).unwrap();
+    (text.len(), usize::from(qr.version()))
+}
+
+#[test]
+fn rotating_code_with_a_p256_key_its_assurance_and_a_status_claim_fits_version_14_at_m() {
+    // The assurance claim costs 3 characters, so the list URI must be 2 bytes shorter than for an
+    // unattested P-256 pass: `https://kdca.kr/1` (17 bytes) fits where `https://kdca.kr/s/1`
+    // (19) no longer does (docs/qr-size.md).
+    let uri = "https://kdca.kr/1";
+    assert_eq!(uri.len(), LONGEST_STATUS_URI_AT_VERSION_14_ATTESTED_P256);
+    let (unattested, _) = attested_p256_rotating_with_status(KeyAssurance::Unattested, uri);
+    for assurance in [
+        KeyAssurance::AndroidTee,
+        KeyAssurance::AndroidStrongBox,
+        KeyAssurance::AppleAppAttest,
+    ] {
+        let (chars, version) = attested_p256_rotating_with_status(assurance, uri);
+        assert!(
+            version <= 14,
+            "{assurance:?}: version {version} for {chars} characters"
+        );
+        // `5: n` is 2 bytes of CBOR: 3 characters of Base45 (docs/qr-size.md).
+        assert_eq!(
+            chars,
+            unattested + ASSURANCE_EXTRA_CHARACTERS,
+            "update docs/qr-size.md"
+        );
+    }
+    let longest = (1..=64)
+        .take_while(|&n| {
+            attested_p256_rotating_with_status(
+                KeyAssurance::AndroidStrongBox,
+                &format!("https://{}", "a".repeat(n)),
+            )
+            .1 <= 14
+        })
+        .last()
+        .map_or(0, |n| n + 8);
+    // At least: the QR encoder mixes numeric and alphanumeric segments, so a code whose Base45
+    // text happens to hold long runs of digits fits a byte or two more; 17 bytes always fit (it is
+    // the figure for the text in alphanumeric mode alone).
+    assert!(
+        longest >= LONGEST_STATUS_URI_AT_VERSION_14_ATTESTED_P256,
+        "{longest}: update docs/qr-size.md"
+    );
+}
+
+/// Characters the key assurance claim adds to a rotating code when the key is attested.
+const ASSURANCE_EXTRA_CHARACTERS: usize = 3;
+/// The longest list URI a rotating code with an attested P-256 holder key fits in version 14-M.
+const LONGEST_STATUS_URI_AT_VERSION_14_ATTESTED_P256: usize = 17;

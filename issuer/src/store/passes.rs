@@ -26,4 +26,7 @@ pub struct IssuedRecord {
     pub token_expires_at: u64,
     /// The pass's entry in a status list, if it has one.
     pub status: Option<super::StatusEntry>,
+    /// What an attestation showed of the holder key; kept with the refresh token, so that
+    /// renewals carry it on.
+    pub key_assurance: doorpass_format::KeyAssurance,
 }

@@ -41,6 +41,8 @@ pub struct TokenRecord {
     /// Holder key the chain is bound to.
     /// (`HolderPublicKey::to_bytes`: 32 bytes for Ed25519, the 33-byte compressed point for P-256.)
     pub holder_key: Vec<u8>,
+    /// What an attestation showed of that key at enrolment (renewals keep it).
+    pub key_assurance: doorpass_format::KeyAssurance,
     /// Unix seconds.
     pub expires_at: u64,
     /// Active, used, revoked or superseded.

@@ -22,6 +22,15 @@ pub(super) fn uint(v: i64) -> u64 {
     u64::try_from(v).unwrap_or(0)
 }
 
+/// A stored key assurance read back ([`doorpass_format::KeyAssurance::code`]); a number this
+/// version does not know reads as unattested, as in a pass.
+pub(super) fn key_assurance(code: i64) -> doorpass_format::KeyAssurance {
+    u64::try_from(code)
+        .ok()
+        .and_then(doorpass_format::KeyAssurance::from_code)
+        .unwrap_or(doorpass_format::KeyAssurance::Unattested)
+}
+
 /// What a used token's row leads to when it is presented again: its sealed successor, and the
 /// successor's token and pass (for [`super::renew_token`]'s retry check).
 #[derive(Debug, Clone)]

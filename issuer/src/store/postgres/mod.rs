@@ -34,6 +34,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/postgres/0001_schema.sql"),
     include_str!("../../../migrations/postgres/0002_list_keys_and_completion_retry.sql"),
     include_str!("../../../migrations/postgres/0003_challenge_start_times.sql"),
+    include_str!("../../../migrations/postgres/0004_key_assurance.sql"),
 ];
 /// Tries of one call in all, when it keeps meeting deadlocks or serialization failures.
 pub const MAX_ATTEMPTS: u32 = 8;

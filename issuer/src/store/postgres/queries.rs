@@ -14,7 +14,7 @@ use crate::store::status::{RevokeSelector, StatusEntry};
 use crate::store::tokens::{TokenRecord, TokenState};
 use crate::store::tx::{
     CompletionRetry, ListRow, NewestList, PublishedToken, RetryRow, RevocablePass, TokenStamp, Tx,
-    int, uint,
+    int, key_assurance, uint,
 };
 
 /// A PostgreSQL transaction, driven from a blocking thread through the runtime's handle.
@@ -283,7 +283,8 @@ impl Tx for PgTx<'_, '_> {
 
     fn refresh_token(&mut self, hash: &[u8; 32]) -> Result<Option<TokenRecord>, StoreError> {
         self.row(
-            "SELECT family, subject, holder_key, expires_at, state, successor_hash, used_at
+            "SELECT family, subject, holder_key, expires_at, state, successor_hash, used_at,
+                    key_assurance
              FROM refresh_tokens WHERE token_hash = $1",
             &[&&hash[..]],
         )?
@@ -296,6 +297,7 @@ impl Tx for PgTx<'_, '_> {
                 state: TokenState::from_db(r.try_get(4)?),
                 successor_hash: fixed_opt(&r, 5)?,
                 used_at: r.try_get::<_, Option<i64>>(6)?.map(uint),
+                key_assurance: key_assurance(r.try_get(7)?),
             })
         })
         .transpose()
@@ -383,8 +385,8 @@ impl Tx for PgTx<'_, '_> {
         )?;
         self.execute(
             "INSERT INTO refresh_tokens (token_hash, family, subject, holder_key, expires_at,
-                                         pass_id)
-             VALUES ($1, $2, $3, $4, $5, $6)",
+                                         pass_id, key_assurance)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
             &[
                 &&r.token_hash[..],
                 &&r.family[..],
@@ -392,6 +394,7 @@ impl Tx for PgTx<'_, '_> {
                 &&r.holder_key[..],
                 &int(r.token_expires_at),
                 &&r.pass_id[..],
+                &i64::from(r.key_assurance.code()),
             ],
         )?;
         Ok(())

@@ -16,6 +16,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0005_status_blocks_and_published_tokens.sql"),
     include_str!("../../../migrations/sqlite/0006_list_keys_and_completion_retry.sql"),
     include_str!("../../../migrations/sqlite/0007_challenge_start_times.sql"),
+    include_str!("../../../migrations/sqlite/0008_key_assurance.sql"),
 ];
 
 /// How hard SQLite works to make commits durable.

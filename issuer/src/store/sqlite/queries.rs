@@ -10,7 +10,7 @@ use crate::store::status::{RevokeSelector, StatusEntry};
 use crate::store::tokens::{TokenRecord, TokenState};
 use crate::store::tx::{
     CompletionRetry, ListRow, NewestList, PublishedToken, RetryRow, RevocablePass, TokenStamp, Tx,
-    int, uint,
+    int, key_assurance, uint,
 };
 
 /// A connection inside the writer's transaction (a savepoint of its group), or any other.
@@ -238,7 +238,8 @@ impl Tx for SqliteTx<'_> {
         Ok(self
             .0
             .prepare_cached(
-                "SELECT family, subject, holder_key, expires_at, state, successor_hash, used_at
+                "SELECT family, subject, holder_key, expires_at, state, successor_hash, used_at,
+                        key_assurance
                  FROM refresh_tokens WHERE token_hash = ?1",
             )?
             .query_row(params![&hash[..]], |r| {
@@ -250,6 +251,7 @@ impl Tx for SqliteTx<'_> {
                     state: TokenState::from_db(r.get(4)?),
                     successor_hash: r.get(5)?,
                     used_at: r.get::<_, Option<i64>>(6)?.map(uint),
+                    key_assurance: key_assurance(r.get(7)?),
                 })
             })
             .optional()?)
@@ -341,8 +343,8 @@ impl Tx for SqliteTx<'_> {
         self.0
             .prepare_cached(
                 "INSERT INTO refresh_tokens (token_hash, family, subject, holder_key, expires_at,
-                                             pass_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                                             pass_id, key_assurance)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?
             .execute(params![
                 &r.token_hash[..],
@@ -350,7 +352,8 @@ impl Tx for SqliteTx<'_> {
                 r.subject,
                 &r.holder_key[..],
                 int(r.token_expires_at),
-                &r.pass_id[..]
+                &r.pass_id[..],
+                i64::from(r.key_assurance.code()),
             ])?;
         Ok(())
     }
