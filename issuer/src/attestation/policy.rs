@@ -5,8 +5,6 @@ use std::path::Path;
 
 use doorpass_attestation::android::AndroidPolicy;
 use doorpass_attestation::apple::ApplePolicy;
-use rustls::pki_types::CertificateDer;
-use rustls::pki_types::pem::PemObject;
 
 use super::{Attestation, AttestationConfig};
 
@@ -118,18 +116,13 @@ impl Attestation {
 }
 
 /// Google's hardware attestation roots as bundled with `doorpass-attestation`.
-///
-/// The bundled roots are being added to that crate in parallel (issue 22 part 3); until they are
-/// wired here, none is trusted without `--android-attestation-roots`, so every Android
-/// attestation is refused as untrusted (never accepted).
 fn bundled_android_roots() -> Vec<Vec<u8>> {
-    Vec::new()
+    doorpass_attestation::roots::google_hardware_attestation_roots()
 }
 
-/// Apple's App Attestation root as bundled with `doorpass-attestation`; empty (nothing trusted)
-/// until it is wired here, like [`bundled_android_roots`].
+/// Apple's App Attestation root as bundled with `doorpass-attestation`.
 fn bundled_apple_root() -> Vec<u8> {
-    Vec::new()
+    doorpass_attestation::roots::apple_app_attestation_root()
 }
 
 /// `TEAMID.bundle.id`: a team id of letters and digits, a dot, and a non-empty bundle id without
@@ -171,43 +164,21 @@ fn read_certificates(path: &Path) -> Result<Vec<Vec<u8>>, AttestationSetupError>
         path: path.display().to_string(),
         detail,
     };
-    let certificates = CertificateDer::pem_slice_iter(&bytes)
-        .map(|c| c.map(|c| c.as_ref().to_vec()))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| no_certificate(e.to_string()))?;
-    if certificates.is_empty() {
-        return Err(no_certificate("no CERTIFICATE block".into()));
-    }
-    Ok(certificates)
+    let text = std::str::from_utf8(&bytes).map_err(|_| no_certificate("not text".into()))?;
+    doorpass_attestation::roots::certificates_from_pem(text)
+        .map_err(|e| no_certificate(e.to_string()))
 }
 
 /// The serials Google's attestation status list names as `REVOKED` or `SUSPENDED` (Google asks
-/// verifiers to refuse both), lowercase hex without leading zeros, as the attestation crate
-/// compares them.
+/// verifiers to refuse both), as the attestation crate reads and compares them.
 fn revoked_serials(json: &[u8], path: &Path) -> Result<Vec<String>, AttestationSetupError> {
-    let bad = |detail: &str| AttestationSetupError::BadStatusList {
+    let bad = |detail: String| AttestationSetupError::BadStatusList {
         path: path.display().to_string(),
-        detail: detail.into(),
+        detail,
     };
-    let list: serde_json::Value = serde_json::from_slice(json).map_err(|e| bad(&e.to_string()))?;
-    let entries = list
-        .get("entries")
-        .and_then(|e| e.as_object())
-        .ok_or_else(|| bad("no \"entries\" object"))?;
-    let mut serials = Vec::new();
-    for (serial, entry) in entries {
-        let status = entry.get("status").and_then(|s| s.as_str());
-        if !matches!(status, Some("REVOKED" | "SUSPENDED")) {
-            continue;
-        }
-        if serial.is_empty() || !serial.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(bad(&format!("the serial {serial:?} is not hex")));
-        }
-        let serial = serial.to_ascii_lowercase();
-        let trimmed = serial.trim_start_matches('0');
-        serials.push(if trimmed.is_empty() { "0" } else { trimmed }.to_string());
-    }
-    Ok(serials)
+    let text = std::str::from_utf8(json).map_err(|_| bad("not text".into()))?;
+    doorpass_attestation::roots::revoked_serials_from_status_list(text)
+        .map_err(|e| bad(e.to_string()))
 }
 
 #[cfg(test)]
