@@ -5,6 +5,10 @@
 //! in hand (and its key) working and a retry reuses the new key; the new key is deleted when the
 //! pass the issuer sends binds the start key.
 //!
+//! That the pass then binds the attested key (and the former key is deleted) is shown by resuming
+//! from an answer noted in the pending enrolment (as after a crash between the answer and storing
+//! the pass), with a pass the issuer's key signed for the attested key.
+//!
 //! The dev issuer this runs against does not offer challenges yet (its attestation mode lands in a
 //! parallel branch), so the tests put the issuer's challenge into the pending enrolment the wallet
 //! wrote, as the wallet records it from a start answer. Once the issuer's `--attestation` lands,
@@ -18,7 +22,9 @@ use std::sync::Arc;
 
 use der_platform::DerPlatform;
 use doorpass_format::api::b64;
-use doorpass_format::{Pass, Verifier, VerifierPolicy};
+use doorpass_format::pass::{PassClaims, PassKind, new_pass_id};
+use doorpass_format::{KeyAssurance, Pass, Verdict, Verifier, VerifierPolicy};
+use doorpass_issuer::keys::IssuerKeys;
 use doorpass_tests::{TestIssuer, now, qr_pass_bytes, trust_list_of};
 use doorpass_wallet::holder_signer::NewHolderKeys;
 use doorpass_wallet::secret_store::{FileSecretStore, SecretStore};
@@ -204,5 +210,88 @@ async fn a_signer_without_attestation_enrols_without_one_and_keeps_no_extra_key(
     assert_eq!(
         door_accepts(&issuer, &wallet, &pass.id).claims().holder_key,
         signer.public_key_of(&keys[0])
+    );
+}
+
+#[tokio::test]
+async fn a_pass_bound_to_the_attested_key_moves_the_pass_to_it_and_deletes_the_former_key() {
+    let issuer = TestIssuer::start(|_| {}).await;
+    let home = tempfile::tempdir().unwrap();
+    let signer = DerPlatform::attesting();
+    let wallet = platform_wallet(&issuer, home.path(), &signer);
+    let pass = issuer.enrol(&wallet, "demo-kim").await;
+    let former = signer.live_keys();
+    wallet
+        .begin_reauthentication(&pass.id, now())
+        .await
+        .unwrap();
+    drop(wallet);
+    offer_challenge(home.path());
+    let wallet = platform_wallet(&issuer, home.path(), &signer);
+    let code = issuer.dev_code("demo-kim").await;
+    wallet
+        .complete_authentication(&wrong(&code), now())
+        .await
+        .unwrap_err();
+    let attested = signer
+        .live_keys()
+        .into_iter()
+        .find(|k| !former.contains(k))
+        .unwrap();
+
+    // The issuer took the attestation: its answer, noted before the wallet stored the pass, binds
+    // the attested key (the slot's refresh token is already in secure storage).
+    let keys = IssuerKeys::load(issuer.dir.path()).unwrap();
+    let now = now();
+    let claims = PassClaims {
+        key_assurance: KeyAssurance::AndroidStrongBox,
+        issuer_id: keys.issuer_id.clone(),
+        issued_at: now,
+        not_before: now,
+        expires_at: now + 30 * 86_400,
+        pass_id: new_pass_id(),
+        holder_key: signer.public_key_of(&attested),
+        display_name: "Kim Minji".into(),
+        birth_date: "1990-04-01".into(),
+        kind: PassKind::Vaccination,
+        renew_after: now + 20 * 86_400,
+        status: None,
+    };
+    let issued = Pass::issue(&claims, &keys.signing_key).unwrap();
+    drop(wallet);
+    let mut state = state(home.path());
+    state["pending"]["received"] = serde_json::json!({
+        "pass": b64(issued.bytes()),
+        "pass_id": claims.pass_id_hex(),
+        "expires_at": claims.expires_at,
+        "renew_after": claims.renew_after,
+        "refresh_expires_at": claims.expires_at,
+    });
+    std::fs::write(
+        home.path().join("state.json"),
+        serde_json::to_vec(&state).unwrap(),
+    )
+    .unwrap();
+    let wallet = platform_wallet(&issuer, home.path(), &signer);
+    wallet.complete_authentication("", now).await.unwrap();
+
+    assert_eq!(
+        signer.live_keys(),
+        vec![attested.clone()],
+        "the former key is deleted"
+    );
+    let view = wallet.current_qr(Some(&pass.id), now, false).unwrap();
+    let verdict = Verifier::new(trust_list_of(&issuer), VerifierPolicy::default())
+        .verify_qr_text(&view.qr_text, now);
+    let Verdict::Valid(valid) = verdict else {
+        panic!("{verdict:?}")
+    };
+    assert_eq!(valid.key_assurance, KeyAssurance::AndroidStrongBox);
+    // Reopened, the pass still signs with the attested key (its id was recorded).
+    drop(wallet);
+    let wallet = platform_wallet(&issuer, home.path(), &signer);
+    assert_eq!(
+        door_accepts(&issuer, &wallet, &pass.id).claims().holder_key,
+        signer.public_key_of(&attested)
     );
 }
