@@ -13,6 +13,8 @@
 #   DOORPASS_SLOW_ISSUER_URL   adds 3 s to every issuance (--inject-latency 3s), for cancellation
 #   DOORPASS_SHORT_ISSUER_URL  passes live 3 s and their refresh tokens no longer (re-authentication)
 #   DOORPASS_DOWN_ISSUER_URL   a loopback port nothing listens on (offline)
+#   DOORPASS_ATTESTING_ISSUER_URL   a dev issuer that requires key attestation (--attestation
+#                              require): a phone that cannot attest its key gets attestation_required
 #   DOORPASS_STOPPABLE_{KT,SW}_ISSUER_URL and _PID   a dev issuer each view-model suite stops itself
 #   DOORPASS_TLS_ISSUER_URL    a dev issuer over HTTPS (https://127.0.0.1:PORT; its certificate also
 #                              names localhost), signed by a test CA made here with openssl
@@ -127,6 +129,7 @@ main_url="$(serve main)"
 busy_url="$(serve busy --inject-failure 1)"
 slow_url="$(serve slow --inject-latency 3s)"
 short_url="$(serve short --pass-ttl 3s --refresh-grace 0s)"
+attesting_url="$(serve attesting --attestation require)"
 # One issuer for each view-model suite to stop (SIGTERM its process id) in the middle of a test.
 stoppable_kt_url="$(serve stoppable-kt)"
 stoppable_sw_url="$(serve stoppable-sw)"
@@ -141,6 +144,7 @@ settings=(
   "DOORPASS_SLOW_ISSUER_URL=$slow_url"
   "DOORPASS_SHORT_ISSUER_URL=$short_url"
   "DOORPASS_DOWN_ISSUER_URL=$down_url"
+  "DOORPASS_ATTESTING_ISSUER_URL=$attesting_url"
   "DOORPASS_STOPPABLE_KT_ISSUER_URL=$stoppable_kt_url"
   "DOORPASS_STOPPABLE_KT_ISSUER_PID=$(cat "$work/stoppable-kt.pid")"
   "DOORPASS_STOPPABLE_SW_ISSUER_URL=$stoppable_sw_url"

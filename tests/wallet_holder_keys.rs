@@ -1,55 +1,20 @@
 //! Holder keys of either kind in the wallet (issue 22 part 2), against the real issuer on 127.0.0.1:
-//! a software P-256 key and a platform signer (a real ECDSA key answering in DER, as Android's
+//! a software P-256 key and a platform signer (real ECDSA keys answering in DER, as Android's
 //! Keystore does) drive enrolment → QR → door verify → renewal; an Ed25519 wallet from before keeps
 //! working and moves to the platform's key at its next authentication.
 
 use std::path::Path;
 use std::sync::Arc;
 
-use doorpass_format::holder_key::{HolderKeyKind, HolderPublicKey};
+use doorpass_format::holder_key::HolderKeyKind;
 use doorpass_format::{Pass, Verifier, VerifierPolicy};
 use doorpass_tests::{TestIssuer, now, qr_pass_bytes, trust_list_of};
-use doorpass_wallet::holder_signer::{NewHolderKeys, PlatformSigner, PlatformSignerError};
+use doorpass_wallet::holder_signer::NewHolderKeys;
 use doorpass_wallet::secret_store::{FileSecretStore, SecretStore};
 use doorpass_wallet::wallet::{RenewalOutcome, Wallet, WalletError, WalletOptions};
-use ring::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair, KeyPair};
 
-/// A platform signer as a phone has one: a P-256 key the core never sees, signing in DER.
-struct DerSigner(EcdsaKeyPair);
-
-impl DerSigner {
-    fn new() -> Arc<Self> {
-        let rng = ring::rand::SystemRandom::new();
-        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &rng).unwrap();
-        let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref(), &rng)
-            .unwrap();
-        Arc::new(DerSigner(key))
-    }
-
-    fn holder_public_key(&self) -> HolderPublicKey {
-        HolderPublicKey::P256(
-            doorpass_format::holder_key::P256VerifyingKey::from_sec1_bytes(
-                self.0.public_key().as_ref(),
-            )
-            .unwrap(),
-        )
-    }
-}
-
-impl PlatformSigner for DerSigner {
-    fn algorithm(&self) -> HolderKeyKind {
-        HolderKeyKind::P256
-    }
-    fn public_key(&self) -> Result<Vec<u8>, PlatformSignerError> {
-        Ok(self.0.public_key().as_ref().to_vec())
-    }
-    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, PlatformSignerError> {
-        self.0
-            .sign(&ring::rand::SystemRandom::new(), message)
-            .map(|s| s.as_ref().to_vec())
-            .map_err(|_| PlatformSignerError::SigningFailed("ring refused".into()))
-    }
-}
+mod der_platform;
+use der_platform::DerPlatform;
 
 fn wallet_with(
     issuer: &TestIssuer,
@@ -121,7 +86,7 @@ async fn a_software_p256_key_enrols_shows_codes_a_door_accepts_and_renews() {
 async fn a_platform_signer_answering_in_der_drives_enrolment_codes_and_renewal() {
     let issuer = TestIssuer::start(|_| {}).await;
     let home = tempfile::tempdir().unwrap();
-    let signer = DerSigner::new();
+    let signer = DerPlatform::unattesting();
     let wallet = wallet_with(
         &issuer,
         home.path(),
@@ -130,13 +95,15 @@ async fn a_platform_signer_answering_in_der_drives_enrolment_codes_and_renewal()
     );
     issuer.enrol(&wallet, "demo-lee").await;
     let pass = door_accepts_the_code(&issuer, &wallet);
-    assert_eq!(pass.claims().holder_key, signer.holder_public_key());
+    let keys = signer.live_keys();
+    assert_eq!(keys.len(), 1, "one platform key per pass");
+    assert_eq!(pass.claims().holder_key, signer.public_key_of(&keys[0]));
     // The private key never went to the secret store.
     let stored = std::fs::read_to_string(home.path().join("secrets.json")).unwrap_or_default();
     assert!(!stored.contains("holder-key"), "{stored}");
     renew_now(&wallet).await;
     let renewed = door_accepts_the_code(&issuer, &wallet);
-    assert_eq!(renewed.claims().holder_key, signer.holder_public_key());
+    assert_eq!(renewed.claims().holder_key, signer.public_key_of(&keys[0]));
 }
 
 #[tokio::test]
@@ -152,7 +119,7 @@ async fn an_ed25519_wallet_keeps_working_and_moves_to_the_platform_key_at_its_ne
     meta.as_object_mut().unwrap().remove("holder_key").unwrap();
     std::fs::write(&meta_path, serde_json::to_vec(&meta).unwrap()).unwrap();
 
-    let signer = DerSigner::new();
+    let signer = DerPlatform::unattesting();
     let wallet = wallet_with(
         &issuer,
         home.path(),
@@ -169,7 +136,10 @@ async fn an_ed25519_wallet_keeps_working_and_moves_to_the_platform_key_at_its_ne
     issuer.enrol(&wallet, "demo-park").await;
     assert_eq!(wallet.passes(now()).len(), 1, "the same pass slot");
     let moved = door_accepts_the_code(&issuer, &wallet);
-    assert_eq!(moved.claims().holder_key, signer.holder_public_key());
+    assert_eq!(
+        moved.claims().holder_key,
+        signer.public_key_of(&signer.live_keys()[0])
+    );
     let name = format!("/{}/holder-key", pass.id);
     let stored = std::fs::read_to_string(home.path().join("secrets.json")).unwrap();
     assert!(!stored.contains(&name), "{stored}");

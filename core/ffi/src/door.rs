@@ -9,8 +9,9 @@ use doorpass_wallet::issuer_client::{DEFAULT_TIMEOUT, IssuerClient};
 use doorpass_wallet::tls::TlsTrust;
 
 use crate::anchor::Anchor;
+use crate::door_records::{StatusListStatus, VerificationResult};
 use crate::error::DoorpassError;
-use crate::records::{StatusListStatus, TrustListStatus, VerificationResult};
+use crate::records::TrustListStatus;
 use crate::runtime::run;
 
 /// How a door checks codes and where it refreshes its trust list.
@@ -36,6 +37,10 @@ pub struct DoorConfig {
     /// `require_revocation_check`, only passes known not to be revoked are accepted).
     #[uniffi(default = false)]
     pub refuse_unrevocable: bool,
+    /// Refuse a pass whose holder key the issuer did not find attested in a phone's secure
+    /// hardware (Android TEE or StrongBox, Apple App Attest): `KeyNotHardwareBound`.
+    #[uniffi(default = false)]
+    pub require_hardware_key: bool,
     /// Root certificates (PEM) trusted beside the platform's when fetching lists, for test and QA
     /// builds. Production builds leave it empty.
     #[uniffi(default = [])]
@@ -63,6 +68,7 @@ impl DoorConfig {
         }
         policy.require_revocation_check = self.require_revocation_check;
         policy.refuse_unrevocable = self.refuse_unrevocable;
+        policy.require_hardware_key = self.require_hardware_key;
         policy
     }
 }

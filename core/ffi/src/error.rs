@@ -124,6 +124,18 @@ pub enum DoorpassError {
     /// The door verifier has no trust list yet: connect once or load one.
     #[error("no trust list yet; connect once or load one")]
     NoTrustList,
+    /// The issuer needs a phone with secure hardware (a holder key the phone attests) and this
+    /// phone gave no attestation: say "this issuer needs a phone with secure hardware". The
+    /// enrolment stays waiting for its code; a pass in hand keeps working.
+    #[error("the issuer needs a phone with secure hardware")]
+    AttestationRequired,
+    /// The issuer refused this phone's key attestation: say "this phone's secure hardware could not
+    /// be verified" and offer support. The enrolment stays waiting; a pass in hand keeps working.
+    #[error("the issuer refused this phone's key attestation: {reason}")]
+    AttestationRefused {
+        /// The issuer's reason, for logs and support.
+        reason: String,
+    },
     /// The input is not acceptable (an empty subject, a code of the wrong length, a bad URL).
     #[error("{detail}")]
     InvalidInput {
@@ -193,6 +205,10 @@ impl From<WalletError> for DoorpassError {
             WalletError::StatusListRefused(e) => DoorpassError::InvalidPassFromIssuer {
                 detail: e.to_string(),
             },
+            WalletError::AttestationRequired => DoorpassError::AttestationRequired,
+            WalletError::AttestationRefused { reason } => {
+                DoorpassError::AttestationRefused { reason }
+            }
             WalletError::InvalidInput { detail } => DoorpassError::InvalidInput { detail },
         }
     }
@@ -284,6 +300,29 @@ mod tests {
             DoorpassError::from(DoorError::Issuer(down)),
             DoorpassError::Offline { .. }
         ));
+    }
+
+    #[test]
+    fn the_issuers_attestation_refusals_become_errors_a_screen_can_act_on() {
+        let refused = |code: &str, message: &str| {
+            DoorpassError::from(WalletError::from(IssuerError::Refused {
+                status: 403,
+                code: code.into(),
+                message: message.into(),
+                attempts_left: None,
+            }))
+        };
+        use doorpass_format::api::error_code;
+        assert_eq!(
+            refused(error_code::ATTESTATION_REQUIRED, "no attestation"),
+            DoorpassError::AttestationRequired
+        );
+        assert_eq!(
+            refused(error_code::ATTESTATION_INVALID, "wrong challenge"),
+            DoorpassError::AttestationRefused {
+                reason: "wrong challenge".into()
+            }
+        );
     }
 
     #[test]

@@ -1,14 +1,21 @@
-//! Holder keys the app keeps (Android Keystore / StrongBox, Secure Enclave), signing for the core
-//! through a foreign trait, and a software P-256 signer for tests and phones without secure
-//! hardware (Swift tests wrap it, since CryptoKit is not on Linux). The core never sees a platform
-//! key's private half; it normalises the platform's signatures (DER or raw, either S).
+//! Holder keys the app keeps (Android Keystore / StrongBox, Secure Enclave), made, signing and
+//! deleted for the core through a foreign trait (one key per pass; a new attested key when an
+//! issuer asks for key attestation), the App Attest client data hash, and a software P-256 signer
+//! for tests and phones without secure hardware (Swift tests wrap it, since CryptoKit is not on
+//! Linux). The core never sees a platform key's private half; it normalises the platform's
+//! signatures (DER or raw, either S).
 
 use std::sync::Arc;
 
 use doorpass_format::holder_key::{
     HolderKeyKind, HolderPublicKey, HolderSigner as _, P256SigningKey, generate_p256_signing_key,
 };
-use doorpass_wallet::holder_signer::{PlatformSigner, PlatformSignerError};
+use doorpass_wallet::holder_signer::{
+    CreatedPlatformKey, PlatformAttestation as CoreAttestation, PlatformSigner, PlatformSignerError,
+};
+use doorpass_wallet::key_attestation;
+
+use crate::error::DoorpassError;
 
 /// Which algorithm a holder key signs with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
@@ -42,19 +49,79 @@ impl From<uniffi::UnexpectedUniFFICallbackError> for HolderSignerFailure {
     }
 }
 
-/// A holder key the app keeps in the platform's secure hardware. The core asks it for its public key
-/// and for signatures over the bytes DP1 signs (a code every 30 s, enrolment and renewal proofs), so
-/// it must not ask the user to authenticate per use.
+/// The platform's evidence that a key it just made lives in its secure hardware.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum PlatformAttestation {
+    /// Android: the new key's `KeyStore.getCertificateChain(alias)`, leaf first, each
+    /// `certificate.encoded` (DER). The key was made with `setAttestationChallenge(challenge)`.
+    AndroidKeystore {
+        /// Certificates, leaf first, DER.
+        chain: Vec<Vec<u8>>,
+    },
+    /// iOS: an App Attest key (`DCAppAttestService.generateKey`) and the object `attestKey`
+    /// returned for the client data hash [`app_attest_client_data_hash`] gives.
+    AppleAppAttest {
+        /// The App Attest key id: the base64 string `generateKey` returned, decoded.
+        key_id: Vec<u8>,
+        /// The attestation object.
+        object: Vec<u8>,
+    },
+}
+
+/// A key the app just made for the core.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct CreatedKey {
+    /// The app's name for the key (an Android Keystore alias, a Keychain item name), unique among
+    /// the app's holder keys: the core records it with the pass and passes it back to `sign` and
+    /// `delete_key`. Not secret.
+    pub key_id: String,
+    /// The public key: for P-256 a SEC1 point, uncompressed (65 bytes: Android's `ECPublicKey` as
+    /// `0x04 ‖ x ‖ y`, iOS `x963Representation`) or compressed (33 bytes).
+    pub public_key: Vec<u8>,
+    /// The key's attestation, when it was made with a challenge and the platform can attest;
+    /// `None` otherwise (no secure hardware, a simulator): the enrolment then goes without one.
+    pub attestation: Option<PlatformAttestation>,
+}
+
+/// Holder keys the app keeps in the platform's secure hardware, one per pass, named by key ids.
+/// The core asks for new keys, for signatures over the bytes DP1 signs (a code every 30 s,
+/// enrolment and renewal proofs) and for deletions; it never sees a private key. Keys must not ask
+/// the user to authenticate per use.
 #[uniffi::export(with_foreign)]
 pub trait HolderSigner: Send + Sync {
-    /// The key's algorithm (P-256 for hardware keys).
+    /// The keys' algorithm (P-256 for hardware keys).
     fn algorithm(&self) -> HolderKeyAlgorithm;
-    /// The public key: for P-256 a SEC1 point, uncompressed (65 bytes: Android's
-    /// `ECPublicKey` as `0x04 ‖ x ‖ y`, iOS `x963Representation`) or compressed (33 bytes).
-    fn public_key(&self) -> Result<Vec<u8>, HolderSignerFailure>;
-    /// A signature over `message` (ECDSA with SHA-256 over the message itself, e.g. Android's
-    /// `SHA256withECDSA`): DER or raw `r ‖ s`, either S.
-    fn sign(&self, message: Vec<u8>) -> Result<Vec<u8>, HolderSignerFailure>;
+    /// Makes a new key under a new key id. With `attestation_challenge` (the issuer's, 32 bytes)
+    /// the key is bound to it — Android: `setAttestationChallenge`; iOS: App Attest's `attestKey`
+    /// with `appAttestClientDataHash(challenge, publicKey)` — and its attestation returned when
+    /// the platform can give one. Keys made earlier stay and keep signing.
+    fn create_key(
+        &self,
+        attestation_challenge: Option<Vec<u8>>,
+    ) -> Result<CreatedKey, HolderSignerFailure>;
+    /// A signature by key `key_id` over `message` (ECDSA with SHA-256 over the message itself,
+    /// e.g. Android's `SHA256withECDSA`): DER or raw `r ‖ s`, either S. A key that is gone is
+    /// `KeyUnavailable`.
+    fn sign(&self, key_id: String, message: Vec<u8>) -> Result<Vec<u8>, HolderSignerFailure>;
+    /// Deletes key `key_id`: no pass or enrolment uses it any more (also on wipe). A key already
+    /// gone is not an error.
+    fn delete_key(&self, key_id: String) -> Result<(), HolderSignerFailure>;
+}
+
+/// The client data hash an iOS app gives App Attest's `attestKey` for a new holder key:
+/// SHA-256 of `"DP1-app-attest" ‖ challenge ‖ the key as a compressed point`, so that the
+/// attestation binds both the issuer's challenge and the key. `public_key` as `create_key` returns
+/// it (65 or 33 bytes). Fails with `InvalidInput` when it is not a P-256 point.
+#[uniffi::export]
+pub fn app_attest_client_data_hash(
+    attestation_challenge: Vec<u8>,
+    public_key: Vec<u8>,
+) -> Result<Vec<u8>, DoorpassError> {
+    key_attestation::app_attest_client_data_hash(&attestation_challenge, &public_key)
+        .map(|hash| hash.to_vec())
+        .map_err(|e| DoorpassError::InvalidInput {
+            detail: e.to_string(),
+        })
 }
 
 /// The app's signer, as the core's platform signer.
@@ -67,11 +134,33 @@ impl PlatformSigner for ForeignHolderSigner {
             HolderKeyAlgorithm::P256 => HolderKeyKind::P256,
         }
     }
-    fn public_key(&self) -> Result<Vec<u8>, PlatformSignerError> {
-        self.0.public_key().map_err(Into::into)
+    fn create_key(
+        &self,
+        attestation_challenge: Option<&[u8]>,
+    ) -> Result<CreatedPlatformKey, PlatformSignerError> {
+        let created = self
+            .0
+            .create_key(attestation_challenge.map(<[u8]>::to_vec))?;
+        Ok(CreatedPlatformKey {
+            key_id: created.key_id,
+            public_key: created.public_key,
+            attestation: created.attestation.map(|a| match a {
+                PlatformAttestation::AndroidKeystore { chain } => {
+                    CoreAttestation::AndroidKeystore { chain }
+                }
+                PlatformAttestation::AppleAppAttest { key_id, object } => {
+                    CoreAttestation::AppleAppAttest { key_id, object }
+                }
+            }),
+        })
     }
-    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, PlatformSignerError> {
-        self.0.sign(message.to_vec()).map_err(Into::into)
+    fn sign(&self, key_id: &str, message: &[u8]) -> Result<Vec<u8>, PlatformSignerError> {
+        self.0
+            .sign(key_id.to_string(), message.to_vec())
+            .map_err(Into::into)
+    }
+    fn delete_key(&self, key_id: &str) -> Result<(), PlatformSignerError> {
+        self.0.delete_key(key_id.to_string()).map_err(Into::into)
     }
 }
 
@@ -121,29 +210,66 @@ mod tests {
     use super::*;
     use doorpass_wallet::holder_signer::PlatformKey;
 
-    /// The exported software signer, wrapped as an app wraps it (here in Rust).
+    /// The exported software signer, wrapped as an app wraps it (here in Rust): one key.
     struct Wrapped(Arc<SoftwareP256Signer>);
 
     impl HolderSigner for Wrapped {
         fn algorithm(&self) -> HolderKeyAlgorithm {
             HolderKeyAlgorithm::P256
         }
-        fn public_key(&self) -> Result<Vec<u8>, HolderSignerFailure> {
-            Ok(self.0.public_key())
+        fn create_key(
+            &self,
+            challenge: Option<Vec<u8>>,
+        ) -> Result<CreatedKey, HolderSignerFailure> {
+            Ok(CreatedKey {
+                key_id: "only".into(),
+                public_key: self.0.public_key(),
+                attestation: challenge.map(|c| PlatformAttestation::AppleAppAttest {
+                    key_id: vec![1; 32],
+                    object: c,
+                }),
+            })
         }
-        fn sign(&self, message: Vec<u8>) -> Result<Vec<u8>, HolderSignerFailure> {
+        fn sign(&self, key_id: String, message: Vec<u8>) -> Result<Vec<u8>, HolderSignerFailure> {
+            assert_eq!(key_id, "only");
             Ok(self.0.sign(message))
+        }
+        fn delete_key(&self, _: String) -> Result<(), HolderSignerFailure> {
+            Ok(())
         }
     }
 
     #[test]
-    fn the_software_signer_wrapped_as_a_foreign_signer_makes_holder_proofs() {
+    fn the_software_signer_wrapped_as_a_foreign_signer_makes_holder_proofs_and_attestations() {
         let signer = Arc::new(ForeignHolderSigner(Arc::new(Wrapped(
             SoftwareP256Signer::generate(),
         ))));
-        let key = PlatformKey::new(signer).unwrap();
+        let (key, attestation) = PlatformKey::create(signer, Some(&[5; 32])).unwrap();
         let proof = key.sign(b"DP1-present").unwrap();
         key.public_key().verify(b"DP1-present", &proof).unwrap();
+        assert_eq!(
+            attestation,
+            Some(CoreAttestation::AppleAppAttest {
+                key_id: vec![1; 32],
+                object: vec![5; 32]
+            })
+        );
+    }
+
+    #[test]
+    fn the_exported_client_data_hash_is_the_cores_and_refuses_a_non_key() {
+        let signer = SoftwareP256Signer::generate();
+        let hash = app_attest_client_data_hash(vec![2; 32], signer.public_key()).unwrap();
+        assert_eq!(
+            hash,
+            key_attestation::app_attest_client_data_hash(&[2; 32], &signer.public_key())
+                .unwrap()
+                .to_vec()
+        );
+        assert!(matches!(
+            app_attest_client_data_hash(vec![2; 32], vec![1, 2, 3]),
+            Err(DoorpassError::InvalidInput { .. })
+        ));
     }
 
     #[test]
@@ -153,16 +279,19 @@ mod tests {
             fn algorithm(&self) -> HolderKeyAlgorithm {
                 HolderKeyAlgorithm::P256
             }
-            fn public_key(&self) -> Result<Vec<u8>, HolderSignerFailure> {
+            fn create_key(&self, _: Option<Vec<u8>>) -> Result<CreatedKey, HolderSignerFailure> {
                 Err(HolderSignerFailure::KeyUnavailable {
                     detail: "device locked".into(),
                 })
             }
-            fn sign(&self, _: Vec<u8>) -> Result<Vec<u8>, HolderSignerFailure> {
+            fn sign(&self, _: String, _: Vec<u8>) -> Result<Vec<u8>, HolderSignerFailure> {
                 unreachable!("no key")
             }
+            fn delete_key(&self, _: String) -> Result<(), HolderSignerFailure> {
+                Ok(())
+            }
         }
-        let err = PlatformKey::new(Arc::new(ForeignHolderSigner(Arc::new(Locked))))
+        let err = PlatformKey::create(Arc::new(ForeignHolderSigner(Arc::new(Locked))), None)
             .err()
             .unwrap();
         let err = crate::DoorpassError::from(doorpass_wallet::wallet::WalletError::from(err));

@@ -21,6 +21,7 @@ mod anchor;
 mod android_tls;
 mod boot_clock;
 mod door;
+mod door_records;
 mod error;
 mod holder_signer;
 mod logger;
@@ -32,9 +33,11 @@ mod wallet;
 pub use anchor::Anchor;
 pub use boot_clock::{BootClock, BootClockReading};
 pub use door::{DoorConfig, DoorVerifier};
+pub use door_records::*;
 pub use error::{DoorpassError, SecretStoreFailure};
 pub use holder_signer::{
-    HolderKeyAlgorithm, HolderSigner, HolderSignerFailure, SoftwareP256Signer,
+    CreatedKey, HolderKeyAlgorithm, HolderSigner, HolderSignerFailure, PlatformAttestation,
+    SoftwareP256Signer, app_attest_client_data_hash,
 };
 pub use logger::{LogLevel, Logger, set_logger};
 pub use records::*;

@@ -32,17 +32,60 @@ pub enum PlatformSignerError {
     SigningFailed(String),
 }
 
-/// A holder key kept by the platform (Android Keystore, Secure Enclave): the app implements this,
-/// the core asks it for the public key and for signatures, and never sees the private key.
-pub trait PlatformSigner: Send + Sync {
-    /// Which algorithm the key signs with (P-256 for hardware keys).
-    fn algorithm(&self) -> HolderKeyKind;
+/// A platform's evidence that a key it just made lives in its secure hardware (issue 22 part 3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlatformAttestation {
+    /// Android Keystore key attestation: `getCertificateChain` of the new key, leaf first, each DER.
+    /// The leaf's KeyDescription carries the attestation challenge the key was made with.
+    AndroidKeystore {
+        /// Certificates, leaf first, DER.
+        chain: Vec<Vec<u8>>,
+    },
+    /// Apple App Attest: an App Attest key's id and the attestation object `attestKey` returned,
+    /// made over the client data hash [`crate::key_attestation::app_attest_client_data_hash`] gives
+    /// for the challenge and the new key.
+    AppleAppAttest {
+        /// The App Attest key id (as `generateKey` returned it, decoded from base64).
+        key_id: Vec<u8>,
+        /// The attestation object (CBOR).
+        object: Vec<u8>,
+    },
+}
+
+/// A key a platform signer just made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreatedPlatformKey {
+    /// The app's name for the key (an Android Keystore alias, a Keychain item name): what the core
+    /// records with each pass and passes back to sign and delete. Not secret.
+    pub key_id: String,
     /// The public key: for P-256 a SEC1 point, compressed (33 bytes) or uncompressed (65 bytes);
     /// for Ed25519 the 32 raw bytes.
-    fn public_key(&self) -> Result<Vec<u8>, PlatformSignerError>;
-    /// A signature over `message` (the platform hashes it: ECDSA with SHA-256 for P-256). DER or
-    /// raw `r ‖ s`, either S; the core normalises it.
-    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, PlatformSignerError>;
+    pub public_key: Vec<u8>,
+    /// The platform's attestation of the key, when it was made with a challenge and the platform
+    /// can attest; `None` otherwise (no secure hardware, a simulator, an old phone).
+    pub attestation: Option<PlatformAttestation>,
+}
+
+/// Holder keys kept by the platform (Android Keystore, Secure Enclave), addressed by the app's key
+/// ids: the app implements this, the core asks it for new keys, signatures and deletions, and never
+/// sees a private key. Several keys may live at once: a pass keeps signing with its key while a new
+/// key is made and attested for its re-enrolment.
+pub trait PlatformSigner: Send + Sync {
+    /// Which algorithm the keys sign with (P-256 for hardware keys).
+    fn algorithm(&self) -> HolderKeyKind;
+    /// Makes a new key. With `attestation_challenge` (the issuer's, 32 bytes), the key is made bound
+    /// to it (Android: `setAttestationChallenge`; iOS: App Attest over the client data hash) and
+    /// its attestation returned when the platform can give one.
+    fn create_key(
+        &self,
+        attestation_challenge: Option<&[u8]>,
+    ) -> Result<CreatedPlatformKey, PlatformSignerError>;
+    /// A signature by key `key_id` over `message` (the platform hashes it: ECDSA with SHA-256 for
+    /// P-256). DER or raw `r ‖ s`, either S; the core normalises it.
+    fn sign(&self, key_id: &str, message: &[u8]) -> Result<Vec<u8>, PlatformSignerError>;
+    /// Deletes key `key_id` (the core calls it once no pass or enrolment uses the key). Deleting a
+    /// key that is already gone succeeds.
+    fn delete_key(&self, key_id: &str) -> Result<(), PlatformSignerError>;
 }
 
 /// Why a platform's key or signature cannot be used.
@@ -66,6 +109,10 @@ pub enum HolderSignerError {
     /// The platform's signature does not check against its own public key (another key signed).
     #[error("the platform's signature does not match its public key")]
     SignatureMismatch,
+    /// The platform's attestation of a new key cannot be sent (empty, or larger than any real one),
+    /// or the key is not one an issuer attests (P-256).
+    #[error("the platform's key attestation is not usable: {0}")]
+    BadAttestation(String),
 }
 
 /// Which kind of key holds a pass's holder key: recorded in the wallet's files, per pass and per
@@ -90,8 +137,8 @@ pub enum NewHolderKeys {
     SoftwareEd25519,
     /// A software P-256 key (a phone without secure hardware that wants the hardware keys' format).
     SoftwareP256,
-    /// The platform's key. An existing pass with a software key moves to it at its next
-    /// (re-)authentication.
+    /// Keys the platform makes, one per pass. An existing pass with a software key moves to a
+    /// platform key at its next (re-)authentication.
     Platform(Arc<dyn PlatformSigner>),
 }
 
@@ -116,20 +163,79 @@ impl NewHolderKeys {
     }
 }
 
-/// A platform signer with its public key read and checked once.
+/// A platform key as the wallet records it with a pass or a pending enrolment: the app's key id
+/// and the public key (compressed SEC1 for P-256), base64url. Not secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlatformKeyRecord {
+    /// The app's key id.
+    pub key_id: String,
+    /// The public key as [`HolderPublicKey::to_bytes`] gives it, base64url.
+    pub public_key: String,
+}
+
+/// One key of a platform signer, with its public key checked.
 #[derive(Clone)]
 pub struct PlatformKey {
     signer: Arc<dyn PlatformSigner>,
+    key_id: String,
     public_key: HolderPublicKey,
 }
 
 impl PlatformKey {
-    /// Reads and checks the signer's public key.
-    pub fn new(signer: Arc<dyn PlatformSigner>) -> Result<Self, HolderSignerError> {
-        let kind = signer.algorithm();
-        let bytes = signer.public_key()?;
-        let public_key = platform_public_key(kind, &bytes)?;
-        Ok(PlatformKey { signer, public_key })
+    /// Asks the signer for a new key (bound to `attestation_challenge` when given) and checks its
+    /// public key; returns it with the platform's attestation, if any. A key whose public key is
+    /// unusable is deleted again.
+    pub fn create(
+        signer: Arc<dyn PlatformSigner>,
+        attestation_challenge: Option<&[u8]>,
+    ) -> Result<(Self, Option<PlatformAttestation>), HolderSignerError> {
+        let created = signer.create_key(attestation_challenge)?;
+        let public_key = match platform_public_key(signer.algorithm(), &created.public_key) {
+            Ok(key) => key,
+            Err(e) => {
+                let _ = signer.delete_key(&created.key_id);
+                return Err(e);
+            }
+        };
+        let key = PlatformKey {
+            signer,
+            key_id: created.key_id,
+            public_key,
+        };
+        Ok((key, created.attestation))
+    }
+
+    /// The key recorded as `record`, signing through `signer`.
+    pub fn from_record(
+        signer: Arc<dyn PlatformSigner>,
+        record: &PlatformKeyRecord,
+    ) -> Result<Self, HolderSignerError> {
+        let bad = |detail: &str| HolderSignerError::BadPublicKey {
+            kind: signer.algorithm(),
+            detail: detail.to_string(),
+        };
+        let bytes = doorpass_format::api::b64_vec(&record.public_key, P256_UNCOMPRESSED_LEN)
+            .ok_or_else(|| bad("the recorded public key is not base64url"))?;
+        let public_key =
+            HolderPublicKey::from_bytes(&bytes).map_err(|e| bad(&format!("recorded: {e}")))?;
+        Ok(PlatformKey {
+            signer,
+            key_id: record.key_id.clone(),
+            public_key,
+        })
+    }
+
+    /// What the wallet records of this key.
+    pub fn record(&self) -> PlatformKeyRecord {
+        PlatformKeyRecord {
+            key_id: self.key_id.clone(),
+            public_key: doorpass_format::api::b64(&self.public_key.to_bytes()),
+        }
+    }
+
+    /// The app's id of this key.
+    pub fn key_id(&self) -> &str {
+        &self.key_id
     }
 
     /// The key's public half.
@@ -139,7 +245,7 @@ impl PlatformKey {
 
     /// A DP1 holder signature over `message`: the platform's, normalised (raw, low S) and checked.
     pub fn sign(&self, message: &[u8]) -> Result<[u8; HOLDER_SIGNATURE_LEN], HolderSignerError> {
-        let signature = self.signer.sign(message)?;
+        let signature = self.signer.sign(&self.key_id, message)?;
         let raw = match self.public_key.kind() {
             HolderKeyKind::P256 => normalise_es256_signature(&signature)?,
             HolderKeyKind::Ed25519 => signature.try_into().map_err(|s: Vec<u8>| {
@@ -192,6 +298,14 @@ impl HolderKey {
             HolderKey::Ed25519(key) => Ok(key.sign_holder_message(message)),
             HolderKey::P256(key) => Ok(key.sign_holder_message(message)),
             HolderKey::Platform(key) => key.sign(message),
+        }
+    }
+
+    /// What the wallet records of a platform key (`None` for a software key).
+    pub fn platform_record(&self) -> Option<PlatformKeyRecord> {
+        match self {
+            HolderKey::Platform(key) => Some(key.record()),
+            _ => None,
         }
     }
 

@@ -14,10 +14,7 @@ fn ring_signer() -> RingSigner {
     )
 }
 
-impl PlatformSigner for RingSigner {
-    fn algorithm(&self) -> HolderKeyKind {
-        HolderKeyKind::P256
-    }
+impl RingSigner {
     fn public_key(&self) -> Result<Vec<u8>, PlatformSignerError> {
         Ok(self.0.public_key().as_ref().to_vec())
     }
@@ -27,6 +24,28 @@ impl PlatformSigner for RingSigner {
             .sign(&rng, message)
             .map(|s| s.as_ref().to_vec())
             .map_err(|_| PlatformSignerError::SigningFailed("ring".into()))
+    }
+}
+
+/// A platform signer with one key (id "k"), whose public key is `RingSigner`'s, or the one given.
+struct OneKeyPlatform(RingSigner, Option<Vec<u8>>);
+
+impl PlatformSigner for OneKeyPlatform {
+    fn algorithm(&self) -> HolderKeyKind {
+        HolderKeyKind::P256
+    }
+    fn create_key(&self, _: Option<&[u8]>) -> Result<CreatedPlatformKey, PlatformSignerError> {
+        Ok(CreatedPlatformKey {
+            key_id: "k".into(),
+            public_key: self.1.clone().map_or_else(|| self.0.public_key(), Ok)?,
+            attestation: None,
+        })
+    }
+    fn sign(&self, _: &str, message: &[u8]) -> Result<Vec<u8>, PlatformSignerError> {
+        self.0.sign(message)
+    }
+    fn delete_key(&self, _: &str) -> Result<(), PlatformSignerError> {
+        Ok(())
     }
 }
 
@@ -104,33 +123,27 @@ fn garbage_is_refused_with_a_clear_error() {
 
 #[test]
 fn a_platform_key_checks_its_signatures_and_its_public_key() {
-    let signer = Arc::new(ring_signer());
-    let key = PlatformKey::new(signer.clone()).unwrap();
+    let signer = Arc::new(OneKeyPlatform(ring_signer(), None));
+    let (key, attestation) = PlatformKey::create(signer.clone(), None).unwrap();
+    assert_eq!(attestation, None);
     let raw = key.sign(b"message").unwrap();
     key.public_key().verify(b"message", &raw).unwrap();
+    // Read back from what the wallet records: the same key.
+    let again = PlatformKey::from_record(signer, &key.record()).unwrap();
+    assert_eq!(again.public_key(), key.public_key());
+    assert_eq!(again.key_id(), "k");
 
-    /// A signer whose public key is not the key that signs.
-    struct Mismatched(RingSigner, Vec<u8>);
-    impl PlatformSigner for Mismatched {
-        fn algorithm(&self) -> HolderKeyKind {
-            HolderKeyKind::P256
-        }
-        fn public_key(&self) -> Result<Vec<u8>, PlatformSignerError> {
-            Ok(self.1.clone())
-        }
-        fn sign(&self, message: &[u8]) -> Result<Vec<u8>, PlatformSignerError> {
-            self.0.sign(message)
-        }
-    }
+    // A signer whose public key is not the key that signs.
     let other = ring_signer().public_key().unwrap();
-    let mismatched = PlatformKey::new(Arc::new(Mismatched(ring_signer(), other))).unwrap();
+    let mismatched = Arc::new(OneKeyPlatform(ring_signer(), Some(other)));
+    let (mismatched, _) = PlatformKey::create(mismatched, None).unwrap();
     assert_eq!(
         mismatched.sign(b"message").unwrap_err(),
         HolderSignerError::SignatureMismatch
     );
-    let off = Mismatched(ring_signer(), vec![0x04; 65]);
+    let off = OneKeyPlatform(ring_signer(), Some(vec![0x04; 65]));
     assert!(matches!(
-        PlatformKey::new(Arc::new(off)),
+        PlatformKey::create(Arc::new(off), None),
         Err(HolderSignerError::BadPublicKey { .. })
     ));
 }

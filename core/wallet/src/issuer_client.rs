@@ -225,11 +225,24 @@ impl IssuerClient {
         code: &str,
         proof: &[u8; HOLDER_SIGNATURE_LEN],
     ) -> Result<Answer<IssuedPass>, IssuerError> {
+        self.complete_enrolment_attested(challenge_id, code, proof, None)
+            .await
+    }
+
+    /// Completes an enrolment with a proof already made, and the new key's attestation when the
+    /// start answer asked for one (issue 22 part 3).
+    pub async fn complete_enrolment_attested(
+        &self,
+        challenge_id: &str,
+        code: &str,
+        proof: &[u8; HOLDER_SIGNATURE_LEN],
+        attestation: Option<api::KeyAttestation>,
+    ) -> Result<Answer<IssuedPass>, IssuerError> {
         let body = EnrolmentCompleteRequest {
             challenge_id: challenge_id.to_string(),
             code: code.trim().to_string(),
             proof: b64(proof),
-            attestation: None,
+            attestation,
         };
         self.post_json(api::ENROLMENT_COMPLETE_PATH, &body).await
     }

@@ -8,6 +8,8 @@
 //! - [`door`]: a door verifier that keeps its own trust list and status lists.
 //! - [`holder_signer`]: the holder key a wallet signs through (software, or the platform's
 //!   [`holder_signer::PlatformSigner`]) and normalising platform ECDSA signatures.
+//! - [`key_attestation`]: the new, attested key a completion carries when the issuer asks for
+//!   key attestation.
 //! - [`status_cache`]: status lists (revocation) kept on the device, per list URI.
 //! - [`issuer_client`]: the issuer API client, over an [`transport::HttpTransport`]
 //!   ([`reqwest_transport`] by default).
@@ -23,6 +25,7 @@ pub mod clock;
 pub mod door;
 pub mod holder_signer;
 pub mod issuer_client;
+pub mod key_attestation;
 #[cfg(feature = "platform-keystore")]
 pub mod keyring_store;
 #[cfg(feature = "http")]

@@ -153,15 +153,17 @@ struct LaunchFailedView: View {
 struct KeptDoorSettings {
     private let defaults = UserDefaults.standard
 
-    /// The settings kept (both off until changed).
+    /// The settings kept (all off until changed).
     var settings: DoorSettings {
         get {
             DoorSettings(requireRevocationCheck: defaults.bool(forKey: "checks.requireRevocationCheck"),
-                         refuseUnrevocable: defaults.bool(forKey: "checks.refuseUnrevocable"))
+                         refuseUnrevocable: defaults.bool(forKey: "checks.refuseUnrevocable"),
+                         requireHardwareKey: defaults.bool(forKey: "checks.requireHardwareKey"))
         }
         nonmutating set {
             defaults.set(newValue.requireRevocationCheck, forKey: "checks.requireRevocationCheck")
             defaults.set(newValue.refuseUnrevocable, forKey: "checks.refuseUnrevocable")
+            defaults.set(newValue.requireHardwareKey, forKey: "checks.requireHardwareKey")
         }
     }
 }

@@ -94,7 +94,7 @@ struct DoorResultView: View {
             switch result {
             case .idle:
                 EmptyView()
-            case let .valid(holderName, birthDate, kind, validity, revocation):
+            case let .valid(holderName, birthDate, kind, validity, revocation, key):
                 verdict(UiText("door_valid"), symbol: "checkmark.circle.fill")
                 Text(UiText("door_compare_id").localized)
                     .font(.headline)
@@ -110,6 +110,8 @@ struct DoorResultView: View {
                     Text(revocation.localized)
                         .font(.title3)
                 }
+                Text(key.localized)
+                    .font(.title3)
             case let .refused(reason):
                 verdict(UiText("door_refused"), symbol: "xmark.octagon.fill")
                 Text(reason.localized)

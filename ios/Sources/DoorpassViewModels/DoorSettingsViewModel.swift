@@ -1,5 +1,6 @@
-// Door settings, for door staff: whether to refuse a pass whose revocation could not be checked, and
-// whether to refuse a pass that can never be revoked (it names no status list). The core applies a
+// Door settings, for door staff: whether to refuse a pass whose revocation could not be checked,
+// whether to refuse a pass that can never be revoked (it names no status list), and whether to refuse
+// a pass whose holder key was not attested to be in a phone's secure hardware. The core applies a
 // change from the next code on; the app keeps the settings and gives them back at the next start.
 
 #if canImport(Combine)
@@ -14,17 +15,22 @@ public struct DoorSettings: Equatable {
     public var requireRevocationCheck = false
     /// Refuse a pass that names no status list, which can never be revoked.
     public var refuseUnrevocable = false
+    /// Refuse a pass whose holder key the issuer did not find attested in secure hardware.
+    public var requireHardwareKey = false
 
-    /// The given settings (both off by default).
-    public init(requireRevocationCheck: Bool = false, refuseUnrevocable: Bool = false) {
+    /// The given settings (all off by default).
+    public init(requireRevocationCheck: Bool = false, refuseUnrevocable: Bool = false,
+                requireHardwareKey: Bool = false) {
         self.requireRevocationCheck = requireRevocationCheck
         self.refuseUnrevocable = refuseUnrevocable
+        self.requireHardwareKey = requireHardwareKey
     }
 
     /// The core's door configuration with these settings, for a door fetching from `issuerUrl`.
     public func config(issuerUrl: String?) -> DoorConfig {
         DoorConfig(issuerUrl: issuerUrl, allowStaticCodes: false, clockToleranceSeconds: 0,
-                   requireRevocationCheck: requireRevocationCheck, refuseUnrevocable: refuseUnrevocable)
+                   requireRevocationCheck: requireRevocationCheck, refuseUnrevocable: refuseUnrevocable,
+                   requireHardwareKey: requireHardwareKey)
     }
 }
 
@@ -34,6 +40,8 @@ public enum DoorSetting: CaseIterable {
     case requireRevocationCheck
     /// Refuse a pass that names no status list.
     case refuseUnrevocable
+    /// Refuse a pass whose holder key was not attested to be in secure hardware.
+    case requireHardwareKey
 }
 
 /// One switch as the screen draws it: its label, the sentence under it, and whether it is on.
@@ -77,6 +85,7 @@ public final class DoorSettingsViewModel: ObservableObject {
         switch setting {
         case .requireRevocationCheck: changed.requireRevocationCheck = on
         case .refuseUnrevocable: changed.refuseUnrevocable = on
+        case .requireHardwareKey: changed.requireHardwareKey = on
         }
         door.setConfig(config: changed.config(issuerUrl: issuerUrl))
         settings = changed
@@ -93,5 +102,8 @@ public func rowsOf(_ settings: DoorSettings) -> [DoorSettingRow] {
         DoorSettingRow(setting: .refuseUnrevocable, label: UiText("door_setting_refuse_unrevocable"),
                        explanation: UiText("door_setting_refuse_unrevocable_help"),
                        isOn: settings.refuseUnrevocable),
+        DoorSettingRow(setting: .requireHardwareKey, label: UiText("door_setting_require_hardware_key"),
+                       explanation: UiText("door_setting_require_hardware_key_help"),
+                       isOn: settings.requireHardwareKey),
     ]
 }

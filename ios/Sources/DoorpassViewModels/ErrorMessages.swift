@@ -89,6 +89,10 @@ public func errorView(_ error: DoorpassError, now: UInt64, format: TimeFormat) -
         return ErrorView(UiText("error_wiped"), action: .startAgain)
     case .NoTrustList:
         return ErrorView(UiText("error_no_trust_list"), action: .retry)
+    case .AttestationRequired:
+        return ErrorView(UiText("error_attestation_required"))
+    case .AttestationRefused:
+        return ErrorView(UiText("error_attestation_refused"))
     case .InvalidInput:
         return ErrorView(UiText("error_invalid_input"))
     case .Internal:

@@ -12,8 +12,10 @@ public enum DoorResult: Equatable {
     /// Nothing scanned yet.
     case idle
     /// Green: compare `holderName` and `birthDate` with an ID card. `revocation` says when the
-    /// pass's revocation could not be checked ("revocation not checked — list 3 d old").
-    case valid(holderName: String, birthDate: String, kind: UiText, validity: UiText, revocation: UiText?)
+    /// pass's revocation could not be checked ("revocation not checked — list 3 d old"); `key` where
+    /// the holder key lives ("Key: StrongBox, attested" / "Key: not attested").
+    case valid(holderName: String, birthDate: String, kind: UiText, validity: UiText, revocation: UiText?,
+               key: UiText)
     /// Red, with why.
     case refused(reason: UiText)
     /// The check could not be made (no list yet, clock wrong).
@@ -57,10 +59,11 @@ public final class VerifyViewModel: ObservableObject {
         let result: DoorResult
         do {
             switch try door.verify(qrText: qrText, now: now) {
-            case let .valid(holderName, birthDate, kind, expiresAt, _, _, revocation):
+            case let .valid(holderName, birthDate, kind, expiresAt, _, _, revocation, keyAssurance):
                 result = .valid(holderName: holderName, birthDate: birthDate, kind: UiText(kindKey(kind)),
                                 validity: UiText("pass_valid_until", format.date(expiresAt)),
-                                revocation: revocationNote(revocation))
+                                revocation: revocationNote(revocation),
+                                key: UiText(keyAssuranceKey(keyAssurance)))
             case let .refused(reason, _):
                 result = .refused(reason: UiText(refusalKey(reason)))
             }
@@ -123,5 +126,16 @@ public func refusalKey(_ reason: RefusalReason) -> String {
     case .revoked: return "refusal_revoked"
     case .revocationNotChecked: return "refusal_revocation_not_checked"
     case .notRevocable: return "refusal_not_revocable"
+    case .keyNotHardwareBound: return "refusal_key_not_hardware_bound"
+    }
+}
+
+/// The string key for where a valid pass's holder key lives, exhaustive over the core's values.
+public func keyAssuranceKey(_ assurance: KeyAssurance) -> String {
+    switch assurance {
+    case .unattested: return "key_assurance_unattested"
+    case .androidTee: return "key_assurance_android_tee"
+    case .androidStrongBox: return "key_assurance_android_strongbox"
+    case .appleAppAttest: return "key_assurance_apple_app_attest"
     }
 }

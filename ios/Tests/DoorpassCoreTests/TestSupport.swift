@@ -30,6 +30,8 @@ enum TestEnv {
     static func slowIssuerUrl() throws -> String { try value("DOORPASS_SLOW_ISSUER_URL") }
     static func shortIssuerUrl() throws -> String { try value("DOORPASS_SHORT_ISSUER_URL") }
     static func downIssuerUrl() throws -> String { try value("DOORPASS_DOWN_ISSUER_URL") }
+    /// A dev issuer started with `--attestation require` (issue 22 part 3).
+    static func attestingIssuerUrl() throws -> String { try value("DOORPASS_ATTESTING_ISSUER_URL") }
     /// The dev issuer over HTTPS, `https://127.0.0.1:PORT`, its certificate signed by the test CA.
     static func tlsIssuerUrl() throws -> String { try value("DOORPASS_TLS_ISSUER_URL") }
 
@@ -300,7 +302,7 @@ func doorWithTrustList(_ test: XCTestCase, now: UInt64) throws -> DoorVerifier {
 func validHolder(_ result: VerificationResult, file: StaticString = #filePath, line: UInt = #line)
     -> (name: String, birthDate: String, kind: PassKind, wasStatic: Bool)? {
     switch result {
-    case let .valid(holderName, birthDate, kind, _, issuerId, wasStatic, _):
+    case let .valid(holderName, birthDate, kind, _, issuerId, wasStatic, _, _):
         XCTAssertFalse(issuerId.isEmpty, "a valid result names its issuer", file: file, line: line)
         return (holderName, birthDate, kind, wasStatic)
     case let .refused(reason, message):

@@ -57,22 +57,25 @@ final class DoorAndMessagesTests: XCTestCase {
             .NoEnrolmentInProgress, .UnknownPass(passId: "x"), .PassNotChosen, .PassMissing, .PassRevoked, .InUse,
             .Wiped, .NoTrustList, .InvalidInput(detail: "x"), .Internal(reason: "x"),
             .UntrustedCertificate(detail: "x"), .CertificatePinMismatch(detail: "x"),
-            .CertificateNotValidNow(detail: "x"),
+            .CertificateNotValidNow(detail: "x"), .AttestationRequired, .AttestationRefused(reason: "x"),
         ]
         let refusals: [RefusalReason] = [
             .malformed, .unknownIssuer, .badSignature, .issuerKeyNotValidAtIssuance, .lifetimeTooLong,
             .notYetValid, .expired, .staleCode, .futureCode, .notFromHoldersPhone, .staticNotAccepted,
-            .revoked, .revocationNotChecked, .notRevocable,
+            .revoked, .revocationNotChecked, .notRevocable, .keyNotHardwareBound,
         ]
+        let assurances: [KeyAssurance] = [.unattested, .androidTee, .androidStrongBox, .appleAppAttest]
         let kinds: [PassKind?] = [.vaccination, .recovery, .medicalExemption, .negativeTest, nil]
         // Every variant, once (the numbering switches below do not compile when the core adds one).
-        XCTAssertEqual(Set(errors.map(variantNumber)), Set(0..<26))
-        XCTAssertEqual(Set(refusals.map(variantNumber)), Set(0..<14))
+        XCTAssertEqual(Set(errors.map(variantNumber)), Set(0..<28))
+        XCTAssertEqual(Set(refusals.map(variantNumber)), Set(0..<15))
+        XCTAssertEqual(Set(assurances.map(variantNumber)), Set(0..<4))
         XCTAssertEqual(Set(kinds.map(variantNumber)), Set(0..<5))
 
         let texts = errors.map { errorView($0, now: 1_800_000_000, format: utc).text }
             + refusals.map { UiText(refusalKey($0)) }
             + kinds.map { UiText(kindKey($0)) }
+            + assurances.map { UiText(keyAssuranceKey($0)) }
         XCTAssertEqual(Set(texts.map(\.key)).count, texts.count, "one sentence each")
         let english = try Shell.english()
         let korean = try Shell.korean()
@@ -181,6 +184,8 @@ private func variantNumber(_ error: DoorpassError) -> Int {
     case .UntrustedCertificate: return 23
     case .CertificatePinMismatch: return 24
     case .CertificateNotValidNow: return 25
+    case .AttestationRequired: return 26
+    case .AttestationRefused: return 27
     }
 }
 
@@ -200,6 +205,16 @@ private func variantNumber(_ reason: RefusalReason) -> Int {
     case .revoked: return 11
     case .revocationNotChecked: return 12
     case .notRevocable: return 13
+    case .keyNotHardwareBound: return 14
+    }
+}
+
+private func variantNumber(_ assurance: KeyAssurance) -> Int {
+    switch assurance {
+    case .unattested: return 0
+    case .androidTee: return 1
+    case .androidStrongBox: return 2
+    case .appleAppAttest: return 3
     }
 }
 

@@ -43,11 +43,19 @@ final class DoorSettingsTests: XCTestCase {
         screen.verify(plain)
         XCTAssertEqual(screen.state.result, .refused(reason: UiText("refusal_not_revocable")))
         XCTAssertEqual(kept, [DoorSettings(refuseUnrevocable: true)])
-        XCTAssertEqual(settings.rows.map(\.isOn), [false, true])
+        XCTAssertEqual(settings.rows.map(\.isOn), [false, true, false])
 
         settings.set(.refuseUnrevocable, on: false)
         screen.verify(plain)
-        guard case .valid = screen.state.result else { return XCTFail("refused: \(screen.state.result)") }
+        guard case let .valid(_, _, _, _, _, key) = screen.state.result else {
+            return XCTFail("refused: \(screen.state.result)")
+        }
+        XCTAssertEqual(key, UiText("key_assurance_unattested"))
+        // A door that requires a hardware-bound key refuses this pass (its key is not attested).
+        settings.set(.requireHardwareKey, on: true)
+        screen.verify(plain)
+        XCTAssertEqual(screen.state.result, .refused(reason: UiText("refusal_key_not_hardware_bound")))
+        settings.set(.requireHardwareKey, on: false)
         // Settings given back at the next start are applied when the view model is made.
         _ = DoorSettingsViewModel(door: door, initial: DoorSettings(refuseUnrevocable: true), issuerUrl: nil)
         screen.verify(plain)
@@ -57,6 +65,7 @@ final class DoorSettingsTests: XCTestCase {
     func testEveryDoorSettingHasAKoreanAndAnEnglishLabelAndExplanation() throws {
         let texts = rowsOf(DoorSettings()).flatMap { [$0.label, $0.explanation] }
             + [UiText("door_settings_title"), UiText("door_settings_done"), UiText("refusal_not_revocable")]
+            + [UiText("refusal_key_not_hardware_bound"), UiText("key_assurance_unattested")]
         let english = try Shell.english()
         let korean = try Shell.korean()
         for text in texts {

@@ -50,7 +50,7 @@ final class PassScreensTests: XCTestCase {
         // And the door, offline too, accepts that code (its list came from a running issuer).
         let door = try await doorScreen(self, try Shell.issuer(), clock)
         door.verify(try XCTUnwrap(offline.state.cards.first?.qr).text)
-        guard case let .valid(holderName, birthDate, _, _, _) = door.state.result else {
+        guard case let .valid(holderName, birthDate, _, _, _, _) = door.state.result else {
             return XCTFail("the door said \(door.state.result)")
         }
         XCTAssertEqual(holderName, "UI Tester 1")

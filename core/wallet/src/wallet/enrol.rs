@@ -2,6 +2,7 @@
 //! for a pass bound to this device's holder key.
 
 use super::*;
+use doorpass_format::api::{ATTESTATION_CHALLENGE_LEN, EnrolmentStartResponse, KeyAttestation};
 
 impl Wallet {
     /// Starts the code flow for `subject`: the issuer sends a one-time code. A subject that already has
@@ -29,22 +30,20 @@ impl Wallet {
                 .slots
                 .iter()
                 .find(|(_, s)| s.meta.subject == subject)
-                .map(|(id, s)| (id.clone(), s.meta.holder_key))
+                .map(|(id, s)| (id.clone(), s.meta.holder_key, s.meta.platform_key.clone()))
         };
-        let holder_name = |slot: &str| secret_name(&self.identity.wallet_id, slot, HOLDER);
         let (slot, reauth, existing_key) = match existing {
-            // A software key moves to the platform's key when the app offers one (issue 22).
-            Some((slot, storage))
-                if storage != HolderKeyStorage::Platform
-                    && matches!(self.holder_keys, NewHolderKeys::Platform(_)) =>
+            // A software key moves to a platform key when the app offers a signer (issue 22).
+            Some((slot, storage, _))
+                if storage != HolderKeyStorage::Platform && self.platform_signer().is_some() =>
             {
                 (slot, true, None)
             }
             // Re-authentication keeps the holder key — unless secure storage (or the platform) lost
             // it (e.g. a kernel keyring after a reboot); then the pass cannot be shown anyway and a
             // new key is made.
-            Some((slot, storage)) => {
-                let key = self.load_holder_key(&slot, storage).ok();
+            Some((slot, storage, platform)) => {
+                let key = self.load_holder_key(&slot, storage, platform.as_ref()).ok();
                 (slot, true, key)
             }
             None => (
@@ -55,20 +54,16 @@ impl Wallet {
         };
         let (key, new_key) = match existing_key {
             Some(key) => (key, false),
-            None => self.new_holder_key(&slot)?,
+            None => (self.new_holder_key(&slot)?, true),
         };
-        let answer = match self
-            .client()?
-            .start_enrolment_with_key(subject, &key.public_key())
-            .await
-        {
+        let answer = match self.start_with(subject, &key).await {
             Ok(answer) => answer,
             Err(e) => {
                 // A key made just now for this attempt is not needed; a kept one stays.
                 if new_key {
-                    let _ = self.secrets.delete(&holder_name(&slot));
+                    self.discard_new_key(&slot, &key);
                 }
-                return Err(e.into());
+                return Err(e);
             }
         };
         let boot = self.boot_reading();
@@ -85,16 +80,40 @@ impl Wallet {
             expires_at: now.saturating_add(answer.value.expires_in),
             reauth,
             holder_key: key.storage(),
+            platform_key: key.platform_record(),
+            attestation_challenge: answer.value.attestation_challenge,
+            attested: None,
+            attestation_unavailable: false,
             received: None,
         };
-        if let Some(old) = inner.state.pending.replace(record.clone())
-            && old.slot != record.slot
-        {
-            self.forget_unused_slot_key(&inner, &old.slot);
-        }
+        let old = inner.state.pending.replace(record.clone());
         write_json(&self.layout.state(), &inner.state)
             .map_err(|e| WalletError::storage("state", e))?;
+        if let Some(old) = old {
+            self.forget_pending_keys(&inner, &old);
+        }
         Ok(pending_view(&record))
+    }
+
+    /// Asks the issuer to send a code to `subject` for `key`; checks the attestation challenge of
+    /// the answer, if any, is 32 bytes.
+    async fn start_with(
+        &self,
+        subject: &str,
+        key: &HolderKey,
+    ) -> Result<crate::issuer_client::Answer<EnrolmentStartResponse>, WalletError> {
+        let answer = self
+            .client()?
+            .start_enrolment_with_key(subject, &key.public_key())
+            .await?;
+        if let Some(challenge) = &answer.value.attestation_challenge
+            && b64_fixed::<ATTESTATION_CHALLENGE_LEN>(challenge).is_none()
+        {
+            return Err(WalletError::InvalidFromIssuer {
+                detail: "the attestation challenge is not 32 bytes of base64url".into(),
+            });
+        }
+        Ok(answer)
     }
 
     /// Starts re-authentication of pass `id`: a new code goes to the subject it was issued to, and the
@@ -131,23 +150,30 @@ impl Wallet {
         self.drop_pending()
     }
 
-    /// Forgets the pending enrolment and the holder key made for it (when no pass uses that key).
+    /// Forgets the pending enrolment and the holder keys made for it (when no pass uses them).
     /// The caller holds the locks, or is the call that holds them.
-    fn drop_pending(&self) -> Result<(), WalletError> {
+    pub(super) fn drop_pending(&self) -> Result<(), WalletError> {
         let mut inner = self.live()?;
         if let Some(old) = inner.state.pending.take() {
-            self.forget_unused_slot_key(&inner, &old.slot);
             write_json(&self.layout.state(), &inner.state)
                 .map_err(|e| WalletError::storage("state", e))?;
+            self.forget_pending_keys(&inner, &old);
         }
         Ok(())
     }
 
-    pub(super) fn forget_unused_slot_key(&self, inner: &Inner, slot: &str) {
-        if !inner.slots.contains_key(slot) {
+    /// Deletes the keys of a pending enrolment that is no longer `inner`'s: its slot's software
+    /// key when that slot holds no pass, and its platform keys that nothing else uses.
+    fn forget_pending_keys(&self, inner: &Inner, old: &PendingRecord) {
+        if !inner.slots.contains_key(&old.slot)
+            && inner.state.pending.as_ref().map(|p| &p.slot) != Some(&old.slot)
+        {
             let _ = self
                 .secrets
-                .delete(&secret_name(&self.identity.wallet_id, slot, HOLDER));
+                .delete(&secret_name(&self.identity.wallet_id, &old.slot, HOLDER));
+        }
+        for key_id in old.platform_key_ids() {
+            self.release_platform_key(inner, key_id);
         }
     }
 
@@ -171,15 +197,25 @@ impl Wallet {
             .pending
             .clone()
             .ok_or(WalletError::NoPendingEnrolment)?;
-        let key = self.load_holder_key(&pending.slot, pending.holder_key)?;
+        let start_key = self.load_holder_key(
+            &pending.slot,
+            pending.holder_key,
+            pending.platform_key.as_ref(),
+        )?;
         let (issued, device_after) = match &pending.received {
             Some(received) => (self.resume_answer(&pending.slot, received)?, device_now),
-            None => self.trade_code(&pending, code, &key, device_now).await?,
+            None => {
+                let code = checked_code(code, pending.code_length)?;
+                let attestation = self.attestation_for(&pending)?;
+                self.trade_code(&pending, &code, &start_key, attestation, device_now)
+                    .await?
+            }
         };
-        let pass = match self
-            .accept_issued(&issued, &key.public_key(), device_after)
-            .await
-        {
+        // The pass binds the start key, or the attested key when the issuer took its attestation.
+        let mut keys = vec![start_key];
+        keys.extend(self.attested_key()?);
+        let holders: Vec<HolderPublicKey> = keys.iter().map(HolderKey::public_key).collect();
+        let pass = match self.accept_issued(&issued, &holders, device_after).await {
             Ok(pass) => pass,
             Err(err) => {
                 if matches!(err, WalletError::InvalidFromIssuer { .. }) {
@@ -189,36 +225,46 @@ impl Wallet {
                 return Err(err);
             }
         };
+        let key = keys
+            .into_iter()
+            .find(|k| k.public_key() == pass.claims().holder_key)
+            .ok_or_else(|| WalletError::InvalidFromIssuer {
+                detail: "the pass is bound to another key".into(),
+            })?;
         let mut inner = self.lock();
         let now = inner.state.clock.corrected(device_after);
-        let mut meta = inner
-            .slots
-            .get(&pending.slot)
-            .map(|s| s.meta.clone())
-            .unwrap_or_else(|| SlotMeta {
-                subject: pending.subject.clone(),
-                created_at: now,
-                ..SlotMeta::default()
-            });
+        let previous = inner.slots.get(&pending.slot).map(|s| s.meta.clone());
+        let mut meta = previous.clone().unwrap_or_else(|| SlotMeta {
+            subject: pending.subject.clone(),
+            created_at: now,
+            ..SlotMeta::default()
+        });
         meta.reauth_required = false;
         meta.reauth_reason = None;
         meta.failures = 0;
         meta.next_attempt_at = 0;
         meta.last_error = None;
         let moved_to_platform = meta.holder_key != HolderKeyStorage::Platform
-            && pending.holder_key == HolderKeyStorage::Platform;
-        meta.holder_key = pending.holder_key;
+            && key.storage() == HolderKeyStorage::Platform;
+        meta.holder_key = key.storage();
+        meta.platform_key = key.platform_record();
         self.store_issued(&mut inner, &pending.slot, meta, pass, key)?;
-        inner.state.pending = None;
+        let finished = inner.state.pending.take();
         write_json(&self.layout.state(), &inner.state)
             .map_err(|e| WalletError::storage("state", e))?;
         if moved_to_platform {
-            // The pass now binds the platform's key: its software key has nothing left to sign.
+            // The pass now binds a platform key: its software key has nothing left to sign.
             let _ = self.secrets.delete(&secret_name(
                 &self.identity.wallet_id,
                 &pending.slot,
                 HOLDER,
             ));
+        }
+        // The pass's former key, and the enrolment's key the pass did not bind, once unused.
+        let former = previous.and_then(|m| m.platform_key).map(|k| k.key_id);
+        let finished_ids = finished.iter().flat_map(|p| p.platform_key_ids());
+        for key_id in former.iter().map(String::as_str).chain(finished_ids) {
+            self.release_platform_key(&inner, key_id);
         }
         Ok(summary(
             &pending.slot,
@@ -230,25 +276,16 @@ impl Wallet {
 
     /// Trades `code` for the issuer's answer, then keeps its refresh token and notes the rest in the
     /// pending enrolment, so nothing the issuer gave is lost if checking the pass fails. Returns the
-    /// answer and the device time after it.
+    /// answer and the device time after it. `code` was checked by [`checked_code`].
     async fn trade_code(
         &self,
         pending: &PendingRecord,
         code: &str,
         key: &HolderKey,
+        attestation: Option<KeyAttestation>,
         device_now: u64,
     ) -> Result<(IssuedPass, u64), WalletError> {
-        let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
-        if code.len() != pending.code_length as usize || !code.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(WalletError::InvalidInput {
-                detail: format!("the code is {} digits", pending.code_length),
-            });
-        }
-        let challenge_id =
-            b64_fixed::<{ doorpass_format::api::CHALLENGE_ID_LEN }>(&pending.challenge_id)
-                .ok_or_else(|| WalletError::InvalidFromIssuer {
-                    detail: "the challenge id is not 16 bytes of base64url".into(),
-                })?;
+        let challenge_id = pending_challenge_id(pending)?;
         let proof = key.sign(&doorpass_format::api::enrolment_proof_message(
             &challenge_id,
             &key.public_key().to_bytes(),
@@ -256,7 +293,7 @@ impl Wallet {
         let started = Instant::now();
         let answer = match self
             .client()?
-            .complete_enrolment_with_proof(&pending.challenge_id, &code, &proof)
+            .complete_enrolment_attested(&pending.challenge_id, code, &proof, attestation)
             .await
         {
             Ok(answer) => answer,
@@ -318,4 +355,24 @@ impl Wallet {
             refresh_expires_at: received.refresh_expires_at,
         })
     }
+}
+
+/// The code as typed, without spaces, if it has the enrolment's number of digits.
+fn checked_code(code: &str, code_length: u32) -> Result<String, WalletError> {
+    let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+    if code.len() != code_length as usize || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(WalletError::InvalidInput {
+            detail: format!("the code is {code_length} digits"),
+        });
+    }
+    Ok(code)
+}
+
+/// The pending enrolment's challenge id, as bytes.
+pub(super) fn pending_challenge_id(
+    pending: &PendingRecord,
+) -> Result<[u8; doorpass_format::api::CHALLENGE_ID_LEN], WalletError> {
+    b64_fixed(&pending.challenge_id).ok_or_else(|| WalletError::InvalidFromIssuer {
+        detail: "the challenge id is not 16 bytes of base64url".into(),
+    })
 }

@@ -135,6 +135,19 @@ pub enum WalletError {
         /// What failed.
         detail: String,
     },
+    /// The issuer requires a holder key attested to be in the phone's secure hardware, and this
+    /// phone gave no attestation (no secure hardware, or the app has no platform signer). The
+    /// enrolment stays pending and any pass in hand keeps working; nothing on this phone can
+    /// change it: "this issuer needs a phone with secure hardware".
+    #[error("the issuer needs a phone with secure hardware (an attested holder key)")]
+    AttestationRequired,
+    /// The issuer refused this phone's key attestation (its chain, challenge, key, app or security
+    /// level does not check). The enrolment stays pending; any pass in hand keeps working.
+    #[error("the issuer refused this phone's key attestation: {reason}")]
+    AttestationRefused {
+        /// The issuer's reason, for logs and support.
+        reason: String,
+    },
     /// The input is not acceptable (e.g. an empty subject).
     #[error("{detail}")]
     InvalidInput {
@@ -215,6 +228,8 @@ impl From<IssuerError> for WalletError {
                     why: CodeEnd::AlreadyUsed,
                 },
                 code::NOT_ELIGIBLE => WalletError::NotEligible,
+                code::ATTESTATION_REQUIRED => WalletError::AttestationRequired,
+                code::ATTESTATION_INVALID => WalletError::AttestationRefused { reason: message },
                 // The request did not reach the issuer in time: as good as unreachable; retried.
                 code::REQUEST_TIMEOUT => WalletError::IssuerUnreachable { detail: message },
                 code::INVALID_REFRESH_TOKEN

@@ -18,7 +18,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::clock::ClockRecord;
-use crate::holder_signer::HolderKeyStorage;
+use crate::holder_signer::{HolderKeyStorage, PlatformKeyRecord};
+use doorpass_format::api::AttestationEvidence;
 use doorpass_format::atomic_file::{Checked, read_checked, remove_stale_temp_files, write_atomic};
 
 /// Version of the folder layout.
@@ -62,11 +63,42 @@ pub(crate) struct PendingRecord {
     /// in files written before issue 22.
     #[serde(default)]
     pub holder_key: HolderKeyStorage,
+    /// The start key, when the platform keeps it (its id and public key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform_key: Option<PlatformKeyRecord>,
+    /// The issuer's key attestation challenge from the start answer (base64url), if it asked for
+    /// one (issue 22 part 3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attestation_challenge: Option<String>,
+    /// The platform key made for that challenge and its evidence, recorded before the completion
+    /// is sent: retries of this enrolment send the same, and the key is deleted when unused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attested: Option<AttestedKeyRecord>,
+    /// The platform signer made no attestation for the challenge: completions go without one.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub attestation_unavailable: bool,
     /// The issuer's answer, once it came, until its pass is checked and stored (its refresh token is
     /// already in secure storage): a failure in between resumes from here instead of asking the
     /// issuer again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub received: Option<ReceivedAnswer>,
+}
+
+impl PendingRecord {
+    /// The ids of the platform keys this enrolment holds (its start key, its attested key).
+    pub fn platform_key_ids(&self) -> impl Iterator<Item = &str> {
+        self.platform_key
+            .iter()
+            .chain(self.attested.iter().map(|a| &a.key))
+            .map(|k| k.key_id.as_str())
+    }
+}
+
+/// A platform key made for an enrolment's attestation challenge, with the platform's evidence.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct AttestedKeyRecord {
+    pub key: PlatformKeyRecord,
+    pub evidence: AttestationEvidence,
 }
 
 /// An enrolment answer as kept in the state file: everything but the refresh token.
@@ -93,6 +125,11 @@ pub(crate) struct SlotMeta {
     /// before issue 22.
     #[serde(default)]
     pub holder_key: HolderKeyStorage,
+    /// The platform key (its id and public key), when the platform keeps this pass's holder key.
+    /// Missing in files written before issue 22 part 3, whose platform passes then need a new
+    /// authentication.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform_key: Option<PlatformKeyRecord>,
 }
 
 /// Paths of a wallet folder.

@@ -5,18 +5,18 @@ use super::*;
 
 impl Wallet {
     /// Checks a freshly issued pass: it parses, its issuer and signature check against the trust list
-    /// (fetched or refreshed first if needed), and it is bound to `holder`.
+    /// (fetched or refreshed first if needed), and it is bound to one of `holders`.
     pub(super) async fn accept_issued(
         &self,
         issued: &IssuedPass,
-        holder: &HolderPublicKey,
+        holders: &[HolderPublicKey],
         device_now: u64,
     ) -> Result<Pass, WalletError> {
         let invalid = |detail: String| WalletError::InvalidFromIssuer { detail };
         let bytes = b64_vec(&issued.pass, MAX_PASS_LEN)
             .ok_or_else(|| invalid("the pass is not base64url".into()))?;
         let pass = Pass::parse(&bytes).map_err(|e| invalid(e.to_string()))?;
-        if pass.claims().holder_key != *holder {
+        if !holders.contains(&pass.claims().holder_key) {
             return Err(invalid("the pass is bound to another key".into()));
         }
         let (known, due) = {

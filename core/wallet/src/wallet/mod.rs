@@ -6,6 +6,7 @@
 //! on the device. Network calls (enrolment, renewal, trust-list refresh) are async and never remove
 //! the pass in hand when they fail.
 
+mod attest;
 mod enrol;
 mod error;
 pub mod files;
@@ -30,7 +31,9 @@ pub use records::*;
 
 use crate::boot_clock::{BootClock, BootReading};
 use crate::clock::{ClockRecord, ClockStatus};
-use crate::holder_signer::{HolderKey, HolderKeyStorage, NewHolderKeys, PlatformKey};
+use crate::holder_signer::{
+    HolderKey, HolderKeyStorage, NewHolderKeys, PlatformKey, PlatformKeyRecord, PlatformSigner,
+};
 use crate::issuer_client::{IssuerClient, IssuerError};
 use crate::retry::RetryPolicy;
 use crate::secret_store::SecretStore;

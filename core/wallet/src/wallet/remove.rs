@@ -19,8 +19,11 @@ impl Wallet {
         self.files
             .remove(id)
             .map_err(|e| WalletError::storage("pass", e))?;
-        inner.slots.remove(id);
+        let removed = inner.slots.remove(id);
         inner.qr_cache.retain(|(slot, _), _| slot != id);
+        if let Some(key) = removed.and_then(|s| s.meta.platform_key) {
+            self.release_platform_key(&inner, &key.key_id);
+        }
         Ok(())
     }
 
@@ -29,19 +32,31 @@ impl Wallet {
     pub async fn wipe(&self) -> Result<(), WalletError> {
         let _net = self.network.lock().await;
         let _across_processes = self.exclusive()?;
-        let slots: Vec<String> = {
+        let (slots, platform_keys) = {
             let mut inner = self.live()?;
             inner.wiped = true;
-            let mut slots: Vec<String> = std::mem::take(&mut inner.slots).into_keys().collect();
-            slots.extend(inner.state.pending.take().map(|p| p.slot));
+            let taken = std::mem::take(&mut inner.slots);
+            let mut platform_keys: Vec<String> = taken
+                .values()
+                .filter_map(|s| s.meta.platform_key.as_ref().map(|k| k.key_id.clone()))
+                .collect();
+            let mut slots: Vec<String> = taken.into_keys().collect();
+            if let Some(pending) = inner.state.pending.take() {
+                platform_keys.extend(pending.platform_key_ids().map(String::from));
+                slots.push(pending.slot);
+            }
             inner.qr_cache.clear();
-            slots
+            (slots, platform_keys)
         };
         for slot in slots {
             for kind in [HOLDER, REFRESH] {
                 self.secrets
                     .delete(&secret_name(&self.identity.wallet_id, &slot, kind))?;
             }
+        }
+        // The platform's keys of this wallet go too (a wiped wallet must leave no key behind).
+        for key_id in platform_keys {
+            self.delete_platform_key(&key_id);
         }
         let home = &self.layout.home;
         let io = |e: std::io::Error| WalletError::storage("wiping", e);

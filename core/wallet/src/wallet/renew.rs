@@ -91,7 +91,7 @@ impl Wallet {
         let token: [u8; 32] = token.try_into().map_err(|_| WalletError::SecretStore {
             detail: "the stored refresh token is damaged".into(),
         })?;
-        let key = self.load_holder_key(id, meta.holder_key)?;
+        let key = self.load_holder_key(id, meta.holder_key, meta.platform_key.as_ref())?;
         let proof = key.sign(&doorpass_format::api::renewal_proof_message(&token))?;
         let started = Instant::now();
         let result = self.client()?.renew_with_proof(&token, &proof).await;
@@ -108,7 +108,7 @@ impl Wallet {
             self.lock().state.clock.sync(t, device_after, boot.as_ref());
         }
         let pass = match self
-            .accept_issued(&answer.value, &key.public_key(), device_after)
+            .accept_issued(&answer.value, &[key.public_key()], device_after)
             .await
         {
             Ok(pass) => pass,

@@ -72,7 +72,11 @@ impl Wallet {
         let holder = match &slot.holder {
             Some(k) => k.clone(),
             None => {
-                let k = self.load_holder_key(&id, slot.meta.holder_key)?;
+                let k = self.load_holder_key(
+                    &id,
+                    slot.meta.holder_key,
+                    slot.meta.platform_key.as_ref(),
+                )?;
                 if k.public_key() != pass.claims().holder_key {
                     return Err(WalletError::SecretStore {
                         detail: "the holder key in secure storage does not match this pass".into(),

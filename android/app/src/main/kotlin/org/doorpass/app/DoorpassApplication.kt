@@ -58,12 +58,14 @@ class DoorpassApplication : Application() {
             return DoorSettings(
                 requireRevocationCheck = kept.getBoolean(REQUIRE_REVOCATION_CHECK, false),
                 refuseUnrevocable = kept.getBoolean(REFUSE_UNREVOCABLE, false),
+                requireHardwareKey = kept.getBoolean(REQUIRE_HARDWARE_KEY, false),
             )
         }
         set(value) {
             getSharedPreferences(DOOR_PREFERENCES, MODE_PRIVATE).edit()
                 .putBoolean(REQUIRE_REVOCATION_CHECK, value.requireRevocationCheck)
                 .putBoolean(REFUSE_UNREVOCABLE, value.refuseUnrevocable)
+                .putBoolean(REQUIRE_HARDWARE_KEY, value.requireHardwareKey)
                 .apply()
         }
 
@@ -71,6 +73,7 @@ class DoorpassApplication : Application() {
         const val DOOR_PREFERENCES = "checks"
         const val REQUIRE_REVOCATION_CHECK = "require_revocation_check"
         const val REFUSE_UNREVOCABLE = "refuse_unrevocable"
+        const val REQUIRE_HARDWARE_KEY = "require_hardware_key"
     }
 
     /**

@@ -30,6 +30,7 @@ class DoorVerifierTest {
             RefusalReason.REVOKED -> "revoked"
             RefusalReason.REVOCATION_NOT_CHECKED -> "revocation_not_checked"
             RefusalReason.NOT_REVOCABLE -> "not_revocable"
+            RefusalReason.KEY_NOT_HARDWARE_BOUND -> "key_not_hardware_bound"
         }
     }
 

@@ -1,13 +1,18 @@
-// A holder key the core never sees (issue 22 part 2): a HolderSigner written in Kotlin with
+// Holder keys the core never sees (issue 22 parts 2 and 3): a HolderSigner written in Kotlin with
 // java.security (EC secp256r1, SHA256withECDSA: DER signatures, as the Android Keystore gives them)
-// drives enrolment, the code at the door and renewal through the real core and a real issuer.
+// makes one key per pass, addressed by id, and drives enrolment, the code at the door and renewal
+// through the real core and a real issuer. The JVM cannot attest a key, so its passes are
+// Unattested: the door says so, a door requiring a hardware key refuses them, and an issuer that
+// requires attestation refuses the enrolment.
 package org.doorpass.core
 
 import java.math.BigInteger
+import java.security.KeyPair
 import java.security.KeyPairGenerator
 import java.security.Signature
 import java.security.interfaces.ECPublicKey
 import java.security.spec.ECGenParameterSpec
+import java.util.concurrent.ConcurrentHashMap
 import java.util.concurrent.atomic.AtomicInteger
 import kotlin.test.assertEquals
 import kotlin.test.assertFailsWith
@@ -16,29 +21,39 @@ import kotlin.test.assertTrue
 import kotlinx.coroutines.runBlocking
 import org.junit.jupiter.api.Test
 
-/** An EC P-256 key in java.security, standing in for the Keystore's: the core gets its public
- *  point and DER signatures, never the private key. */
+/** EC P-256 keys in java.security, standing in for the Keystore's: the core gets their public
+ *  points and DER signatures, never a private key. No attestation (a JVM has no secure hardware). */
 class JavaSecuritySigner : HolderSigner {
-    private val pair = KeyPairGenerator.getInstance("EC")
-        .apply { initialize(ECGenParameterSpec("secp256r1")) }
-        .generateKeyPair()
+    val keys = ConcurrentHashMap<String, KeyPair>()
     val signatures = AtomicInteger()
+    private val made = AtomicInteger()
 
     override fun algorithm(): HolderKeyAlgorithm = HolderKeyAlgorithm.P256
 
-    /** The uncompressed SEC1 point, 0x04 ‖ x ‖ y (65 bytes). */
-    override fun publicKey(): ByteArray {
+    override fun createKey(attestationChallenge: ByteArray?): CreatedKey {
+        val pair = KeyPairGenerator.getInstance("EC")
+            .apply { initialize(ECGenParameterSpec("secp256r1")) }
+            .generateKeyPair()
+        val id = "jvm-key-${made.incrementAndGet()}"
+        keys[id] = pair
         val point = (pair.public as ECPublicKey).w
-        return byteArrayOf(4) + fixed32(point.affineX) + fixed32(point.affineY)
+        // The uncompressed SEC1 point, 0x04 ‖ x ‖ y (65 bytes).
+        val publicKey = byteArrayOf(4) + fixed32(point.affineX) + fixed32(point.affineY)
+        return CreatedKey(keyId = id, publicKey = publicKey, attestation = null)
     }
 
-    override fun sign(message: ByteArray): ByteArray {
+    override fun sign(keyId: String, message: ByteArray): ByteArray {
+        val pair = keys[keyId] ?: throw HolderSignerFailure.KeyUnavailable("no key $keyId")
         signatures.incrementAndGet()
         return Signature.getInstance("SHA256withECDSA").run {
             initSign(pair.private)
             update(message)
             sign()
         }
+    }
+
+    override fun deleteKey(keyId: String) {
+        keys.remove(keyId)
     }
 
     private fun fixed32(n: BigInteger): ByteArray {
@@ -56,6 +71,7 @@ class HolderSignerTest {
         val pass = enrol(wallet, Env.issuer, "demo-choi")
         assertTrue(store.names.none { it.endsWith("holder-key") }, "no private key in the store: ${store.names}")
         assertTrue(signer.signatures.get() >= 1, "the enrolment proof came from the signer")
+        assertEquals(1, signer.keys.size, "one key for the pass")
         val door = doorFor(Env.issuer)
         val now = nowSeconds()
         assertIs<VerificationResult.Valid>(door.verify(wallet.currentQr(pass.id, now, false).text, now))
@@ -67,14 +83,51 @@ class HolderSignerTest {
         // The phone's clock jumped ahead; the code is drawn for the issuer's (the door's) time.
         val verdict = door.verify(wallet.currentQr(pass.id, later, false).text, nowSeconds())
         assertIs<VerificationResult.Valid>(verdict, "$verdict")
+
+        // Wiping the wallet deletes its platform keys too.
+        wallet.wipe()
+        assertEquals(emptySet(), signer.keys.keys)
+    }
+
+    @Test
+    fun aPassWithoutAttestationIsUnattestedAtTheDoorAndRefusedWhereHardwareKeysAreRequired(): Unit = runBlocking {
+        val signer = JavaSecuritySigner()
+        val wallet = Wallet.open(freshDir().toString(), walletConfig(Env.issuer), MemorySecretStore(), holderSigner = signer)
+        val pass = enrol(wallet, Env.issuer, "demo-kim")
+        val door = doorFor(Env.issuer)
+        val now = nowSeconds()
+        val code = wallet.currentQr(pass.id, now, false).text
+        val valid = assertIs<VerificationResult.Valid>(door.verify(code, now))
+        assertEquals(KeyAssurance.UNATTESTED, valid.keyAssurance)
+
+        door.setConfig(
+            DoorConfig(issuerUrl = Env.issuer, allowStaticCodes = false, clockToleranceSeconds = 0u, requireHardwareKey = true),
+        )
+        val refused = assertIs<VerificationResult.Refused>(door.verify(code, now))
+        assertEquals(RefusalReason.KEY_NOT_HARDWARE_BOUND, refused.reason)
+    }
+
+    @Test
+    fun anIssuerThatRequiresAttestationRefusesAPhoneThatCannotAttest(): Unit = runBlocking {
+        val signer = JavaSecuritySigner()
+        val wallet = Wallet.open(freshDir().toString(), walletConfig(Env.attestingIssuer), MemorySecretStore(), holderSigner = signer)
+        wallet.startEnrolment("demo-lee", nowSeconds())
+        assertFailsWith<DoorpassException.AttestationRequired> {
+            wallet.completeEnrolment(devCode(Env.attestingIssuer, "demo-lee"), nowSeconds())
+        }
+        // The enrolment still waits for its code; the key made for the challenge (unattested) is gone.
+        assertIs<WalletState.AwaitingCode>(wallet.state())
+        assertEquals(1, signer.keys.size, "only the start key: ${signer.keys.keys}")
     }
 
     @Test
     fun aSignerWhoseKeyIsGoneIsKeystoreUnavailable(): Unit = runBlocking {
         val gone = object : HolderSigner {
             override fun algorithm() = HolderKeyAlgorithm.P256
-            override fun publicKey(): ByteArray = throw HolderSignerFailure.KeyUnavailable("key invalidated")
-            override fun sign(message: ByteArray): ByteArray = throw HolderSignerFailure.SigningFailed("no key")
+            override fun createKey(attestationChallenge: ByteArray?): CreatedKey =
+                throw HolderSignerFailure.KeyUnavailable("key invalidated")
+            override fun sign(keyId: String, message: ByteArray): ByteArray = throw HolderSignerFailure.SigningFailed("no key")
+            override fun deleteKey(keyId: String) = Unit
         }
         val wallet = Wallet.open(freshDir().toString(), walletConfig(Env.issuer), MemorySecretStore(), holderSigner = gone)
         val error = assertFailsWith<DoorpassException.KeystoreUnavailable> {

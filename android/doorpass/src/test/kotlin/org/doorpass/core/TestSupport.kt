@@ -26,6 +26,8 @@ object Env {
     val slowIssuer get() = get("DOORPASS_SLOW_ISSUER_URL")
     val shortIssuer get() = get("DOORPASS_SHORT_ISSUER_URL")
     val downIssuer get() = get("DOORPASS_DOWN_ISSUER_URL")
+    /** A dev issuer started with `--attestation require` (issue 22 part 3). */
+    val attestingIssuer get() = get("DOORPASS_ATTESTING_ISSUER_URL")
     /** The dev issuer over HTTPS, `https://127.0.0.1:PORT`, its certificate signed by the test CA. */
     val tlsIssuer get() = get("DOORPASS_TLS_ISSUER_URL")
     /** The test CA's certificate (PEM), the root a test or QA build adds. */

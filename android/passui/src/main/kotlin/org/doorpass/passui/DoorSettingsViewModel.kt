@@ -1,5 +1,6 @@
-// Door settings, for door staff: whether to refuse a pass whose revocation could not be checked, and
-// whether to refuse a pass that can never be revoked (it names no status list). The core applies a
+// Door settings, for door staff: whether to refuse a pass whose revocation could not be checked,
+// whether to refuse a pass that can never be revoked (it names no status list), and whether to refuse
+// a pass whose holder key was not attested to be in a phone's secure hardware. The core applies a
 // change from the next code on; the app keeps the settings and gives them back at the next start.
 package org.doorpass.passui
 
@@ -15,6 +16,8 @@ data class DoorSettings(
     val requireRevocationCheck: Boolean = false,
     /** Refuse a pass that names no status list, which can never be revoked. */
     val refuseUnrevocable: Boolean = false,
+    /** Refuse a pass whose holder key the issuer did not find attested in secure hardware. */
+    val requireHardwareKey: Boolean = false,
 ) {
     /** The core's door configuration with these settings, for a door fetching from [issuerUrl]. */
     fun config(issuerUrl: String?): DoorConfig = DoorConfig(
@@ -23,11 +26,12 @@ data class DoorSettings(
         clockToleranceSeconds = 0u,
         requireRevocationCheck = requireRevocationCheck,
         refuseUnrevocable = refuseUnrevocable,
+        requireHardwareKey = requireHardwareKey,
     )
 }
 
 /** The switches of the door settings screen. */
-enum class DoorSetting { REQUIRE_REVOCATION_CHECK, REFUSE_UNREVOCABLE }
+enum class DoorSetting { REQUIRE_REVOCATION_CHECK, REFUSE_UNREVOCABLE, REQUIRE_HARDWARE_KEY }
 
 /** One switch as the screen draws it: its label, the sentence under it, and whether it is on. */
 data class DoorSettingRow(val setting: DoorSetting, val label: UiText, val explanation: UiText, val on: Boolean)
@@ -58,6 +62,7 @@ class DoorSettingsViewModel(
         val changed = when (setting) {
             DoorSetting.REQUIRE_REVOCATION_CHECK -> current.copy(requireRevocationCheck = on)
             DoorSetting.REFUSE_UNREVOCABLE -> current.copy(refuseUnrevocable = on)
+            DoorSetting.REQUIRE_HARDWARE_KEY -> current.copy(requireHardwareKey = on)
         }
         door.setConfig(changed.config(issuerUrl))
         mutable.value = changed
@@ -78,5 +83,11 @@ fun rowsOf(settings: DoorSettings): List<DoorSettingRow> = listOf(
         UiText("door_setting_refuse_unrevocable"),
         UiText("door_setting_refuse_unrevocable_help"),
         settings.refuseUnrevocable,
+    ),
+    DoorSettingRow(
+        DoorSetting.REQUIRE_HARDWARE_KEY,
+        UiText("door_setting_require_hardware_key"),
+        UiText("door_setting_require_hardware_key_help"),
+        settings.requireHardwareKey,
     ),
 )

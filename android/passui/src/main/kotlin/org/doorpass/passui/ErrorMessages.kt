@@ -59,6 +59,8 @@ fun errorView(error: DoorpassException, now: ULong, format: TimeFormat): ErrorVi
     is DoorpassException.InUse -> ErrorView(UiText("error_in_use"), ErrorAction.RETRY)
     is DoorpassException.Wiped -> ErrorView(UiText("error_wiped"), ErrorAction.START_AGAIN)
     is DoorpassException.NoTrustList -> ErrorView(UiText("error_no_trust_list"), ErrorAction.RETRY)
+    is DoorpassException.AttestationRequired -> ErrorView(UiText("error_attestation_required"))
+    is DoorpassException.AttestationRefused -> ErrorView(UiText("error_attestation_refused"))
     is DoorpassException.InvalidInput -> ErrorView(UiText("error_invalid_input"))
     is DoorpassException.Internal -> ErrorView(UiText("error_internal"))
 }

@@ -7,6 +7,7 @@ import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
 import org.doorpass.core.DoorVerifier
 import org.doorpass.core.DoorpassException
+import org.doorpass.core.KeyAssurance
 import org.doorpass.core.RefusalReason
 import org.doorpass.core.RevocationStatus
 import org.doorpass.core.VerificationResult
@@ -18,7 +19,8 @@ sealed interface DoorResult {
 
     /**
      * Green: compare [holderName] and [birthDate] with an ID card. [revocation] says when the
-     * pass's revocation could not be checked ("revocation not checked — list 3 d old").
+     * pass's revocation could not be checked ("revocation not checked — list 3 d old"); [key] where
+     * the holder key lives ("Key: StrongBox, attested" / "Key: not attested").
      */
     data class Valid(
         val holderName: String,
@@ -26,6 +28,7 @@ sealed interface DoorResult {
         val kind: UiText,
         val validity: UiText,
         val revocation: UiText? = null,
+        val key: UiText = UiText("key_assurance_unattested"),
     ) : DoorResult
 
     /** Red, with why. */
@@ -70,6 +73,7 @@ class VerifyViewModel(
                     UiText(kindKey(r.kind)),
                     UiText("pass_valid_until", format.date(r.expiresAt)),
                     revocationNote(r.revocation),
+                    UiText(keyAssuranceKey(r.keyAssurance)),
                 )
                 is VerificationResult.Refused -> DoorResult.Refused(UiText(refusalKey(r.reason)))
             }
@@ -138,4 +142,13 @@ fun refusalKey(reason: RefusalReason): String = when (reason) {
     RefusalReason.REVOKED -> "refusal_revoked"
     RefusalReason.REVOCATION_NOT_CHECKED -> "refusal_revocation_not_checked"
     RefusalReason.NOT_REVOCABLE -> "refusal_not_revocable"
+    RefusalReason.KEY_NOT_HARDWARE_BOUND -> "refusal_key_not_hardware_bound"
+}
+
+/** The string key for where a valid pass's holder key lives, exhaustive over the core's values. */
+fun keyAssuranceKey(assurance: KeyAssurance): String = when (assurance) {
+    KeyAssurance.UNATTESTED -> "key_assurance_unattested"
+    KeyAssurance.ANDROID_TEE -> "key_assurance_android_tee"
+    KeyAssurance.ANDROID_STRONG_BOX -> "key_assurance_android_strongbox"
+    KeyAssurance.APPLE_APP_ATTEST -> "key_assurance_apple_app_attest"
 }

@@ -8,6 +8,7 @@ import kotlin.test.assertNotEquals
 import kotlin.test.assertTrue
 import kotlinx.coroutines.runBlocking
 import org.doorpass.core.DoorpassException
+import org.doorpass.core.KeyAssurance
 import org.doorpass.core.PassKind
 import org.doorpass.core.RefusalReason
 import org.junit.jupiter.api.Test
@@ -62,12 +63,14 @@ class DoorAndMessagesTest {
             DoorpassException.NoTrustList(), DoorpassException.InvalidInput("x"),
             DoorpassException.Internal("x"), DoorpassException.UntrustedCertificate("x"),
             DoorpassException.CertificatePinMismatch("x"), DoorpassException.CertificateNotValidNow("x"),
+            DoorpassException.AttestationRequired(), DoorpassException.AttestationRefused("x"),
         )
-        // All 26 variants (errorView's `when` is exhaustive, so a new one does not compile without words).
-        assertEquals(26, errors.map { it::class }.toSet().size)
+        // All 28 variants (errorView's `when` is exhaustive, so a new one does not compile without words).
+        assertEquals(28, errors.map { it::class }.toSet().size)
         val texts = errors.map { errorView(it, 1_800_000_000uL, utc).text } +
             RefusalReason.entries.map { UiText(refusalKey(it)) } +
-            (PassKind.entries + listOf(null)).map { UiText(kindKey(it)) }
+            (PassKind.entries + listOf(null)).map { UiText(kindKey(it)) } +
+            KeyAssurance.entries.map { UiText(keyAssuranceKey(it)) }
         assertEquals(texts.size, texts.map { it.key }.toSet().size, "one sentence each")
         for (text in texts) {
             val en = Shell.english.get(text)

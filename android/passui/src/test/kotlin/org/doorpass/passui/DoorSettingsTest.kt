@@ -4,6 +4,7 @@ package org.doorpass.passui
 
 import java.nio.file.Files
 import kotlin.test.assertEquals
+import kotlin.test.assertIs
 import kotlin.test.assertNotEquals
 import kotlin.test.assertTrue
 import org.doorpass.core.Anchor
@@ -40,11 +41,17 @@ class DoorSettingsTest {
         screen.verify(plain)
         assertEquals(DoorResult.Refused(UiText("refusal_not_revocable")), screen.state.value.result)
         assertEquals(listOf(DoorSettings(refuseUnrevocable = true)), kept)
-        assertEquals(listOf(false, true), settings.rows().map { it.on })
+        assertEquals(listOf(false, true, false), settings.rows().map { it.on })
 
         settings.set(DoorSetting.REFUSE_UNREVOCABLE, false)
         screen.verify(plain)
-        assertTrue(screen.state.value.result is DoorResult.Valid)
+        val valid = assertIs<DoorResult.Valid>(screen.state.value.result)
+        assertEquals(UiText("key_assurance_unattested"), valid.key)
+        // A door that requires a hardware-bound key refuses this pass (its key is not attested).
+        settings.set(DoorSetting.REQUIRE_HARDWARE_KEY, true)
+        screen.verify(plain)
+        assertEquals(DoorResult.Refused(UiText("refusal_key_not_hardware_bound")), screen.state.value.result)
+        settings.set(DoorSetting.REQUIRE_HARDWARE_KEY, false)
         // Settings given back at the next start are applied when the view model is made.
         DoorSettingsViewModel(door, DoorSettings(refuseUnrevocable = true), issuerUrl = null)
         screen.verify(plain)
@@ -54,7 +61,8 @@ class DoorSettingsTest {
     @Test
     fun everyDoorSettingHasAKoreanAndAnEnglishLabelAndExplanation() {
         val texts = rowsOf(DoorSettings()).flatMap { listOf(it.label, it.explanation) } +
-            listOf(UiText("door_settings_title"), UiText("door_settings_done"), UiText("refusal_not_revocable"))
+            listOf(UiText("door_settings_title"), UiText("door_settings_done"), UiText("refusal_not_revocable")) +
+            listOf(UiText("refusal_key_not_hardware_bound"), UiText("key_assurance_unattested"))
         for (text in texts) {
             val en = Shell.english.get(text)
             val ko = Shell.korean.get(text)

@@ -152,6 +152,7 @@ private fun ResultPanel(result: DoorResult, onNextGuest: () -> Unit, modifier: M
                 WhiteText(localized(result.kind), MaterialTheme.typography.bodyLarge.fontSize)
                 WhiteText(localized(result.validity), MaterialTheme.typography.bodyLarge.fontSize)
                 result.revocation?.let { WhiteText(localized(it), MaterialTheme.typography.bodyLarge.fontSize) }
+                WhiteText(localized(result.key), MaterialTheme.typography.bodyLarge.fontSize)
             }
             is DoorResult.Refused -> {
                 Verdict(R.string.door_refused)
