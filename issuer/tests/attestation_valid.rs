@@ -11,7 +11,6 @@ mod common;
 use common::attested::{Started, attestation_for, complete_attested, pass_of, start};
 use common::{TestIssuer, error_of};
 
-use base64::Engine;
 use doorpass_attestation::apple::AppAttestEnvironment;
 use doorpass_attestation::testing::{
     AndroidChainBuilder, AppAttestBuilder, SECURITY_LEVEL_SOFTWARE, SECURITY_LEVEL_STRONG_BOX,
@@ -51,9 +50,9 @@ impl AttestingIssuer {
     async fn start(mode: AttestationMode, root: &TestRoot) -> AttestingIssuer {
         let files = tempfile::tempdir().unwrap();
         let roots = files.path().join("android-roots.pem");
-        std::fs::write(&roots, pem(root.der())).unwrap();
+        std::fs::write(&roots, root.pem()).unwrap();
         let apple_root = files.path().join("apple-root.pem");
-        std::fs::write(&apple_root, pem(root.der())).unwrap();
+        std::fs::write(&apple_root, root.pem()).unwrap();
         let revocations = files.path().join("status.json");
         let list = json!({ "entries": {
             REVOKED_SERIAL_LISTED: { "status": "REVOKED", "reason": "KEY_COMPROMISE" },
@@ -92,20 +91,6 @@ impl AttestingIssuer {
     async fn metrics(&self) -> String {
         self.get("/metrics").await.text().await.unwrap()
     }
-}
-
-/// A certificate as a PEM block.
-fn pem(der: &[u8]) -> String {
-    let text = base64::engine::general_purpose::STANDARD.encode(der);
-    let lines: Vec<&str> = text
-        .as_bytes()
-        .chunks(64)
-        .map(|line| std::str::from_utf8(line).unwrap())
-        .collect();
-    format!(
-        "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
-        lines.join("\n")
-    )
 }
 
 fn key_bytes(key: &P256SigningKey) -> Vec<u8> {
