@@ -19,7 +19,8 @@ use doorpass_attestation::testing::{
 use doorpass_format::api::b64;
 use doorpass_format::holder_key::{HolderSigner, P256SigningKey, generate_p256_signing_key};
 use doorpass_format::{KeyAssurance, Presentation, Refusal, Verdict, Verifier, VerifierPolicy};
-use doorpass_issuer::attestation::{AppleEnvironment, AttestationMode};
+use doorpass_issuer::attestation::{AppleEnvironment, AttestationConfig, AttestationMode};
+use doorpass_issuer::testing::DevIssuer;
 use doorpass_issuer::unix_now;
 use serde_json::{Value, json};
 
@@ -35,6 +36,8 @@ const REVOKED_SERIAL_LISTED: &str = "0D00BA55";
 /// files lives as long as it.
 struct AttestingIssuer {
     issuer: TestIssuer,
+    /// Its attestation settings, for other nodes and restarts.
+    config: AttestationConfig,
     _files: tempfile::TempDir,
 }
 
@@ -59,18 +62,19 @@ impl AttestingIssuer {
             "7": { "status": "VALID" },
         }});
         std::fs::write(&revocations, list.to_string()).unwrap();
-        let issuer = common::start(|config| {
-            let attestation = &mut config.attestation;
-            attestation.mode = mode;
-            attestation.android_roots = Some(roots);
-            attestation.android_revocations = Some(revocations);
-            attestation.apple_app_id = Some(APP_ID.into());
-            attestation.apple_root = Some(apple_root);
-            attestation.apple_environment = AppleEnvironment::Development;
-        })
-        .await;
+        let config = AttestationConfig {
+            mode,
+            android_roots: Some(roots),
+            android_revocations: Some(revocations),
+            apple_app_id: Some(APP_ID.into()),
+            apple_root: Some(apple_root),
+            apple_environment: AppleEnvironment::Development,
+        };
+        let settings = config.clone();
+        let issuer = common::start(|issuer| issuer.attestation = settings).await;
         AttestingIssuer {
             issuer,
+            config,
             _files: files,
         }
     }
@@ -431,4 +435,89 @@ async fn a_retried_completion_with_the_same_valid_attestation_gets_the_same_stor
         assert_eq!(issuer.inspect(|tx| tx.pass_count()).await, 1, "{mode:?}");
         issuer.stop().await;
     }
+}
+
+/// A start answered by one node is completed at another, and another start's completion after a
+/// restart: the challenge is derived, not stored, so every node and every restart checks the same
+/// one.
+#[tokio::test]
+async fn a_challenge_is_answered_at_another_node_and_after_a_restart() {
+    let root = TestRoot::new("Test Android Attestation Root");
+    let mut issuer = AttestingIssuer::start(AttestationMode::Require, &root).await;
+    let chain_for = |started: &Started, key: &P256SigningKey| {
+        android_evidence(
+            AndroidChainBuilder::new(&root, &key_bytes(key), challenge_of(started)).build(),
+        )
+    };
+    let settings = issuer.config.clone();
+    let node = DevIssuer::add_node(&issuer.issuer, |c| c.attestation = settings).await;
+    let other_node = issuer.issuer.on(&node);
+    for (subject, completing) in [("demo-kim", &other_node), ("demo-lee", &issuer.issuer)] {
+        let (start_key, new_key) = (generate_p256_signing_key(), generate_p256_signing_key());
+        let started = start(&other_node, subject, &start_key).await;
+        let attestation = attestation_for(&started.id, &new_key, chain_for(&started, &new_key));
+        let (status, _, issued) =
+            complete_attested(completing, &started, &start_key, Some(attestation)).await;
+        assert_eq!(status, 200, "{subject}: {issued}");
+        let claims = pass_of(&issued).claims().clone();
+        assert_eq!(claims.key_assurance, KeyAssurance::AndroidTee, "{subject}");
+        assert_eq!(claims.holder_key, new_key.holder_public_key(), "{subject}");
+    }
+    drop(other_node);
+    node.stop().await.unwrap();
+
+    let (start_key, new_key) = (generate_p256_signing_key(), generate_p256_signing_key());
+    let started = start(&issuer, "demo-kim", &start_key).await;
+    let settings = issuer.config.clone();
+    issuer.issuer.restart(|c| c.attestation = settings).await;
+    let attestation = attestation_for(&started.id, &new_key, chain_for(&started, &new_key));
+    let (status, _, issued) =
+        complete_attested(&issuer, &started, &start_key, Some(attestation)).await;
+    assert_eq!(status, 200, "{issued}");
+    assert_eq!(
+        pass_of(&issued).claims().key_assurance,
+        KeyAssurance::AndroidTee
+    );
+    issuer.stop().await;
+}
+
+/// A wrong code with a valid attestation is counted as a wrong code (the attestation is not
+/// checked, nor used up); the right code then gets the attested pass.
+#[tokio::test]
+async fn a_wrong_code_with_a_valid_attestation_is_a_wrong_code_and_the_right_one_is_then_attested()
+{
+    let root = TestRoot::new("Test Android Attestation Root");
+    let issuer = AttestingIssuer::start(AttestationMode::Require, &root).await;
+    let (start_key, new_key) = (generate_p256_signing_key(), generate_p256_signing_key());
+    let started = start(&issuer, "demo-kim", &start_key).await;
+    let chain = AndroidChainBuilder::new(&root, &key_bytes(&new_key), challenge_of(&started))
+        .security_level(SECURITY_LEVEL_STRONG_BOX)
+        .build();
+    let attestation = attestation_for(&started.id, &new_key, android_evidence(chain));
+    let wrong_code = if started.code == "000000" {
+        "000001"
+    } else {
+        "000000"
+    };
+    let wrong = Started {
+        id: started.id.clone(),
+        challenge: None,
+        code: wrong_code.into(),
+    };
+    let answer = complete_attested(&issuer, &wrong, &start_key, Some(attestation.clone())).await;
+    assert_eq!(error_of(answer), (401, "invalid_code".into()));
+    let (status, _, issued) =
+        complete_attested(&issuer, &started, &start_key, Some(attestation)).await;
+    assert_eq!(status, 200, "{issued}");
+    let claims = pass_of(&issued).claims().clone();
+    assert_eq!(claims.key_assurance, KeyAssurance::AndroidStrongBox);
+    assert_eq!(claims.holder_key, new_key.holder_public_key());
+    let text = issuer.metrics().await;
+    assert!(
+        text.contains(
+            "doorpass_attestations_checked_total{platform=\"android_keystore\",result=\"accepted\"} 1"
+        ),
+        "{text}"
+    );
+    issuer.stop().await;
 }
