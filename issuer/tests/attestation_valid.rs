@@ -13,8 +13,8 @@ use common::{TestIssuer, error_of};
 
 use doorpass_attestation::apple::AppAttestEnvironment;
 use doorpass_attestation::testing::{
-    AndroidChainBuilder, AppAttestBuilder, SECURITY_LEVEL_SOFTWARE, SECURITY_LEVEL_STRONG_BOX,
-    SECURITY_LEVEL_TRUSTED_ENVIRONMENT, TestRoot,
+    AndroidChainBuilder, AppAttestBuilder, ORIGIN_IMPORTED, SECURITY_LEVEL_SOFTWARE,
+    SECURITY_LEVEL_STRONG_BOX, SECURITY_LEVEL_TRUSTED_ENVIRONMENT, TestRoot,
 };
 use doorpass_format::api::b64;
 use doorpass_format::holder_key::{HolderSigner, P256SigningKey, generate_p256_signing_key};
@@ -314,6 +314,48 @@ fn wrong_cases<'a>(root: &'a TestRoot, other_root: &'a TestRoot) -> Vec<WrongCas
             "wrong App Attest environment",
         ),
         (
+            "a key imported into the hardware",
+            Box::new(move |challenge, _, key| {
+                android_evidence(
+                    AndroidChainBuilder::new(root, key, challenge)
+                        .origin(ORIGIN_IMPORTED)
+                        .build(),
+                )
+            }),
+            "imported",
+        ),
+        (
+            "an expired leaf",
+            Box::new(move |challenge, _, key| {
+                android_evidence(
+                    AndroidChainBuilder::new(root, key, challenge)
+                        .expired()
+                        .build(),
+                )
+            }),
+            "expired or not yet valid",
+        ),
+        (
+            "a leaf for the key signed by another attested key (a chain extended below)",
+            Box::new(move |challenge, _, key| {
+                android_evidence(
+                    AndroidChainBuilder::new(root, key, challenge)
+                        .extended_below_attestation()
+                        .build(),
+                )
+            }),
+            "not trusted",
+        ),
+        (
+            "an App Attest object sent with another attestation's key id",
+            Box::new(move |challenge, _, key| {
+                let mut evidence = apple_evidence(dev_object(challenge, key));
+                evidence["key_id"] = apple_evidence(dev_object(challenge, key))["key_id"].clone();
+                evidence
+            }),
+            "key id does not match",
+        ),
+        (
             "an App Attest object for another start's challenge (a replay)",
             Box::new(move |_, other_challenge, key| {
                 apple_evidence(dev_object(other_challenge, key))
@@ -350,15 +392,22 @@ async fn require_refuses_each_wrong_attestation_403_attestation_invalid_with_the
     }
     assert_eq!(issuer.inspect(|tx| tx.pass_count()).await, 0);
     let text = issuer.metrics().await;
-    for reason in [
-        "challenge_mismatch",
-        "key_mismatch",
-        "software_key",
-        "untrusted_chain",
-        "revoked",
+    for (platform, reason, count) in [
+        ("android_keystore", "challenge_mismatch", 1),
+        ("android_keystore", "key_mismatch", 1),
+        ("android_keystore", "software_key", 1),
+        ("android_keystore", "untrusted_chain", 2),
+        ("android_keystore", "revoked", 1),
+        ("android_keystore", "wrong_key_properties", 1),
+        ("android_keystore", "certificate_not_valid_now", 1),
+        ("apple_app_attest", "wrong_app", 1),
+        ("apple_app_attest", "counter_not_zero", 1),
+        ("apple_app_attest", "wrong_environment", 1),
+        ("apple_app_attest", "key_id_mismatch", 1),
+        ("apple_app_attest", "challenge_mismatch", 1),
     ] {
         let line = format!(
-            "doorpass_attestations_refused_total{{platform=\"android_keystore\",reason=\"{reason}\"}} 1"
+            "doorpass_attestations_refused_total{{platform=\"{platform}\",reason=\"{reason}\"}} {count}"
         );
         assert!(text.contains(&line), "{line}: {text}");
     }
