@@ -2,18 +2,18 @@
 //! the start answer by mode, what each mode does without an attestation or with one that does not
 //! check, the attested key's own proof, and renewals keeping a pass's key assurance.
 //!
-//! Valid attestations need the attestation crate's test builders (test roots, an Android chain
-//! with a KeyDescription, an App Attest object): with them, a valid case is one more test calling
-//! [`complete_attested`] with the builder's evidence and a `--android-attestation-roots` file.
+//! Valid attestations, made with the attestation crate's test builders under a test root, are in
+//! tests/attestation_valid.rs.
 
 mod common;
 
+use common::attested::{attestation_for, complete_attested, pass_of, start};
 use common::{TestIssuer, error_of};
 
+use doorpass_format::KeyAssurance;
 use doorpass_format::api::{self, ATTESTATION_CHALLENGE_LEN, b64};
 use doorpass_format::holder_key::{HolderSigner, generate_p256_signing_key};
 use doorpass_format::keys::generate_signing_key;
-use doorpass_format::{KeyAssurance, Pass};
 use doorpass_issuer::IssuerConfig;
 use doorpass_issuer::attestation::AttestationMode;
 use serde_json::{Value, json};
@@ -21,62 +21,6 @@ use serde_json::{Value, json};
 /// A dev issuer in attestation `mode`, its other settings as `tweak` leaves them.
 async fn issuer_in(mode: AttestationMode) -> TestIssuer {
     common::start(|config: &mut IssuerConfig| config.attestation.mode = mode).await
-}
-
-/// An enrolment started by `start_key`: its challenge id, the start answer's attestation
-/// challenge (if any), and the code.
-struct Started {
-    id: String,
-    challenge: Option<Vec<u8>>,
-    code: String,
-}
-
-async fn start(issuer: &TestIssuer, subject: &str, start_key: &impl HolderSigner) -> Started {
-    let holder_key = b64(&start_key.holder_public_key().to_bytes());
-    let (status, _, body) = issuer
-        .post(
-            api::ENROLMENT_START_PATH,
-            &json!({ "subject": subject, "holder_key": holder_key }),
-        )
-        .await;
-    assert_eq!(status, 202, "{body}");
-    let challenge = body
-        .get("attestation_challenge")
-        .map(|c| api::b64_vec(c.as_str().unwrap(), 64).unwrap());
-    Started {
-        id: body["challenge_id"].as_str().unwrap().to_string(),
-        challenge,
-        code: issuer.dev_code(subject).await,
-    }
-}
-
-/// The `attestation` member of a completion: `new_key`, its own proof for challenge `id`, and
-/// `evidence`.
-fn attestation_for(id: &str, new_key: &impl HolderSigner, evidence: Value) -> Value {
-    let challenge_id: [u8; 16] = api::b64_fixed(id).unwrap();
-    let key = new_key.holder_public_key().to_bytes();
-    let proof = new_key.sign_holder_message(&api::enrolment_proof_message(&challenge_id, &key));
-    json!({ "holder_key": b64(&key), "proof": b64(&proof), "evidence": evidence })
-}
-
-/// Completes `started` with the start key's proof and `attestation` (absent when `None`).
-async fn complete_attested(
-    issuer: &TestIssuer,
-    started: &Started,
-    start_key: &impl HolderSigner,
-    attestation: Option<Value>,
-) -> (u16, Option<u64>, Value) {
-    let challenge_id: [u8; 16] = api::b64_fixed(&started.id).unwrap();
-    let proof = start_key.sign_holder_message(&api::enrolment_proof_message(
-        &challenge_id,
-        &start_key.holder_public_key().to_bytes(),
-    ));
-    let mut body =
-        json!({ "challenge_id": started.id, "code": started.code, "proof": b64(&proof) });
-    if let Some(attestation) = attestation {
-        body["attestation"] = attestation;
-    }
-    issuer.post(api::ENROLMENT_COMPLETE_PATH, &body).await
 }
 
 /// Evidence that is well-formed base64url but no attestation: random bytes as a one-certificate
@@ -88,10 +32,6 @@ fn garbage_android_evidence() -> Value {
 
 fn garbage_apple_evidence() -> Value {
     json!({ "platform": "apple_app_attest", "key_id": b64(&[7; 32]), "object": b64(b"not cbor") })
-}
-
-fn pass_of(issued: &Value) -> Pass {
-    Pass::parse(&api::b64_vec(issued["pass"].as_str().unwrap(), 4096).unwrap()).unwrap()
 }
 
 async fn metrics(issuer: &TestIssuer) -> String {

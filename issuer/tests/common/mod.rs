@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod attested;
+
 use std::net::SocketAddr;
 use std::ops::Deref;
 use std::sync::Arc;

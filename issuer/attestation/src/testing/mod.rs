@@ -73,6 +73,7 @@ pub struct TestRoot {
     params: CertificateParams,
     key: KeyPair,
     der: Vec<u8>,
+    pem: String,
 }
 
 impl TestRoot {
@@ -80,18 +81,24 @@ impl TestRoot {
     pub fn new(name: &str) -> TestRoot {
         let key = KeyPair::generate().unwrap();
         let params = ca_params(name);
-        let der = params.self_signed(&key).unwrap().der().to_vec();
+        let certificate = params.self_signed(&key).unwrap();
         TestRoot {
             name: name.into(),
             params,
             key,
-            der,
+            der: certificate.der().to_vec(),
+            pem: certificate.pem(),
         }
     }
 
     /// The root certificate, DER: what a test policy trusts.
     pub fn der(&self) -> &[u8] {
         &self.der
+    }
+
+    /// The root certificate as a PEM block: what an issuer's roots file holds.
+    pub fn pem(&self) -> &str {
+        &self.pem
     }
 
     pub(crate) fn issuer(&self) -> Issuer<'_, &KeyPair> {
@@ -111,16 +118,13 @@ impl TestRoot {
     pub(crate) fn subordinate(&self, name: &str) -> TestRoot {
         let key = KeyPair::generate().unwrap();
         let params = ca_params(name);
-        let der = params
-            .signed_by(&key, &self.issuer())
-            .unwrap()
-            .der()
-            .to_vec();
+        let certificate = params.signed_by(&key, &self.issuer()).unwrap();
         TestRoot {
             name: name.into(),
             params,
             key,
-            der,
+            der: certificate.der().to_vec(),
+            pem: certificate.pem(),
         }
     }
 }
