@@ -96,7 +96,7 @@ pub(crate) fn verify_chain<'c>(
         if anchors
             .revoked_serials
             .iter()
-            .any(|revoked| normalise_serial(revoked) == serial)
+            .any(|revoked| is_same_serial(revoked, &serial))
         {
             return Err(AttestationError::Revoked { serial });
         }
@@ -201,6 +201,15 @@ fn is_valid_at(certificate: &X509Certificate<'_>, now: u64) -> bool {
 pub(crate) fn serial_hex(raw: &[u8]) -> String {
     let hex: String = raw.iter().map(|byte| format!("{byte:02x}")).collect();
     normalise_serial(&hex)
+}
+
+/// Whether a listed serial (any case, leading zeros or spaces allowed) names the normalised
+/// `serial`; compared in place, since a status list may hold thousands of entries and each
+/// attested completion checks every certificate against all of them.
+fn is_same_serial(listed: &str, serial: &str) -> bool {
+    let listed = listed.trim().trim_start_matches('0');
+    let listed = if listed.is_empty() { "0" } else { listed };
+    listed.eq_ignore_ascii_case(serial)
 }
 
 fn normalise_serial(hex: &str) -> String {
