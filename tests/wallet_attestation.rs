@@ -1,19 +1,12 @@
 //! Platform holder keys addressed by id, and key attestation in enrolment (issue 22 part 3), against
 //! the real issuer on 127.0.0.1: one platform key per pass, kept by re-authentication and deleted
-//! once nothing uses it (cancel, removal, wipe); a start answer with an attestation challenge makes
-//! the wallet make a new key bound to it and record it before sending; a wrong code keeps the pass
-//! in hand (and its key) working and a retry reuses the new key; the new key is deleted when the
-//! pass the issuer sends binds the start key.
-//!
-//! That the pass then binds the attested key (and the former key is deleted) is shown by resuming
-//! from an answer noted in the pending enrolment (as after a crash between the answer and storing
-//! the pass), with a pass the issuer's key signed for the attested key.
-//!
-//! The dev issuer this runs against does not offer challenges yet (its attestation mode lands in a
-//! parallel branch), so the tests put the issuer's challenge into the pending enrolment the wallet
-//! wrote, as the wallet records it from a start answer. Once the issuer's `--attestation` lands,
-//! these tests run it in `prefer` mode: the stand-in chain does not check, so the issuer binds the
-//! start key, as asserted here.
+//! once nothing uses it (cancel, removal, wipe); the challenge of the issuer's start answer (in
+//! `prefer` mode) makes the wallet make a new key bound to it and record it before sending; a wrong
+//! code keeps the pass in hand (and its key) working and a retry reuses the new key; the new key is
+//! deleted when the pass the issuer sends binds the start key (an attestation that does not check),
+//! and the pass moves to it, the former key deleted, when the issuer took a valid attestation.
+//! Attested enrolments end to end (assurance at the door, renewal, `require` mode):
+//! wallet_attested_keys.rs.
 
 mod der_platform;
 
@@ -21,17 +14,20 @@ use std::path::Path;
 use std::sync::Arc;
 
 use der_platform::DerPlatform;
-use doorpass_format::api::b64;
-use doorpass_format::pass::{PassClaims, PassKind, new_pass_id};
+use doorpass_attestation::testing::SECURITY_LEVEL_STRONG_BOX;
+use doorpass_format::api::{ATTESTATION_CHALLENGE_LEN, b64_fixed};
 use doorpass_format::{KeyAssurance, Pass, Verdict, Verifier, VerifierPolicy};
-use doorpass_issuer::keys::IssuerKeys;
+use doorpass_issuer::attestation::AttestationMode;
 use doorpass_tests::{TestIssuer, now, qr_pass_bytes, trust_list_of};
 use doorpass_wallet::holder_signer::NewHolderKeys;
 use doorpass_wallet::secret_store::{FileSecretStore, SecretStore};
 use doorpass_wallet::wallet::{Wallet, WalletError, WalletOptions};
 
-/// The attestation challenge the tests' "issuer" asks for.
-const CHALLENGE: [u8; 32] = [7; 32];
+/// A dev issuer in attestation `prefer` mode trusting `signer`'s test root (written into
+/// `dir`): its start answers carry a challenge of their own.
+async fn prefer_issuer(signer: &DerPlatform, dir: &Path) -> TestIssuer {
+    TestIssuer::start(|config| signer.configure_issuer(config, AttestationMode::Prefer, dir)).await
+}
 
 fn platform_wallet(issuer: &TestIssuer, home: &Path, signer: &Arc<DerPlatform>) -> Wallet {
     let secrets: Arc<dyn SecretStore> = Arc::new(FileSecretStore::new(home.join("secrets.json")));
@@ -55,12 +51,15 @@ fn state(home: &Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(home.join("state.json")).unwrap()).unwrap()
 }
 
-/// Puts the issuer's attestation challenge into the pending enrolment, as a start answer with one
-/// makes the wallet record it.
-fn offer_challenge(home: &Path) {
-    let mut state = state(home);
-    state["pending"]["attestation_challenge"] = b64(&CHALLENGE).into();
-    std::fs::write(home.join("state.json"), serde_json::to_vec(&state).unwrap()).unwrap();
+/// The attestation challenge the pending enrolment recorded from the issuer's start answer.
+fn recorded_challenge(home: &Path) -> Vec<u8> {
+    let recorded = state(home)["pending"]["attestation_challenge"].clone();
+    let text = recorded
+        .as_str()
+        .expect("the start answer carried a challenge");
+    b64_fixed::<ATTESTATION_CHALLENGE_LEN>(text)
+        .unwrap()
+        .to_vec()
 }
 
 /// A code of the right length that is not `code`.
@@ -116,31 +115,37 @@ async fn platform_keys_are_one_per_pass_kept_by_reauthentication_and_deleted_onc
 
 #[tokio::test]
 async fn a_challenge_makes_a_new_attested_key_and_a_wrong_code_keeps_the_pass_in_hand() {
-    let issuer = TestIssuer::start(|_| {}).await;
-    let home = tempfile::tempdir().unwrap();
+    let roots = tempfile::tempdir().unwrap();
     let signer = DerPlatform::attesting();
+    let issuer = prefer_issuer(&signer, roots.path()).await;
+    let home = tempfile::tempdir().unwrap();
     let wallet = platform_wallet(&issuer, home.path(), &signer);
+    // The enrolment's own attested key came with a stand-in chain that does not check: the
+    // issuer bound the start key and the wallet deleted the other.
     let pass = issuer.enrol(&wallet, "demo-choi").await;
     let old_key = signer.live_keys();
+    assert_eq!((old_key.len(), signer.made()), (1, 2), "{old_key:?}");
     let bound = door_accepts(&issuer, &wallet, &pass.id).claims().holder_key;
+    assert_eq!(bound, signer.public_key_of(&old_key[0]));
 
     wallet
         .begin_reauthentication(&pass.id, now())
         .await
         .unwrap();
-    drop(wallet);
-    offer_challenge(home.path());
-    let wallet = platform_wallet(&issuer, home.path(), &signer);
+    let challenge = recorded_challenge(home.path());
     let code = issuer.dev_code("demo-choi").await;
 
-    // A wrong code: the new key was made with the challenge and recorded before anything was
-    // sent; the pass in hand still shows codes with its own key.
+    // A wrong code: the new key was made with the issuer's challenge (this start's own) and
+    // recorded before anything was sent; the pass in hand still shows codes with its own key.
     let err = wallet
         .complete_authentication(&wrong(&code), now())
         .await
         .unwrap_err();
     assert!(matches!(err, WalletError::WrongCode { .. }), "{err:?}");
-    assert_eq!(signer.challenges(), vec![CHALLENGE.to_vec()]);
+    let challenges = signer.challenges();
+    assert_eq!(challenges.len(), 2);
+    assert_eq!(challenges[1], challenge);
+    assert_ne!(challenges[0], challenge, "each start has its own challenge");
     let live = signer.live_keys();
     assert_eq!(
         live.len(),
@@ -159,37 +164,35 @@ async fn a_challenge_makes_a_new_attested_key_and_a_wrong_code_keeps_the_pass_in
         bound
     );
 
-    // A second wrong code reuses the attested key: no third key.
+    // A second wrong code reuses the attested key: no fourth key.
     wallet
         .complete_authentication(&wrong(&code), now())
         .await
         .unwrap_err();
-    assert_eq!(signer.made(), 2);
+    assert_eq!(signer.made(), 3);
 
-    // The right code: this issuer did not take the attestation, so the pass binds the start key
-    // (the pass's own) and the attested key is deleted.
+    // The right code: the attestation did not check, so the issuer bound the start key (the
+    // pass's own) and the attested key is deleted.
     wallet.complete_authentication(&code, now()).await.unwrap();
     assert_eq!(signer.live_keys(), old_key);
-    assert_eq!(
-        door_accepts(&issuer, &wallet, &pass.id).claims().holder_key,
-        bound
-    );
+    let shown = door_accepts(&issuer, &wallet, &pass.id);
+    assert_eq!(shown.claims().holder_key, bound);
+    assert_eq!(shown.claims().key_assurance, KeyAssurance::Unattested);
     assert!(state(home.path())["pending"].is_null());
 }
 
 #[tokio::test]
 async fn a_signer_without_attestation_enrols_without_one_and_keeps_no_extra_key() {
-    let issuer = TestIssuer::start(|_| {}).await;
-    let home = tempfile::tempdir().unwrap();
+    let roots = tempfile::tempdir().unwrap();
     let signer = DerPlatform::unattesting();
+    let issuer = prefer_issuer(&signer, roots.path()).await;
+    let home = tempfile::tempdir().unwrap();
     let wallet = platform_wallet(&issuer, home.path(), &signer);
     wallet
         .begin_authentication("demo-park", now())
         .await
         .unwrap();
-    drop(wallet);
-    offer_challenge(home.path());
-    let wallet = platform_wallet(&issuer, home.path(), &signer);
+    let challenge = recorded_challenge(home.path());
     let code = issuer.dev_code("demo-park").await;
     let err = wallet
         .complete_authentication(&wrong(&code), now())
@@ -197,7 +200,7 @@ async fn a_signer_without_attestation_enrols_without_one_and_keeps_no_extra_key(
         .unwrap_err();
     assert!(matches!(err, WalletError::WrongCode { .. }), "{err:?}");
     // The key made for the challenge came without an attestation: deleted, and not made again.
-    assert_eq!(signer.challenges(), vec![CHALLENGE.to_vec()]);
+    assert_eq!(signer.challenges(), vec![challenge]);
     assert_eq!(signer.live_keys().len(), 1);
     assert_eq!(
         state(home.path())["pending"]["attestation_unavailable"],
@@ -207,27 +210,25 @@ async fn a_signer_without_attestation_enrols_without_one_and_keeps_no_extra_key(
     assert_eq!(signer.made(), 2);
     let keys = signer.live_keys();
     assert_eq!(keys.len(), 1);
-    assert_eq!(
-        door_accepts(&issuer, &wallet, &pass.id).claims().holder_key,
-        signer.public_key_of(&keys[0])
-    );
+    let shown = door_accepts(&issuer, &wallet, &pass.id);
+    assert_eq!(shown.claims().holder_key, signer.public_key_of(&keys[0]));
+    assert_eq!(shown.claims().key_assurance, KeyAssurance::Unattested);
 }
 
 #[tokio::test]
 async fn a_pass_bound_to_the_attested_key_moves_the_pass_to_it_and_deletes_the_former_key() {
-    let issuer = TestIssuer::start(|_| {}).await;
+    let roots = tempfile::tempdir().unwrap();
+    let signer = DerPlatform::android(SECURITY_LEVEL_STRONG_BOX);
+    let issuer = prefer_issuer(&signer, roots.path()).await;
     let home = tempfile::tempdir().unwrap();
-    let signer = DerPlatform::attesting();
     let wallet = platform_wallet(&issuer, home.path(), &signer);
     let pass = issuer.enrol(&wallet, "demo-kim").await;
     let former = signer.live_keys();
+    assert_eq!(former.len(), 1, "{former:?}");
     wallet
         .begin_reauthentication(&pass.id, now())
         .await
         .unwrap();
-    drop(wallet);
-    offer_challenge(home.path());
-    let wallet = platform_wallet(&issuer, home.path(), &signer);
     let code = issuer.dev_code("demo-kim").await;
     wallet
         .complete_authentication(&wrong(&code), now())
@@ -238,51 +239,23 @@ async fn a_pass_bound_to_the_attested_key_moves_the_pass_to_it_and_deletes_the_f
         .into_iter()
         .find(|k| !former.contains(k))
         .unwrap();
+    assert_eq!(
+        door_accepts(&issuer, &wallet, &pass.id).claims().holder_key,
+        signer.public_key_of(&former[0]),
+        "until the issuer answers, the pass signs with its former key"
+    );
 
-    // The issuer took the attestation: its answer, noted before the wallet stored the pass, binds
-    // the attested key (the slot's refresh token is already in secure storage).
-    let keys = IssuerKeys::load(issuer.dir.path()).unwrap();
-    let now = now();
-    let claims = PassClaims {
-        key_assurance: KeyAssurance::AndroidStrongBox,
-        issuer_id: keys.issuer_id.clone(),
-        issued_at: now,
-        not_before: now,
-        expires_at: now + 30 * 86_400,
-        pass_id: new_pass_id(),
-        holder_key: signer.public_key_of(&attested),
-        display_name: "Kim Minji".into(),
-        birth_date: "1990-04-01".into(),
-        kind: PassKind::Vaccination,
-        renew_after: now + 20 * 86_400,
-        status: None,
-    };
-    let issued = Pass::issue(&claims, &keys.signing_key).unwrap();
-    drop(wallet);
-    let mut state = state(home.path());
-    state["pending"]["received"] = serde_json::json!({
-        "pass": b64(issued.bytes()),
-        "pass_id": claims.pass_id_hex(),
-        "expires_at": claims.expires_at,
-        "renew_after": claims.renew_after,
-        "refresh_expires_at": claims.expires_at,
-    });
-    std::fs::write(
-        home.path().join("state.json"),
-        serde_json::to_vec(&state).unwrap(),
-    )
-    .unwrap();
-    let wallet = platform_wallet(&issuer, home.path(), &signer);
-    wallet.complete_authentication("", now).await.unwrap();
-
+    // The issuer took the attestation: its pass binds the attested key.
+    let renewed = wallet.complete_authentication(&code, now()).await.unwrap();
+    assert_eq!(renewed.id, pass.id);
     assert_eq!(
         signer.live_keys(),
         vec![attested.clone()],
         "the former key is deleted"
     );
-    let view = wallet.current_qr(Some(&pass.id), now, false).unwrap();
+    let view = wallet.current_qr(Some(&pass.id), now(), false).unwrap();
     let verdict = Verifier::new(trust_list_of(&issuer), VerifierPolicy::default())
-        .verify_qr_text(&view.qr_text, now);
+        .verify_qr_text(&view.qr_text, now());
     let Verdict::Valid(valid) = verdict else {
         panic!("{verdict:?}")
     };
