@@ -30,6 +30,8 @@ pub enum Attests {
     Nothing,
     /// A one-certificate "chain" that carries the challenge but is no certificate: it never checks.
     StandIn,
+    /// A chain larger than any wallet sends (ten 3,000-byte "certificates"): an app's bug.
+    Oversized,
     /// A valid Android Keystore chain under `root` for the new key at KeyMint security `level`
     /// (`SECURITY_LEVEL_*`), bound to the challenge, or to another one with `wrong_challenge`.
     Android {
@@ -103,7 +105,7 @@ impl DerPlatform {
         config.attestation.mode = mode;
         let root = match &self.attests {
             Attests::Android { root, .. } | Attests::Apple { root } => root,
-            Attests::Nothing | Attests::StandIn => return,
+            Attests::Nothing | Attests::StandIn | Attests::Oversized => return,
         };
         let path = dir.join("attestation-root.pem");
         std::fs::write(&path, pem_certificate(root.der())).unwrap();
@@ -148,6 +150,9 @@ impl DerPlatform {
             Attests::Nothing => None,
             Attests::StandIn => Some(PlatformAttestation::AndroidKeystore {
                 chain: vec![[b"leaf with challenge ".as_slice(), challenge].concat()],
+            }),
+            Attests::Oversized => Some(PlatformAttestation::AndroidKeystore {
+                chain: vec![vec![0x30; 3000]; 10],
             }),
             Attests::Android {
                 root,

@@ -220,3 +220,25 @@ async fn require_mode_refuses_an_attestation_for_another_challenge_with_the_reas
     assert!(reason.contains("challenge"), "{reason}");
     assert!(wallet.passes(now()).is_empty());
 }
+
+#[tokio::test]
+async fn evidence_the_wallet_would_not_send_still_enrols_without_attestation() {
+    // A platform whose attestation is over the size limits (an app's bug) must not leave the
+    // holder retrying a completion that fails the same way every time.
+    let roots = tempfile::tempdir().unwrap();
+    let signer = DerPlatform::with(Attests::Oversized);
+    let issuer = TestIssuer::start(|config| {
+        signer.configure_issuer(config, AttestationMode::Prefer, roots.path())
+    })
+    .await;
+    let home = tempfile::tempdir().unwrap();
+    let wallet = platform_wallet(&issuer, home.path(), &signer);
+    let pass = issuer.enrol(&wallet, "demo-kim").await;
+    let door_dir = tempfile::tempdir().unwrap();
+    let any_door = door(&issuer, door_dir.path(), VerifierPolicy::default());
+    let (_, assurance) = shown_at(&any_door, &wallet, &pass.id);
+    assert_eq!(assurance, KeyAssurance::Unattested);
+    // The start key holds the pass; the key made for the challenge was deleted.
+    assert_eq!(signer.made(), 2);
+    assert_eq!(signer.live_keys().len(), 1);
+}

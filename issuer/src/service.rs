@@ -25,8 +25,9 @@ use crate::error::{ApiError, BodyRead};
 pub use crate::state::{AppState, DevState, Faults};
 
 /// Largest request body accepted: a completion with a key attestation carries an Android
-/// certificate chain (up to 10 certificates of 4 KiB) or an App Attest object (up to 12 KiB), in
-/// base64url; anything else is well under 1 KiB.
+/// certificate chain or an App Attest object of at most
+/// [`doorpass_format::api::MAX_ATTESTATION_EVIDENCE_LEN`] (22 KiB) in base64url; anything else is
+/// well under 1 KiB.
 pub const BODY_LIMIT: usize = 32 * 1024;
 
 /// The router for `state`.

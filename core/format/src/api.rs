@@ -155,6 +155,10 @@ pub enum AttestationEvidence {
 
 /// Domain separation for the App Attest client data.
 pub const APP_ATTEST_DOMAIN: &[u8] = b"DP1-app-attest";
+/// Largest key attestation evidence, raw bytes: a chain's certificates together, or an App Attest
+/// object. Its base64url with the rest of a completion stays under the issuer's 32 KiB body limit,
+/// so evidence a wallet sends is never cut off by a 413 before it is looked at.
+pub const MAX_ATTESTATION_EVIDENCE_LEN: usize = 22 * 1024;
 /// Length of an attestation challenge, in bytes.
 pub const ATTESTATION_CHALLENGE_LEN: usize = 32;
 

@@ -5,7 +5,8 @@
 //! when (see `wallet::attest`).
 
 use doorpass_format::api::{
-    self, AttestationEvidence, CHALLENGE_ID_LEN, KeyAttestation, attestation_client_data, b64,
+    self, AttestationEvidence, CHALLENGE_ID_LEN, KeyAttestation, MAX_ATTESTATION_EVIDENCE_LEN,
+    attestation_client_data, b64,
 };
 use doorpass_format::holder_key::HolderKeyKind;
 use sha2::Digest as _;
@@ -17,8 +18,9 @@ use crate::holder_signer::{
 /// Most certificates an Android attestation chain may have (real ones have 3 to 5).
 pub const MAX_CHAIN_CERTIFICATES: usize = 10;
 /// Largest evidence item (a certificate, an App Attest object or key id) the wallet sends, in
-/// bytes; real ones are a few KB.
-pub const MAX_EVIDENCE_ITEM_LEN: usize = 32 * 1024;
+/// bytes; real ones are a few KB, and a whole chain is at most
+/// [`MAX_ATTESTATION_EVIDENCE_LEN`].
+pub const MAX_EVIDENCE_ITEM_LEN: usize = MAX_ATTESTATION_EVIDENCE_LEN;
 
 /// The client data hash an iOS app gives App Attest's `attestKey` for a new holder key:
 /// SHA-256 of [`attestation_client_data`]`(challenge, key)`, the key as the pass will name it (the
@@ -56,6 +58,10 @@ pub fn evidence_of(
             }
             for certificate in chain {
                 check_item("a certificate", certificate)?;
+            }
+            let total: usize = chain.iter().map(Vec::len).sum();
+            if total > MAX_ATTESTATION_EVIDENCE_LEN {
+                return Err(bad(format!("the certificate chain is {total} bytes")));
             }
             Ok(AttestationEvidence::AndroidKeystore {
                 chain: chain.iter().map(|c| b64(c)).collect(),

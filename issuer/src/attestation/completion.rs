@@ -12,8 +12,8 @@ use doorpass_attestation::android::verify_android_key_attestation;
 use doorpass_attestation::apple::verify_app_attest;
 use doorpass_format::KeyAssurance;
 use doorpass_format::api::{
-    AttestationEvidence, KeyAttestation, attestation_client_data, b64_vec, enrolment_proof_message,
-    error_code,
+    AttestationEvidence, KeyAttestation, MAX_ATTESTATION_EVIDENCE_LEN, attestation_client_data,
+    b64_vec, enrolment_proof_message, error_code,
 };
 use doorpass_format::holder_key::{HolderKeyKind, HolderPublicKey, P256_COMPRESSED_LEN};
 use sha2::{Digest, Sha256};
@@ -300,7 +300,13 @@ fn decode(evidence: &AttestationEvidence) -> Result<Evidence, AttestationRefusal
                         ))
                     })
                 })
-                .collect::<Result<_, _>>()?;
+                .collect::<Result<Vec<Vec<u8>>, _>>()?;
+            let total: usize = chain.iter().map(Vec::len).sum();
+            if total > MAX_ATTESTATION_EVIDENCE_LEN {
+                return Err(undecodable(format!(
+                    "the chain is {total} bytes (at most {MAX_ATTESTATION_EVIDENCE_LEN})"
+                )));
+            }
             Ok(Evidence::Android { chain })
         }
         AttestationEvidence::AppleAppAttest { key_id, object } => {

@@ -36,15 +36,25 @@ impl Wallet {
                 detail: "the attestation challenge is not 32 bytes of base64url".into(),
             }
         })?;
-        let (key, attestation) = PlatformKey::create(signer.clone(), Some(&challenge))?;
+        // Whatever goes wrong in making the attested key or its evidence, the enrolment goes on
+        // without an attestation (the issuer binds the start key, or says an attestation is
+        // required): a holder is never stuck retrying what will fail the same way every time.
+        let (key, attestation) = match PlatformKey::create(signer.clone(), Some(&challenge)) {
+            Ok(made) => made,
+            Err(e) => {
+                log::warn!("no attested key could be made; enrolling without attestation: {e}");
+                self.update_pending(pending, |p| p.attestation_unavailable = true)?;
+                return Ok(None);
+            }
+        };
         let evidence = match attestation.as_ref().map(evidence_of) {
             Some(Ok(evidence)) => evidence,
             unusable => {
-                // No attestation (no secure hardware, a simulator): complete without one; the
-                // issuer binds the start key. Unusable evidence is the app's bug: said, not sent.
+                // No attestation (no secure hardware, a simulator), or evidence this wallet
+                // would not send (over the size limits): complete without one.
                 self.delete_platform_key(key.key_id());
                 if let Some(Err(e)) = unusable {
-                    return Err(e.into());
+                    log::warn!("the platform's attestation is unusable; enrolling without: {e}");
                 }
                 self.update_pending(pending, |p| p.attestation_unavailable = true)?;
                 return Ok(None);
