@@ -86,7 +86,14 @@ pub(crate) fn verify_chain<'c>(
     } else {
         &certificates[..]
     };
-    for certificate in dated.iter().chain(std::iter::once(anchor)) {
+    // The leaf's start of validity is the phone's clock (Android's Keystore dates it when it makes
+    // the key), which may run ahead of ours by minutes or days: only its end counts. Freshness comes
+    // from the challenge, not from dates.
+    let (leaf, above) = dated.split_first().unwrap_or((anchor, &[]));
+    if !is_not_expired_at(leaf, now) {
+        return Err(AttestationError::CertificateNotValidNow);
+    }
+    for certificate in above.iter().chain(std::iter::once(anchor)) {
         if !is_valid_at(certificate, now) {
             return Err(AttestationError::CertificateNotValidNow);
         }
@@ -189,6 +196,10 @@ fn is_signed_by(subject: &X509Certificate<'_>, issuer: &X509Certificate<'_>) -> 
     subject.signature_algorithm == subject.tbs_certificate.signature
         && !SHA1_SIGNATURE_OIDS.contains(&algorithm.as_str())
         && subject.verify_signature(Some(issuer.public_key())).is_ok()
+}
+
+fn is_not_expired_at(certificate: &X509Certificate<'_>, now: u64) -> bool {
+    i64::try_from(now).unwrap_or(i64::MAX) <= certificate.validity().not_after.timestamp()
 }
 
 fn is_valid_at(certificate: &X509Certificate<'_>, now: u64) -> bool {

@@ -231,6 +231,14 @@ fn an_expired_certificate_is_refused() {
 }
 
 #[test]
+fn a_leaf_dated_ahead_by_the_phones_clock_is_accepted() {
+    // Keystore dates the leaf with the phone's clock; a phone far ahead must not be refused.
+    let root = TestRoot::new("test root");
+    let chain = builder(&root).dated_ahead().build();
+    assert_eq!(verify(&root, &chain), Ok(KeyAssurance::AndroidTee));
+}
+
+#[test]
 fn a_time_before_the_certificates_is_refused() {
     let root = TestRoot::new("test root");
     let result = verify_android_key_attestation(

@@ -19,6 +19,7 @@ pub struct AndroidChainBuilder<'r> {
     algorithm: i64,
     origin: i64,
     expired: bool,
+    dated_ahead: bool,
     serial: Option<Vec<u8>>,
     key_description: bool,
     unrelated_intermediate: bool,
@@ -39,6 +40,7 @@ impl<'r> AndroidChainBuilder<'r> {
             algorithm: ALGORITHM_EC,
             origin: ORIGIN_GENERATED,
             expired: false,
+            dated_ahead: false,
             serial: None,
             key_description: true,
             unrelated_intermediate: false,
@@ -86,6 +88,13 @@ impl<'r> AndroidChainBuilder<'r> {
     /// The leaf certificate expired in 2021.
     pub fn expired(mut self) -> Self {
         self.expired = true;
+        self
+    }
+
+    /// The leaf certificate is valid only from 2090 on, as a phone whose clock runs far ahead
+    /// would date it.
+    pub fn dated_ahead(mut self) -> Self {
+        self.dated_ahead = true;
         self
     }
 
@@ -163,6 +172,9 @@ impl<'r> AndroidChainBuilder<'r> {
 
     fn attestation_leaf_params(&self) -> CertificateParams {
         let mut params = leaf_params("Android Keystore Key", self.expired);
+        if self.dated_ahead {
+            params.not_before = rcgen::date_time_ymd(2090, 1, 1);
+        }
         if let Some(serial) = &self.serial {
             params.serial_number = Some(SerialNumber::from_slice(serial));
         }
