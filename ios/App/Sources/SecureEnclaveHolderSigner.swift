@@ -66,7 +66,12 @@ final class SecureEnclaveHolderSigner: HolderSigner, @unchecked Sendable {
         lock.lock()
         loaded[keyId] = key
         lock.unlock()
-        let attestation = attestationChallenge.flatMap { appAttest(challenge: $0, publicKey: key.publicKey) }
+        // App Attest vouches for the key as this app's Secure Enclave key: never for the software
+        // fallback, which would then pass for hardware-bound.
+        var attestation: PlatformAttestation? = nil
+        if case .enclave = key, let challenge = attestationChallenge {
+            attestation = appAttest(challenge: challenge, publicKey: key.publicKey)
+        }
         return CreatedKey(keyId: keyId, publicKey: key.publicKey, attestation: attestation)
     }
 

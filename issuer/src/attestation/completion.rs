@@ -234,7 +234,7 @@ impl Attestation {
                 // The reason only: neither the subject nor the evidence is logged.
                 eprintln!(
                     "doorpass-issuer: {platform} key attestation not accepted ({}): {refusal}; \
-                     pass issued unattested to the start key",
+                     a pass issued for this completion binds the start key, unattested",
                     refusal.label()
                 );
                 Ok(unattested)

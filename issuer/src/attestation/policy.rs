@@ -70,7 +70,16 @@ impl Attestation {
         }
         let revoked_serials = match &config.android_revocations {
             Some(path) => revoked_serials(&read_file(path)?, path)?,
-            None => Vec::new(),
+            None => {
+                // Leaked Android attestation keys exist and are listed by Google; without the
+                // list, chains made with them are accepted.
+                eprintln!(
+                    "doorpass-issuer: warning: no Android attestation status list (give \
+                     --android-attestation-revocations, Google's list, and restart to refresh \
+                     it): attestations by revoked keys will be accepted"
+                );
+                Vec::new()
+            }
         };
         let apple = match &config.apple_app_id {
             Some(app_id) => {
