@@ -41,7 +41,9 @@ fn door_accepts_the_code(issuer: &TestIssuer, wallet: &Wallet) -> Pass {
 /// Renews the wallet's one pass (as if renew-after had come) and checks the answer.
 async fn renew_now(wallet: &Wallet) {
     let d = wallet.passes(now())[0].details.clone().unwrap();
-    let later = d.renew_after + 1 - wallet.clock_status().offset_seconds.unwrap_or(0) as u64;
+    // Halfway from renew-after to expiry, in device time (as tests/wallet_renew.rs).
+    let offset = wallet.clock_status().offset_seconds.unwrap_or(0);
+    let later = (d.renew_after + (d.expires_at - d.renew_after) / 2).saturating_add_signed(-offset);
     let outcomes = wallet.renew_due(later).await;
     assert!(
         matches!(outcomes[..], [ref o] if matches!(o.outcome, RenewalOutcome::Renewed { .. })),

@@ -27,8 +27,12 @@ async fn renewal_after_renew_after_replaces_the_pass() {
         wallet.renew_due(now()).await.is_empty(),
         "nothing is due yet"
     );
-    // The device clock moves past renew-after (no need to wait: the issuer renews whenever asked).
-    let later = d.renew_after + 1 - (wallet.clock_status().offset_seconds.unwrap_or(0)) as u64;
+    // The device clock moves past renew-after (no need to wait: the issuer renews whenever asked),
+    // halfway to expiry: renew-after may be drawn as late as a second before it, so "renew-after
+    // + 1" was sometimes the expiry itself (Expired, about one run in forty).
+    let offset = wallet.clock_status().offset_seconds.unwrap_or(0);
+    let due_at = d.renew_after + (d.expires_at - d.renew_after) / 2;
+    let later = due_at.saturating_add_signed(-offset);
     assert_eq!(wallet.passes(later)[0].state, PassState::RenewDue);
     let outcomes = wallet.renew_due(later).await;
     assert_eq!(outcomes.len(), 1);
