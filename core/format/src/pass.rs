@@ -155,20 +155,16 @@ impl PassClaims {
 
     fn to_cbor(&self) -> Vec<u8> {
         let cnf = Value::Map(vec![(cbor::key(1), self.holder_key.to_cose_key())]);
-        let dp = Value::Map(vec![
+        let mut dp = vec![
             (cbor::key(1), Value::Text(self.display_name.clone())),
             (cbor::key(2), Value::Text(self.birth_date.clone())),
             (cbor::key(3), cbor::uint(self.kind.code())),
             (cbor::key(4), cbor::uint(self.renew_after)),
-        ]);
-        let dp = match (dp, self.key_assurance) {
-            (dp, crate::KeyAssurance::Unattested) => dp,
-            (Value::Map(mut entries), assurance) => {
-                entries.push((cbor::key(5), cbor::uint(assurance.code().into())));
-                Value::Map(entries)
-            }
-            (dp, _) => dp,
-        };
+        ];
+        if self.key_assurance.is_hardware_bound() {
+            dp.push((cbor::key(5), cbor::uint(self.key_assurance.code().into())));
+        }
+        let dp = Value::Map(dp);
         // Claim keys 1, 4, 5, 6, 7, 8, (65535,) -65537: coset writes them in this order, which is
         // the deterministic order (positive integers before negative ones, shorter ones first).
         let mut rest = vec![(ClaimName::Assigned(iana::CwtClaimName::Cnf), cnf)];
