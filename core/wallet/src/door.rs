@@ -10,7 +10,7 @@ use doorpass_format::keys::VerifyingKey;
 use doorpass_format::verifier::{Verdict, Verifier, VerifierPolicy};
 use doorpass_format::{StatusListBinding, StatusListId, StatusListUpdateError};
 
-use crate::check_log::{CHECK_LOG_FILE, Check, CheckLog, CheckLogSummary};
+use crate::check_log::{CHECK_LOG_FILE, Check, CheckLogSummary, SharedCheckLog, open_shared};
 use crate::issuer_client::{IssuerClient, IssuerError};
 use crate::status_cache::{HeldStatusList, STATUS_LISTS_DIR, StatusListFiles};
 use crate::trust_cache::{SetAside, TrustCacheError, TrustListCache, TrustListStatus};
@@ -64,8 +64,9 @@ struct DoorState {
     wanted: BTreeSet<StatusListId>,
     /// The floor as last written to [`TRUST_FLOOR_FILE`].
     saved_floor: u64,
-    /// Every check made here, counted (docs/door-log.md).
-    check_log: CheckLog,
+    /// Every check made here, counted (docs/door-log.md); shared with other handles of this
+    /// process on the same folder.
+    check_log: SharedCheckLog,
 }
 
 /// An offline door verifier with a cached trust list.
@@ -119,7 +120,7 @@ impl DoorVerifier {
                 status_lists,
                 wanted: BTreeSet::new(),
                 saved_floor,
-                check_log: CheckLog::open_or_in_memory(&dir.join(CHECK_LOG_FILE)),
+                check_log: open_shared(&dir.join(CHECK_LOG_FILE)),
             }),
         };
         door.save_floor(&mut door.lock())?;
@@ -218,7 +219,9 @@ impl DoorVerifier {
             });
         }
         let verdict = verifier.verify_qr_text(qr_text, now);
-        if let Err(failure) = check_log.record(&Check::of(&verdict, verifier, now)) {
+        if let Err(failure) =
+            crate::check_log::shared::lock(check_log).record(&Check::of(&verdict, verifier, now))
+        {
             log::warn!("{} (checks not saved: {})", failure.error, failure.checks);
         }
         if let Verdict::Valid(pass) = &verdict
@@ -239,7 +242,7 @@ impl DoorVerifier {
     /// counted in memory could not all be written to the log file (a read-only or full disk), this
     /// is [`DoorError::Storage`] saying how many: the door keeps checking, and every check retries.
     pub fn check_log_summary(&self, since: u64, now: u64) -> Result<CheckLogSummary, DoorError> {
-        let summary = self.lock().check_log.summary(since, now);
+        let summary = crate::check_log::shared::lock(&self.lock().check_log).summary(since, now);
         match &summary.failure {
             Some(failure) => Err(DoorError::Storage {
                 detail: format!(
@@ -254,7 +257,7 @@ impl DoorVerifier {
     /// The check log of the last 90 days at `now` as CSV, one row per 10-minute bucket, header
     /// first (docs/door-log.md). It holds every check counted, saved or not.
     pub fn check_log_csv(&self, now: u64) -> String {
-        self.lock().check_log.csv(now)
+        crate::check_log::shared::lock(&self.lock().check_log).csv(now)
     }
 
     /// Offers a signed status list given as bytes (bundled, or copied from another device) at

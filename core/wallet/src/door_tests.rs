@@ -382,6 +382,15 @@ mod check_log_tests {
         let (door, _) = open().unwrap();
         assert_eq!(door.check_log_summary(NOW, NOW + 60).unwrap().checked, 3);
         assert_eq!(door.check_log_csv(NOW + 60).lines().count(), 2);
+        // A second handle on the same folder (an app screen rebuilt before the first handle is
+        // released) shares the log: no wait for its lock, and both count into it.
+        let started = std::time::Instant::now();
+        let (again, _) = open().unwrap();
+        assert!(started.elapsed() < crate::check_log::LOCK_WAIT);
+        again.verify(&valid, NOW + 3).unwrap();
+        door.verify(&valid, NOW + 4).unwrap();
+        assert_eq!(again.check_log_summary(NOW, NOW + 60).unwrap().checked, 5);
+        assert_eq!(door.check_log_summary(NOW, NOW + 60).unwrap().checked, 5);
     }
 
     #[test]

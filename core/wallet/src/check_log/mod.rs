@@ -5,6 +5,7 @@
 //! - [`bucket`]: one bucket's counts and its fixed-length line on disk.
 //! - [`check`]: one check as counted.
 //! - [`report`]: the summary of a period and the CSV export.
+//! - [`shared`]: one open log per file in a process.
 //!
 //! The file is a header line and one line per bucket. Each check rewrites its bucket's line in
 //! place before [`CheckLog::record`] returns, so an app crash loses no check; the file is
@@ -16,6 +17,7 @@
 pub mod bucket;
 pub mod check;
 pub mod report;
+pub mod shared;
 
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions, TryLockError};
@@ -26,6 +28,7 @@ use std::time::{Duration, Instant};
 pub use bucket::{BUCKET_SECONDS, Bucket, RECORD_LEN, REFUSAL_CODES};
 pub use check::Check;
 pub use report::{CheckLogSummary, csv_header};
+pub use shared::{SharedCheckLog, open_shared};
 
 /// File name of the check log in a door's folder.
 pub const CHECK_LOG_FILE: &str = "check-log";
