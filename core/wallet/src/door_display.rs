@@ -148,6 +148,38 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_printed_code_or_an_unchecked_revocation_asks_for_an_id_check() {
+        use doorpass_format::verifier::{Refusal, VerifiedPass};
+        let pass = |was_static, revocation| {
+            Verdict::Valid(VerifiedPass {
+                display_name: "Jane Doe".into(),
+                birth_date: "1990".into(),
+                kind: doorpass_format::pass::PassKind::Vaccination,
+                expires_at: 0,
+                issuer_id: "KR-TEST".into(),
+                pass_id: "00".into(),
+                was_static,
+                revocation,
+                status_uri: None,
+                key_assurance: doorpass_format::KeyAssurance::Unattested,
+            })
+        };
+        let fresh = RevocationCheck::NotRevoked {
+            list_age_seconds: 60,
+        };
+        let unchecked = RevocationCheck::NotChecked {
+            list_age_seconds: None,
+        };
+        assert_eq!(DoorSignal::of(&pass(false, fresh)), DoorSignal::Valid);
+        let none = RevocationCheck::NotRevocable;
+        assert_eq!(DoorSignal::of(&pass(false, none)), DoorSignal::Valid);
+        assert_eq!(DoorSignal::of(&pass(true, fresh)), DoorSignal::CheckId);
+        assert_eq!(DoorSignal::of(&pass(false, unchecked)), DoorSignal::CheckId);
+        let refused = Verdict::Refused(Refusal::BadSignature);
+        assert_eq!(DoorSignal::of(&refused), DoorSignal::Refused);
+    }
+
+    #[test]
     fn latin_names_give_one_initial_per_word() {
         assert_eq!(initials("Jane Doe"), "J. D.");
         assert_eq!(initials("jane mary doe"), "J. M. D.");

@@ -175,17 +175,17 @@ impl CheckLog {
     /// Opens the log at `path`, or a log that counts in memory only and reports why
     /// ([`CheckLog::failure`]) when the file cannot be opened: a door checks codes all the same.
     pub fn open_or_in_memory(path: &Path) -> Self {
-        CheckLog::open(path).unwrap_or_else(|e| CheckLog {
-            path: path.to_owned(),
-            slots: BTreeMap::new(),
-            file: Err(e.to_string()),
-            _lock: None,
-            len: 0,
-            latest_bucket: None,
-            failure: Some(LogFailure {
-                checks: 0,
-                error: format!("the check log {} cannot be opened: {e}", path.display()),
-            }),
+        CheckLog::open(path).unwrap_or_else(|e| {
+            let error = format!("the check log {} cannot be opened: {e}", path.display());
+            CheckLog {
+                path: path.to_owned(),
+                slots: BTreeMap::new(),
+                file: Err(error.clone()),
+                _lock: None,
+                len: 0,
+                latest_bucket: None,
+                failure: Some(LogFailure { checks: 0, error }),
+            }
         })
     }
 
