@@ -194,6 +194,7 @@ impl Wallet {
             problems,
             qr_cache: HashMap::new(),
             wiped: false,
+            closed: false,
         };
         Ok(Wallet {
             layout,

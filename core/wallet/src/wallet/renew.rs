@@ -21,8 +21,10 @@ impl Wallet {
                         .saturating_add(IN_USE_RETRY_SECONDS)
                         .saturating_add(rand::random::<u64>() % IN_USE_RETRY_SECONDS),
                 },
-                // Removed or wiped meanwhile: nothing left to renew.
-                Err(WalletError::UnknownPass { .. } | WalletError::Wiped) => continue,
+                // Removed, wiped or closed meanwhile: nothing left to renew through this handle.
+                Err(WalletError::UnknownPass { .. } | WalletError::Wiped | WalletError::Closed) => {
+                    continue;
+                }
                 // Failed on this device (storage, secure storage): back off as after an issuer
                 // failure, so a scheduler does not spin.
                 Err(e) => {
