@@ -12,6 +12,7 @@ mod enrol;
 mod error;
 pub mod files;
 mod issued;
+mod lock;
 mod open;
 mod records;
 mod remove;
@@ -28,6 +29,7 @@ use std::time::{Duration, Instant};
 
 pub use error::{CodeEnd, WalletError};
 pub use files::PassFiles;
+pub use lock::{LOCK_RETRY_STEP, LOCK_WAIT};
 pub use records::*;
 
 use crate::boot_clock::{BootClock, BootReading};

@@ -55,7 +55,7 @@ impl Wallet {
         force: bool,
     ) -> Result<RenewalOutcome, WalletError> {
         let _net = self.network.lock().await;
-        let _across_processes = self.exclusive()?;
+        let _across_processes = self.exclusive().await?;
         let (now, meta, renew_after) = {
             let mut inner = self.live()?;
             inner.state.clock.observe(device_now);

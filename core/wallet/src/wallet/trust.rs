@@ -15,7 +15,7 @@ impl Wallet {
         device_now: u64,
     ) -> Result<TrustListStatus, WalletError> {
         let _net = self.network.lock().await;
-        let _across_processes = self.exclusive()?;
+        let _across_processes = self.exclusive().await?;
         self.fetch_trust_list(device_now).await
     }
 
