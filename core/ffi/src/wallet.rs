@@ -204,7 +204,8 @@ impl Wallet {
     }
 
     /// Fetches the trust list and keeps it if newer (never older, not even after the cached copy was
-    /// damaged). Fails with `InUse` while another process talks to the issuer for this wallet. Does
+    /// damaged). Fails with `InUse` when another process still talks to the issuer for this wallet
+    /// after a wait of up to 2 s. Does
     /// not set the clock (only enrolment and renewal answers do).
     pub async fn refresh_trust_list(&self, now: u64) -> Result<TrustListStatus, DoorpassError> {
         let wallet = self.inner.clone();
