@@ -253,3 +253,60 @@ fn refusal_reason(r: &Refusal) -> RefusalReason {
         Refusal::KeyNotHardwareBound => RefusalReason::KeyNotHardwareBound,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use doorpass_format::verifier::VerifiedPass;
+
+    fn valid(name: &str, birth: &str, was_static: bool) -> Verdict {
+        Verdict::Valid(VerifiedPass {
+            display_name: name.into(),
+            birth_date: birth.into(),
+            kind: doorpass_format::pass::PassKind::Vaccination,
+            expires_at: 2_000_000_000,
+            issuer_id: "KR-TEST".into(),
+            pass_id: "05".repeat(16),
+            was_static,
+            revocation: RevocationCheck::NotRevocable,
+            status_uri: None,
+            key_assurance: doorpass_format::KeyAssurance::Unattested,
+        })
+    }
+
+    #[test]
+    fn a_valid_result_carries_the_minimal_display_and_the_signal_last() {
+        match VerificationResult::from(valid("홍길동", "1990-07-04", false)) {
+            VerificationResult::Valid {
+                holder_name,
+                minimal,
+                signal,
+                ..
+            } => {
+                assert_eq!(holder_name, "홍길동");
+                assert_eq!(
+                    minimal,
+                    MinimalDisplay {
+                        initials: "홍*동".into(),
+                        birth_month: Some(7),
+                        birth_day: Some(4),
+                    }
+                );
+                assert_eq!(signal, DoorSignal::Valid);
+            }
+            other => panic!("{other:?}"),
+        }
+        match VerificationResult::from(valid("Jane Doe", "1990", true)) {
+            VerificationResult::Valid {
+                minimal, signal, ..
+            } => {
+                assert_eq!(
+                    (minimal.initials.as_str(), minimal.birth_month),
+                    ("J. D.", None)
+                );
+                assert_eq!(signal, DoorSignal::CheckId);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
