@@ -55,7 +55,15 @@ def parse_all(files: list[Path], language: Language, what: str, repo: Path) -> N
 
 
 def android_keys(path: Path) -> dict[str, str]:
-    return {node.get("name"): node.text or "" for node in ElementTree.parse(path).getroot().iter("string")}
+    """A `strings.xml`'s keys: its `<string>`s, and its `<plurals>` by their `other` form."""
+    root = ElementTree.parse(path).getroot()
+    keys = {node.get("name"): node.text or "" for node in root.iter("string")}
+    for node in root.iter("plurals"):
+        other = [item.text or "" for item in node.iter("item") if item.get("quantity") == "other"]
+        if not other:
+            problem(f"{path}: plurals '{node.get('name')}' has no 'other' form")
+        keys[node.get("name")] = other[0] if other else ""
+    return keys
 
 
 def ios_keys(path: Path) -> dict[str, str]:

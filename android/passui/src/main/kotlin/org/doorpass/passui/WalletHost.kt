@@ -1,7 +1,13 @@
 // The one open wallet of the app, and reopening it when QA points it at another issuer or after a
 // wipe. Also where "simulate offline" lives: the view models then make no network call at all.
+// Opening reads files and takes the wallet's lock: the constructor blocks, so the app makes the host
+// through [Loader] (off the UI thread), and [switchIssuer] / [reopen] run on the IO dispatcher. A
+// replaced wallet is closed, so its lock and files are let go once the calls still on it are done.
 package org.doorpass.passui
 
+import kotlinx.coroutines.CoroutineDispatcher
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.withContext
 import org.doorpass.core.Anchor
 import org.doorpass.core.BootClock
 import org.doorpass.core.HolderSigner
@@ -29,6 +35,8 @@ class WalletHost(
      * `null`: software keys in [secretStore].
      */
     private val holderSigner: HolderSigner? = null,
+    /** Where [switchIssuer] and [reopen] open the wallet: never the UI thread. */
+    private val io: CoroutineDispatcher = Dispatchers.IO,
 ) {
     /** The issuer the wallet talks to. */
     @Volatile
@@ -45,17 +53,30 @@ class WalletHost(
         private set
 
     /**
-     * QA: points the wallet at another issuer (explicitly replacing the recorded one). When the
-     * wallet cannot be opened for it, nothing changes.
+     * QA: points the wallet at another issuer (explicitly replacing the recorded one), on [io]. When
+     * the wallet cannot be opened for it, nothing changes; otherwise the old wallet is closed.
      */
-    fun switchIssuer(url: String) {
-        wallet = open(url, replaceIssuer = true)
+    suspend fun switchIssuer(url: String) {
+        replace(withContext(io) { open(url, replaceIssuer = true) })
         issuerUrl = url
     }
 
-    /** Opens the wallet again (after a wipe, a fresh one). */
-    fun reopen() {
-        wallet = open(issuerUrl, replaceIssuer = false)
+    /** Opens the wallet again (after a wipe, a fresh one), on [io]; the old one is closed. */
+    suspend fun reopen() {
+        replace(withContext(io) { open(issuerUrl, replaceIssuer = false) })
+    }
+
+    /**
+     * Puts [fresh] in place and closes the wallet it replaces: a view model still holding the old
+     * one gets an error (shown as a message), never a second wallet writing the same folder.
+     */
+    private fun replace(fresh: Wallet) {
+        val old = wallet
+        wallet = fresh
+        // TODO(issue 23, engineer B): call the core's `Wallet.close()` here once it is on main (it
+        // waits for calls in flight and lets go of the wallet's lock). Until then `destroy()` frees
+        // the handle once the calls still running on it return; later calls on it throw.
+        old.destroy()
     }
 
     private fun open(url: String, replaceIssuer: Boolean): Wallet = Wallet.open(

@@ -63,8 +63,10 @@ class PassTabModel(
         viewModelScope.launch { enrol.reauthenticate(passId) }
     }
 
-    /** Gives up the enrolment under way, or starts a new one from the subject. */
-    fun restartEnrolment() = enrol.cancel()
+    /** Gives up the enrolment under way (off the UI thread), or starts a new one from the subject. */
+    fun restartEnrolment() {
+        viewModelScope.launch { enrol.cancel() }
+    }
 }
 
 /** The Check passes tab. */
