@@ -67,6 +67,7 @@ class DoorpassApplication : Application() {
                 requireRevocationCheck = kept.getBoolean(REQUIRE_REVOCATION_CHECK, false),
                 refuseUnrevocable = kept.getBoolean(REFUSE_UNREVOCABLE, false),
                 requireHardwareKey = kept.getBoolean(REQUIRE_HARDWARE_KEY, false),
+                kioskMode = kept.getBoolean(KIOSK_MODE, false),
             )
         }
         set(value) {
@@ -74,6 +75,7 @@ class DoorpassApplication : Application() {
                 .putBoolean(REQUIRE_REVOCATION_CHECK, value.requireRevocationCheck)
                 .putBoolean(REFUSE_UNREVOCABLE, value.refuseUnrevocable)
                 .putBoolean(REQUIRE_HARDWARE_KEY, value.requireHardwareKey)
+                .putBoolean(KIOSK_MODE, value.kioskMode)
                 .apply()
         }
 
@@ -82,6 +84,7 @@ class DoorpassApplication : Application() {
         const val REQUIRE_REVOCATION_CHECK = "require_revocation_check"
         const val REFUSE_UNREVOCABLE = "refuse_unrevocable"
         const val REQUIRE_HARDWARE_KEY = "require_hardware_key"
+        const val KIOSK_MODE = "kiosk_mode"
     }
 
     /**

@@ -41,14 +41,15 @@ class QaPanelAndBackgroundTest {
 
         panel.setClockOffset((pass.renewAfter - clock.now()).toLong() + 5)
         assertEquals(UiText("qa_clock_offset_set", panel.state.value.clockOffsetSeconds.toString()), panel.state.value.message)
-        panel.forceRenewal()
-        val renewed = assertNotNull(panel.state.value.message)
-        assertEquals(UiText.plural("qa_renewed", 1), renewed)
-        assertEquals("1 pass renewed", Shell.english.get(renewed))
         // Due now (the clock is past renew-after): the background run renews, and plans the next one.
         val background = runBackgroundRenewal(host, clock)
         assertEquals(1, background.renewed)
         assertTrue(assertNotNull(background.nextRunAt) > clock.now())
+        // Renew now renews what is not due, too.
+        panel.forceRenewal()
+        val renewed = assertNotNull(panel.state.value.message)
+        assertEquals(UiText.plural("qa_renewed", 1), renewed)
+        assertEquals("1 pass renewed", Shell.english.get(renewed))
 
         for (n in 1..5) log.log(LogLevel.INFO, "test", "line $n")
         panel.refreshLog()
