@@ -53,8 +53,24 @@ class DoorSettingsViewModel(
     /** The settings in force. */
     val settings: StateFlow<DoorSettings> = mutable.asStateFlow()
 
+    private val mutableError = MutableStateFlow<ErrorView?>(null)
+
+    /** Why the last change could not be applied to the door (it is then not in force), if so. */
+    val error: StateFlow<ErrorView?> = mutableError.asStateFlow()
+
     init {
-        door.setConfig(initial.config(issuerUrl))
+        apply(initial)
+    }
+
+    /** Gives the door [settings]; any error becomes [error] instead of a crash. */
+    private fun apply(settings: DoorSettings): Boolean = try {
+        door.setConfig(settings.config(issuerUrl))
+        mutableError.update { null }
+        true
+    } catch (e: Throwable) {
+        val message = errorViewOf(e, 0uL, TimeFormat())
+        mutableError.update { message }
+        false
     }
 
     /** The switches, in the order the screen shows them. */
@@ -69,7 +85,7 @@ class DoorSettingsViewModel(
             DoorSetting.REQUIRE_HARDWARE_KEY -> current.copy(requireHardwareKey = on)
             DoorSetting.KIOSK_MODE -> current.copy(kioskMode = on)
         }
-        door.setConfig(changed.config(issuerUrl))
+        if (!apply(changed)) return
         mutable.update { changed }
         save(changed)
     }

@@ -68,6 +68,10 @@ class SturdyViewModelsTest {
         door.verify("DP1:ANYTHING")
         assertEquals(DoorResult.Failed(internal), door.state.value.result)
         assertEquals(internal, door.refreshTrustList())
+        val settings = DoorSettingsViewModel(closedDoor, DoorSettings(), issuerUrl = null)
+        assertEquals(internal, settings.error.value)
+        settings.set(DoorSetting.REFUSE_UNREVOCABLE, true)
+        assertEquals(DoorSettings(), settings.settings.value, "a change the door did not take is not shown as in force")
     }
 
     @Test

@@ -49,7 +49,8 @@ class PassTabModel(
             enrol.submitCode(code)
             if (enrol.step.value is EnrolStep.Done) {
                 pass.refresh()
-                scheduleRenewal(host.wallet.nextRenewalAt())
+                // A wallet that cannot say (closed meanwhile): the next quiet renewal plans it.
+                runCatching { host.wallet.nextRenewalAt() }.onSuccess(scheduleRenewal)
             }
         }
     }
