@@ -67,16 +67,20 @@ class WalletHost(
     }
 
     /**
-     * Puts [fresh] in place and closes the wallet it replaces: a view model still holding the old
-     * one gets an error (shown as a message), never a second wallet writing the same folder.
+     * Puts [fresh] in place and closes the wallet it replaces (the core's close: it waits for the
+     * issuer call under way on it, then refuses further calls with InUse), so two handles never
+     * renew or write the same folder. A view model still holding the old one gets that error as a
+     * message, and its next call uses the new wallet.
      */
-    private fun replace(fresh: Wallet) {
+    private suspend fun replace(fresh: Wallet) {
         val old = wallet
         wallet = fresh
-        // TODO(issue 23, engineer B): call the core's `Wallet.close()` here once it is on main (it
-        // waits for calls in flight and lets go of the wallet's lock). Until then `destroy()` frees
-        // the handle once the calls still running on it return; later calls on it throw.
-        old.destroy()
+        try {
+            old.closeAndWait()
+        } catch (e: Throwable) {
+            // Already closed, or it cannot say: the new wallet is in place either way.
+            rethrowIfCancelled(e)
+        }
     }
 
     private fun open(url: String, replaceIssuer: Boolean): Wallet = Wallet.open(

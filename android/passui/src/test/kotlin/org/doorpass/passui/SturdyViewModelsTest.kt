@@ -8,7 +8,7 @@ import java.nio.file.Files
 import java.util.concurrent.CountDownLatch
 import java.util.concurrent.TimeUnit
 import kotlin.test.assertEquals
-import kotlin.test.assertFails
+import kotlin.test.assertFailsWith
 import kotlin.test.assertFalse
 import kotlin.test.assertIs
 import kotlin.test.assertNotEquals
@@ -23,6 +23,7 @@ import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.withTimeout
 import org.doorpass.core.DoorConfig
 import org.doorpass.core.DoorVerifier
+import org.doorpass.core.DoorpassException
 import org.doorpass.core.InternalException
 import org.junit.jupiter.api.Test
 
@@ -131,11 +132,12 @@ class SturdyViewModelsTest {
         val first = host.wallet
         host.reopen()
         assertNotEquals(first, host.wallet)
-        assertFails("the replaced wallet is closed") { first.passes(clock.now()) }
+        // The core's close: the old handle refuses further calls (InUse), and nothing else writes.
+        assertFailsWith<DoorpassException.InUse>("the replaced wallet is closed") { first.startEnrolment("ui-kt-9", clock.now()) }
         assertEquals(emptyList(), host.wallet.passes(clock.now()), "the new one works")
         val second = host.wallet
         host.switchIssuer(Shell.downIssuer)
-        assertFails("closed after a switch of issuer too") { second.passes(clock.now()) }
+        assertFailsWith<DoorpassException.InUse>("closed after a switch of issuer too") { second.refreshTrustList(clock.now()) }
         assertEquals(Shell.downIssuer, host.issuerUrl)
     }
 
