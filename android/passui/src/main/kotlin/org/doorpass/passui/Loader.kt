@@ -24,12 +24,12 @@ sealed interface Opening<out T> {
     data class Failed(val error: ErrorView) : Opening<Nothing>
 }
 
-/** Opens a value with [open] on [io] (never the caller's thread), publishing each step in [state]. */
+/** Opens a value with [opener] on [io] (never the caller's thread), publishing each step in [state]. */
 class Loader<T>(
     private val clock: DeviceClock,
     private val io: CoroutineDispatcher = Dispatchers.IO,
     private val format: TimeFormat = TimeFormat(),
-    private val open: () -> T,
+    private val opener: () -> T,
 ) {
     private val mutable = MutableStateFlow<Opening<T>>(Opening.Loading)
 
@@ -44,7 +44,7 @@ class Loader<T>(
         if (mutable.value is Opening.Ready) return
         mutable.update { Opening.Loading }
         val next = try {
-            Opening.Ready(withContext(io) { open() })
+            Opening.Ready(withContext(io) { opener() })
         } catch (e: Throwable) {
             Opening.Failed(errorViewOf(e, clock.now(), format))
         }

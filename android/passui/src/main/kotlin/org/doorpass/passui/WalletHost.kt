@@ -49,7 +49,7 @@ class WalletHost(
 
     /** The wallet; replaced by [switchIssuer] and [reopen]. */
     @Volatile
-    var wallet: Wallet = open(issuerUrl, replaceIssuer = false)
+    var wallet: Wallet = openWallet(issuerUrl, replaceIssuer = false)
         private set
 
     /**
@@ -57,13 +57,13 @@ class WalletHost(
      * the wallet cannot be opened for it, nothing changes; otherwise the old wallet is closed.
      */
     suspend fun switchIssuer(url: String) {
-        replace(withContext(io) { open(url, replaceIssuer = true) })
+        replace(withContext(io) { openWallet(url, replaceIssuer = true) })
         issuerUrl = url
     }
 
     /** Opens the wallet again (after a wipe, a fresh one), on [io]; the old one is closed. */
     suspend fun reopen() {
-        replace(withContext(io) { open(issuerUrl, replaceIssuer = false) })
+        replace(withContext(io) { openWallet(issuerUrl, replaceIssuer = false) })
     }
 
     /**
@@ -83,7 +83,7 @@ class WalletHost(
         }
     }
 
-    private fun open(url: String, replaceIssuer: Boolean): Wallet = Wallet.open(
+    private fun openWallet(url: String, replaceIssuer: Boolean): Wallet = Wallet.open(
         home,
         WalletConfig(
             issuerUrl = url,
