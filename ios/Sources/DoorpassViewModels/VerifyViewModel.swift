@@ -59,7 +59,7 @@ public final class VerifyViewModel: ObservableObject {
         let result: DoorResult
         do {
             switch try door.verify(qrText: qrText, now: now) {
-            case let .valid(holderName, birthDate, kind, expiresAt, _, _, revocation, keyAssurance):
+            case let .valid(holderName, birthDate, kind, expiresAt, _, _, revocation, keyAssurance, _, _):
                 result = .valid(holderName: holderName, birthDate: birthDate, kind: UiText(kindKey(kind)),
                                 validity: UiText("pass_valid_until", format.date(expiresAt)),
                                 revocation: revocationNote(revocation),
