@@ -44,7 +44,12 @@ class QaPanelAndBackgroundTest {
         // Due now (the clock is past renew-after): the background run renews, and plans the next one.
         val background = runBackgroundRenewal(host, clock)
         assertEquals(1, background.renewed)
-        assertTrue(assertNotNull(background.nextRunAt) > clock.now())
+        val renewedPass = host.wallet.passes(clock.now()).single()
+        val nextAfterRenewal = assertNotNull(background.nextRunAt)
+        assertTrue(
+            nextAfterRenewal >= renewedPass.renewAfter && nextAfterRenewal < renewedPass.renewAfter + 600uL,
+            "the renewed pass's renew-after ${renewedPass.renewAfter}, planned $nextAfterRenewal",
+        )
         // Renew now renews what is not due, too.
         panel.forceRenewal()
         val renewed = assertNotNull(panel.state.value.message)
