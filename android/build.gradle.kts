@@ -12,8 +12,9 @@ plugins {
 
 /**
  * The folder with the host build of the core, `libdoorpass_ffi.so` (`cargo build -p doorpass-ffi`
- * writes it to target/debug), which JNA loads in the JVM tests: an absolute path, or one relative to
- * android/. Without it the unit tests are skipped, since they cannot load the core.
+ * writes it to target/debug; `.dylib` on macOS), which JNA loads in the JVM tests: an absolute path,
+ * or one relative to android/. Without it the unit tests FAIL, naming the command to run: a test run
+ * that skipped them would look green while nothing was tested.
  */
 val hostLibraryDir: String? = providers.gradleProperty("doorpass.hostLibDir").orNull
     ?.let { rootProject.file(it).absolutePath }
@@ -29,9 +30,18 @@ subprojects {
         // which the test JVM inherits from the environment Gradle runs in.
         val libraryDir = hostLibraryDir
         if (libraryDir != null) systemProperty("jna.library.path", libraryDir)
-        onlyIf("-Pdoorpass.hostLibDir names the folder of the host libdoorpass_ffi.so") { libraryDir != null }
         // The tests do not depend on the build type: they run once, with the debug variant.
         val releaseVariant = name.contains("Release")
         onlyIf("unit tests run in the debug variant only") { !releaseVariant }
+        doFirst {
+            val names = listOf("libdoorpass_ffi.so", "libdoorpass_ffi.dylib")
+            if (libraryDir == null || names.none { File(libraryDir, it).isFile }) {
+                throw GradleException(
+                    "the host build of the core is missing (${libraryDir ?: "no -Pdoorpass.hostLibDir"}): run " +
+                        "`cargo build -p doorpass-ffi` from the repository root, then pass " +
+                        "-Pdoorpass.hostLibDir=\$PWD/../target/debug (android/README.md)",
+                )
+            }
+        }
     }
 }

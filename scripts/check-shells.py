@@ -14,6 +14,8 @@
    `external fun init(context: Context)` matches the JNI function in core/ffi/src/android_tls.rs;
    :doorpass depends on rustls-platform-verifier's Kotlin library from its authors' Maven repository
    at the Cargo.lock version; consumer-rules.pro keeps that library for R8.
+7. no cleartext or network-security exception in the Android files a release build ships (src/main,
+   src/release): the QA machine's plain-http exception stays in src/debug.
 
 Usage: check-shells.py REPO. Prints one line per check and `check-shells: N problems`; exits 1 on any.
 """
@@ -97,7 +99,15 @@ def shell_sources(repo: Path) -> list[Path]:
 
 
 def android_keys(path: Path) -> dict[str, str]:
-    return {node.get("name"): node.text or "" for node in ElementTree.parse(path).getroot().iter("string")}
+    """A `strings.xml`'s keys: its `<string>`s, and its `<plurals>` by their `other` form."""
+    root = ElementTree.parse(path).getroot()
+    keys = {node.get("name"): node.text or "" for node in root.iter("string")}
+    for node in root.iter("plurals"):
+        other = [item.text or "" for item in node.iter("item") if item.get("quantity") == "other"]
+        if not other:
+            problem(f"{path}: plurals '{node.get('name')}' has no 'other' form")
+        keys[node.get("name")] = other[0] if other else ""
+    return keys
 
 
 def ios_keys(path: Path) -> dict[str, str]:
@@ -152,6 +162,18 @@ def used_keys(repo: Path) -> dict[str, set[str]]:
                 uses.setdefault(key, set()).add(str(path.relative_to(repo)))
     return uses
 
+
+
+def check_release_network(repo: Path) -> None:
+    """No plain-http or local-network exception reaches a release build: the network security
+    config (cleartext to the QA machine's dev issuer) lives in src/debug only."""
+    app = repo / "android/app/src"
+    shipped = [p for folder in ("main", "release") for p in (app / folder).rglob("*.xml")] if app.exists() else []
+    for path in shipped:
+        text = path.read_text(encoding="utf-8")
+        if re.search(r'usesCleartextTraffic\s*=\s*"true"|networkSecurityConfig|cleartextTrafficPermitted\s*=\s*"true"', text):
+            problem(f"{path.relative_to(repo)}: a cleartext / network-security exception outside src/debug ships in release builds")
+    print(f"release network: {len(shipped)} shipped Android XML files without a cleartext exception")
 
 def check_gradle(repo: Path) -> None:
     settings = repo / "android/settings.gradle.kts"
@@ -311,6 +333,7 @@ def main() -> int:
             problem(f"{path.relative_to(repo)}: view models must not import SwiftUI, UIKit or AVFoundation")
 
     check_gradle(repo)
+    check_release_network(repo)
     check_platform_tls(repo, kotlin)
     check_xcodegen(repo)
     keys = check_strings(repo)

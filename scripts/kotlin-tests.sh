@@ -16,7 +16,9 @@ repo="$(cd "$(dirname "$0")/.." && pwd)"
 # The binding tests, and the shells' view models (plain Kotlin, no android.*) with their tests.
 tests=("$repo/android/doorpass/src/test/kotlin" "$repo/android/passui/src/main/kotlin" "$repo/android/passui/src/test/kotlin")
 tools="${DOORPASS_TOOLS:-$HOME/.cache/doorpass-tools}"
-kotlin_version=2.4.20
+# The Kotlin version of the Android build (its Gradle plugin), so both compile with the same one.
+kotlin_version="$(sed -nE 's/^kotlin = "([0-9.]+)"$/\1/p' "$repo/android/gradle/libs.versions.toml")"
+[ -n "$kotlin_version" ] || { echo "kotlin-tests.sh: no 'kotlin = \"…\"' in android/gradle/libs.versions.toml" >&2; exit 1; }
 
 # Debian packages: JNA (loads the cdylib) and JUnit 5 (API + console launcher).
 "$repo/scripts/apt-install.sh" libjna-java junit5

@@ -40,7 +40,7 @@ command -v openssl >/dev/null || "$repo/scripts/apt-install.sh" openssl
 {
   echo "subject,name,birth_date,kind,eligible_until"
   for lang in kt sw; do
-    for n in 1 2 3 4 5 6; do echo "ui-$lang-$n,UI Tester $n,1990-01-01,vaccination,2099-12-31"; done
+    for n in 1 2 3 4 5 6 7 8 9; do echo "ui-$lang-$n,UI Tester $n,1990-01-01,vaccination,2099-12-31"; done
     for n in 1 2 3; do echo "https-$lang-$n,HTTPS Tester $n,1990-01-01,vaccination,2099-12-31"; done
   done
 } >"$work/ui-holders.csv"

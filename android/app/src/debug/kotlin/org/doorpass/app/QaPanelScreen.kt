@@ -24,7 +24,6 @@ import androidx.compose.runtime.Composable
 import androidx.compose.runtime.LaunchedEffect
 import androidx.compose.runtime.getValue
 import androidx.compose.runtime.mutableStateOf
-import androidx.compose.runtime.remember
 import androidx.compose.runtime.saveable.rememberSaveable
 import androidx.compose.runtime.setValue
 import androidx.compose.ui.Alignment
@@ -40,10 +39,8 @@ import androidx.lifecycle.viewModelScope
 import androidx.lifecycle.viewmodel.compose.viewModel
 import kotlinx.coroutines.delay
 import kotlinx.coroutines.launch
-import org.doorpass.app.ui.OpenFailure
-import org.doorpass.app.ui.Opening
+import org.doorpass.app.ui.WhenOpen
 import org.doorpass.app.ui.localized
-import org.doorpass.app.ui.openOrExplain
 import org.doorpass.passui.LogBuffer
 import org.doorpass.passui.QaPanelViewModel
 import org.doorpass.passui.ShiftedClock
@@ -63,19 +60,21 @@ class QaTabModel(host: WalletHost, clock: ShiftedClock, log: LogBuffer) : ViewMo
         viewModelScope.launch { panel.forceRenewal() }
     }
 
+    /** Points the wallet at [url]; the wallet is opened off the UI thread. */
+    fun setIssuer(url: String) {
+        viewModelScope.launch { panel.setIssuer(url) }
+    }
+
     /** Deletes the wallet and its secrets, then opens a fresh one. */
     fun wipe() {
         viewModelScope.launch { panel.wipe() }
     }
 }
 
-/** The QA tab, once the wallet is open. */
+/** The QA tab, once the wallet is open (a spinner while it opens, off the UI thread). */
 @Composable
 fun QaPanelTab(app: DoorpassApplication, log: LogBuffer) {
-    when (val opening = remember { openOrExplain(app.clock) { app.walletHost } }) {
-        is Opening.Failed -> OpenFailure(opening.error)
-        is Opening.Ready -> QaPanelScreen(viewModel { QaTabModel(opening.value, app.clock, log) })
-    }
+    WhenOpen(app.walletLoader) { host -> QaPanelScreen(viewModel { QaTabModel(host, app.clock, log) }) }
 }
 
 /** The panel. */
@@ -105,10 +104,10 @@ private fun QaPanelScreen(model: QaTabModel) {
             keyboardOptions = KeyboardOptions(keyboardType = KeyboardType.Uri),
             modifier = Modifier.fillMaxWidth(),
         )
-        Button(onClick = { model.panel.setIssuer(typedUrl.trim()) }) { Text(stringResource(R.string.qa_apply)) }
+        Button(onClick = { model.setIssuer(typedUrl.trim()) }) { Text(stringResource(R.string.qa_apply)) }
         Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
             for (preset in issuerPresets(BuildConfig.QA_ISSUER_HOST)) {
-                OutlinedButton(onClick = { model.panel.setIssuer(preset.url) }) { Text(localized(preset.label)) }
+                OutlinedButton(onClick = { model.setIssuer(preset.url) }) { Text(localized(preset.label)) }
             }
         }
 

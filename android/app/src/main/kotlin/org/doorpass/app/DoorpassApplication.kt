@@ -9,6 +9,7 @@ import org.doorpass.core.Anchor
 import org.doorpass.core.DoorVerifier
 import org.doorpass.core.PlatformTls
 import org.doorpass.passui.DoorSettings
+import org.doorpass.passui.Loader
 import org.doorpass.passui.ShiftedClock
 import org.doorpass.passui.WalletHost
 
@@ -24,8 +25,9 @@ class DoorpassApplication : Application() {
 
     /**
      * The wallet in filesDir/wallet, its secrets in the Android Keystore and its holder key a
-     * Keystore P-256 key (StrongBox when present) that never leaves the hardware. Throws the core's
-     * DoorpassException when it cannot be opened; the next use tries again.
+     * Keystore P-256 key (StrongBox when present) that never leaves the hardware. Opening blocks
+     * (files, fsync, a lock): screens go through [walletLoader], the background worker is off the UI
+     * thread already. Throws when it cannot be opened; the next use tries again.
      */
     val walletHost: WalletHost by lazy {
         WalletHost(
@@ -40,8 +42,8 @@ class DoorpassApplication : Application() {
     }
 
     /**
-     * The door verifier in filesDir/door, taking trust lists from the same issuer. Throws the core's
-     * DoorpassException when it cannot be opened; the next use tries again.
+     * The door verifier in filesDir/door, taking trust lists from the same issuer. Opening blocks:
+     * screens go through [doorLoader]. Throws when it cannot be opened; the next use tries again.
      */
     val doorVerifier: DoorVerifier by lazy {
         DoorVerifier.open(
@@ -51,6 +53,12 @@ class DoorpassApplication : Application() {
         )
     }
 
+    /** Opens [walletHost] off the UI thread for the tabs (Pass, QA), which show it loading. */
+    val walletLoader: Loader<WalletHost> by lazy { Loader(clock) { walletHost } }
+
+    /** Opens [doorVerifier] off the UI thread for the Check passes tab. */
+    val doorLoader: Loader<DoorVerifier> by lazy { Loader(clock) { doorVerifier } }
+
     /** What door staff chose in the door settings, kept in the app's private preferences. */
     var doorSettings: DoorSettings
         get() {
@@ -59,6 +67,7 @@ class DoorpassApplication : Application() {
                 requireRevocationCheck = kept.getBoolean(REQUIRE_REVOCATION_CHECK, false),
                 refuseUnrevocable = kept.getBoolean(REFUSE_UNREVOCABLE, false),
                 requireHardwareKey = kept.getBoolean(REQUIRE_HARDWARE_KEY, false),
+                kioskMode = kept.getBoolean(KIOSK_MODE, false),
             )
         }
         set(value) {
@@ -66,6 +75,7 @@ class DoorpassApplication : Application() {
                 .putBoolean(REQUIRE_REVOCATION_CHECK, value.requireRevocationCheck)
                 .putBoolean(REFUSE_UNREVOCABLE, value.refuseUnrevocable)
                 .putBoolean(REQUIRE_HARDWARE_KEY, value.requireHardwareKey)
+                .putBoolean(KIOSK_MODE, value.kioskMode)
                 .apply()
         }
 
@@ -74,6 +84,7 @@ class DoorpassApplication : Application() {
         const val REQUIRE_REVOCATION_CHECK = "require_revocation_check"
         const val REFUSE_UNREVOCABLE = "refuse_unrevocable"
         const val REQUIRE_HARDWARE_KEY = "require_hardware_key"
+        const val KIOSK_MODE = "kiosk_mode"
     }
 
     /**

@@ -13,7 +13,6 @@ import androidx.work.OneTimeWorkRequestBuilder
 import androidx.work.WorkManager
 import androidx.work.WorkerParameters
 import java.util.concurrent.TimeUnit
-import org.doorpass.core.DoorpassException
 import org.doorpass.passui.runBackgroundRenewal
 
 /** Renews the passes that are due while the app is closed, then queues its own next run. */
@@ -24,8 +23,10 @@ class RenewalWorker(context: Context, parameters: WorkerParameters) : CoroutineW
         val app = applicationContext as DoorpassApplication
         val host = try {
             app.walletHost
-        } catch (e: DoorpassException) {
-            // The wallet cannot be opened now (storage, Keystore locked): WorkManager's backoff.
+        } catch (e: Exception) {
+            // The wallet cannot be opened now (storage, Keystore locked, or anything else the core
+            // or JNA throws): WorkManager's backoff. (A cancellation of this worker is rethrown.)
+            if (e is kotlin.coroutines.cancellation.CancellationException) throw e
             return Result.retry()
         }
         val run = runBackgroundRenewal(host, app.clock)

@@ -59,8 +59,30 @@ class CallbacksTest {
         val all = lines.toList()
         assertTrue(all.any { it.contains("renewed") }, "log lines: $all")
         assertTrue(all.none { it.contains(code) }, "a log line holds the one-time code")
-        val encoded = store.secrets.values.map { java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(it) }
-        assertTrue(all.none { line -> encoded.any { line.contains(it) } }, "a log line holds a secret")
+        val encoded = store.secrets.values.flatMap { renderings(it) }
+        assertTrue(encoded.size >= store.secrets.size * 9, "every rendering of every secret")
+        assertTrue(all.none { line -> encoded.any { line.contains(it, ignoreCase = true) } }, "a log line holds a secret")
+    }
+
+    /**
+     * The ways a secret could be written into a log line: hex, base64 (standard and URL-safe, with
+     * and without padding), and decimal (the bytes as a list, signed or unsigned, and as one number).
+     */
+    private fun renderings(secret: ByteArray): List<String> {
+        val hex = secret.joinToString("") { "%02x".format(it) }
+        val base64 = java.util.Base64.getEncoder().encodeToString(secret)
+        val base64Url = java.util.Base64.getUrlEncoder().encodeToString(secret)
+        return listOf(
+            hex,
+            base64,
+            base64.trimEnd('='),
+            base64Url,
+            base64Url.trimEnd('='),
+            secret.joinToString(", ", "[", "]"),
+            secret.joinToString(", ", "[", "]") { (it.toInt() and 0xff).toString() },
+            secret.joinToString(",") { (it.toInt() and 0xff).toString() },
+            java.math.BigInteger(1, secret).toString(),
+        )
     }
 
     @Test

@@ -5,7 +5,6 @@
 package org.doorpass.passui
 
 import kotlin.random.Random
-import org.doorpass.core.DoorpassException
 
 /** One background run's result. */
 data class BackgroundRun(
@@ -18,20 +17,24 @@ data class BackgroundRun(
 /** Renews what is due through [host] and plans the next run. */
 suspend fun runBackgroundRenewal(host: WalletHost, clock: DeviceClock, random: Random = Random.Default): BackgroundRun {
     if (host.simulateOffline) return BackgroundRun(0, clock.now() + 900uL)
+    val wallet = host.wallet
     val outcomes = try {
-        host.wallet.renewIfDue(clock.now()).map { it.outcome }
-    } catch (e: DoorpassException) {
-        // Busy elsewhere or no network: try again in a quarter of an hour at most.
+        wallet.renewIfDue(clock.now()).map { it.outcome }
+    } catch (e: Throwable) {
+        // Busy elsewhere, no network, or anything else: try again in a quarter of an hour at most.
+        rethrowIfCancelled(e)
         return BackgroundRun(0, clock.now() + 900uL)
     }
     val renewed = outcomes.count { it is org.doorpass.core.RenewalOutcome.Renewed }
     // Whether a pass was revoked: never needed for the code, so a failure here changes nothing.
     try {
-        host.wallet.refreshStatusLists(clock.now())
-    } catch (e: DoorpassException) {
-        // Kept for the next run.
+        wallet.refreshStatusLists(clock.now())
+    } catch (e: Throwable) {
+        rethrowIfCancelled(e) // Otherwise kept for the next run.
     }
-    val next = nextAttempt(outcomes) ?: host.wallet.nextRenewalAt() ?: return BackgroundRun(renewed, null)
+    val next = nextAttempt(outcomes)
+        ?: runCatching { wallet.nextRenewalAt() }.getOrElse { return BackgroundRun(renewed, clock.now() + 900uL) }
+        ?: return BackgroundRun(renewed, null)
     // Never before the core's time; up to 10 minutes later, at random.
     return BackgroundRun(renewed, next + random.nextLong(0, 600).toULong())
 }

@@ -1,12 +1,14 @@
 // Door settings, for door staff: whether to refuse a pass whose revocation could not be checked,
 // whether to refuse a pass that can never be revoked (it names no status list), and whether to refuse
-// a pass whose holder key was not attested to be in a phone's secure hardware. The core applies a
+// a pass whose holder key was not attested to be in a phone's secure hardware; and the app's own
+// self-service kiosk mode (the screen pinned to the scanner, facing the guests). The core applies a
 // change from the next code on; the app keeps the settings and gives them back at the next start.
 package org.doorpass.passui
 
 import kotlinx.coroutines.flow.MutableStateFlow
 import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
+import kotlinx.coroutines.flow.update
 import org.doorpass.core.DoorConfig
 import org.doorpass.core.DoorVerifier
 
@@ -18,6 +20,8 @@ data class DoorSettings(
     val refuseUnrevocable: Boolean = false,
     /** Refuse a pass whose holder key the issuer did not find attested in secure hardware. */
     val requireHardwareKey: Boolean = false,
+    /** Self-service: the screen is pinned to the scanner (Android lock task), facing the guests. */
+    val kioskMode: Boolean = false,
 ) {
     /** The core's door configuration with these settings, for a door fetching from [issuerUrl]. */
     fun config(issuerUrl: String?): DoorConfig = DoorConfig(
@@ -31,7 +35,7 @@ data class DoorSettings(
 }
 
 /** The switches of the door settings screen. */
-enum class DoorSetting { REQUIRE_REVOCATION_CHECK, REFUSE_UNREVOCABLE, REQUIRE_HARDWARE_KEY }
+enum class DoorSetting { REQUIRE_REVOCATION_CHECK, REFUSE_UNREVOCABLE, REQUIRE_HARDWARE_KEY, KIOSK_MODE }
 
 /** One switch as the screen draws it: its label, the sentence under it, and whether it is on. */
 data class DoorSettingRow(val setting: DoorSetting, val label: UiText, val explanation: UiText, val on: Boolean)
@@ -49,8 +53,24 @@ class DoorSettingsViewModel(
     /** The settings in force. */
     val settings: StateFlow<DoorSettings> = mutable.asStateFlow()
 
+    private val mutableError = MutableStateFlow<ErrorView?>(null)
+
+    /** Why the last change could not be applied to the door (it is then not in force), if so. */
+    val error: StateFlow<ErrorView?> = mutableError.asStateFlow()
+
     init {
-        door.setConfig(initial.config(issuerUrl))
+        apply(initial)
+    }
+
+    /** Gives the door [settings]; any error becomes [error] instead of a crash. */
+    private fun apply(settings: DoorSettings): Boolean = try {
+        door.setConfig(settings.config(issuerUrl))
+        mutableError.update { null }
+        true
+    } catch (e: Throwable) {
+        val message = errorViewOf(e, 0uL, TimeFormat())
+        mutableError.update { message }
+        false
     }
 
     /** The switches, in the order the screen shows them. */
@@ -63,9 +83,10 @@ class DoorSettingsViewModel(
             DoorSetting.REQUIRE_REVOCATION_CHECK -> current.copy(requireRevocationCheck = on)
             DoorSetting.REFUSE_UNREVOCABLE -> current.copy(refuseUnrevocable = on)
             DoorSetting.REQUIRE_HARDWARE_KEY -> current.copy(requireHardwareKey = on)
+            DoorSetting.KIOSK_MODE -> current.copy(kioskMode = on)
         }
-        door.setConfig(changed.config(issuerUrl))
-        mutable.value = changed
+        if (!apply(changed)) return
+        mutable.update { changed }
         save(changed)
     }
 }
@@ -90,4 +111,5 @@ fun rowsOf(settings: DoorSettings): List<DoorSettingRow> = listOf(
         UiText("door_setting_require_hardware_key_help"),
         settings.requireHardwareKey,
     ),
+    DoorSettingRow(DoorSetting.KIOSK_MODE, UiText("door_kiosk_mode"), UiText("door_kiosk_mode_help"), settings.kioskMode),
 )

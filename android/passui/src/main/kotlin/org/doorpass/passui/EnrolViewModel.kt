@@ -1,11 +1,18 @@
 // Enrolment and re-authentication, one short flow: the subject (skipped when re-authenticating a
 // pass), then the code. Each core error becomes one clear message with its next step; the pass in
-// hand is never touched by anything that goes wrong here.
+// hand is never touched by anything that goes wrong here: every error, the core's or any other, ends
+// on a screen with its message, and a cancelled call (the screen left) goes back to the step it left,
+// never stays on "sending" or "verifying".
 package org.doorpass.passui
 
+import kotlin.coroutines.cancellation.CancellationException
+import kotlinx.coroutines.CoroutineDispatcher
+import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.flow.MutableStateFlow
 import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
+import kotlinx.coroutines.flow.update
+import kotlinx.coroutines.withContext
 import org.doorpass.core.DoorpassException
 import org.doorpass.core.PendingEnrolment
 import org.doorpass.core.WalletState
@@ -41,6 +48,8 @@ class EnrolViewModel(
     private val host: WalletHost,
     private val clock: DeviceClock,
     private val format: TimeFormat = TimeFormat(),
+    /** Where blocking core calls (file reads, fsync, locks) run: never the UI thread. */
+    private val io: CoroutineDispatcher = Dispatchers.IO,
 ) {
     private val mutable = MutableStateFlow<EnrolStep>(resumed())
 
@@ -51,9 +60,13 @@ class EnrolViewModel(
     private var reauthPassId: String? = null
 
     /** A code already sent (the app was closed while waiting) continues where it was. */
-    private fun resumed(): EnrolStep = when (val s = host.wallet.state()) {
-        is WalletState.AwaitingCode -> codeStep(s.pending)
-        else -> EnrolStep.EnterSubject()
+    private fun resumed(): EnrolStep = try {
+        when (val s = host.wallet.state()) {
+            is WalletState.AwaitingCode -> codeStep(s.pending)
+            else -> EnrolStep.EnterSubject()
+        }
+    } catch (e: Throwable) {
+        EnrolStep.EnterSubject(errorViewOf(e, clock.now(), format))
     }
 
     private fun codeStep(p: PendingEnrolment, error: ErrorView? = null) =
@@ -63,7 +76,7 @@ class EnrolViewModel(
     suspend fun submitSubject(subject: String) {
         val trimmed = subject.trim()
         if (trimmed.isEmpty()) {
-            mutable.value = EnrolStep.EnterSubject(ErrorView(UiText("error_subject_empty")))
+            mutable.update { EnrolStep.EnterSubject(ErrorView(UiText("error_subject_empty"))) }
             return
         }
         reauthPassId = null
@@ -73,7 +86,13 @@ class EnrolViewModel(
     /** Starts re-authenticating the pass [passId] (its subject is known): a code is sent at once. */
     suspend fun reauthenticate(passId: String) {
         reauthPassId = passId
-        val subject = host.wallet.passes(clock.now()).firstOrNull { it.id == passId }?.subject ?: ""
+        val subject = try {
+            host.wallet.passes(clock.now()).firstOrNull { it.id == passId }?.subject ?: ""
+        } catch (e: Throwable) {
+            val error = errorViewOf(e, clock.now(), format)
+            mutable.update { failedStart(it, error) }
+            return
+        }
         send(subject) { host.wallet.reauthenticate(passId, clock.now()) }
     }
 
@@ -88,15 +107,21 @@ class EnrolViewModel(
     private suspend fun send(subject: String, start: suspend () -> PendingEnrolment) {
         val before = mutable.value
         if (host.simulateOffline) {
-            mutable.value = failedStart(before, errorView(DoorpassException.Offline("simulated"), clock.now(), format))
+            mutable.update { failedStart(before, errorView(DoorpassException.Offline("simulated"), clock.now(), format)) }
             return
         }
-        mutable.value = EnrolStep.Sending(subject)
-        mutable.value = try {
+        val sending = EnrolStep.Sending(subject)
+        mutable.update { sending }
+        val next = try {
             codeStep(start())
-        } catch (e: DoorpassException) {
-            failedStart(before, errorView(e, clock.now(), format))
+        } catch (e: CancellationException) {
+            // The screen was left: back to where the person was, then let the cancellation go on.
+            mutable.update { if (it === sending) before else it }
+            throw e
+        } catch (e: Throwable) {
+            failedStart(before, errorViewOf(e, clock.now(), format))
         }
+        mutable.update { next }
     }
 
     /** After a failed start, stay on the code screen if there was one, else on the subject. */
@@ -108,31 +133,38 @@ class EnrolViewModel(
         val asking = mutable.value as? EnrolStep.EnterCode ?: return
         val digits = code.filter { it.isDigit() }
         if (digits.length != asking.codeLength) {
-            mutable.value = asking.copy(error = ErrorView(UiText("error_code_length", asking.codeLength.toString()), ErrorAction.RETYPE_CODE))
+            mutable.update { asking.copy(error = ErrorView(UiText("error_code_length", asking.codeLength.toString()), ErrorAction.RETYPE_CODE)) }
             return
         }
         if (host.simulateOffline) {
-            mutable.value = asking.copy(error = errorView(DoorpassException.Offline("simulated"), clock.now(), format))
+            mutable.update { asking.copy(error = errorView(DoorpassException.Offline("simulated"), clock.now(), format)) }
             return
         }
-        mutable.value = EnrolStep.Verifying(asking.subject)
-        mutable.value = try {
+        val verifying = EnrolStep.Verifying(asking.subject)
+        mutable.update { verifying }
+        val next = try {
             val pass = host.wallet.completeEnrolment(digits, clock.now())
             reauthPassId = null
             EnrolStep.Done(pass.id, pass.holderName)
-        } catch (e: DoorpassException) {
-            asking.copy(error = errorView(e, clock.now(), format))
+        } catch (e: CancellationException) {
+            // The screen was left: the code screen again (the code may be typed again).
+            mutable.update { if (it === verifying) asking else it }
+            throw e
+        } catch (e: Throwable) {
+            asking.copy(error = errorViewOf(e, clock.now(), format))
         }
+        mutable.update { next }
     }
 
-    /** Gives up the enrolment under way; the passes in hand stay. */
-    fun cancel() {
+    /** Gives up the enrolment under way (a file write: on [io]); the passes in hand stay. */
+    suspend fun cancel() {
         try {
-            host.wallet.cancelEnrolment()
-        } catch (e: DoorpassException) {
-            // Nothing was under way: the subject screen is right either way.
+            withContext(io) { host.wallet.cancelEnrolment() }
+        } catch (e: Throwable) {
+            // Nothing was under way, or the wallet cannot say: the subject screen is right either way.
+            rethrowIfCancelled(e)
         }
         reauthPassId = null
-        mutable.value = EnrolStep.EnterSubject()
+        mutable.update { EnrolStep.EnterSubject() }
     }
 }

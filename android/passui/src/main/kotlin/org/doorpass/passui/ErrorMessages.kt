@@ -1,7 +1,10 @@
 // One message for each error the core can give, with what the person can do next. The `when` is
 // exhaustive over the generated error class: a new core error does not compile until it has words.
+// Anything else a call can throw (a core panic as the bindings' InternalException, a JNA error, a
+// call on a closed handle) is "something went wrong", never a crash: see [errorViewOf].
 package org.doorpass.passui
 
+import kotlin.coroutines.cancellation.CancellationException
 import org.doorpass.core.DoorpassException
 
 /** What a screen shows for an error: the sentence, and which next step to offer. */
@@ -41,7 +44,8 @@ fun errorView(error: DoorpassException, now: ULong, format: TimeFormat): ErrorVi
         ErrorView(UiText("error_rate_limited", format.time(at)), ErrorAction.RETRY, at)
     }
     is DoorpassException.ReauthenticationRequired -> ErrorView(UiText("error_reauthentication_required"), ErrorAction.REAUTHENTICATE)
-    is DoorpassException.InvalidCode -> ErrorView(UiText("error_invalid_code", error.attemptsLeft.toString()), ErrorAction.RETYPE_CODE)
+    is DoorpassException.InvalidCode ->
+        ErrorView(UiText.plural("error_invalid_code", error.attemptsLeft.toLong()), ErrorAction.RETYPE_CODE)
     is DoorpassException.CodeExpired -> ErrorView(UiText("error_code_expired"), ErrorAction.NEW_CODE)
     is DoorpassException.CodeAttemptsExhausted -> ErrorView(UiText("error_code_attempts_exhausted"), ErrorAction.NEW_CODE)
     is DoorpassException.NotEligible -> ErrorView(UiText("error_not_eligible"))
@@ -63,4 +67,23 @@ fun errorView(error: DoorpassException, now: ULong, format: TimeFormat): ErrorVi
     is DoorpassException.AttestationRefused -> ErrorView(UiText("error_attestation_refused"))
     is DoorpassException.InvalidInput -> ErrorView(UiText("error_invalid_input"))
     is DoorpassException.Internal -> ErrorView(UiText("error_internal"))
+}
+
+/**
+ * The message for anything a call into the core threw: the core's own errors by [errorView], every
+ * other [Throwable] (the bindings' InternalException for a core panic, a JNA error, a call on a
+ * closed handle) as the internal error, with a retry. A coroutine's cancellation is not an error:
+ * it is thrown again, for the caller to restore its state first (see [rethrowIfCancelled]).
+ */
+fun errorViewOf(error: Throwable, now: ULong, format: TimeFormat): ErrorView {
+    rethrowIfCancelled(error)
+    return when (error) {
+        is DoorpassException -> errorView(error, now, format)
+        else -> ErrorView(UiText("error_internal"), ErrorAction.RETRY)
+    }
+}
+
+/** Throws [error] again when it is a coroutine's cancellation, which must reach the coroutine. */
+fun rethrowIfCancelled(error: Throwable) {
+    if (error is CancellationException) throw error
 }

@@ -17,6 +17,10 @@ class TimeFormat(private val zone: ZoneId = ZoneId.systemDefault()) {
 
     /** `14:05`. */
     fun time(unixSeconds: ULong): String = time.format(Instant.ofEpochSecond(unixSeconds.toLong()))
+
+    /** The local midnight that starts the day of [unixSeconds] (the door's "today"), Unix seconds. */
+    fun startOfDay(unixSeconds: ULong): ULong =
+        Instant.ofEpochSecond(unixSeconds.toLong()).atZone(zone).toLocalDate().atStartOfDay(zone).toEpochSecond().toULong()
 }
 
 /** The string key naming a pass kind. */
@@ -28,9 +32,9 @@ fun kindKey(kind: PassKind?): String = when (kind) {
     null -> "kind_unknown"
 }
 
-/** "3 h", "2 d": an age in the largest whole unit, as (key, number). */
+/** "3 h", "2 days": an age in the largest whole unit, as a plural and its number. */
 fun ageText(seconds: ULong): UiText = when {
-    seconds < 3_600uL -> UiText("age_minutes", (seconds / 60uL).toString())
-    seconds < 172_800uL -> UiText("age_hours", (seconds / 3_600uL).toString())
-    else -> UiText("age_days", (seconds / 86_400uL).toString())
+    seconds < 3_600uL -> UiText.plural("age_minutes", (seconds / 60uL).toLong())
+    seconds < 172_800uL -> UiText.plural("age_hours", (seconds / 3_600uL).toLong())
+    else -> UiText.plural("age_days", (seconds / 86_400uL).toLong())
 }

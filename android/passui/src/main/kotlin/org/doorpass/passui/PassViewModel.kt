@@ -2,16 +2,20 @@
 // rotation countdown, name, kind and expiry, and a label for screen readers; an "offline — this pass
 // still works" badge; and a banner when renewal is pending or re-authentication is needed, shown
 // before it blocks anyone. Everything here works without the network; only [renewQuietly] uses it.
+// Renewal runs even when the trust-list refresh before it failed (the pass's own issuer key is known);
+// a banner then says the list could not be updated.
 package org.doorpass.passui
 
 import kotlinx.coroutines.flow.MutableStateFlow
 import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
+import kotlinx.coroutines.flow.update
 import org.doorpass.core.DoorpassException
 import org.doorpass.core.PassState
 import org.doorpass.core.PassSummary
 import org.doorpass.core.QrView
 import org.doorpass.core.RenewalOutcome
+import org.doorpass.core.Wallet
 
 /** One pass as the screen draws it. */
 data class PassCard(
@@ -45,6 +49,10 @@ data class PassScreenState(
     val reauthenticatePassId: String? = null,
     /** No pass yet: show the enrolment screen. */
     val needsEnrolment: Boolean = true,
+    /** The last trust-list refresh failed (the passes still work): "could not update the trust list". */
+    val trustListRefreshFailed: Boolean = false,
+    /** The wallet could not be read (an error other than a pass's state): its message. */
+    val error: ErrorView? = null,
 )
 
 /** What a quiet renewal did. */
@@ -69,56 +77,81 @@ class PassViewModel(
     /** Rebuilds the cards from the wallet (no network): call on start and every second. */
     fun refresh() {
         val now = clock.now()
-        val passes = host.wallet.passes(now)
-        val cards = passes.map { card(it, now) }
+        val wallet = host.wallet
+        val passes = try {
+            wallet.passes(now)
+        } catch (e: Throwable) {
+            // The cards on screen stay; the message says why they are not updated.
+            val error = errorViewOf(e, now, format)
+            mutable.update { it.copy(error = error) }
+            return
+        }
+        val cards = passes.map { card(wallet, it, now) }
         val reauth = passes.firstOrNull {
             it.state == PassState.REVOKED || it.state == PassState.REAUTHENTICATION_REQUIRED || it.state == PassState.EXPIRED
         }
-        mutable.value = mutable.value.copy(
-            cards = cards,
-            banner = banner(passes),
-            reauthenticatePassId = reauth?.id,
-            needsEnrolment = passes.isEmpty(),
-        )
+        mutable.update {
+            it.copy(
+                cards = cards,
+                banner = banner(passes, it.trustListRefreshFailed),
+                reauthenticatePassId = reauth?.id,
+                needsEnrolment = passes.isEmpty(),
+                error = null,
+            )
+        }
     }
 
     /**
-     * Refreshes the trust list and renews what is due, quietly: a failure changes only the badge
-     * and the banner, never the passes shown. Says how many passes were renewed and when to try
-     * again (device seconds, the earliest time the core gave), for the background scheduler.
+     * Refreshes the trust list, then renews what is due whether or not that refresh worked, quietly:
+     * a failure changes only the badge and the banners, never the passes shown. Says how many passes
+     * were renewed and when to try again (device seconds, the earliest time the core gave), for the
+     * background scheduler. Any error, the core's or another, is caught; a cancellation is thrown on
+     * after the screen is rebuilt.
      */
     suspend fun renewQuietly(): QuietRenewal {
-        val result = if (host.simulateOffline) {
-            markOffline(true)
-            QuietRenewal(0, null)
-        } else {
-            try {
-                host.wallet.refreshTrustList(clock.now())
-                val outcomes = host.wallet.renewIfDue(clock.now()).map { it.outcome }
-                markOffline(false)
-                QuietRenewal(
-                    outcomes.count { it is RenewalOutcome.Renewed },
-                    nextAttempt(outcomes) ?: host.wallet.nextRenewalAt(),
-                )
-            } catch (e: DoorpassException.Offline) {
-                markOffline(true)
-                QuietRenewal(0, host.wallet.nextRenewalAt())
-            } catch (e: DoorpassException) {
-                QuietRenewal(0, host.wallet.nextRenewalAt())
-            }
+        if (host.simulateOffline) {
+            mutable.update { it.copy(offline = true) }
+            refresh()
+            return QuietRenewal(0, null)
         }
-        refresh()
-        return result
+        val wallet = host.wallet
+        try {
+            val listError = try {
+                wallet.refreshTrustList(clock.now())
+                null
+            } catch (e: Throwable) {
+                rethrowIfCancelled(e)
+                e
+            }
+            val result = try {
+                val outcomes = wallet.renewIfDue(clock.now()).map { it.outcome }
+                mutable.update { it.copy(offline = listError is DoorpassException.Offline) }
+                QuietRenewal(outcomes.count { it is RenewalOutcome.Renewed }, nextAttempt(outcomes) ?: nextRenewalAt(wallet))
+            } catch (e: Throwable) {
+                rethrowIfCancelled(e)
+                mutable.update { it.copy(offline = e is DoorpassException.Offline || listError is DoorpassException.Offline) }
+                QuietRenewal(0, nextRenewalAt(wallet))
+            }
+            // Offline is said by the badge; any other failure of the list by the banner.
+            mutable.update { it.copy(trustListRefreshFailed = listError != null && listError !is DoorpassException.Offline) }
+            return result
+        } finally {
+            refresh()
+        }
     }
 
-    private fun markOffline(offline: Boolean) {
-        mutable.value = mutable.value.copy(offline = offline)
+    /** The wallet's next renewal time, or `null` when it cannot say. */
+    private fun nextRenewalAt(wallet: Wallet): ULong? = try {
+        wallet.nextRenewalAt()
+    } catch (e: Throwable) {
+        rethrowIfCancelled(e)
+        null
     }
 
-    private fun card(pass: PassSummary, now: ULong): PassCard {
+    private fun card(wallet: Wallet, pass: PassSummary, now: ULong): PassCard {
         val qr = try {
-            host.wallet.currentQr(pass.id, now, false)
-        } catch (e: DoorpassException) {
+            wallet.currentQr(pass.id, now, false)
+        } catch (e: Throwable) {
             null
         }
         val kind = UiText(kindKey(pass.kind))
@@ -135,7 +168,7 @@ class PassViewModel(
         )
     }
 
-    private fun banner(passes: List<PassSummary>): UiText? {
+    private fun banner(passes: List<PassSummary>, trustListRefreshFailed: Boolean): UiText? {
         passes.firstOrNull { it.state == PassState.REVOKED }?.let {
             return UiText("banner_pass_revoked", it.holderName)
         }
@@ -151,6 +184,7 @@ class PassViewModel(
         passes.firstOrNull { it.state == PassState.RENEW_DUE && it.lastRenewalError != null }?.let {
             return UiText("banner_renewal_pending", it.holderName, format.date(it.expiresAt))
         }
+        if (trustListRefreshFailed) return UiText("banner_trust_list_refresh_failed")
         return null
     }
 }

@@ -5,7 +5,7 @@ package org.doorpass.passui
 import kotlinx.coroutines.flow.MutableStateFlow
 import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
-import org.doorpass.core.DoorpassException
+import kotlinx.coroutines.flow.update
 import org.doorpass.core.LogLevel
 import org.doorpass.core.Logger
 import org.doorpass.core.RenewalOutcome
@@ -59,13 +59,13 @@ class QaPanelViewModel(
     /** The current panel state. */
     val state: StateFlow<QaState> = mutable.asStateFlow()
 
-    /** Points the wallet at [url] (a preset or typed). */
-    fun setIssuer(url: String) {
+    /** Points the wallet at [url] (a preset or typed); the wallet is opened off the UI thread. */
+    suspend fun setIssuer(url: String) {
         val message = try {
             host.switchIssuer(url)
             UiText("qa_issuer_set", url)
-        } catch (e: DoorpassException) {
-            errorView(e, clock.now(), TimeFormat()).text
+        } catch (e: Throwable) {
+            failure(e)
         }
         publish(message)
     }
@@ -84,16 +84,21 @@ class QaPanelViewModel(
 
     /** Renews every pass now, due or not. */
     suspend fun forceRenewal() {
+        val wallet = host.wallet
         var renewed = 0
         var message: UiText? = null
-        for (pass in host.wallet.passes(clock.now())) {
-            try {
-                if (host.wallet.renewNow(pass.id, clock.now()) is RenewalOutcome.Renewed) renewed++
-            } catch (e: DoorpassException) {
-                message = errorView(e, clock.now(), TimeFormat()).text
+        try {
+            for (pass in wallet.passes(clock.now())) {
+                try {
+                    if (wallet.renewNow(pass.id, clock.now()) is RenewalOutcome.Renewed) renewed++
+                } catch (e: Throwable) {
+                    message = failure(e)
+                }
             }
+        } catch (e: Throwable) {
+            message = failure(e)
         }
-        publish(message ?: UiText("qa_renewed", renewed.toString()))
+        publish(message ?: UiText.plural("qa_renewed", renewed.toLong()))
     }
 
     /** Deletes the wallet and its secrets, then opens a fresh one. */
@@ -102,8 +107,8 @@ class QaPanelViewModel(
             host.wallet.wipe()
             host.reopen()
             UiText("qa_wiped")
-        } catch (e: DoorpassException) {
-            errorView(e, clock.now(), TimeFormat()).text
+        } catch (e: Throwable) {
+            failure(e)
         }
         publish(message)
     }
@@ -111,7 +116,10 @@ class QaPanelViewModel(
     /** Re-reads the log buffer. */
     fun refreshLog() = publish(mutable.value.message)
 
+    /** The message for any error (a coroutine's cancellation is thrown on). */
+    private fun failure(error: Throwable): UiText = errorViewOf(error, clock.now(), TimeFormat()).text
+
     private fun publish(message: UiText?) {
-        mutable.value = QaState(host.issuerUrl, clock.offsetSeconds, host.simulateOffline, log.snapshot().takeLast(30), message)
+        mutable.update { QaState(host.issuerUrl, clock.offsetSeconds, host.simulateOffline, log.snapshot().takeLast(30), message) }
     }
 }

@@ -20,7 +20,7 @@ class DoorAndMessagesTest {
         val host = freshHost(Shell.issuer)
         enrolThroughScreens(host, clock, Shell.issuer, "ui-kt-4")
         val door = doorScreen(Shell.issuer, clock)
-        fun verdict(code: String): DoorResult {
+        suspend fun verdict(code: String): DoorResult {
             door.verify(code)
             return door.state.value.result
         }

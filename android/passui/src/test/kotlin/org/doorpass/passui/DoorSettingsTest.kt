@@ -9,6 +9,7 @@ import kotlin.test.assertNotEquals
 import kotlin.test.assertTrue
 import org.doorpass.core.Anchor
 import org.doorpass.core.DoorVerifier
+import kotlinx.coroutines.runBlocking
 import org.junit.jupiter.api.Test
 
 class DoorSettingsTest {
@@ -22,7 +23,7 @@ class DoorSettingsTest {
     }
 
     @Test
-    fun aDoorSettingAppliesToTheNextCodeAtOnceAndIsKept() {
+    fun aDoorSettingAppliesToTheNextCodeAtOnceAndIsKept() = runBlocking {
         val (plain, at) = vector("valid_rotating")
         val door = DoorVerifier.open(
             Files.createTempDirectory("doorpass-door").toString(),
@@ -41,7 +42,13 @@ class DoorSettingsTest {
         screen.verify(plain)
         assertEquals(DoorResult.Refused(UiText("refusal_not_revocable")), screen.state.value.result)
         assertEquals(listOf(DoorSettings(refuseUnrevocable = true)), kept)
-        assertEquals(listOf(false, true, false), settings.rows().map { it.on })
+        assertEquals(listOf(false, true, false, false), settings.rows().map { it.on })
+        // Kiosk mode is the app's: kept, and no change to the verdicts.
+        settings.set(DoorSetting.KIOSK_MODE, true)
+        assertEquals(listOf(false, true, false, true), settings.rows().map { it.on })
+        screen.verify(plain)
+        assertEquals(DoorResult.Refused(UiText("refusal_not_revocable")), screen.state.value.result)
+        settings.set(DoorSetting.KIOSK_MODE, false)
 
         settings.set(DoorSetting.REFUSE_UNREVOCABLE, false)
         screen.verify(plain)

@@ -26,6 +26,8 @@ object Shell {
     val issuer get() = env("DOORPASS_ISSUER_URL")
     val shortIssuer get() = env("DOORPASS_SHORT_ISSUER_URL")
     val downIssuer get() = env("DOORPASS_DOWN_ISSUER_URL")
+    /** Takes 3 s for every issuance call: what a cancelled send or check is tried on. */
+    val slowIssuer get() = env("DOORPASS_SLOW_ISSUER_URL")
     /** An issuer of this suite's own, which a test stops with [stopStoppableIssuer]. */
     val stoppableIssuer get() = env("DOORPASS_STOPPABLE_KT_ISSUER_URL")
 
@@ -60,20 +62,38 @@ object Shell {
     val korean by lazy { strings("values-ko") }
 }
 
-/** A parsed `strings.xml`, as [Strings]. */
-class StringTable(val entries: Map<String, String>) : Strings {
+/**
+ * A parsed `strings.xml`, as [Strings]: its `<string>`s, and its `<plurals>` by quantity word
+ * (`one`, `other`; the English rule: "one" for 1 when the table has it, else "other").
+ */
+class StringTable(val entries: Map<String, String>, val plurals: Map<String, Map<String, String>> = emptyMap()) : Strings {
     override fun pattern(key: String): String = entries[key] ?: error("no string '$key'")
 
+    override fun pluralPattern(key: String, quantity: Long): String {
+        val forms = plurals[key] ?: error("no plurals '$key'")
+        return (if (quantity == 1L) forms["one"] else null) ?: forms["other"] ?: error("plurals '$key' has no 'other'")
+    }
+
     companion object {
+        private fun unescape(text: String) = text.replace("\\'", "'").replace("\\\"", "\"")
+
         fun read(path: Path): StringTable {
             val doc = DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(path.toFile())
             val nodes = doc.getElementsByTagName("string")
             val map = (0 until nodes.length).associate { i ->
                 val node = nodes.item(i)
-                node.attributes.getNamedItem("name").nodeValue to
-                    node.textContent.replace("\\'", "'").replace("\\\"", "\"")
+                node.attributes.getNamedItem("name").nodeValue to unescape(node.textContent)
             }
-            return StringTable(map)
+            val pluralNodes = doc.getElementsByTagName("plurals")
+            val plurals = (0 until pluralNodes.length).associate { i ->
+                val node = pluralNodes.item(i) as org.w3c.dom.Element
+                val items = node.getElementsByTagName("item")
+                node.getAttribute("name") to (0 until items.length).associate { j ->
+                    val item = items.item(j) as org.w3c.dom.Element
+                    item.getAttribute("quantity") to unescape(item.textContent)
+                }
+            }
+            return StringTable(map, plurals)
         }
     }
 }

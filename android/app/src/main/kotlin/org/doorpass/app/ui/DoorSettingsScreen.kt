@@ -26,8 +26,10 @@ import org.doorpass.passui.rowsOf
 @Composable
 fun DoorSettingsPanel(model: DoorSettingsViewModel, onDone: () -> Unit, modifier: Modifier = Modifier) {
     val settings by model.settings.collectAsStateWithLifecycle()
+    val error by model.error.collectAsStateWithLifecycle()
     Column(modifier.padding(16.dp), verticalArrangement = Arrangement.spacedBy(16.dp)) {
         Text(stringResource(R.string.door_settings_title), style = MaterialTheme.typography.titleLarge)
+        error?.let { ErrorText(it) }
         for (row in rowsOf(settings)) {
             Row(Modifier.fillMaxWidth(), verticalAlignment = Alignment.CenterVertically) {
                 Column(Modifier.weight(1f).padding(end = 12.dp)) {

@@ -29,7 +29,6 @@ import androidx.compose.runtime.DisposableEffect
 import androidx.compose.runtime.LaunchedEffect
 import androidx.compose.runtime.getValue
 import androidx.compose.runtime.mutableStateOf
-import androidx.compose.runtime.remember
 import androidx.compose.runtime.rememberUpdatedState
 import androidx.compose.runtime.saveable.rememberSaveable
 import androidx.compose.runtime.setValue
@@ -56,19 +55,16 @@ import org.doorpass.passui.PassCard
 import org.doorpass.passui.PassScreenState
 import org.doorpass.passui.UiText
 
-/** The Pass tab, once its wallet is open. */
+/** The Pass tab: a spinner while the wallet opens (off the UI thread), then the passes. */
 @Composable
 fun PassTab(app: DoorpassApplication) {
-    when (val opening = remember { openOrExplain(app.clock) { app.walletHost } }) {
-        is Opening.Failed -> OpenFailure(opening.error)
-        is Opening.Ready -> {
-            val model = viewModel {
-                PassTabModel(opening.value, app.clock) { nextRunAt ->
-                    RenewalWorker.schedule(app, nextRunAt, app.clock.now())
-                }
+    WhenOpen(app.walletLoader) { host ->
+        val model = viewModel {
+            PassTabModel(host, app.clock) { nextRunAt ->
+                RenewalWorker.schedule(app, nextRunAt, app.clock.now())
             }
-            PassTabContent(model)
         }
+        PassTabContent(model)
     }
 }
 
@@ -137,7 +133,10 @@ fun PassScreen(
             }
         }
     }
-    if (state.cards.isNotEmpty()) FullBrightness()
+    if (state.cards.isNotEmpty()) {
+        FullBrightness()
+        HiddenFromRecents()
+    }
 
     Surface(Modifier.fillMaxSize(), color = Color.White, contentColor = Color.Black) {
         Column(
@@ -146,6 +145,7 @@ fun PassScreen(
             verticalArrangement = Arrangement.spacedBy(12.dp),
         ) {
             if (state.offline) OfflineBadge()
+            state.error?.let { ErrorText(it) }
             state.banner?.let { Banner(it, state.reauthenticatePassId, onReauthenticate) }
             val pager = rememberPagerState { state.cards.size }
             HorizontalPager(
@@ -224,6 +224,20 @@ private fun PageDots(count: Int, current: Int) {
             val color = if (index == current) Color.Black else Color.LightGray
             Box(Modifier.size(8.dp).background(color, CircleShape))
         }
+    }
+}
+
+/**
+ * Keeps the pass out of the recent-apps thumbnail (and out of screen recordings) while a code shows:
+ * FLAG_SECURE on the window, cleared when the passes leave the screen (docs/shells.md says why this
+ * rather than a privacy overlay). Screenshots are blocked too, which costs nothing: codes rotate.
+ */
+@Composable
+private fun HiddenFromRecents() {
+    val activity = LocalContext.current.findActivity() ?: return
+    DisposableEffect(activity) {
+        activity.window.addFlags(WindowManager.LayoutParams.FLAG_SECURE)
+        onDispose { activity.window.clearFlags(WindowManager.LayoutParams.FLAG_SECURE) }
     }
 }
 

@@ -23,6 +23,8 @@ fun QrCanvas(qr: QrView, modifier: Modifier = Modifier) {
         val modulesPerSide = qr.size.toInt()
         val margin = qr.quietZone.toInt()
         if (modulesPerSide <= 0 || qr.modules.size < modulesPerSide * modulesPerSide) return@Canvas
+        // Nothing to draw in (first layout, a collapsed pane): a module would not fit in a pixel.
+        if (size.width < 1f || size.height < 1f || size.minDimension < modulesPerSide + 2 * qr.quietZone.toInt()) return@Canvas
         val sideWithMargin = modulesPerSide + 2 * margin
         val module = floor(min(size.width, size.height) / sideWithMargin).coerceAtLeast(1f)
         val drawnSide = module * sideWithMargin

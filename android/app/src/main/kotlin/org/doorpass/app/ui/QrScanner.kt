@@ -28,17 +28,19 @@ private const val TAG = "DoorpassScanner"
 private val ANALYSIS_SIZE = Size(1280, 720)
 
 /**
- * The back camera's preview; [onCode] gets the text of every QR code seen, on the main thread. The
- * camera needs the CAMERA permission, which the caller has checked.
+ * The back camera's preview (the front one for a kiosk facing the guests); [onCode] gets the text of
+ * every QR code seen, on the main thread. The camera needs the CAMERA permission, which the caller
+ * has checked.
  */
 @Composable
-fun QrScanner(onCode: (String) -> Unit, modifier: Modifier = Modifier) {
+fun QrScanner(onCode: (String) -> Unit, modifier: Modifier = Modifier, frontCamera: Boolean = false) {
     val context = LocalContext.current
     val lifecycleOwner = LocalLifecycleOwner.current
     val latestOnCode by rememberUpdatedState(onCode)
     val previewView = remember(context) { PreviewView(context) }
 
-    DisposableEffect(lifecycleOwner, previewView) {
+    DisposableEffect(lifecycleOwner, previewView, frontCamera) {
+        val selector = if (frontCamera) CameraSelector.DEFAULT_FRONT_CAMERA else CameraSelector.DEFAULT_BACK_CAMERA
         val analysisThread = Executors.newSingleThreadExecutor()
         val mainThread = ContextCompat.getMainExecutor(context)
         val preview = Preview.Builder().build()
@@ -62,10 +64,10 @@ fun QrScanner(onCode: (String) -> Unit, modifier: Modifier = Modifier) {
             if (disposed) return@addListener
             val cameras = providerFuture.get()
             try {
-                cameras.bindToLifecycle(lifecycleOwner, CameraSelector.DEFAULT_BACK_CAMERA, preview, analysis)
+                cameras.bindToLifecycle(lifecycleOwner, selector, preview, analysis)
                 provider = cameras
             } catch (e: IllegalArgumentException) {
-                Log.w(TAG, "no back camera to scan with", e)
+                Log.w(TAG, "no camera on that side to scan with", e)
             } catch (e: IllegalStateException) {
                 Log.w(TAG, "the camera could not be bound", e)
             }

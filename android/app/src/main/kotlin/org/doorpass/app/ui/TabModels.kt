@@ -6,6 +6,7 @@ import androidx.lifecycle.ViewModel
 import androidx.lifecycle.viewModelScope
 import kotlinx.coroutines.launch
 import org.doorpass.core.DoorVerifier
+import org.doorpass.passui.CheckLogExport
 import org.doorpass.passui.DeviceClock
 import org.doorpass.passui.DoorSettings
 import org.doorpass.passui.DoorSettingsViewModel
@@ -48,7 +49,8 @@ class PassTabModel(
             enrol.submitCode(code)
             if (enrol.step.value is EnrolStep.Done) {
                 pass.refresh()
-                scheduleRenewal(host.wallet.nextRenewalAt())
+                // A wallet that cannot say (closed meanwhile): the next quiet renewal plans it.
+                runCatching { host.wallet.nextRenewalAt() }.onSuccess(scheduleRenewal)
             }
         }
     }
@@ -63,8 +65,10 @@ class PassTabModel(
         viewModelScope.launch { enrol.reauthenticate(passId) }
     }
 
-    /** Gives up the enrolment under way, or starts a new one from the subject. */
-    fun restartEnrolment() = enrol.cancel()
+    /** Gives up the enrolment under way (off the UI thread), or starts a new one from the subject. */
+    fun restartEnrolment() {
+        viewModelScope.launch { enrol.cancel() }
+    }
 }
 
 /** The Check passes tab. */
@@ -85,5 +89,20 @@ class DoorTabModel(
     /** Fetches a newer trust list when the network allows; the screen shows its age either way. */
     fun refreshTrustList() {
         viewModelScope.launch { verify.refreshTrustList() }
+    }
+
+    /** A code the camera read (checked off the UI thread when the scanner is ready). */
+    fun onScanned(text: String) {
+        viewModelScope.launch { verify.onScanned(text) }
+    }
+
+    /** Today's summary, read again. */
+    fun refreshToday() {
+        viewModelScope.launch { verify.refreshToday() }
+    }
+
+    /** Reads the check log as CSV and hands it to [share] (on the main thread). */
+    fun exportCheckLog(share: (CheckLogExport) -> Unit) {
+        viewModelScope.launch { verify.exportCheckLog()?.let(share) }
     }
 }
