@@ -270,7 +270,10 @@ pub async fn complete(
         }),
         Redemption::NotIssuable => Err(refusal.unwrap_or_else(ApiError::not_eligible)),
         Redemption::Issued => answer_recorded(answer, &state.metrics, Issuance::Enrolment, started),
-        Redemption::Repeated(stored) => Ok(Json(stored.into_issued_pass())),
+        Redemption::Repeated(stored) => Ok(Json(IssuedPass {
+            peak_hours: Some(state.renew_timing.peak_windows(now)),
+            ..stored.into_issued_pass()
+        })),
     }
 }
 

@@ -5,7 +5,9 @@ use std::time::Duration;
 use doorpass_format::api::{IssuedPass, b64};
 use doorpass_format::holder_key::HolderPublicKey;
 use doorpass_format::keys::{KeyId, hex};
-use doorpass_format::pass::{Pass, PassClaims, PassKind, draw_renew_after, new_pass_id};
+use doorpass_format::pass::{Pass, PassClaims, PassKind, new_pass_id};
+
+use crate::renew_timing::RenewTiming;
 use doorpass_format::{KeyAssurance, StatusReference};
 
 use crate::codes::{new_refresh_token, token_hash};
@@ -110,7 +112,7 @@ impl Tentative {
     /// assurance, with its status-list `entry` (from [`crate::status_lists::StatusAllocator::allocate`]).
     pub fn sign(
         keys: &IssuerKeys,
-        lifetimes: &Lifetimes,
+        lifetimes: (&Lifetimes, &RenewTiming),
         entry: Option<(StatusEntry, StatusReference)>,
         holder: Option<&HolderRecord>,
         key: (&HolderPublicKey, KeyAssurance),
@@ -152,10 +154,10 @@ pub fn answer_recorded(
 }
 
 /// Signs a pass for `holder`, bound to `holder_key` with the assurance an attestation gave it (or
-/// [`KeyAssurance::Unattested`]), in refresh-token chain `family`.
+/// [`KeyAssurance::Unattested`]), in refresh-token chain `family`, to be renewed as `timing` has it.
 pub fn issue(
     keys: &IssuerKeys,
-    lifetimes: &Lifetimes,
+    (lifetimes, timing): (&Lifetimes, &RenewTiming),
     holder: &HolderRecord,
     (holder_key, key_assurance): (&HolderPublicKey, KeyAssurance),
     family: [u8; 16],
@@ -189,7 +191,7 @@ pub fn issue(
         display_name: holder.display_name.clone(),
         birth_date: holder.birth_date.clone(),
         kind,
-        renew_after: draw_renew_after(now, expires_at, &mut rand::thread_rng()),
+        renew_after: timing.draw_renew_after(now, expires_at, &mut rand::thread_rng()),
         status: reference,
     };
     let pass = Pass::issue(&claims, &keys.signing_key)
@@ -217,6 +219,7 @@ pub fn issue(
         expires_at,
         renew_after: claims.renew_after,
         refresh_expires_at: token_expires_at,
+        peak_hours: Some(timing.peak_windows(now)),
     };
     Ok(Issued {
         record,
@@ -272,7 +275,7 @@ mod tests {
         let sign = |now| {
             issue(
                 &keys,
-                &Lifetimes::default(),
+                (&Lifetimes::default(), &RenewTiming::default()),
                 &holder,
                 (&holder_key, KeyAssurance::Unattested),
                 [1; 16],

@@ -25,6 +25,7 @@ pub mod metrics;
 pub mod private_files;
 pub mod proof;
 pub mod rate_limit;
+pub mod renew_timing;
 pub mod renewal;
 pub mod secrets;
 pub mod service;
@@ -101,6 +102,9 @@ pub struct IssuerConfig {
     pub tls: Option<tls::TlsConfig>,
     /// Key attestation at enrolment: off by default.
     pub attestation: attestation::AttestationConfig,
+    /// When wallets renew: off-peak renew-after and the busy hours named to wallets; off by
+    /// default.
+    pub renew_timing: renew_timing::RenewTiming,
 }
 
 /// Where the issuer serves `/metrics`.
@@ -151,6 +155,7 @@ impl IssuerConfig {
             status_base_url: None,
             tls: None,
             attestation: attestation::AttestationConfig::default(),
+            renew_timing: renew_timing::RenewTiming::default(),
         }
     }
 
@@ -336,6 +341,7 @@ impl Issuer {
             keys,
             store,
             lifetimes: config.lifetimes,
+            renew_timing: config.renew_timing.clone(),
             code_failure_cap: config.code_failure_cap,
             delivery,
             dev,

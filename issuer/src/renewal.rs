@@ -102,7 +102,10 @@ pub async fn renew(
         Renewal::Reused => Err(reused()),
         Renewal::NotIssuable => Err(refusal.unwrap_or_else(ApiError::not_eligible)),
         Renewal::Renewed => answer_recorded(answer, &state.metrics, Issuance::Renewal, started),
-        Renewal::Repeated(stored) => Ok(Json(stored.into_issued_pass())),
+        Renewal::Repeated(stored) => Ok(Json(IssuedPass {
+            peak_hours: Some(state.renew_timing.peak_windows(now)),
+            ..stored.into_issued_pass()
+        })),
     }
 }
 

@@ -42,6 +42,8 @@ pub struct AppState {
     pub store: Store,
     /// Lifetimes of passes, tokens and codes.
     pub lifetimes: Lifetimes,
+    /// When wallets renew ([`crate::renew_timing`]).
+    pub renew_timing: crate::renew_timing::RenewTiming,
     /// Wrong one-time codes allowed per subject over a sliding window.
     pub code_failure_cap: crate::store::FailureCap,
     /// How codes reach subjects.
@@ -91,7 +93,7 @@ impl AppState {
         };
         Ok(Tentative::sign(
             &self.keys,
-            &self.lifetimes,
+            (&self.lifetimes, &self.renew_timing),
             entry,
             holder,
             (holder_key, key_assurance),

@@ -260,6 +260,7 @@ async fn an_ed25519_key_cannot_be_the_attested_key() {
 async fn a_renewal_keeps_the_key_assurance_of_the_pass_it_renews() {
     use doorpass_issuer::issuance::{Lifetimes, issue};
     use doorpass_issuer::keys::IssuerKeys;
+    use doorpass_issuer::renew_timing::RenewTiming;
     let issuer = issuer_in(AttestationMode::Prefer).await;
     let key = generate_p256_signing_key();
     // A pass the issuer signed for an attested StrongBox key, recorded as a completion records it
@@ -272,7 +273,7 @@ async fn a_renewal_keeps_the_key_assurance_of_the_pass_it_renews() {
     let now = doorpass_issuer::unix_now();
     let issued = issue(
         &keys,
-        &Lifetimes::default(),
+        (&Lifetimes::default(), &RenewTiming::default()),
         &holder,
         (&key.holder_public_key(), KeyAssurance::AndroidStrongBox),
         rand::random(),

@@ -9,6 +9,7 @@ pub mod loadgen;
 pub mod present;
 pub mod serve;
 pub mod serve_attestation;
+pub mod serve_renewal;
 pub mod vectors;
 mod vectors_p256;
 pub mod verify;

@@ -16,6 +16,7 @@ use doorpass_issuer::store::{Database, Durability, StartCap};
 
 use super::database::{database_of, with_store};
 use super::serve_attestation::AttestationArgs;
+use super::serve_renewal::RenewTimingArgs;
 use doorpass_issuer::{DEMO_HOLDERS, Issuer, IssuerConfig, MetricsExposure};
 
 /// Options of `doorpass issuer serve`.
@@ -129,6 +130,9 @@ pub struct ServeArgs {
     /// Key attestation at enrolment.
     #[command(flatten)]
     pub attestation: AttestationArgs,
+    /// When wallets renew.
+    #[command(flatten)]
+    pub renew_timing: RenewTimingArgs,
 }
 
 impl ServeArgs {
@@ -239,6 +243,7 @@ impl ServeArgs {
         config.lifetimes.retry_grace = self.retry_grace;
         config.status_base_url = self.status_base_url.clone();
         config.attestation = self.attestation.config()?;
+        config.renew_timing = self.renew_timing.config()?;
         if let (Some(cert), Some(key)) = (&self.tls_cert, &self.tls_key) {
             config.tls = Some(doorpass_issuer::tls::TlsConfig::new(
                 cert.clone(),
@@ -308,6 +313,8 @@ fn print_banner(issuer: &Issuer, addr: SocketAddr, config: &IssuerConfig) {
         "key attestation {}\n",
         config.attestation.mode.name()
     ));
+    text.push_str(&RenewTimingArgs::describe(&config.renew_timing));
+    text.push('\n');
     if let Some(metrics) = issuer.metrics_addr() {
         text.push_str(&format!("metrics at http://{metrics}/metrics\n"));
     }

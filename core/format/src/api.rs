@@ -194,6 +194,21 @@ pub struct IssuedPass {
     pub renew_after: u64,
     /// When the refresh token stops working.
     pub refresh_expires_at: u64,
+    /// The issuer's busy hours, when it names them: a wallet starts no renewal inside them unless
+    /// its pass would otherwise expire within a day (docs/renewal-timing.md). Absent: no news (the
+    /// wallet keeps what it was told last); empty: no busy hours.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_hours: Option<Vec<PeakWindow>>,
+}
+
+/// One daily window of an issuer's busy hours, in minutes after midnight UTC (`0..1440`); an `end`
+/// below `start` runs past midnight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeakWindow {
+    /// First minute of the window.
+    pub start_minute: u16,
+    /// First minute after it.
+    pub end_minute: u16,
 }
 
 /// The body of every error answer.
@@ -292,6 +307,7 @@ impl std::fmt::Debug for IssuedPass {
             .field("expires_at", &self.expires_at)
             .field("renew_after", &self.renew_after)
             .field("refresh_expires_at", &self.refresh_expires_at)
+            .field("peak_hours", &self.peak_hours)
             .finish_non_exhaustive()
     }
 }
@@ -320,6 +336,7 @@ mod tests {
             expires_at: 1,
             renew_after: 1,
             refresh_expires_at: 1,
+            peak_hours: None,
         };
         for shown in [
             format!("{renew:?}"),

@@ -33,6 +33,7 @@ pub mod key_attestation;
 #[cfg(feature = "platform-keystore")]
 pub mod keyring_store;
 #[cfg(feature = "http")]
+pub mod peak_hours;
 pub mod reqwest_transport;
 pub mod retry;
 pub mod secret_store;

@@ -177,6 +177,7 @@ impl StoredAnswer {
             expires_at: self.expires_at,
             renew_after: self.renew_after,
             refresh_expires_at: self.refresh_expires_at,
+            peak_hours: None,
         }
     }
 }

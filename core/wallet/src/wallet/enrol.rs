@@ -248,6 +248,9 @@ impl Wallet {
             && key.storage() == HolderKeyStorage::Platform;
         meta.holder_key = key.storage();
         meta.platform_key = key.platform_record();
+        if let Some(windows) = &issued.peak_hours {
+            meta.peak_hours = crate::peak_hours::sanitize(windows);
+        }
         self.store_issued(&mut inner, &pending.slot, meta, pass, key)?;
         let finished = inner.state.pending.take();
         write_json(&self.layout.state(), &inner.state)
@@ -326,6 +329,7 @@ impl Wallet {
                 expires_at: issued.expires_at,
                 renew_after: issued.renew_after,
                 refresh_expires_at: issued.refresh_expires_at,
+                peak_hours: issued.peak_hours.clone(),
             });
         }
         write_json(&self.layout.state(), &inner.state)
@@ -353,6 +357,7 @@ impl Wallet {
             expires_at: received.expires_at,
             renew_after: received.renew_after,
             refresh_expires_at: received.refresh_expires_at,
+            peak_hours: received.peak_hours.clone(),
         })
     }
 }

@@ -109,6 +109,8 @@ pub(crate) struct ReceivedAnswer {
     pub expires_at: u64,
     pub renew_after: u64,
     pub refresh_expires_at: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_hours: Option<Vec<doorpass_format::api::PeakWindow>>,
 }
 
 /// Per-pass metadata.
@@ -130,6 +132,10 @@ pub(crate) struct SlotMeta {
     /// authentication.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub platform_key: Option<PlatformKeyRecord>,
+    /// The issuer's busy hours as its last answer for this pass named them
+    /// ([`crate::peak_hours`]); none in files written before issue 25.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub peak_hours: Vec<doorpass_format::api::PeakWindow>,
 }
 
 /// Paths of a wallet folder.

@@ -2,6 +2,7 @@
 //! one expires, with backoff and the issuer's `Retry-After` honoured; refusals lead to re-authentication.
 
 use super::*;
+use crate::peak_hours;
 
 /// Seconds to wait (plus up to as many again, at random) when another process holds the wallet.
 pub const IN_USE_RETRY_SECONDS: u64 = 15;
@@ -56,7 +57,7 @@ impl Wallet {
     ) -> Result<RenewalOutcome, WalletError> {
         let _net = self.network.lock().await;
         let _across_processes = self.exclusive().await?;
-        let (now, meta, renew_after) = {
+        let (now, meta, renew_after, expires_at) = {
             let mut inner = self.live()?;
             inner.state.clock.observe(device_now);
             let now = inner.state.clock.corrected(device_now);
@@ -68,6 +69,7 @@ impl Wallet {
                 now,
                 slot.meta.clone(),
                 slot.pass.as_ref().map(|p| p.claims().renew_after),
+                slot.pass.as_ref().map(|p| p.claims().expires_at),
             )
         };
         if meta.reauth_required {
@@ -84,6 +86,16 @@ impl Wallet {
         if device_now < meta.next_attempt_at {
             return Ok(RenewalOutcome::Waiting {
                 retry_at: meta.next_attempt_at,
+            });
+        }
+        // The issuer's busy hours: wait for their end, unless the pass would expire meanwhile
+        // (within a day) or the user asked for this renewal.
+        if !force
+            && let Some(expires_at) = expires_at
+            && let Some(until) = peak_hours::hold_renewal_until(&meta.peak_hours, now, expires_at)
+        {
+            return Ok(RenewalOutcome::Waiting {
+                retry_at: device_now.saturating_add(until - now),
             });
         }
         let wallet_id = &self.identity.wallet_id;
@@ -128,6 +140,9 @@ impl Wallet {
         meta.failures = 0;
         meta.next_attempt_at = 0;
         meta.last_error = None;
+        if let Some(windows) = &answer.value.peak_hours {
+            meta.peak_hours = peak_hours::sanitize(windows);
+        }
         let (expires_at, renew_after) = (pass.claims().expires_at, pass.claims().renew_after);
         self.store_issued(&mut inner, id, meta, pass, key)?;
         write_json(&self.layout.state(), &inner.state)
@@ -229,11 +244,17 @@ impl Wallet {
             .values()
             .filter(|s| !s.meta.reauth_required)
             .map(|s| {
-                let due = s
-                    .pass
-                    .as_ref()
-                    .map_or(0, |p| p.claims().renew_after.saturating_add_signed(-offset));
-                due.max(s.meta.next_attempt_at)
+                let Some(claims) = s.pass.as_ref().map(|p| p.claims()) else {
+                    return s.meta.next_attempt_at;
+                };
+                // In the issuer's time: due, then past the busy hours it falls in.
+                let due = claims
+                    .renew_after
+                    .max(s.meta.next_attempt_at.saturating_add_signed(offset));
+                let due =
+                    peak_hours::hold_renewal_until(&s.meta.peak_hours, due, claims.expires_at)
+                        .unwrap_or(due);
+                due.saturating_add_signed(-offset)
             })
             .min()
     }
