@@ -39,8 +39,8 @@ struct PassTab: View {
                     .toolbar {
                         ToolbarItem(placement: .navigationBarTrailing) {
                             Button {
-                                enrol.cancel()
                                 enrolSheetShown = true
+                                Task { await enrol.cancel() }
                             } label: {
                                 Image(systemName: "person.badge.plus")
                             }
@@ -58,8 +58,8 @@ struct PassTab: View {
                     .toolbar {
                         ToolbarItem(placement: .cancellationAction) {
                             Button(UiText("enrol_cancel").localized) {
-                                enrol.cancel()
                                 enrolSheetShown = false
+                                Task { await enrol.cancel() }
                             }
                         }
                     }

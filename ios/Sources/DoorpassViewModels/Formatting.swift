@@ -46,9 +46,9 @@ public func kindKey(_ kind: PassKind?) -> String {
     }
 }
 
-/// "3 h", "2 days": an age in the largest whole unit.
+/// "3 h", "1 day", "2 days": an age in the largest whole unit, as a plural.
 public func ageText(_ seconds: UInt64) -> UiText {
-    if seconds < 3_600 { return UiText("age_minutes", String(seconds / 60)) }
-    if seconds < 172_800 { return UiText("age_hours", String(seconds / 3_600)) }
-    return UiText("age_days", String(seconds / 86_400))
+    if seconds < 3_600 { return .plural("plural_age_minutes", count: Int(seconds / 60)) }
+    if seconds < 172_800 { return .plural("plural_age_hours", count: Int(seconds / 3_600)) }
+    return .plural("plural_age_days", count: Int(min(seconds / 86_400, UInt64(Int32.max))))
 }

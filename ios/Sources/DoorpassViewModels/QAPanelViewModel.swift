@@ -93,9 +93,9 @@ public final class QAPanelViewModel: ObservableObject {
     }
 
     /// Points the wallet at `url` (a preset or typed).
-    public func setIssuer(_ url: String) {
+    public func setIssuer(_ url: String) async {
         do {
-            try host.switchIssuer(url)
+            try await host.switchIssuer(url)
             publish(UiText("qa_issuer_set", url))
         } catch {
             publish(failure(error))
@@ -133,7 +133,7 @@ public final class QAPanelViewModel: ObservableObject {
     public func wipe() async {
         do {
             try await host.wallet.wipe()
-            try host.reopen()
+            try await host.reopen()
             publish(UiText("qa_wiped"))
         } catch {
             publish(failure(error))

@@ -1,5 +1,7 @@
 // The one open wallet of the app, and reopening it when QA points it at another issuer or after a
 // wipe. Also where "simulate offline" lives: the view models then make no network call at all.
+// Opening reads files, fsyncs and takes the wallet's lock: the async entry points do it off the main
+// actor, so the app's first frame and the QA panel never wait on the disk.
 
 import DoorpassCore
 import Foundation
@@ -41,6 +43,16 @@ public final class WalletHost: @unchecked Sendable {
                                          replaceIssuer: false)
     }
 
+    /// Opens the wallet as `init` does, on a background thread (never the main actor).
+    public static func open(home: String, anchor: Anchor, secretStore: SecretStore?, issuerUrl: String,
+                            allowPlainHttp: Bool = false, bootClock: BootClock? = nil,
+                            holderSigner: HolderSigner? = nil) async throws -> WalletHost {
+        try await Task.detached(priority: .userInitiated) {
+            try WalletHost(home: home, anchor: anchor, secretStore: secretStore, issuerUrl: issuerUrl,
+                           allowPlainHttp: allowPlainHttp, bootClock: bootClock, holderSigner: holderSigner)
+        }.value
+    }
+
     /// The issuer the wallet talks to.
     public var issuerUrl: String {
         lock.lock(); defer { lock.unlock() }
@@ -59,19 +71,40 @@ public final class WalletHost: @unchecked Sendable {
         return openWallet
     }
 
-    /// QA: points the wallet at another issuer (explicitly replacing the recorded one).
-    public func switchIssuer(_ url: String) throws {
-        let reopened = try open(issuerUrl: url, replaceIssuer: true)
-        lock.lock(); defer { lock.unlock() }
-        currentIssuerUrl = url
-        openWallet = reopened
+    /// QA: points the wallet at another issuer (explicitly replacing the recorded one), opened off
+    /// the main actor; the replaced handle is closed.
+    public func switchIssuer(_ url: String) async throws {
+        let reopened = try await Task.detached(priority: .userInitiated) { [self] in
+            try open(issuerUrl: url, replaceIssuer: true)
+        }.value
+        replace(with: reopened, issuerUrl: url)
     }
 
-    /// Opens the wallet again (after a wipe, a fresh one).
-    public func reopen() throws {
-        let reopened = try open(issuerUrl: issuerUrl, replaceIssuer: false)
-        lock.lock(); defer { lock.unlock() }
+    /// Opens the wallet again (after a wipe, a fresh one), off the main actor; the replaced handle
+    /// is closed.
+    public func reopen() async throws {
+        let url = issuerUrl
+        let reopened = try await Task.detached(priority: .userInitiated) { [self] in
+            try open(issuerUrl: url, replaceIssuer: false)
+        }.value
+        replace(with: reopened, issuerUrl: url)
+    }
+
+    /// Puts `reopened` in place and closes the handle it replaces, so that a renewal still running
+    /// on the old one cannot write after the new one has read.
+    private func replace(with reopened: Wallet, issuerUrl url: String) {
+        lock.lock()
+        let replaced = openWallet
+        currentIssuerUrl = url
         openWallet = reopened
+        lock.unlock()
+        closeReplaced(replaced)
+    }
+
+    private func closeReplaced(_ replaced: Wallet) {
+        // TODO(issue 23, engineer B): call `replaced.close()` (waits for calls in flight, releases
+        // the wallet's lock) once `Wallet.close` is on main; remove this TODO then.
+        _ = replaced
     }
 
     private func open(issuerUrl: String, replaceIssuer: Bool) throws -> Wallet {

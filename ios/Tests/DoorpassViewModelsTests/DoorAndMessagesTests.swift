@@ -139,7 +139,7 @@ final class DoorAndMessagesTests: XCTestCase {
         XCTAssertEqual(panel.state.lastLog, ["INFO test: line 3", "INFO test: line 4", "INFO test: line 5"])
 
         let down = try Shell.downIssuer()
-        panel.setIssuer(down)
+        await panel.setIssuer(down)
         XCTAssertEqual(panel.state.issuerUrl, down)
         XCTAssertEqual(panel.state.message, UiText("qa_issuer_set", down))
         await panel.wipe()
