@@ -30,7 +30,7 @@ struct DoorpassApp: App {
             ZStack {
                 switch launch.state {
                 case .loading:
-                    ProgressView(UiText("app_opening").localized)
+                    ProgressView(UiText("loading").localized)
                 case let .ready(shell):
                     MainTabs(shell: shell)
                 case let .failed(error):

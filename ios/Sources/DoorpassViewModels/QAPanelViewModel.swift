@@ -126,7 +126,7 @@ public final class QAPanelViewModel: ObservableObject {
                 message = failure(error)
             }
         }
-        publish(message ?? UiText("qa_renewed", String(renewed)))
+        publish(message ?? .plural("qa_renewed", count: renewed))
     }
 
     /// Deletes the wallet and its secrets, then opens a fresh one.

@@ -94,7 +94,7 @@ final class HolderSignerTests: XCTestCase {
         let now = nowSeconds()
         let door = try doorWithTrustList(self, now: now)
         let code = try wallet.currentQr(passId: enrolled.id, now: now, staticCode: false).text
-        guard case let .valid(_, _, _, _, _, _, _, keyAssurance) = try door.verify(qrText: code, now: now) else {
+        guard case let .valid(_, _, _, _, _, _, _, keyAssurance, _, _) = try door.verify(qrText: code, now: now) else {
             return XCTFail("expected the code to be valid")
         }
         XCTAssertEqual(keyAssurance, .unattested)

@@ -46,7 +46,7 @@ final class HttpsTests: XCTestCase {
         let now = nowSeconds()
         let qr = try wallet.currentQr(passId: pass.id, now: now, staticCode: false)
         // The first check tells the door which status list the pass names; it has none yet.
-        guard case .valid(_, _, _, _, _, _, .notChecked(nil), _) = try door.verify(qrText: qr.text, now: now) else {
+        guard case .valid(_, _, _, _, _, _, .notChecked(nil), _, _, _) = try door.verify(qrText: qr.text, now: now) else {
             return XCTFail("before its status list is fetched the pass is valid, revocation not checked")
         }
         let lists = try await door.refreshStatusLists(now: now)
@@ -54,7 +54,7 @@ final class HttpsTests: XCTestCase {
         XCTAssertTrue(lists.first?.uri.hasPrefix("\(url)/") ?? false, "\(lists.map(\.uri))")
         let checked = try door.verify(qrText: qr.text, now: now)
         XCTAssertEqual(validHolder(checked)?.name, "HTTPS Tester 1")
-        guard case .valid(_, _, _, _, _, _, .notRevoked, _) = checked else {
+        guard case .valid(_, _, _, _, _, _, .notRevoked, _, _, _) = checked else {
             return XCTFail("the list fetched over HTTPS says the pass is not revoked: \(checked)")
         }
     }

@@ -302,7 +302,7 @@ func doorWithTrustList(_ test: XCTestCase, now: UInt64) throws -> DoorVerifier {
 func validHolder(_ result: VerificationResult, file: StaticString = #filePath, line: UInt = #line)
     -> (name: String, birthDate: String, kind: PassKind, wasStatic: Bool)? {
     switch result {
-    case let .valid(holderName, birthDate, kind, _, issuerId, wasStatic, _, _):
+    case let .valid(holderName, birthDate, kind, _, issuerId, wasStatic, _, _, _, _):
         XCTAssertFalse(issuerId.isEmpty, "a valid result names its issuer", file: file, line: line)
         return (holderName, birthDate, kind, wasStatic)
     case let .refused(reason, message):

@@ -114,7 +114,7 @@ final class VerifierTests: XCTestCase {
         let config = DoorConfig(issuerUrl: nil, allowStaticCodes: false, clockToleranceSeconds: 60)
         let first = try DoorVerifier.open(dir: dir, anchor: try vectorsAnchor(), config: config)
         _ = try first.updateTrustList(list: try vectorsTrustList(), now: clear.at)
-        guard case .valid(_, _, _, _, _, _, .notChecked(nil), _) = try first.verify(qrText: clear.qrText, now: clear.at) else {
+        guard case .valid(_, _, _, _, _, _, .notChecked(nil), _, _, _) = try first.verify(qrText: clear.qrText, now: clear.at) else {
             return XCTFail("without a list the pass is valid, revocation not checked")
         }
         let held = try first.updateStatusList(list: try vectorsStatusList(), now: clear.at)
@@ -123,7 +123,7 @@ final class VerifierTests: XCTestCase {
         let again = try DoorVerifier.open(dir: dir, anchor: try vectorsAnchor(), config: config)
         XCTAssertEqual(again.statusLists(now: clear.at).map(\.uri), ["https://kdca.kr/s/1"])
         XCTAssertEqual(vectorCode(try again.verify(qrText: revoked.qrText, now: revoked.at)), "revoked")
-        guard case .valid(_, _, _, _, _, _, .notRevoked(100), _) = try again.verify(qrText: clear.qrText, now: clear.at) else {
+        guard case .valid(_, _, _, _, _, _, .notRevoked(100), _, _, _) = try again.verify(qrText: clear.qrText, now: clear.at) else {
             return XCTFail("the list, 100 s old, does not revoke the other pass")
         }
         let strict = try DoorVerifier.open(
@@ -150,7 +150,7 @@ final class VerifierTests: XCTestCase {
         var relaxed = strict
         relaxed.refuseUnrevocable = false
         door.setConfig(config: relaxed)
-        guard case .valid(_, _, _, _, _, _, .notRevocable, _) = try door.verify(qrText: plain.qrText, now: clear.at) else {
+        guard case .valid(_, _, _, _, _, _, .notRevocable, _, _, _) = try door.verify(qrText: plain.qrText, now: clear.at) else {
             return XCTFail("accepted once the setting is off, marked not revocable")
         }
     }

@@ -132,7 +132,7 @@ final class DoorAndMessagesTests: XCTestCase {
         panel.setClockOffset(Int64(pass.renewAfter) - Int64(clock.now()) + 5)
         XCTAssertEqual(panel.state.message, UiText("qa_clock_offset_set", String(panel.state.clockOffsetSeconds)))
         await panel.forceRenewal()
-        XCTAssertEqual(panel.state.message, UiText("qa_renewed", "1"))
+        XCTAssertEqual(panel.state.message, .plural("qa_renewed", count: 1))
 
         for n in 1...5 { log.log(level: .info, target: "test", message: "line \(n)") }
         panel.refreshLog()

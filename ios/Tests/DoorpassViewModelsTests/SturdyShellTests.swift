@@ -130,6 +130,24 @@ final class SturdyShellTests: XCTestCase {
         XCTAssertEqual(fillPlaceholders("%1$@ then %10$s", ["first"]), "first then %10$s")
     }
 
+    func testTheQrLayoutGuardsAZeroSizeAndKeepsWholePixelModules() {
+        // Before layout a canvas can be 0 × 0 (or NaN): nothing is drawn, nothing divides by zero.
+        for (width, height) in [(0.0, 300.0), (300.0, 0.0), (-1.0, 300.0), (Double.nan, 300.0)] {
+            XCTAssertNil(qrLayout(size: 25, quietZone: 4, moduleCount: 625, width: width, height: height,
+                                  displayScale: 3), "\(width) × \(height)")
+        }
+        XCTAssertNil(qrLayout(size: 0, quietZone: 0, moduleCount: 0, width: 300, height: 300, displayScale: 3))
+        XCTAssertNil(qrLayout(size: 25, quietZone: 4, moduleCount: 624, width: 300, height: 300, displayScale: 3))
+        XCTAssertNil(qrLayout(size: 25, quietZone: 4, moduleCount: 625, width: 10, height: 10, displayScale: 1),
+                     "less than a pixel per module")
+        let layout = qrLayout(size: 25, quietZone: 4, moduleCount: 625, width: 390, height: 500, displayScale: 3)
+        // 33 modules (25 + 2 × 4) across 390 pt at 3 px/pt: 35 whole pixels each, centred.
+        XCTAssertEqual(layout?.module, 35.0 / 3)
+        XCTAssertEqual(layout?.side, 35.0 / 3 * 33)
+        XCTAssertEqual(layout?.originX ?? -1, (390 - 35.0 * 11) / 2, accuracy: 1e-9)
+        XCTAssertEqual(layout?.originY ?? -1, (500 - 35.0 * 11) / 2, accuracy: 1e-9)
+    }
+
     func testPluralsHaveTheirFormsInEnglishAndKorean() throws {
         let english = try Shell.english()
         let korean = try Shell.korean()
@@ -144,7 +162,7 @@ final class SturdyShellTests: XCTestCase {
                 XCTAssertNotEqual(en, ko, key)
             }
         }
-        XCTAssertEqual(english.text(.plural("plural_age_days", count: 1)), "1 day")
+        XCTAssertEqual(english.text(.plural("age_days", count: 1)), "1 day")
         XCTAssertEqual(english.text(ageText(3 * 86_400)), "3 days")
         XCTAssertEqual(korean.text(ageText(3 * 86_400)), "3일")
         XCTAssertEqual(english.text(UiText("trust_list_age", ageText(7_200))), "Trust list 2 h old")
