@@ -241,14 +241,33 @@ final class ScreenBrightness {
         guard saved == nil else { return }
         saved = UIScreen.main.brightness
         UIScreen.main.brightness = 1
-        UIApplication.shared.isIdleTimerDisabled = true
+        ScreenAwake.hold()
     }
 
     /// Puts the holder's brightness and auto-lock back.
     func restore() {
         guard let saved else { return }
         UIScreen.main.brightness = saved
-        UIApplication.shared.isIdleTimerDisabled = false
+        ScreenAwake.release()
         self.saved = nil
+    }
+}
+
+/// Auto-lock off while any screen that needs it shows (a pass's code, the door), counted so that
+/// switching between them never turns it back on early.
+@MainActor
+enum ScreenAwake {
+    private static var holders = 0
+
+    /// One more screen keeps the display on.
+    static func hold() {
+        holders += 1
+        UIApplication.shared.isIdleTimerDisabled = true
+    }
+
+    /// That screen has gone; auto-lock returns when none is left.
+    static func release() {
+        holders = max(holders - 1, 0)
+        UIApplication.shared.isIdleTimerDisabled = holders > 0
     }
 }

@@ -7,10 +7,12 @@
 
 import AudioToolbox
 import AVFoundation
+import CoreTransferable
 import DoorpassCore
 import DoorpassViewModels
 import SwiftUI
 import UIKit
+import UniformTypeIdentifiers
 
 /// The door screen, drawn from `VerifyViewModel.state`.
 @MainActor
@@ -19,7 +21,6 @@ struct VerifyView: View {
     @ObservedObject var settings: DoorSettingsViewModel
     @State private var camera = CameraAccess.unknown
     @State private var showingSettings = false
-    @State private var export: ExportedLog?
     @State private var exportError: ErrorView?
 
     /// The door screen of `model`, with the door settings of `settings`.
@@ -39,9 +40,7 @@ struct VerifyView: View {
                     }
                 }
                 if !model.state.kiosk {
-                    DoorFooter(state: model.state, export: export, exportError: exportError) {
-                        prepareExport()
-                    }
+                    DoorFooter(state: model.state, exportError: exportError, export: writeExport)
                 }
             }
             .navigationTitle(UiText("door_title").localized)
@@ -68,9 +67,9 @@ struct VerifyView: View {
             model.setKiosk(settings.settings.kiosk)
             model.refreshSummary()
             // A door in a queue keeps its screen on.
-            UIApplication.shared.isIdleTimerDisabled = true
+            ScreenAwake.hold()
         }
-        .onDisappear { UIApplication.shared.isIdleTimerDisabled = false }
+        .onDisappear { ScreenAwake.release() }
         .onChange(of: settings.settings.kiosk) { model.setKiosk($0) }
         .onChange(of: model.state.result) { result in
             DoorFeedback.play(result)
@@ -103,27 +102,38 @@ struct VerifyView: View {
         }
     }
 
-    /// Writes the check log's CSV to a temporary file for the share sheet.
-    private func prepareExport() {
+    /// Writes the check log's CSV to a temporary file for the share sheet, when it is shared (not
+    /// before); `nil` and the error shown when it cannot be read or written.
+    private func writeExport() -> URL? {
         switch model.exportCheckLog() {
         case let .success(log):
             let url = FileManager.default.temporaryDirectory.appendingPathComponent(log.fileName)
             do {
                 try Data(log.csv.utf8).write(to: url, options: .atomic)
-                export = ExportedLog(url: url)
                 exportError = nil
+                return url
             } catch {
                 exportError = ErrorView(UiText("error_storage"), action: .retry)
+                return nil
             }
         case let .failure(error):
             exportError = error
+            return nil
         }
     }
 }
 
-/// The check log's CSV, written for sharing.
-struct ExportedLog: Equatable {
-    let url: URL
+/// The check log as something to share: the CSV file is written only when the person shares it.
+@available(iOS 16.0, *)
+struct CheckLogFile: Transferable {
+    let write: @MainActor () -> URL?
+
+    static var transferRepresentation: some TransferRepresentation {
+        FileRepresentation(exportedContentType: .commaSeparatedText) { file in
+            guard let url = await file.write() else { throw CocoaError(.fileWriteUnknown) }
+            return SentTransferredFile(url)
+        }
+    }
 }
 
 /// The sound, the haptic and the VoiceOver announcement of each verdict: one of each per signal, so
@@ -258,9 +268,9 @@ struct DoorResultView: View {
 @MainActor
 struct DoorFooter: View {
     let state: DoorScreenState
-    let export: ExportedLog?
     let exportError: ErrorView?
-    let onPrepareExport: () -> Void
+    /// Writes the CSV and gives its file (at share time).
+    let export: @MainActor () -> URL?
 
     var body: some View {
         VStack(spacing: 6) {
@@ -272,14 +282,14 @@ struct DoorFooter: View {
                 if let age = state.trustListAge {
                     Text(age.localized)
                 }
-                if let export, #available(iOS 16.0, *) {
-                    ShareLink(item: export.url, subject: Text(UiText("door_export_title").localized)) {
+                if #available(iOS 16.0, *) {
+                    ShareLink(item: CheckLogFile(write: export),
+                              preview: SharePreview(UiText("door_export_title").localized)) {
                         Label(UiText("door_export_csv").localized, systemImage: "square.and.arrow.up")
                     }
                 } else {
                     Button {
-                        onPrepareExport()
-                        if let export { ShareSheet.present(export.url) }
+                        if let url = export() { ShareSheet.present(url) }
                     } label: {
                         Label(UiText("door_export_csv").localized, systemImage: "square.and.arrow.up")
                     }
@@ -295,8 +305,6 @@ struct DoorFooter: View {
         }
         .font(.footnote)
         .padding(8)
-        .onAppear(perform: onPrepareExport)
-        .onChange(of: state.todayCounts?.checked) { _ in onPrepareExport() }
     }
 }
 
