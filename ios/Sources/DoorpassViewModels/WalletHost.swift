@@ -71,40 +71,47 @@ public final class WalletHost: @unchecked Sendable {
         return openWallet
     }
 
-    /// QA: points the wallet at another issuer (explicitly replacing the recorded one), opened off
-    /// the main actor; the replaced handle is closed.
+    /// QA: points the wallet at another issuer (explicitly replacing the recorded one). The handle
+    /// in use is closed first (its call under way ends and is stored), then the new one is opened
+    /// off the main actor, so it reads everything the old one wrote.
     public func switchIssuer(_ url: String) async throws {
-        let reopened = try await Task.detached(priority: .userInitiated) { [self] in
-            try open(issuerUrl: url, replaceIssuer: true)
-        }.value
-        replace(with: reopened, issuerUrl: url)
+        try await replace(issuerUrl: url, replaceIssuer: true)
     }
 
-    /// Opens the wallet again (after a wipe, a fresh one), off the main actor; the replaced handle
-    /// is closed.
+    /// Opens the wallet again (after a wipe, a fresh one), closing the handle it replaces first.
     public func reopen() async throws {
-        let url = issuerUrl
-        let reopened = try await Task.detached(priority: .userInitiated) { [self] in
-            try open(issuerUrl: url, replaceIssuer: false)
-        }.value
-        replace(with: reopened, issuerUrl: url)
+        try await replace(issuerUrl: issuerUrl, replaceIssuer: false)
     }
 
-    /// Puts `reopened` in place and closes the handle it replaces, so that a renewal still running
-    /// on the old one cannot write after the new one has read.
-    private func replace(with reopened: Wallet, issuerUrl url: String) {
-        lock.lock()
-        let replaced = openWallet
+    /// Closes the handle in use, then opens its replacement for `url` off the main actor. If that
+    /// fails, the wallet is opened again as it was (so the app keeps a working handle) and the
+    /// error is thrown.
+    private func replace(issuerUrl url: String, replaceIssuer: Bool) async throws {
+        let (replaced, previousUrl) = { () -> (Wallet, String) in
+            lock.lock(); defer { lock.unlock() }
+            return (openWallet, currentIssuerUrl)
+        }()
+        // Waits for a renewal still running on it, so it cannot write after the new handle read.
+        try? await replaced.close()
+        do {
+            let reopened = try await Task.detached(priority: .userInitiated) { [self] in
+                try open(issuerUrl: url, replaceIssuer: replaceIssuer)
+            }.value
+            install(reopened, issuerUrl: url)
+        } catch {
+            if let again = try? await Task.detached(priority: .userInitiated, operation: { [self] in
+                try open(issuerUrl: previousUrl, replaceIssuer: false)
+            }).value {
+                install(again, issuerUrl: previousUrl)
+            }
+            throw error
+        }
+    }
+
+    private func install(_ wallet: Wallet, issuerUrl url: String) {
+        lock.lock(); defer { lock.unlock() }
+        openWallet = wallet
         currentIssuerUrl = url
-        openWallet = reopened
-        lock.unlock()
-        closeReplaced(replaced)
-    }
-
-    private func closeReplaced(_ replaced: Wallet) {
-        // TODO(issue 23, engineer B): call `replaced.close()` (waits for calls in flight, releases
-        // the wallet's lock) once `Wallet.close` is on main; remove this TODO then.
-        _ = replaced
     }
 
     private func open(issuerUrl: String, replaceIssuer: Bool) throws -> Wallet {

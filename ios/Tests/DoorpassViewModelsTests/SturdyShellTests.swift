@@ -116,6 +116,34 @@ final class SturdyShellTests: XCTestCase {
         XCTAssertNil(screen.state.banner, "the banner goes with the next good refresh")
     }
 
+    @MainActor
+    func testAReplacedWalletIsClosedAndTheNewHandleReadsWhatTheOldOneWrote() async throws {
+        let issuer = try Shell.issuer()
+        let clock = ShiftedClock()
+        let host = try freshHost(self, issuer)
+        let passId = try await enrolThroughScreens(host, clock, issuer, "demo-choi")
+        let replaced = host.wallet
+        try await host.reopen()
+        XCTAssertFalse(host.wallet === replaced, "a new handle")
+        XCTAssertEqual(host.wallet.passes(now: clock.now()).map(\.id), [passId], "it reads what the old one wrote")
+        do {
+            _ = try await replaced.renewIfDue(now: clock.now())
+            XCTFail("the replaced handle still works: it was not closed")
+        } catch {
+            guard case .InUse = error as? DoorpassError else { return XCTFail("the closed handle said \(error)") }
+        }
+        // QA's issuer switch closes the handle it replaces too.
+        let beforeSwitch = host.wallet
+        try await host.switchIssuer(try Shell.downIssuer())
+        XCTAssertEqual(host.issuerUrl, try Shell.downIssuer())
+        do {
+            _ = try await beforeSwitch.renewIfDue(now: clock.now())
+            XCTFail("the handle replaced by the switch still works")
+        } catch {
+            guard case .InUse = error as? DoorpassError else { return XCTFail("the closed handle said \(error)") }
+        }
+    }
+
     func testPlaceholdersAreFilledInOnePassSoANameIsShownAsTyped() throws {
         for name in ["A %2$s B", "%1$s %@ %3$s", "50% off %"] {
             let label = UiText("a11y_pass_code", name, UiText(kindKey(.vaccination)), "2027-01-15")
