@@ -120,6 +120,7 @@ final class AppShell {
         pass = PassViewModel(host: host, clock: clock)
         enrol = EnrolViewModel(host: host, clock: clock)
         verify = VerifyViewModel(door: opened.door, clock: clock)
+        verify.setKiosk(kept.settings.kiosk)
         doorSettings = DoorSettingsViewModel(door: opened.door, initial: kept.settings,
                                              issuerUrl: opened.configuration.issuerUrl,
                                              save: { kept.settings = $0 })
@@ -202,12 +203,14 @@ struct KeptDoorSettings: @unchecked Sendable {
         get {
             DoorSettings(requireRevocationCheck: defaults.bool(forKey: "checks.requireRevocationCheck"),
                          refuseUnrevocable: defaults.bool(forKey: "checks.refuseUnrevocable"),
-                         requireHardwareKey: defaults.bool(forKey: "checks.requireHardwareKey"))
+                         requireHardwareKey: defaults.bool(forKey: "checks.requireHardwareKey"),
+                         kiosk: defaults.bool(forKey: "door.kiosk"))
         }
         nonmutating set {
             defaults.set(newValue.requireRevocationCheck, forKey: "checks.requireRevocationCheck")
             defaults.set(newValue.refuseUnrevocable, forKey: "checks.refuseUnrevocable")
             defaults.set(newValue.requireHardwareKey, forKey: "checks.requireHardwareKey")
+            defaults.set(newValue.kiosk, forKey: "door.kiosk")
         }
     }
 }
