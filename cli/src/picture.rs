@@ -80,6 +80,16 @@ mod tests {
     }
 
     #[test]
+    fn a_code_in_alphanumeric_mode_alone_reads_back() {
+        // QrMatrix::encode keeps alphanumeric mode alone for this text (version 9, where the
+        // qrcode crate's own choice is 10).
+        let text = include_str!("../../core/format/tests/data/qr-optimiser-miss.txt");
+        let m = QrMatrix::encode(text, ErrorCorrection::Medium).unwrap();
+        assert_eq!(m.version(), 9);
+        assert_eq!(decode(&to_png(&m, 4)).unwrap(), vec![text.to_string()]);
+    }
+
+    #[test]
     fn bad_and_blank_pictures_are_errors() {
         assert!(matches!(
             decode(b"not a picture"),

@@ -115,7 +115,8 @@ pub enum DoorpassError {
     #[error("the issuer has revoked this pass; authenticate again")]
     PassRevoked,
     /// Another process (e.g. a background renewal) is talking to the issuer for this wallet; nothing
-    /// was sent. Try again in a moment.
+    /// was sent. Try again in a moment. Also the answer of every call on a `Wallet` handle after its
+    /// `close()`: try again through the handle that replaced it.
     #[error("the wallet is busy with another renewal; try again in a moment")]
     InUse,
     /// This wallet was wiped; open a new one.
@@ -195,6 +196,9 @@ impl From<WalletError> for DoorpassError {
             WalletError::PassMissing => DoorpassError::PassMissing,
             WalletError::PassRevoked => DoorpassError::PassRevoked,
             WalletError::InUse => DoorpassError::InUse,
+            // A closed handle (`Wallet.close`): the app calls through the handle that replaced it.
+            // `InUse` (retry, through the current handle) keeps the error set the apps handle.
+            WalletError::Closed => DoorpassError::InUse,
             WalletError::Wiped => DoorpassError::Wiped,
             WalletError::ClockUntrustworthy { detail } => {
                 DoorpassError::ClockUntrustworthy { detail }

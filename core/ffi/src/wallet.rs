@@ -181,6 +181,7 @@ impl Wallet {
     /// Renews every pass that is due; passes waiting out a failure or a `Retry-After` are skipped.
     /// For the background scheduler: wake again at `next_renewal_at()`.
     pub async fn renew_if_due(&self, now: u64) -> Result<Vec<PassRenewal>, DoorpassError> {
+        self.inner.ensure_open()?;
         let wallet = self.inner.clone();
         let renewals = run(async move { Ok(wallet.renew_due(now).await) }).await?;
         Ok(renewals.into_iter().map(Into::into).collect())
@@ -203,7 +204,8 @@ impl Wallet {
     }
 
     /// Fetches the trust list and keeps it if newer (never older, not even after the cached copy was
-    /// damaged). Fails with `InUse` while another process talks to the issuer for this wallet. Does
+    /// damaged). Fails with `InUse` when another process still talks to the issuer for this wallet
+    /// after a wait of up to 2 s. Does
     /// not set the clock (only enrolment and renewal answers do).
     pub async fn refresh_trust_list(&self, now: u64) -> Result<TrustListStatus, DoorpassError> {
         let wallet = self.inner.clone();
@@ -246,5 +248,21 @@ impl Wallet {
     pub async fn wipe(&self) -> Result<(), DoorpassError> {
         let wallet = self.inner.clone();
         run(async move { Ok(wallet.wipe().await?) }).await
+    }
+
+    /// Closes this handle, for an app that replaces it with a new one on the same folder: waits
+    /// for the issuer call under way on it (a renewal, an enrolment) to end and store what it
+    /// received, then refuses every later call that can fail with `InUse` (call through the new
+    /// handle instead); `state()` and `passes()` keep answering what was last known. Open the new
+    /// handle after this returns: it then reads everything this one wrote. Closing twice is not an
+    /// error. Kotlin calls it `closeAndWait()` (a suspend function): uniffi's own `close()` there
+    /// only releases the object, without waiting.
+    pub async fn close(&self) -> Result<(), DoorpassError> {
+        let wallet = self.inner.clone();
+        run(async move {
+            wallet.close().await;
+            Ok(())
+        })
+        .await
     }
 }

@@ -1,7 +1,7 @@
 //! QR codes: the module matrix shells draw, and SVG and terminal renderings of it. Pictures (PNG) are
 //! made and read by the programs that need them, so this crate links no image code.
 
-use qrcode::{EcLevel, QrCode, Version};
+use qrcode::{EcLevel, QrCode, Version, bits::Bits};
 
 /// Light modules around the code, in modules, as the QR standard asks for.
 pub const QUIET_ZONE: u32 = 4;
@@ -42,6 +42,31 @@ pub enum QrError {
     },
 }
 
+/// Whether `byte` is in the QR alphanumeric set (which is also the Base45 alphabet).
+fn is_qr_alphanumeric(byte: u8) -> bool {
+    byte.is_ascii_digit() || byte.is_ascii_uppercase() || b" $%*+-./:".contains(&byte)
+}
+
+/// `text` as one alphanumeric segment at the smallest version it fits, or `None` when it holds a
+/// character outside the alphanumeric set or fits no version.
+fn alphanumeric_only(text: &str, level: EcLevel) -> Option<Bits> {
+    if !text.bytes().all(is_qr_alphanumeric) {
+        return None;
+    }
+    (1..=40).find_map(|v| {
+        let mut bits = Bits::new(Version::Normal(v));
+        bits.push_alphanumeric_data(text.as_bytes()).ok()?;
+        bits.push_terminator(level).ok()?;
+        Some(bits)
+    })
+}
+
+fn version_number(version: Version) -> u8 {
+    match version {
+        Version::Normal(v) | Version::Micro(v) => u8::try_from(v).unwrap_or(0),
+    }
+}
+
 /// A QR code as a square of modules, without the quiet zone.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QrMatrix {
@@ -51,16 +76,28 @@ pub struct QrMatrix {
 }
 
 impl QrMatrix {
-    /// Encodes `text` at the smallest version that fits (alphanumeric mode where the text allows).
+    /// Encodes `text` at the smallest version that fits: the `qrcode` crate's mixed segments, or
+    /// alphanumeric mode alone when that is smaller (the crate's segment optimiser now and then
+    /// picks a version one larger than a DP1 text needs; docs/qr-size.md, "Encoding mode").
     pub fn encode(text: &str, ecc: ErrorCorrection) -> Result<Self, QrError> {
-        let code = QrCode::with_error_correction_level(text, ecc.level())
-            .map_err(|_| QrError::TooMuchData { len: text.len() })?;
-        let version = match code.version() {
-            Version::Normal(v) | Version::Micro(v) => u8::try_from(v).unwrap_or(0),
+        let level = ecc.level();
+        let mixed = qrcode::bits::encode_auto(text.as_bytes(), level).ok();
+        let alphanumeric = alphanumeric_only(text, level);
+        let bits = match (mixed, alphanumeric) {
+            (Some(mixed), Some(alphanumeric))
+                if version_number(alphanumeric.version()) < version_number(mixed.version()) =>
+            {
+                alphanumeric
+            }
+            (Some(mixed), _) => mixed,
+            (None, Some(alphanumeric)) => alphanumeric,
+            (None, None) => return Err(QrError::TooMuchData { len: text.len() }),
         };
+        let code =
+            QrCode::with_bits(bits, level).map_err(|_| QrError::TooMuchData { len: text.len() })?;
         let size = u32::try_from(code.width()).unwrap_or(0);
         Ok(QrMatrix {
-            version,
+            version: version_number(code.version()),
             size,
             dark: code
                 .to_colors()
@@ -159,6 +196,26 @@ impl QrMatrix {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A Base45 text (random, 261 characters) for which the `qrcode` crate's segment optimiser
+    /// picks version 10-M although alphanumeric mode alone fits version 9-M. Found by encoding
+    /// random texts; the CLI's picture tests read it back with rqrr.
+    const OPTIMISER_MISS: &str = include_str!("../tests/data/qr-optimiser-miss.txt");
+
+    #[test]
+    fn a_text_the_segment_optimiser_misses_gets_the_alphanumeric_version() {
+        let mixed = qrcode::bits::encode_auto(OPTIMISER_MISS.as_bytes(), EcLevel::M).unwrap();
+        assert_eq!(mixed.version(), Version::Normal(10));
+        let m = QrMatrix::encode(OPTIMISER_MISS, ErrorCorrection::Medium).unwrap();
+        assert_eq!(m.version(), 9);
+        assert_eq!(m.size(), 53);
+    }
+
+    #[test]
+    fn text_outside_the_alphanumeric_set_still_encodes() {
+        let m = QrMatrix::encode("dp1:lower case, 한글", ErrorCorrection::Medium).unwrap();
+        assert!(m.version() >= 1);
+    }
 
     #[test]
     fn matrix_has_finder_patterns_and_a_light_margin() {

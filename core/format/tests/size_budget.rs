@@ -106,10 +106,13 @@ fn static_code_with_20_byte_name_fits_version_11_at_m() {
 /// figures below vary from run to run. The length of a DP1 text does not.
 fn alphanumeric_version(text: &str) -> usize {
     let same_length_without_digits = "A".repeat(text.len());
-    // (Not asserted: that the encoder never does worse. A CI run met a code it encoded one version
-    // larger than alphanumeric mode alone needs; docs/qr-size.md, "Encoding mode".)
-    let qr = QrMatrix::encode(&same_length_without_digits, ErrorCorrection::Medium).unwrap();
-    usize::from(qr.version())
+    let bound = QrMatrix::encode(&same_length_without_digits, ErrorCorrection::Medium).unwrap();
+    let shipped = QrMatrix::encode(text, ErrorCorrection::Medium).unwrap();
+    assert!(
+        shipped.version() <= bound.version(),
+        "the shipped code must never need more than alphanumeric mode alone"
+    );
+    usize::from(bound.version())
 }
 
 /// The QR version of a rotating code with a 20-byte name and a status claim naming `uri`, at an

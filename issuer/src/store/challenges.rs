@@ -1,43 +1,9 @@
 //! Enrolment challenges: the one-time code sent to a subject, its tries, and redeeming it.
 
 use super::StoreError;
+use super::records::{ChallengeRecord, ChallengeState};
 use super::tokens::{Exchange, StoredAnswer, open_stored_answer};
 use super::tx::Tx;
-
-/// State of a challenge.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ChallengeState {
-    /// Waiting for the code.
-    Open,
-    /// Completed; cannot be used again.
-    Used,
-    /// Closed after too many wrong codes.
-    Locked,
-    /// Closed because a newer challenge was started for the same subject.
-    Replaced,
-}
-
-impl ChallengeState {
-    /// The state as stored.
-    pub fn from_db(v: i64) -> Self {
-        match v {
-            0 => ChallengeState::Open,
-            1 => ChallengeState::Used,
-            3 => ChallengeState::Replaced,
-            _ => ChallengeState::Locked,
-        }
-    }
-
-    /// The stored form.
-    pub fn to_db(self) -> i64 {
-        match self {
-            ChallengeState::Open => 0,
-            ChallengeState::Used => 1,
-            ChallengeState::Locked => 2,
-            ChallengeState::Replaced => 3,
-        }
-    }
-}
 
 /// The per-subject limit on wrong codes, over all of the subject's challenges.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,24 +67,6 @@ pub fn sweep(tx: &mut dyn Tx, now: u64, failure_window_secs: u64) -> Result<(), 
         now.saturating_sub(3600),
         now.saturating_sub(failure_window_secs),
     )
-}
-
-/// A stored challenge.
-#[derive(Debug, Clone)]
-pub struct ChallengeRecord {
-    /// Subject the code was sent to.
-    pub subject: String,
-    /// Holder key the pass will be bound to.
-    /// (`HolderPublicKey::to_bytes`: 32 bytes for Ed25519, the 33-byte compressed point for P-256.)
-    pub holder_key: Vec<u8>,
-    /// Keyed hash of the code.
-    pub code_hash: [u8; 32],
-    /// Unix seconds.
-    pub expires_at: u64,
-    /// Wrong codes so far.
-    pub attempts: u32,
-    /// Open, used or locked.
-    pub state: ChallengeState,
 }
 
 /// What [`open_challenge`] decided.

@@ -12,9 +12,8 @@
 //!   transactions with per-subject advisory locks, retried on deadlocks.
 
 mod challenges;
-mod holders;
-mod passes;
 mod postgres;
+mod records;
 mod sqlite;
 mod status;
 mod tokens;
@@ -23,21 +22,19 @@ mod tx;
 use std::path::PathBuf;
 
 pub use challenges::{
-    ChallengeRecord, ChallengeState, FailureCap, MAX_START_WINDOW_SECS, Opened, PresentedCode,
-    RedeemRules, Redemption, StartCap, SubjectFailures, open_challenge, redeem_challenge,
-    subject_failures,
+    FailureCap, MAX_START_WINDOW_SECS, Opened, PresentedCode, RedeemRules, Redemption, StartCap,
+    SubjectFailures, open_challenge, redeem_challenge, subject_failures,
 };
-pub use holders::HolderRecord;
-pub use passes::IssuedRecord;
 pub use postgres::{MAX_ATTEMPTS, PgOptions};
+pub use records::{
+    ChallengeRecord, ChallengeState, CompletionRetry, HolderRecord, IssuedRecord, ListRow,
+    NewestList, PublishedToken, RetryRow, RevocablePass, RevokeSelector, StatusEntry, TokenRecord,
+    TokenStamp, TokenState,
+};
 pub use sqlite::{Durability, SqliteTx, open_connection};
-pub use status::{
-    ListKey, RevokeSelector, Revoked, StatusBlock, StatusEntry, reserve_status_block, revoke_passes,
-};
-pub use tokens::{Exchange, Renewal, StoredAnswer, TokenRecord, TokenState, renew_token};
-pub use tx::{
-    CompletionRetry, ListRow, NewestList, PublishedToken, RetryRow, RevocablePass, TokenStamp, Tx,
-};
+pub use status::{ListKey, Revoked, StatusBlock, reserve_status_block, revoke_passes};
+pub use tokens::{Exchange, Renewal, StoredAnswer, renew_token};
+pub use tx::Tx;
 
 /// Wrong-code records older than this are swept (no [`FailureCap`] window may be longer).
 pub const MAX_FAILURE_WINDOW_SECS: u64 = 7 * 86_400;

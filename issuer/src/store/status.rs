@@ -2,18 +2,8 @@
 //! to sign its lists (docs/revocation.md).
 
 use super::StoreError;
+use super::records::RevokeSelector;
 use super::tx::Tx;
-
-/// A pass's entry in a status list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct StatusEntry {
-    /// The list's number.
-    pub list: u64,
-    /// How many passes were given entries in the list before this one (allocation order).
-    pub counter: u64,
-    /// The entry (a keyed permutation of `counter`).
-    pub index: u64,
-}
 
 /// A run of counters of one list reserved by one node: `start..end` are its to hand out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,17 +62,6 @@ pub fn reserve_status_block(
     let end = start.saturating_add(want).min(entries_per_list);
     tx.set_next_counter(list, end)?;
     Ok(StatusBlock { list, start, end })
-}
-
-/// Which passes to revoke.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RevokeSelector {
-    /// One pass, by id.
-    Pass([u8; 16]),
-    /// Every pass of a subject.
-    Subject(String),
-    /// Every pass of a subject but one (a re-enrolment keeps its new pass).
-    SubjectExcept(String, [u8; 16]),
 }
 
 /// What a revocation did.

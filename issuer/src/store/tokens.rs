@@ -2,56 +2,8 @@
 //! on reuse.
 
 use super::StoreError;
-use super::passes::IssuedRecord;
-use super::tx::{RetryRow, Tx};
-
-/// State of a refresh token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenState {
-    /// Usable once.
-    Active,
-    /// Already exchanged for a newer token.
-    Used,
-    /// Revoked (its chain was reused).
-    Revoked,
-    /// Never used, but replaced: the answer that carried it was presumed lost and its predecessor was
-    /// presented again. Presenting it is reuse.
-    Superseded,
-}
-
-impl TokenState {
-    /// The state as stored.
-    pub fn from_db(v: i64) -> Self {
-        match v {
-            0 => TokenState::Active,
-            1 => TokenState::Used,
-            3 => TokenState::Superseded,
-            _ => TokenState::Revoked,
-        }
-    }
-}
-
-/// A stored refresh token.
-#[derive(Debug, Clone)]
-pub struct TokenRecord {
-    /// Chain id.
-    pub family: [u8; 16],
-    /// Subject.
-    pub subject: String,
-    /// Holder key the chain is bound to.
-    /// (`HolderPublicKey::to_bytes`: 32 bytes for Ed25519, the 33-byte compressed point for P-256.)
-    pub holder_key: Vec<u8>,
-    /// What an attestation showed of that key at enrolment (renewals keep it).
-    pub key_assurance: doorpass_format::KeyAssurance,
-    /// Unix seconds.
-    pub expires_at: u64,
-    /// Active, used, revoked or superseded.
-    pub state: TokenState,
-    /// For a used token: the hash of the token it was last exchanged for.
-    pub successor_hash: Option<[u8; 32]>,
-    /// For a used token: when it was last exchanged (= when its successor was issued), Unix seconds.
-    pub used_at: Option<u64>,
-}
+use super::records::{IssuedRecord, RetryRow, TokenRecord, TokenState};
+use super::tx::Tx;
 
 /// The answer a renewal gave, kept so that a retry of the same renewal gets it again.
 #[derive(Clone, PartialEq, Eq)]

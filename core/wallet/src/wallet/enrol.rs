@@ -23,7 +23,7 @@ impl Wallet {
             });
         }
         let _net = self.network.lock().await;
-        let _across_processes = self.exclusive()?;
+        let _across_processes = self.exclusive().await?;
         let existing = {
             let inner = self.live()?;
             inner
@@ -146,7 +146,7 @@ impl Wallet {
     /// right now must not lose its enrolment (and holder key) half-way.
     pub fn cancel_authentication(&self) -> Result<(), WalletError> {
         let _net = self.network.try_lock().map_err(|_| WalletError::InUse)?;
-        let _across_processes = self.exclusive()?;
+        let _across_processes = self.exclusive_blocking()?;
         self.drop_pending()
     }
 
@@ -190,7 +190,7 @@ impl Wallet {
         device_now: u64,
     ) -> Result<PassSummary, WalletError> {
         let _net = self.network.lock().await;
-        let _across_processes = self.exclusive()?;
+        let _across_processes = self.exclusive().await?;
         let pending = self
             .live()?
             .state

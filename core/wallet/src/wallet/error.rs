@@ -108,6 +108,10 @@ pub enum WalletError {
     /// This wallet was wiped; open a new one.
     #[error("this wallet was wiped")]
     Wiped,
+    /// This handle was closed ([`super::Wallet::close`]): nothing more is read or written through
+    /// it. Use the handle opened after it (or open the folder again).
+    #[error("this wallet handle was closed; use the one opened after it")]
+    Closed,
     /// The device clock cannot be trusted to check passes: it was turned back since the wallet last
     /// saw it (until the next enrolment or renewal answer sets it against the issuer's time).
     #[error("the device clock cannot be trusted: {detail}")]

@@ -7,10 +7,12 @@
 //! the pass in hand when they fail.
 
 mod attest;
+mod close;
 mod enrol;
 mod error;
 pub mod files;
 mod issued;
+mod lock;
 mod open;
 mod records;
 mod remove;
@@ -27,6 +29,7 @@ use std::time::{Duration, Instant};
 
 pub use error::{CodeEnd, WalletError};
 pub use files::PassFiles;
+pub use lock::{LOCK_RETRY_STEP, LOCK_WAIT};
 pub use records::*;
 
 use crate::boot_clock::{BootClock, BootReading};
@@ -79,6 +82,9 @@ struct Inner {
     revocations: doorpass_format::StatusLists,
     /// Set by [`Wallet::wipe`]: every later call fails with [`WalletError::Wiped`].
     wiped: bool,
+    /// Set by [`Wallet::close`]: every later call that can fail fails with
+    /// [`WalletError::Closed`].
+    closed: bool,
 }
 
 /// A pass wallet in a folder. Safe to share between threads; network operations on one wallet run
@@ -108,11 +114,15 @@ impl Wallet {
     }
 
     /// The state, for calls that may write: refused once the wallet was wiped, so nothing recreates
-    /// its files.
+    /// its files, and once this handle was closed, so it never writes over what a newer handle on
+    /// the same folder wrote.
     fn live(&self) -> Result<MutexGuard<'_, Inner>, WalletError> {
         let inner = self.lock();
         if inner.wiped {
             return Err(WalletError::Wiped);
+        }
+        if inner.closed {
+            return Err(WalletError::Closed);
         }
         Ok(inner)
     }

@@ -194,6 +194,7 @@ impl Wallet {
             problems,
             qr_cache: HashMap::new(),
             wiped: false,
+            closed: false,
         };
         Ok(Wallet {
             layout,
@@ -228,25 +229,6 @@ impl Wallet {
             }
         })?;
         Ok(self.client.get_or_init(|| client))
-    }
-
-    /// Holds this wallet's issuer conversation against other processes (a refresh token must never be
-    /// spent twice); released when the returned file is dropped.
-    pub(super) fn exclusive(&self) -> Result<std::fs::File, WalletError> {
-        // A wiped wallet has no folder to lock, and must not get one back.
-        drop(self.live()?);
-        let path = self.layout.lock();
-        let file = std::fs::File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| WalletError::storage("the wallet lock", e))?;
-        match file.try_lock() {
-            Ok(()) => Ok(file),
-            Err(std::fs::TryLockError::WouldBlock) => Err(WalletError::InUse),
-            Err(std::fs::TryLockError::Error(e)) => Err(WalletError::storage("the wallet lock", e)),
-        }
     }
 }
 

@@ -7,7 +7,7 @@ impl Wallet {
     /// this wallet talks to the issuer (a renewal could otherwise store the pass again).
     pub fn remove_pass(&self, id: &str) -> Result<(), WalletError> {
         let _net = self.network.try_lock().map_err(|_| WalletError::InUse)?;
-        let _across_processes = self.exclusive()?;
+        let _across_processes = self.exclusive_blocking()?;
         let mut inner = self.live()?;
         if !inner.slots.contains_key(id) {
             return Err(WalletError::UnknownPass { id: id.to_string() });
@@ -31,7 +31,7 @@ impl Wallet {
     /// Every later call on this wallet fails with [`WalletError::Wiped`].
     pub async fn wipe(&self) -> Result<(), WalletError> {
         let _net = self.network.lock().await;
-        let _across_processes = self.exclusive()?;
+        let _across_processes = self.exclusive().await?;
         let (slots, platform_keys) = {
             let mut inner = self.live()?;
             inner.wiped = true;

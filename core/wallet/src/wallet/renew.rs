@@ -21,8 +21,10 @@ impl Wallet {
                         .saturating_add(IN_USE_RETRY_SECONDS)
                         .saturating_add(rand::random::<u64>() % IN_USE_RETRY_SECONDS),
                 },
-                // Removed or wiped meanwhile: nothing left to renew.
-                Err(WalletError::UnknownPass { .. } | WalletError::Wiped) => continue,
+                // Removed, wiped or closed meanwhile: nothing left to renew through this handle.
+                Err(WalletError::UnknownPass { .. } | WalletError::Wiped | WalletError::Closed) => {
+                    continue;
+                }
                 // Failed on this device (storage, secure storage): back off as after an issuer
                 // failure, so a scheduler does not spin.
                 Err(e) => {
@@ -53,7 +55,7 @@ impl Wallet {
         force: bool,
     ) -> Result<RenewalOutcome, WalletError> {
         let _net = self.network.lock().await;
-        let _across_processes = self.exclusive()?;
+        let _across_processes = self.exclusive().await?;
         let (now, meta, renew_after) = {
             let mut inner = self.live()?;
             inner.state.clock.observe(device_now);

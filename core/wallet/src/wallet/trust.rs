@@ -7,7 +7,7 @@ use super::*;
 
 impl Wallet {
     /// Fetches the trust list and keeps it if it is newer (never older: no rollback). Refused with
-    /// [`WalletError::InUse`] while another process talks to the issuer for this wallet. A list older
+    /// [`WalletError::InUse`] when another process holds the wallet past [`LOCK_WAIT`]. A list older
     /// than one this wallet already accepted is ignored, or refused with
     /// [`WalletError::InvalidFromIssuer`] when no list is cached (the cached copy was damaged).
     pub async fn refresh_trust_list(
@@ -15,7 +15,7 @@ impl Wallet {
         device_now: u64,
     ) -> Result<TrustListStatus, WalletError> {
         let _net = self.network.lock().await;
-        let _across_processes = self.exclusive()?;
+        let _across_processes = self.exclusive().await?;
         self.fetch_trust_list(device_now).await
     }
 

@@ -7,15 +7,12 @@ use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
 use crate::store::StoreError;
-use crate::store::challenges::{ChallengeRecord, ChallengeState};
-use crate::store::holders::HolderRecord;
-use crate::store::passes::IssuedRecord;
-use crate::store::status::{RevokeSelector, StatusEntry};
-use crate::store::tokens::{TokenRecord, TokenState};
-use crate::store::tx::{
-    CompletionRetry, ListRow, NewestList, PublishedToken, RetryRow, RevocablePass, TokenStamp, Tx,
-    int, key_assurance, uint,
+use crate::store::records::{
+    ChallengeRecord, ChallengeState, CompletionRetry, HolderRecord, IssuedRecord, ListRow,
+    NewestList, PublishedToken, RetryRow, RevocablePass, RevokeSelector, StatusEntry, TokenRecord,
+    TokenStamp, TokenState, int, key_assurance, uint,
 };
+use crate::store::tx::Tx;
 
 /// A PostgreSQL transaction, driven from a blocking thread through the runtime's handle.
 pub struct PgTx<'a, 'c> {

@@ -3,15 +3,12 @@
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::store::StoreError;
-use crate::store::challenges::{ChallengeRecord, ChallengeState};
-use crate::store::holders::HolderRecord;
-use crate::store::passes::IssuedRecord;
-use crate::store::status::{RevokeSelector, StatusEntry};
-use crate::store::tokens::{TokenRecord, TokenState};
-use crate::store::tx::{
-    CompletionRetry, ListRow, NewestList, PublishedToken, RetryRow, RevocablePass, TokenStamp, Tx,
-    int, key_assurance, uint,
+use crate::store::records::{
+    ChallengeRecord, ChallengeState, CompletionRetry, HolderRecord, IssuedRecord, ListRow,
+    NewestList, PublishedToken, RetryRow, RevocablePass, RevokeSelector, StatusEntry, TokenRecord,
+    TokenStamp, TokenState, int, key_assurance, uint,
 };
+use crate::store::tx::Tx;
 
 /// A connection inside the writer's transaction (a savepoint of its group), or any other.
 pub struct SqliteTx<'c>(pub &'c Connection);
