@@ -41,6 +41,9 @@ enum Command {
     Present(PresentArgs),
     /// Check a QR code offline against a trust list. Exit 0 valid, 1 refused, 2 error.
     Verify(VerifyArgs),
+    /// A door's check log (`verify --log`, or a door's `check-log` file): today's counts, or every
+    /// 10-minute bucket of the last 90 days as CSV.
+    DoorLog(DoorLogArgs),
     /// Load generator for the issuer (loopback only).
     #[command(subcommand)]
     Loadgen(commands::loadgen::LoadgenCommand),
@@ -268,6 +271,10 @@ struct VerifyArgs {
     /// Print the verdict as JSON.
     #[arg(long)]
     json: bool,
+    /// Count this check in the check log FILE (created if missing; the format of a door's
+    /// `check-log` file, docs/door-log.md). A log that cannot be written is a warning only.
+    #[arg(long, value_name = "FILE")]
+    log: Option<PathBuf>,
     /// A CA certificate (PEM) to trust beside the system's when fetching --status-list over
     /// https (a test issuer). May be given several times.
     #[arg(long, value_name = "FILE")]
@@ -277,6 +284,21 @@ struct VerifyArgs {
     image: Option<PathBuf>,
     /// The QR text (`DP1:...`).
     qr_text: Option<String>,
+}
+
+#[derive(Args)]
+struct DoorLogArgs {
+    /// The check log file.
+    file: PathBuf,
+    /// Print every bucket of the last 90 days as CSV instead of the summary.
+    #[arg(long)]
+    csv: bool,
+    /// Start of the summary (seconds since the Unix epoch); default: midnight UTC today.
+    #[arg(long)]
+    since: Option<u64>,
+    /// The time it is now (seconds since the Unix epoch); default now.
+    #[arg(long)]
+    at: Option<u64>,
 }
 
 fn main() -> ExitCode {
@@ -307,6 +329,7 @@ fn main() -> ExitCode {
         Command::Present(args) => commands::present::run(&args),
         Command::Wallet(args) => commands::wallet::run(&args),
         Command::Verify(args) => commands::verify::run(&args),
+        Command::DoorLog(args) => commands::door_log::run(&args),
         Command::Vectors { out } => commands::vectors::write(&out),
         Command::Loadgen(command) => commands::loadgen::run(&command),
     };

@@ -2,6 +2,7 @@
 
 pub mod database;
 pub mod demo;
+pub mod door_log;
 pub mod holder;
 pub mod issuer;
 pub mod loadgen;

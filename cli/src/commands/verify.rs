@@ -57,6 +57,9 @@ pub fn run(args: &VerifyArgs) -> Result<ExitCode> {
             .with_context(|| format!("the status list {source} cannot be used"))?;
     }
     let verdict = verifier.verify_qr_text(&text, now);
+    if let Some(log) = &args.log {
+        crate::commands::door_log::record(log, &verdict, &verifier, now);
+    }
     let list_age = verifier.trust_list().age_seconds(now);
     if args.json {
         println!(

@@ -9,6 +9,7 @@ use doorpass_wallet::issuer_client::{DEFAULT_TIMEOUT, IssuerClient};
 use doorpass_wallet::tls::TlsTrust;
 
 use crate::anchor::Anchor;
+use crate::check_log::CheckLogSummary;
 use crate::door_records::{StatusListStatus, VerificationResult};
 use crate::error::DoorpassError;
 use crate::records::TrustListStatus;
@@ -185,9 +186,28 @@ impl DoorVerifier {
             .collect()
     }
 
-    /// Checks a scanned code at `now` (this device's clock). Never touches the network.
+    /// Checks a scanned code at `now` (this device's clock). Never touches the network. Every
+    /// check is counted in the door's check log (in its folder) before this returns; a log that
+    /// cannot be written costs no verdict (`check_log_summary` reports it).
     pub fn verify(&self, qr_text: String, now: u64) -> Result<VerificationResult, DoorpassError> {
         Ok(self.inner.verify(&qr_text, now)?.into())
+    }
+
+    /// Summary of the checks from `since` (the shell passes local midnight for "today") to `now`.
+    /// `Storage` when checks counted could not all be written to the log file (a read-only or full
+    /// disk): show it; the door keeps checking and every check retries the write.
+    pub fn check_log_summary(
+        &self,
+        since: u64,
+        now: u64,
+    ) -> Result<CheckLogSummary, DoorpassError> {
+        Ok(self.inner.check_log_summary(since, now)?.into())
+    }
+
+    /// The whole log (90 days) as CSV, one row per 10-minute bucket, header first
+    /// (docs/door-log.md has the columns).
+    pub fn check_log_csv(&self, now: u64) -> Result<String, DoorpassError> {
+        Ok(self.inner.check_log_csv(now))
     }
 
     /// The cached trust list's version and age, if one is cached.

@@ -1,8 +1,10 @@
 //! The records a door screen gets: the verdict on a scanned code, why a code was refused, what is
-//! known of a pass's revocation and of its holder key, and the status lists held.
+//! known of a pass's revocation and of its holder key, what the door signals and the minimal
+//! display of a valid pass, and the status lists held.
 
 use doorpass_format::RevocationCheck;
 use doorpass_format::verifier::{Refusal, Verdict};
+use doorpass_wallet::door_display::{DoorSignal as CoreSignal, MinimalDisplay as CoreMinimal};
 use doorpass_wallet::status_cache::HeldStatusList;
 
 use crate::records::PassKind;
@@ -67,6 +69,51 @@ pub enum RefusalReason {
     /// This door requires a holder key shown to be in the phone's secure hardware, and this pass's
     /// key is not.
     KeyNotHardwareBound,
+}
+
+/// What a door plays and shows for a verdict (sound, haptic, colour).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum DoorSignal {
+    /// Valid: let the holder in.
+    Valid,
+    /// Valid, but compare a photo ID closely: a static (printed) code, or a pass whose
+    /// revocation was not checked.
+    CheckId,
+    /// Refused.
+    Refused,
+}
+
+impl From<CoreSignal> for DoorSignal {
+    fn from(s: CoreSignal) -> Self {
+        match s {
+            CoreSignal::Valid => DoorSignal::Valid,
+            CoreSignal::CheckId => DoorSignal::CheckId,
+            CoreSignal::Refused => DoorSignal::Refused,
+        }
+    }
+}
+
+/// The minimal display of a valid pass: enough to match an ID without showing the name to the
+/// queue. Show the full name and birth date only on a tap.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct MinimalDisplay {
+    /// The holder's initials: "J. D." for "Jane Doe"; a Hangul name keeps its first and last
+    /// syllables, "홍*동" for "홍길동". Empty when the name has no letter to show.
+    pub initials: String,
+    /// Birth month (1–12); `None` when the pass carries only a birth year.
+    pub birth_month: Option<u8>,
+    /// Birth day (1–31); `None` when the pass carries only a birth year.
+    pub birth_day: Option<u8>,
+}
+
+impl From<CoreMinimal> for MinimalDisplay {
+    fn from(m: CoreMinimal) -> Self {
+        MinimalDisplay {
+            initials: m.initials,
+            birth_month: m.birth_month,
+            birth_day: m.birth_day,
+        }
+    }
 }
 
 /// What a door knows about a valid pass's revocation.
@@ -148,8 +195,13 @@ pub enum VerificationResult {
         /// Where the holder key lives, as the issuer found from the phone's key attestation:
         /// show "Key: StrongBox, attested" or "Key: not attested".
         key_assurance: KeyAssurance,
+        /// What to show by default: initials and birth day (the name and birth date on a tap).
+        minimal: MinimalDisplay,
+        /// `Valid`, or `CheckId` when staff must compare a photo ID closely (a static printed
+        /// code, or revocation not checked).
+        signal: DoorSignal,
     },
-    /// Refused: show red with the reason.
+    /// Refused: show red with the reason (the signal is `DoorSignal::Refused`).
     Refused {
         /// Why, for the app's own localized message.
         reason: RefusalReason,
@@ -160,8 +212,11 @@ pub enum VerificationResult {
 
 impl From<Verdict> for VerificationResult {
     fn from(v: Verdict) -> Self {
+        let signal = CoreSignal::of(&v).into();
         match v {
             Verdict::Valid(p) => VerificationResult::Valid {
+                minimal: CoreMinimal::of(&p.display_name, &p.birth_date).into(),
+                signal,
                 holder_name: p.display_name,
                 birth_date: p.birth_date,
                 kind: p.kind.into(),

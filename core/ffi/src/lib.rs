@@ -20,6 +20,7 @@ mod anchor;
 #[cfg(target_os = "android")]
 mod android_tls;
 mod boot_clock;
+mod check_log;
 mod door;
 mod door_records;
 mod error;
@@ -32,6 +33,7 @@ mod wallet;
 
 pub use anchor::Anchor;
 pub use boot_clock::{BootClock, BootClockReading};
+pub use check_log::CheckLogSummary;
 pub use door::{DoorConfig, DoorVerifier};
 pub use door_records::*;
 pub use error::{DoorpassError, SecretStoreFailure};

@@ -10,6 +10,7 @@ use doorpass_format::keys::VerifyingKey;
 use doorpass_format::verifier::{Verdict, Verifier, VerifierPolicy};
 use doorpass_format::{StatusListBinding, StatusListId, StatusListUpdateError};
 
+use crate::check_log::{CHECK_LOG_FILE, Check, CheckLogSummary, SharedCheckLog, open_shared};
 use crate::issuer_client::{IssuerClient, IssuerError};
 use crate::status_cache::{HeldStatusList, STATUS_LISTS_DIR, StatusListFiles};
 use crate::trust_cache::{SetAside, TrustCacheError, TrustListCache, TrustListStatus};
@@ -63,6 +64,9 @@ struct DoorState {
     wanted: BTreeSet<StatusListId>,
     /// The floor as last written to [`TRUST_FLOOR_FILE`].
     saved_floor: u64,
+    /// Every check made here, counted (docs/door-log.md); shared with other handles of this
+    /// process on the same folder.
+    check_log: SharedCheckLog,
 }
 
 /// An offline door verifier with a cached trust list.
@@ -116,6 +120,7 @@ impl DoorVerifier {
                 status_lists,
                 wanted: BTreeSet::new(),
                 saved_floor,
+                check_log: open_shared(&dir.join(CHECK_LOG_FILE)),
             }),
         };
         door.save_floor(&mut door.lock())?;
@@ -190,11 +195,20 @@ impl DoorVerifier {
         self.update_trust_list(&answer.value, now)
     }
 
-    /// Checks a scanned code at `now` (this device's clock, in Unix seconds). A clock well before the
-    /// trust list's signing time is refused as [`DoorError::ClockBehind`] rather than trusted.
+    /// Checks a scanned code at `now` (this device's clock, in Unix seconds), and counts the check
+    /// in the door's check log before returning. A clock well before the trust list's signing time
+    /// is refused as [`DoorError::ClockBehind`] rather than trusted (and is no check). A log that
+    /// cannot be written costs no verdict: see [`DoorVerifier::check_log_summary`].
     pub fn verify(&self, qr_text: &str, now: u64) -> Result<Verdict, DoorError> {
-        let state = self.lock();
-        let verifier = state.verifier.as_ref().ok_or(DoorError::NoTrustList)?;
+        let mut state = self.lock();
+        let DoorState {
+            verifier,
+            status_lists,
+            wanted,
+            check_log,
+            ..
+        } = &mut *state;
+        let verifier = verifier.as_ref().ok_or(DoorError::NoTrustList)?;
         let signed_at = verifier.trust_list().content().issued_at;
         if now.saturating_add(CLOCK_BEHIND_LIMIT_SECONDS) < signed_at {
             return Err(DoorError::ClockBehind {
@@ -205,6 +219,11 @@ impl DoorVerifier {
             });
         }
         let verdict = verifier.verify_qr_text(qr_text, now);
+        if let Err(failure) =
+            crate::check_log::shared::lock(check_log).record(&Check::of(&verdict, verifier, now))
+        {
+            log::warn!("{} (checks not saved: {})", failure.error, failure.checks);
+        }
         if let Verdict::Valid(pass) = &verdict
             && let Some(uri) = &pass.status_uri
         {
@@ -212,12 +231,33 @@ impl DoorVerifier {
                 issuer_id: pass.issuer_id.clone(),
                 uri: uri.clone(),
             };
-            if state.status_lists.get(&id).is_none() {
-                drop(state);
-                self.lock().wanted.insert(id);
+            if status_lists.get(&id).is_none() {
+                wanted.insert(id);
             }
         }
         Ok(verdict)
+    }
+
+    /// Counts of the checks from `since` (local midnight for "today") to `now`. When checks
+    /// counted in memory could not all be written to the log file (a read-only or full disk), this
+    /// is [`DoorError::Storage`] saying how many: the door keeps checking, and every check retries.
+    pub fn check_log_summary(&self, since: u64, now: u64) -> Result<CheckLogSummary, DoorError> {
+        let summary = crate::check_log::shared::lock(&self.lock().check_log).summary(since, now);
+        match &summary.failure {
+            Some(failure) => Err(DoorError::Storage {
+                detail: format!(
+                    "{}; {} checks counted here may be missing from the log file",
+                    failure.error, failure.checks
+                ),
+            }),
+            None => Ok(summary),
+        }
+    }
+
+    /// The check log of the last 90 days at `now` as CSV, one row per 10-minute bucket, header
+    /// first (docs/door-log.md). It holds every check counted, saved or not.
+    pub fn check_log_csv(&self, now: u64) -> String {
+        crate::check_log::shared::lock(&self.lock().check_log).csv(now)
     }
 
     /// Offers a signed status list given as bytes (bundled, or copied from another device) at
@@ -304,281 +344,5 @@ impl DoorVerifier {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use doorpass_format::keys::generate_signing_key;
-    use doorpass_format::trust_list::{TrustListContent, TrustedIssuer};
-
-    fn signed(anchor: &doorpass_format::SigningKey, version: u64) -> Vec<u8> {
-        TrustListContent {
-            version,
-            issued_at: 1_000 + version,
-            next_update: 100_000,
-            issuers: vec![TrustedIssuer::new(
-                generate_signing_key().verifying_key(),
-                "KR-TEST",
-                0,
-                u64::MAX,
-            )],
-        }
-        .sign(anchor)
-    }
-
-    #[test]
-    fn a_damaged_cache_never_lets_an_older_list_back_in() {
-        let dir = tempfile::tempdir().unwrap();
-        let anchor = generate_signing_key();
-        let open = || DoorVerifier::open(dir.path(), anchor.verifying_key(), Default::default());
-        let (door, _) = open().unwrap();
-        door.update_trust_list(&signed(&anchor, 1), 2_000).unwrap();
-        door.update_trust_list(&signed(&anchor, 2), 2_000).unwrap();
-        drop(door);
-        // The cached list is damaged (or deleted to clear the way for an older one).
-        std::fs::write(dir.path().join(TRUST_LIST_FILE), b"garbage").unwrap();
-        let (door, set_aside) = open().unwrap();
-        assert!(set_aside.is_some() && door.trust_list_status(2_000).is_none());
-        assert!(matches!(
-            door.update_trust_list(&signed(&anchor, 1), 2_000),
-            Err(DoorError::TrustList(TrustCacheError::Invalid { .. }))
-        ));
-        assert_eq!(
-            door.update_trust_list(&signed(&anchor, 2), 2_000)
-                .unwrap()
-                .version,
-            2
-        );
-    }
-}
-
-#[cfg(test)]
-mod status_list_tests {
-    use super::*;
-    use doorpass_format::keys::generate_signing_key;
-    use doorpass_format::pass::{Pass, PassClaims, PassKind};
-    use doorpass_format::trust_list::{TrustListContent, TrustedIssuer};
-    use doorpass_format::{
-        Presentation, SigningKey, StatusList, StatusListError, StatusListToken, StatusReference,
-    };
-
-    const NOW: u64 = 1_800_000_000;
-    const DAY: u64 = 86_400;
-    const URI: &str = "https://kdca.kr/s/1";
-    const INDEX: u64 = 7;
-
-    struct Keys {
-        anchor: SigningKey,
-        kdca: SigningKey,
-        retired: SigningKey,
-        other: SigningKey,
-        holder: SigningKey,
-    }
-
-    fn keys() -> Keys {
-        Keys {
-            anchor: generate_signing_key(),
-            kdca: generate_signing_key(),
-            retired: generate_signing_key(),
-            other: generate_signing_key(),
-            holder: generate_signing_key(),
-        }
-    }
-
-    /// KR-TEST's key, its key retired 100 days ago, and XX-OTHER's key.
-    fn trust(k: &Keys) -> Vec<u8> {
-        TrustListContent {
-            version: 1,
-            issued_at: 1_000,
-            next_update: 2_000,
-            issuers: vec![
-                TrustedIssuer::new(k.other.verifying_key(), "XX-OTHER", 0, u64::MAX),
-                TrustedIssuer::new(k.retired.verifying_key(), "KR-TEST", 0, NOW - 100 * DAY),
-                TrustedIssuer::new(k.kdca.verifying_key(), "KR-TEST", NOW - 100 * DAY, u64::MAX),
-            ],
-        }
-        .sign(&k.anchor)
-    }
-
-    fn list(uri: &str, iat: u64, exp: u64, revoked: bool, key: &SigningKey) -> Vec<u8> {
-        let mut list = StatusList::new(64);
-        if revoked {
-            list.revoke(INDEX);
-        }
-        StatusListToken {
-            uri: uri.into(),
-            issued_at: iat,
-            expires_at: Some(exp),
-            ttl: Some(300),
-            list,
-        }
-        .sign(key)
-    }
-
-    /// A KR-TEST pass naming entry [`INDEX`] of [`URI`], shown at [`NOW`].
-    fn code(k: &Keys) -> String {
-        code_of(k, claims(k))
-    }
-
-    fn code_of(k: &Keys, claims: PassClaims) -> String {
-        let pass = Pass::issue(&claims, &k.kdca).unwrap();
-        Presentation::rotating(pass.bytes(), &k.holder, NOW).to_qr_text()
-    }
-
-    fn claims(k: &Keys) -> PassClaims {
-        PassClaims {
-            key_assurance: doorpass_format::KeyAssurance::Unattested,
-            issuer_id: "KR-TEST".into(),
-            issued_at: NOW - DAY,
-            not_before: NOW - DAY,
-            expires_at: NOW + 30 * DAY,
-            pass_id: [5; 16],
-            holder_key: k.holder.verifying_key().into(),
-            display_name: "Kim".into(),
-            birth_date: "1990".into(),
-            kind: PassKind::Vaccination,
-            renew_after: NOW + 20 * DAY,
-            status: Some(StatusReference {
-                index: INDEX,
-                uri: URI.into(),
-            }),
-        }
-    }
-
-    #[test]
-    fn door_staff_can_start_refusing_passes_that_cannot_be_revoked() {
-        let k = keys();
-        let dir = tempfile::tempdir().unwrap();
-        let (door, _) =
-            DoorVerifier::open(dir.path(), k.anchor.verifying_key(), Default::default()).unwrap();
-        door.update_trust_list(&trust(&k), NOW).unwrap();
-        let unrevocable = code_of(
-            &k,
-            PassClaims {
-                key_assurance: doorpass_format::KeyAssurance::Unattested,
-                status: None,
-                ..claims(&k)
-            },
-        );
-        assert!(door.verify(&unrevocable, NOW).unwrap().is_valid());
-        door.set_policy(VerifierPolicy {
-            refuse_unrevocable: true,
-            ..door.policy()
-        });
-        assert_eq!(
-            door.verify(&unrevocable, NOW).unwrap().code(),
-            "not_revocable"
-        );
-        // A new trust list keeps the policy.
-        let mut newer = doorpass_format::TrustList::verify(&trust(&k), &k.anchor.verifying_key())
-            .unwrap()
-            .content()
-            .clone();
-        newer.version = 2;
-        door.update_trust_list(&newer.sign(&k.anchor), NOW).unwrap();
-        assert_eq!(
-            door.verify(&unrevocable, NOW).unwrap().code(),
-            "not_revocable"
-        );
-    }
-
-    fn refusal(result: Result<HeldStatusList, DoorError>) -> StatusListError {
-        match result {
-            Err(DoorError::StatusList(StatusListUpdateError::Invalid(e))) => e,
-            other => panic!("expected a refused list, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn a_fetched_list_is_taken_only_for_its_uri_and_issuer_and_a_refusal_keeps_the_held_one() {
-        let k = keys();
-        let dir = tempfile::tempdir().unwrap();
-        let open = || DoorVerifier::open(dir.path(), k.anchor.verifying_key(), Default::default());
-        let (door, _) = open().unwrap();
-        door.update_trust_list(&trust(&k), NOW).unwrap();
-        // A pass checked here puts its issuer's list on the wanted list.
-        assert!(door.verify(&code(&k), NOW).unwrap().is_valid());
-        let id = door.lock().wanted.iter().next().cloned().unwrap();
-        assert_eq!(
-            id,
-            StatusListId {
-                issuer_id: "KR-TEST".into(),
-                uri: URI.into()
-            }
-        );
-        let genuine = list(URI, NOW - 60, NOW + DAY, true, &k.kdca);
-        door.update_fetched_status_list(&genuine, &id, NOW).unwrap();
-        assert_eq!(door.verify(&code(&k), NOW).unwrap().code(), "revoked");
-
-        let fetch = |bytes: Vec<u8>| door.update_fetched_status_list(&bytes, &id, NOW);
-        assert!(matches!(
-            refusal(fetch(list(URI, NOW, NOW + DAY, false, &k.other))),
-            StatusListError::WrongIssuer { expected } if expected == "KR-TEST"
-        ));
-        assert_eq!(
-            refusal(fetch(list(URI, NOW, NOW + DAY, false, &k.retired))),
-            StatusListError::KeyNotValidAtIssuance { issued_at: NOW }
-        );
-        assert!(matches!(
-            refusal(fetch(list(
-                "https://kdca.kr/s/2",
-                NOW,
-                NOW + DAY,
-                false,
-                &k.kdca
-            ))),
-            StatusListError::WrongUri { .. }
-        ));
-        assert!(matches!(
-            refusal(fetch(list(URI, NOW + DAY, NOW + 2 * DAY, false, &k.kdca))),
-            StatusListError::IssuedInFuture { .. }
-        ));
-        assert_eq!(
-            refusal(fetch(list(URI, NOW - 2 * DAY, NOW - DAY, false, &k.kdca))),
-            StatusListError::Expired {
-                expired_at: NOW - DAY
-            }
-        );
-        // The genuine list stays, in memory and on disk.
-        let held = door.status_lists();
-        assert_eq!(held.len(), 1);
-        assert_eq!(
-            (held[0].issued_at, &*held[0].issuer_id),
-            (NOW - 60, "KR-TEST")
-        );
-        drop(door);
-        let (door, _) = open().unwrap();
-        assert_eq!(door.status_lists().len(), 1);
-        assert_eq!(door.verify(&code(&k), NOW).unwrap().code(), "revoked");
-    }
-
-    #[test]
-    fn another_issuers_list_given_under_a_real_uri_is_kept_apart_and_undoes_nothing() {
-        let k = keys();
-        let dir = tempfile::tempdir().unwrap();
-        let open = || DoorVerifier::open(dir.path(), k.anchor.verifying_key(), Default::default());
-        let (door, _) = open().unwrap();
-        door.update_trust_list(&trust(&k), NOW).unwrap();
-        let genuine = list(URI, NOW - 60, NOW + DAY, true, &k.kdca);
-        assert_eq!(
-            door.update_status_list(&genuine, NOW).unwrap().issuer_id,
-            "KR-TEST"
-        );
-        // XX-OTHER's key signs a list under KR-TEST's URI, dated as late as the clock allows and
-        // revoking nothing: it is kept as XX-OTHER's list, in a file of its own.
-        let hostile = list(URI, NOW + 600, NOW + DAY, false, &k.other);
-        let taken = door.update_status_list(&hostile, NOW).unwrap();
-        assert_eq!((&*taken.issuer_id, &*taken.uri), ("XX-OTHER", URI));
-        assert_eq!(door.verify(&code(&k), NOW).unwrap().code(), "revoked");
-        // KR-TEST's next list is not refused as older than XX-OTHER's.
-        let next = list(URI, NOW, NOW + DAY, true, &k.kdca);
-        door.update_status_list(&next, NOW).unwrap();
-        drop(door);
-        let (door, _) = open().unwrap();
-        let held = door.status_lists();
-        assert_eq!(held.len(), 2, "{held:?}");
-        assert!(
-            held.iter()
-                .any(|h| h.issuer_id == "KR-TEST" && h.issued_at == NOW)
-        );
-        assert_eq!(door.verify(&code(&k), NOW).unwrap().code(), "revoked");
-    }
-}
+#[path = "door_tests.rs"]
+mod tests;

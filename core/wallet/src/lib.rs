@@ -6,6 +6,8 @@
 //! - [`trust_cache`]: the cached trust list of a wallet or a door verifier (last good copy, no
 //!   rollback, its age).
 //! - [`door`]: a door verifier that keeps its own trust list and status lists.
+//! - [`check_log`]: the door's log of checks per 10-minute bucket, for inspections.
+//! - [`door_display`]: what a door in queue mode signals and shows (initials, birth day).
 //! - [`holder_signer`]: the holder key a wallet signs through (software, or the platform's
 //!   [`holder_signer::PlatformSigner`]) and normalising platform ECDSA signatures.
 //! - [`key_attestation`]: the new, attested key a completion carries when the issuer asks for
@@ -21,8 +23,10 @@
 //!   drawn for.
 
 pub mod boot_clock;
+pub mod check_log;
 pub mod clock;
 pub mod door;
+pub mod door_display;
 pub mod holder_signer;
 pub mod issuer_client;
 pub mod key_attestation;
