@@ -47,10 +47,11 @@ enum BackgroundRenewalTask {
                             opened: @escaping @MainActor () async -> (WalletHost, DeviceClock)?) {
         let completion = CompletionOnce(task)
         let work = Task {
-            guard let (host, clock) = await opened() else {
+            guard let wallet = await opened() else {
                 completion.complete(success: false)
                 return
             }
+            let (host, clock) = wallet
             let run = await runBackgroundRenewal(host: host, clock: clock)
             schedule(at: run.nextRunAt, clock: clock)
             completion.complete(success: true)

@@ -1,6 +1,7 @@
 // The iOS app: three tabs (the holder's pass, checking passes at a door, and in debug builds the QA
 // panel) over one wallet, one door verifier and their view models. The Rust core decides; the view
-// models say what to show; the views only draw it.
+// models say what to show; the views only draw it. The storage opens off the main actor behind a
+// loading screen, and a privacy cover hides every screen whenever the app is not in front.
 
 import DoorpassCore
 import DoorpassViewModels
@@ -120,13 +121,13 @@ final class AppShell {
         pass = PassViewModel(host: host, clock: clock)
         enrol = EnrolViewModel(host: host, clock: clock)
         verify = VerifyViewModel(door: opened.door, clock: clock)
-        verify.setKiosk(kept.settings.kiosk)
         doorSettings = DoorSettingsViewModel(door: opened.door, initial: kept.settings,
                                              issuerUrl: opened.configuration.issuerUrl,
                                              save: { kept.settings = $0 })
         #if DEBUG
         qa = QAPanelViewModel(host: host, clock: clock, log: log)
         #endif
+        verify.setKiosk(kept.settings.kiosk)
     }
 }
 

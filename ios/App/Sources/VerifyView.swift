@@ -47,11 +47,16 @@ struct VerifyView: View {
             .navigationBarTitleDisplayMode(.inline)
             .toolbar {
                 ToolbarItem(placement: .navigationBarTrailing) {
-                    // In kiosk mode the settings are out of the customers' reach: a long press.
-                    Button(UiText("door_settings_title").localized) { showingSettings = true }
-                        .opacity(model.state.kiosk ? 0.02 : 1)
-                        .disabled(model.state.kiosk)
-                        .onLongPressGesture(minimumDuration: 2) { showingSettings = true }
+                    if model.state.kiosk {
+                        // Out of the guests' reach: a 2-second press where the button was.
+                        Color.clear
+                            .frame(width: 44, height: 44)
+                            .contentShape(Rectangle())
+                            .onLongPressGesture(minimumDuration: 2) { showingSettings = true }
+                            .accessibilityHidden(true)
+                    } else {
+                        Button(UiText("door_settings_title").localized) { showingSettings = true }
+                    }
                 }
             }
             .sheet(isPresented: $showingSettings) {
@@ -89,7 +94,7 @@ struct VerifyView: View {
                 .frame(maxWidth: .infinity, maxHeight: .infinity)
         case .allowed:
             ZStack(alignment: .bottom) {
-                QrScanner { text in model.scan(text) }
+                QrScanner { text in _ = model.scan(text) }
                     .ignoresSafeArea(edges: .horizontal)
                 Text(UiText("door_scan_hint").localized)
                     .font(.headline)
