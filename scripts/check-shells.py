@@ -20,6 +20,7 @@
 Usage: check-shells.py REPO. Prints one line per check and `check-shells: N problems`; exits 1 on any.
 """
 
+import plistlib
 import re
 import subprocess
 import sys
@@ -119,6 +120,21 @@ def ios_keys(path: Path) -> dict[str, str]:
     return dict(pairs)
 
 
+def ios_plural_keys(path: Path) -> dict[str, str]:
+    """A `Localizable.stringsdict`'s keys, each by its `other` form with its one number (`%ld`)
+    written `%1$s`, as the Android `<plurals>` write it, so that their placeholders compare."""
+    if not path.exists():
+        return {}
+    keys = {}
+    for key, entry in plistlib.loads(path.read_bytes()).items():
+        rule = entry.get("n", {}) if isinstance(entry, dict) else {}
+        if entry.get("NSStringLocalizedFormatKey") != "%#@n@" or "other" not in rule:
+            problem(f"{path}: plural '{key}' is not one number (%#@n@) with an 'other' form")
+            continue
+        keys[key] = rule["other"].replace("%ld", "%1$s")
+    return keys
+
+
 def placeholders(text: str) -> set[str]:
     return set(re.findall(r"%\d+\$s", text))
 
@@ -127,8 +143,10 @@ def check_strings(repo: Path) -> set[str]:
     tables = {
         "android en": android_keys(repo / "android/app/src/main/res/values/strings.xml"),
         "android ko": android_keys(repo / "android/app/src/main/res/values-ko/strings.xml"),
-        "ios en": ios_keys(repo / "ios/App/Resources/en.lproj/Localizable.strings"),
-        "ios ko": ios_keys(repo / "ios/App/Resources/ko.lproj/Localizable.strings"),
+        "ios en": ios_keys(repo / "ios/App/Resources/en.lproj/Localizable.strings")
+        | ios_plural_keys(repo / "ios/App/Resources/en.lproj/Localizable.stringsdict"),
+        "ios ko": ios_keys(repo / "ios/App/Resources/ko.lproj/Localizable.strings")
+        | ios_plural_keys(repo / "ios/App/Resources/ko.lproj/Localizable.stringsdict"),
     }
     reference_name, reference = next(iter(tables.items()))
     for name, table in tables.items():

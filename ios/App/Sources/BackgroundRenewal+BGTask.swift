@@ -12,14 +12,16 @@ enum BackgroundRenewalTask {
     /// The task identifier (also in Info.plist).
     static let identifier = "org.doorpass.renewal"
 
-    /// Registers the task's handler; call once, before the app finishes launching.
-    static func register(host: WalletHost, clock: DeviceClock) {
+    /// Registers the task's handler; call once, before the app finishes launching. `opened` opens
+    /// the wallet (off the main actor, or waits for the opening under way) and gives its host and
+    /// clock, or `nil` when the storage cannot be opened.
+    static func register(opened: @escaping @MainActor () async -> (WalletHost, DeviceClock)?) {
         let registered = BGTaskScheduler.shared.register(forTaskWithIdentifier: identifier, using: nil) { task in
             guard let refresh = task as? BGAppRefreshTask else {
                 task.setTaskCompleted(success: false)
                 return
             }
-            run(refresh, host: host, clock: clock)
+            run(refresh, opened: opened)
         }
         assert(registered, "\(identifier) is missing from BGTaskSchedulerPermittedIdentifiers")
     }
@@ -41,9 +43,15 @@ enum BackgroundRenewalTask {
         }
     }
 
-    private static func run(_ task: BGAppRefreshTask, host: WalletHost, clock: DeviceClock) {
+    private static func run(_ task: BGAppRefreshTask,
+                            opened: @escaping @MainActor () async -> (WalletHost, DeviceClock)?) {
         let completion = CompletionOnce(task)
         let work = Task {
+            guard let wallet = await opened() else {
+                completion.complete(success: false)
+                return
+            }
+            let (host, clock) = wallet
             let run = await runBackgroundRenewal(host: host, clock: clock)
             schedule(at: run.nextRunAt, clock: clock)
             completion.complete(success: true)
@@ -51,6 +59,7 @@ enum BackgroundRenewalTask {
         task.expirationHandler = {
             // Out of time: the core keeps the pass in hand; try again in a quarter of an hour.
             work.cancel()
+            let clock = ShiftedClock()
             schedule(at: clock.now() + 900, clock: clock)
             completion.complete(success: false)
         }

@@ -82,16 +82,21 @@ struct EnrolView: View {
             }
             Button(UiText("enrol_cancel").localized, role: .cancel) {
                 code = ""
-                model.cancel()
+                Task { await model.cancel() }
             }
         }
     }
 
+    /// The call under way, with a way out: cancelling shows the subject screen at once (the view
+    /// model drops the late answer).
     private func progress(_ text: UiText) -> some View {
         Section {
             HStack(spacing: 12) {
                 ProgressView()
                 Text(text.localized)
+            }
+            Button(UiText("enrol_cancel").localized, role: .cancel) {
+                Task { await model.cancel() }
             }
         }
     }
@@ -123,7 +128,7 @@ struct EnrolView: View {
             Task { await model.requestNewCode() }
         case .startAgain:
             code = ""
-            model.cancel()
+            Task { await model.cancel() }
         }
     }
 }

@@ -1,5 +1,6 @@
 // The app's side of `UiText`: the view models give a key and its arguments, and this looks the key
-// up in Localizable.strings (en.lproj, ko.lproj) in the device language.
+// up in Localizable.strings (en.lproj, ko.lproj) in the device language; plurals ("3 days") in
+// Localizable.stringsdict, whose form Foundation picks by the language's plural rules.
 
 import DoorpassViewModels
 import Foundation
@@ -16,6 +17,14 @@ struct LocalizedStrings: Strings {
     /// (scripts/check-shells.sh makes sure none does).
     func pattern(key: String) -> String {
         bundle.localizedString(forKey: key, value: nil, table: nil)
+    }
+
+    /// The plural under `key` for `count`: the `.stringsdict` entry's format, given only the number
+    /// (no name ever reaches a format string).
+    func plural(key: String, count: Int) -> String {
+        let format = bundle.localizedString(forKey: key, value: nil, table: nil)
+        let language = bundle.preferredLocalizations.first.map(Locale.init(identifier:)) ?? .current
+        return String(format: format, locale: language, arguments: [count])
     }
 }
 

@@ -39,8 +39,8 @@ struct PassTab: View {
                     .toolbar {
                         ToolbarItem(placement: .navigationBarTrailing) {
                             Button {
-                                enrol.cancel()
                                 enrolSheetShown = true
+                                Task { await enrol.cancel() }
                             } label: {
                                 Image(systemName: "person.badge.plus")
                             }
@@ -58,8 +58,8 @@ struct PassTab: View {
                     .toolbar {
                         ToolbarItem(placement: .cancellationAction) {
                             Button(UiText("enrol_cancel").localized) {
-                                enrol.cancel()
                                 enrolSheetShown = false
+                                Task { await enrol.cancel() }
                             }
                         }
                     }
@@ -202,13 +202,15 @@ struct QrCodeView: View {
 
     var body: some View {
         Canvas { context, canvasSize in
+            // Nothing to draw on a zero-size canvas (before layout) or a malformed matrix.
+            guard let layout = qrLayout(size: Int(qr.size), quietZone: Int(qr.quietZone),
+                                        moduleCount: qr.modules.count, width: canvasSize.width,
+                                        height: canvasSize.height, displayScale: displayScale) else { return }
             let side = Int(qr.size)
             let margin = Int(qr.quietZone)
-            let span = CGFloat(side + 2 * margin)
-            let pixels = (min(canvasSize.width, canvasSize.height) * displayScale / span).rounded(.down)
-            let module = max(pixels, 1) / displayScale
-            let origin = CGPoint(x: (canvasSize.width - module * span) / 2, y: (canvasSize.height - module * span) / 2)
-            context.fill(Path(CGRect(origin: origin, size: CGSize(width: module * span, height: module * span))),
+            let module = CGFloat(layout.module)
+            let origin = CGPoint(x: layout.originX, y: layout.originY)
+            context.fill(Path(CGRect(origin: origin, size: CGSize(width: layout.side, height: layout.side))),
                          with: .color(.white))
             var dark = Path()
             for (index, value) in qr.modules.enumerated() where value == 1 {
@@ -224,8 +226,9 @@ struct QrCodeView: View {
     }
 }
 
-/// Full screen brightness while a code is shown (door scanners read a bright code better), and the
-/// holder's own brightness back afterwards.
+/// Full screen brightness while a code is shown (door scanners read a bright code better) and the
+/// screen kept on (no auto-lock while the holder walks up to the door); the holder's own brightness
+/// and auto-lock back afterwards.
 @MainActor
 final class ScreenBrightness {
     private var saved: CGFloat?
@@ -233,17 +236,38 @@ final class ScreenBrightness {
     /// Nothing saved yet (made wherever SwiftUI makes the view's state).
     nonisolated init() {}
 
-    /// Brightens the screen, remembering the holder's setting.
+    /// Brightens the screen and keeps it on, remembering the holder's brightness.
     func raise() {
         guard saved == nil else { return }
         saved = UIScreen.main.brightness
         UIScreen.main.brightness = 1
+        ScreenAwake.hold()
     }
 
-    /// Puts the holder's setting back.
+    /// Puts the holder's brightness and auto-lock back.
     func restore() {
         guard let saved else { return }
         UIScreen.main.brightness = saved
+        ScreenAwake.release()
         self.saved = nil
+    }
+}
+
+/// Auto-lock off while any screen that needs it shows (a pass's code, the door), counted so that
+/// switching between them never turns it back on early.
+@MainActor
+enum ScreenAwake {
+    private static var holders = 0
+
+    /// One more screen keeps the display on.
+    static func hold() {
+        holders += 1
+        UIApplication.shared.isIdleTimerDisabled = true
+    }
+
+    /// That screen has gone; auto-lock returns when none is left.
+    static func release() {
+        holders = max(holders - 1, 0)
+        UIApplication.shared.isIdleTimerDisabled = holders > 0
     }
 }

@@ -97,8 +97,10 @@ struct QAPanelView: View {
     }
 
     private func useIssuer(_ url: String) {
-        model.setIssuer(url.trimmingCharacters(in: .whitespacesAndNewlines))
-        onWalletReplaced()
+        Task {
+            await model.setIssuer(url.trimmingCharacters(in: .whitespacesAndNewlines))
+            onWalletReplaced()
+        }
     }
 
     private func applyClockOffset() {

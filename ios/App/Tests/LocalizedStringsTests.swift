@@ -37,4 +37,17 @@ final class LocalizedStringsTests: XCTestCase {
         }
         XCTAssertEqual(english.text(texts[1]), "Too many attempts. Try again at 08:01.")
     }
+
+    func testPluralsComeFromTheCompiledStringsdictAndNamesAreNotFormatStrings() throws {
+        let english = try table("en")
+        let korean = try table("ko")
+        XCTAssertEqual(english.text(.plural("age_days", count: 1)), "1 day")
+        XCTAssertEqual(english.text(.plural("age_days", count: 2)), "2 days")
+        XCTAssertEqual(korean.text(.plural("age_days", count: 2)), "2일")
+        XCTAssertEqual(english.text(UiText("door_summary_today_lists", UiText.plural("door_checked", count: 214),
+                                           UiText.plural("door_refused_count", count: 3), ageText(7_200))),
+                       "Today: 214 checked, 3 refused; lists 2 h old")
+        let label = UiText("a11y_pass_code", "A %2$s B %@", UiText(kindKey(.vaccination)), "2027-01-15")
+        XCTAssertTrue(english.text(label).contains("A %2$s B %@"), english.text(label))
+    }
 }

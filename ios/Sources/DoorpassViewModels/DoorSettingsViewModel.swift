@@ -1,7 +1,8 @@
 // Door settings, for door staff: whether to refuse a pass whose revocation could not be checked,
 // whether to refuse a pass that can never be revoked (it names no status list), and whether to refuse
-// a pass whose holder key was not attested to be in a phone's secure hardware. The core applies a
-// change from the next code on; the app keeps the settings and gives them back at the next start.
+// a pass whose holder key was not attested to be in a phone's secure hardware; and the self-service
+// (kiosk) layout, for a phone facing the customers. The core applies a check change from the next
+// code on; the app keeps the settings and gives them back at the next start.
 
 #if canImport(Combine)
 import Combine
@@ -17,13 +18,17 @@ public struct DoorSettings: Equatable {
     public var refuseUnrevocable = false
     /// Refuse a pass whose holder key the issuer did not find attested in secure hardware.
     public var requireHardwareKey = false
+    /// Self-service: the screen faces the customers (no names on tap, no settings in reach); the
+    /// app's own layout, not the core's.
+    public var kiosk = false
 
     /// The given settings (all off by default).
     public init(requireRevocationCheck: Bool = false, refuseUnrevocable: Bool = false,
-                requireHardwareKey: Bool = false) {
+                requireHardwareKey: Bool = false, kiosk: Bool = false) {
         self.requireRevocationCheck = requireRevocationCheck
         self.refuseUnrevocable = refuseUnrevocable
         self.requireHardwareKey = requireHardwareKey
+        self.kiosk = kiosk
     }
 
     /// The core's door configuration with these settings, for a door fetching from `issuerUrl`.
@@ -42,6 +47,8 @@ public enum DoorSetting: CaseIterable {
     case refuseUnrevocable
     /// Refuse a pass whose holder key was not attested to be in secure hardware.
     case requireHardwareKey
+    /// The self-service layout (with the Guided Access hint).
+    case kiosk
 }
 
 /// One switch as the screen draws it: its label, the sentence under it, and whether it is on.
@@ -86,6 +93,7 @@ public final class DoorSettingsViewModel: ObservableObject {
         case .requireRevocationCheck: changed.requireRevocationCheck = on
         case .refuseUnrevocable: changed.refuseUnrevocable = on
         case .requireHardwareKey: changed.requireHardwareKey = on
+        case .kiosk: changed.kiosk = on
         }
         door.setConfig(config: changed.config(issuerUrl: issuerUrl))
         settings = changed
@@ -105,5 +113,7 @@ public func rowsOf(_ settings: DoorSettings) -> [DoorSettingRow] {
         DoorSettingRow(setting: .requireHardwareKey, label: UiText("door_setting_require_hardware_key"),
                        explanation: UiText("door_setting_require_hardware_key_help"),
                        isOn: settings.requireHardwareKey),
+        DoorSettingRow(setting: .kiosk, label: UiText("door_kiosk_mode"),
+                       explanation: UiText("door_kiosk_mode_help"), isOn: settings.kiosk),
     ]
 }

@@ -1,6 +1,8 @@
 // Enrolment and re-authentication, one short flow: the subject (skipped when re-authenticating a
 // pass), then the code. Each core error becomes one clear message with its next step; the pass in
-// hand is never touched by anything that goes wrong here.
+// hand is never touched by anything that goes wrong here. Every path out of "sending" and
+// "verifying" ends in a defined step: the call's answer, its error, or — when the person cancelled
+// while it was under way — the subject screen, the late answer dropped.
 
 #if canImport(Combine)
 import Combine
@@ -54,6 +56,10 @@ public final class EnrolViewModel: ObservableObject {
     private let format: TimeFormat
     /// The pass being re-authenticated, when that is what this flow does.
     private var reauthPassId: String?
+    /// Counts cancellations: a call that started before the last one has its answer dropped.
+    private var generation = 0
+    /// The wallet's `cancelEnrolment` under way off the main actor, which the next start awaits.
+    private var cancelling: Task<Void, Never>?
 
     /// The enrolment flow of the wallet in `host`; a code already sent (the app was closed while
     /// waiting) continues where it was.
@@ -81,6 +87,7 @@ public final class EnrolViewModel: ObservableObject {
             return
         }
         reauthPassId = nil
+        await cancelling?.value
         let wallet = host.wallet
         let now = clock.now()
         await send(trimmed) { try await wallet.startEnrolment(subject: trimmed, now: now) }
@@ -89,6 +96,7 @@ public final class EnrolViewModel: ObservableObject {
     /// Starts re-authenticating the pass `passId` (its subject is known): a code is sent at once.
     public func reauthenticate(_ passId: String) async {
         reauthPassId = passId
+        await cancelling?.value
         let wallet = host.wallet
         let now = clock.now()
         let subject = wallet.passes(now: now).first { $0.id == passId }?.subject ?? ""
@@ -112,9 +120,24 @@ public final class EnrolViewModel: ObservableObject {
             return
         }
         step = .sending(subject: subject)
+        let started = generation
+        let outcome: Result<PendingEnrolment, Error>
         do {
-            step = .enterCode(EnrolViewModel.codeEntry(try await start()))
+            outcome = .success(try await start())
         } catch {
+            outcome = .failure(error)
+        }
+        guard started == generation else {
+            // Cancelled while sending: the subject screen stays; a code sent anyway is given up.
+            if case .success = outcome, case .enterSubject = step { await cancelInWallet() }
+            return
+        }
+        switch outcome {
+        case let .success(pending):
+            step = .enterCode(EnrolViewModel.codeEntry(pending))
+        case let .failure(error) where error is CancellationError:
+            step = before
+        case let .failure(error):
             step = failedStart(before, errorView(anyError: error, now: clock.now(), format: format))
         }
     }
@@ -140,20 +163,40 @@ public final class EnrolViewModel: ObservableObject {
             return
         }
         step = .verifying(subject: asking.subject)
+        let started = generation
+        let wallet = host.wallet
+        let now = clock.now()
         do {
-            let pass = try await host.wallet.completeEnrolment(code: digits, now: clock.now())
+            let pass = try await wallet.completeEnrolment(code: digits, now: now)
+            // Cancelled while verifying: the pass is stored all the same (the pass screen shows it).
+            guard started == generation else { return }
             reauthPassId = nil
             step = .done(passId: pass.id, holderName: pass.holderName)
+        } catch is CancellationError {
+            guard started == generation else { return }
+            step = .enterCode(asking)
         } catch {
+            guard started == generation else { return }
             step = .enterCode(asking.with(error: errorView(anyError: error, now: clock.now(), format: format)))
         }
     }
 
-    /// Gives up the enrolment under way; the passes in hand stay.
-    public func cancel() {
-        // Nothing under way is fine: the subject screen is right either way.
-        try? host.wallet.cancelEnrolment()
+    /// Gives up the enrolment under way; the passes in hand stay. The subject screen shows at once
+    /// (an answer still on its way is dropped); the wallet's files are changed off the main actor,
+    /// and the next start waits for that.
+    public func cancel() async {
+        generation += 1
         reauthPassId = nil
         step = .enterSubject(error: nil)
+        await cancelInWallet()
+    }
+
+    private func cancelInWallet() async {
+        let wallet = host.wallet
+        // Nothing under way is fine: the subject screen is right either way.
+        let task = Task.detached(priority: .userInitiated) { _ = try? wallet.cancelEnrolment() }
+        cancelling = task
+        await task.value
+        if cancelling == task { cancelling = nil }
     }
 }

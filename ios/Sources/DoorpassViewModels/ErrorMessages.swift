@@ -21,6 +21,9 @@ public struct ErrorView: Hashable, Sendable {
     }
 }
 
+/// An error view can travel as a `Result`'s failure.
+extension ErrorView: Error {}
+
 /// The button an error screen shows.
 public enum ErrorAction: Hashable, Sendable {
     /// Nothing to press; the message says what to do.
@@ -54,7 +57,7 @@ public func errorView(_ error: DoorpassError, now: UInt64, format: TimeFormat) -
     case .ReauthenticationRequired:
         return ErrorView(UiText("error_reauthentication_required"), action: .reauthenticate)
     case let .InvalidCode(attemptsLeft):
-        return ErrorView(UiText("error_invalid_code", String(attemptsLeft)), action: .retypeCode)
+        return ErrorView(.plural("error_invalid_code", count: Int(attemptsLeft)), action: .retypeCode)
     case .CodeExpired:
         return ErrorView(UiText("error_code_expired"), action: .newCode)
     case .CodeAttemptsExhausted:

@@ -8,9 +8,13 @@ import Foundation
 public final class TimeFormat: @unchecked Sendable {
     private let dateFormatter: DateFormatter
     private let timeFormatter: DateFormatter
+    private let calendar: Calendar
 
     /// Formats in `timeZone` (the device's by default).
     public init(timeZone: TimeZone = .current) {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = timeZone
+        self.calendar = calendar
         dateFormatter = TimeFormat.formatter("yyyy-MM-dd", timeZone)
         timeFormatter = TimeFormat.formatter("HH:mm", timeZone)
     }
@@ -27,6 +31,12 @@ public final class TimeFormat: @unchecked Sendable {
     /// `2026-12-27`.
     public func date(_ unixSeconds: UInt64) -> String {
         dateFormatter.string(from: Date(timeIntervalSince1970: TimeInterval(unixSeconds)))
+    }
+
+    /// The midnight that began the day of `unixSeconds`, in this time zone ("today" starts there).
+    public func startOfDay(_ unixSeconds: UInt64) -> UInt64 {
+        let start = calendar.startOfDay(for: Date(timeIntervalSince1970: TimeInterval(unixSeconds)))
+        return UInt64(max(start.timeIntervalSince1970, 0))
     }
 
     /// `14:05`.
@@ -46,9 +56,9 @@ public func kindKey(_ kind: PassKind?) -> String {
     }
 }
 
-/// "3 h", "2 days": an age in the largest whole unit.
+/// "3 h", "1 day", "2 days": an age in the largest whole unit, as a plural.
 public func ageText(_ seconds: UInt64) -> UiText {
-    if seconds < 3_600 { return UiText("age_minutes", String(seconds / 60)) }
-    if seconds < 172_800 { return UiText("age_hours", String(seconds / 3_600)) }
-    return UiText("age_days", String(seconds / 86_400))
+    if seconds < 3_600 { return .plural("age_minutes", count: Int(seconds / 60)) }
+    if seconds < 172_800 { return .plural("age_hours", count: Int(seconds / 3_600)) }
+    return .plural("age_days", count: Int(min(seconds / 86_400, UInt64(Int32.max))))
 }

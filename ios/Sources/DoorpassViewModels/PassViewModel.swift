@@ -44,6 +44,9 @@ public struct PassScreenState: Equatable {
     public var reauthenticatePassId: String?
     /// No pass yet: show the enrolment screen.
     public var needsEnrolment = true
+    /// The last trust-list refresh failed for a reason other than no network (the renewal ran all
+    /// the same); the banner says so when nothing more urgent is shown.
+    public var trustListRefreshFailed = false
 
     /// The state before the first `refresh()`.
     public init() {}
@@ -89,15 +92,16 @@ public final class PassViewModel: ObservableObject {
         }
         var next = state
         next.cards = passes.map { card($0, now: now) }
-        next.banner = banner(passes)
+        next.banner = banner(passes) ?? (state.trustListRefreshFailed ? UiText("banner_trust_list_refresh_failed") : nil)
         next.reauthenticatePassId = reauthenticate?.id
         next.needsEnrolment = passes.isEmpty
         state = next
     }
 
     /// Refreshes the trust list and renews what is due, quietly: a failure changes only the badge
-    /// and the banner, never the passes shown. Says how many passes were renewed and when to try
-    /// again (device seconds, the earliest time the core gave), for the background scheduler.
+    /// and the banner, never the passes shown. The renewal runs whether or not the trust list could
+    /// be refreshed (a failed refresh puts up a banner). Says how many passes were renewed and when
+    /// to try again (device seconds, the earliest time the core gave), for the background scheduler.
     @discardableResult
     public func renewQuietly() async -> QuietRenewal {
         let result: QuietRenewal
@@ -106,19 +110,32 @@ public final class PassViewModel: ObservableObject {
             result = QuietRenewal(renewed: 0, nextAttemptAt: nil)
         } else {
             let wallet = host.wallet
+            var listError: DoorpassError?
             do {
                 _ = try await wallet.refreshTrustList(now: clock.now())
+            } catch {
+                listError = doorpassError(error)
+            }
+            // Offline already has its badge; any other failure (a busy issuer, a list that does not
+            // check) gets the banner.
+            state.trustListRefreshFailed = listError != nil && !isOffline(listError)
+            do {
                 let outcomes = try await wallet.renewIfDue(now: clock.now()).map(\.outcome)
-                state.offline = false
+                state.offline = isOffline(listError)
                 result = QuietRenewal(renewed: outcomes.filter(\.isRenewed).count,
                                       nextAttemptAt: nextAttempt(outcomes) ?? wallet.nextRenewalAt())
             } catch {
-                if case .Offline = doorpassError(error) { state.offline = true }
+                state.offline = isOffline(doorpassError(error)) || isOffline(listError)
                 result = QuietRenewal(renewed: 0, nextAttemptAt: wallet.nextRenewalAt())
             }
         }
         refresh()
         return result
+    }
+
+    private func isOffline(_ error: DoorpassError?) -> Bool {
+        if case .Offline = error { return true }
+        return false
     }
 
     private func card(_ pass: PassSummary, now: UInt64) -> PassCard {

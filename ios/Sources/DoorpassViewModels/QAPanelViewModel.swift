@@ -93,9 +93,9 @@ public final class QAPanelViewModel: ObservableObject {
     }
 
     /// Points the wallet at `url` (a preset or typed).
-    public func setIssuer(_ url: String) {
+    public func setIssuer(_ url: String) async {
         do {
-            try host.switchIssuer(url)
+            try await host.switchIssuer(url)
             publish(UiText("qa_issuer_set", url))
         } catch {
             publish(failure(error))
@@ -126,14 +126,14 @@ public final class QAPanelViewModel: ObservableObject {
                 message = failure(error)
             }
         }
-        publish(message ?? UiText("qa_renewed", String(renewed)))
+        publish(message ?? .plural("qa_renewed", count: renewed))
     }
 
     /// Deletes the wallet and its secrets, then opens a fresh one.
     public func wipe() async {
         do {
             try await host.wallet.wipe()
-            try host.reopen()
+            try await host.reopen()
             publish(UiText("qa_wiped"))
         } catch {
             publish(failure(error))

@@ -1,5 +1,7 @@
 // The one open wallet of the app, and reopening it when QA points it at another issuer or after a
 // wipe. Also where "simulate offline" lives: the view models then make no network call at all.
+// Opening reads files, fsyncs and takes the wallet's lock: the async entry points do it off the main
+// actor, so the app's first frame and the QA panel never wait on the disk.
 
 import DoorpassCore
 import Foundation
@@ -41,6 +43,16 @@ public final class WalletHost: @unchecked Sendable {
                                          replaceIssuer: false)
     }
 
+    /// Opens the wallet as `init` does, on a background thread (never the main actor).
+    public static func open(home: String, anchor: Anchor, secretStore: SecretStore?, issuerUrl: String,
+                            allowPlainHttp: Bool = false, bootClock: BootClock? = nil,
+                            holderSigner: HolderSigner? = nil) async throws -> WalletHost {
+        try await Task.detached(priority: .userInitiated) {
+            try WalletHost(home: home, anchor: anchor, secretStore: secretStore, issuerUrl: issuerUrl,
+                           allowPlainHttp: allowPlainHttp, bootClock: bootClock, holderSigner: holderSigner)
+        }.value
+    }
+
     /// The issuer the wallet talks to.
     public var issuerUrl: String {
         lock.lock(); defer { lock.unlock() }
@@ -59,19 +71,47 @@ public final class WalletHost: @unchecked Sendable {
         return openWallet
     }
 
-    /// QA: points the wallet at another issuer (explicitly replacing the recorded one).
-    public func switchIssuer(_ url: String) throws {
-        let reopened = try open(issuerUrl: url, replaceIssuer: true)
-        lock.lock(); defer { lock.unlock() }
-        currentIssuerUrl = url
-        openWallet = reopened
+    /// QA: points the wallet at another issuer (explicitly replacing the recorded one). The handle
+    /// in use is closed first (its call under way ends and is stored), then the new one is opened
+    /// off the main actor, so it reads everything the old one wrote.
+    public func switchIssuer(_ url: String) async throws {
+        try await replace(issuerUrl: url, replaceIssuer: true)
     }
 
-    /// Opens the wallet again (after a wipe, a fresh one).
-    public func reopen() throws {
-        let reopened = try open(issuerUrl: issuerUrl, replaceIssuer: false)
+    /// Opens the wallet again (after a wipe, a fresh one), closing the handle it replaces first.
+    public func reopen() async throws {
+        try await replace(issuerUrl: issuerUrl, replaceIssuer: false)
+    }
+
+    /// Closes the handle in use, then opens its replacement for `url` off the main actor. If that
+    /// fails, the wallet is opened again as it was (so the app keeps a working handle) and the
+    /// error is thrown.
+    private func replace(issuerUrl url: String, replaceIssuer: Bool) async throws {
+        let (replaced, previousUrl) = { () -> (Wallet, String) in
+            lock.lock(); defer { lock.unlock() }
+            return (openWallet, currentIssuerUrl)
+        }()
+        // Waits for a renewal still running on it, so it cannot write after the new handle read.
+        try? await replaced.close()
+        do {
+            let reopened = try await Task.detached(priority: .userInitiated) { [self] in
+                try open(issuerUrl: url, replaceIssuer: replaceIssuer)
+            }.value
+            install(reopened, issuerUrl: url)
+        } catch {
+            if let again = try? await Task.detached(priority: .userInitiated, operation: { [self] in
+                try open(issuerUrl: previousUrl, replaceIssuer: false)
+            }).value {
+                install(again, issuerUrl: previousUrl)
+            }
+            throw error
+        }
+    }
+
+    private func install(_ wallet: Wallet, issuerUrl url: String) {
         lock.lock(); defer { lock.unlock() }
-        openWallet = reopened
+        openWallet = wallet
+        currentIssuerUrl = url
     }
 
     private func open(issuerUrl: String, replaceIssuer: Bool) throws -> Wallet {

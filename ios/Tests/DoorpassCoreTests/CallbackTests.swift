@@ -91,7 +91,8 @@ final class CallbackTests: XCTestCase {
         XCTAssertTrue(lines.allSatisfy { $0.level != .debug }, "nothing below the level asked for")
         XCTAssertTrue(lines.allSatisfy { !$0.target.isEmpty })
 
-        // No line carries the one-time code (as a number of its own) or a secret, in any usual form.
+        // No line carries the one-time code (as a number of its own) or a secret, in any usual form:
+        // hex, base64 and decimal.
         let secrets = store.everStored
         XCTAssertEqual(secrets.count, 3, "the holder key and both refresh tokens")
         var forms: [String] = []
@@ -102,8 +103,13 @@ final class CallbackTests: XCTestCase {
             forms.append(base64)
             forms.append(base64.replacingOccurrences(of: "+", with: "-")
                 .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: ""))
-            forms.append(secret.map { String($0) }.joined(separator: ", "))
+            // Decimal: Rust's and Swift's `[1, 2, 3]`, and the bytes' numbers run together or
+            // spaced, comma-separated without spaces, or dotted.
+            for separator in [", ", ",", " ", ".", ""] {
+                forms.append(secret.map { String($0) }.joined(separator: separator))
+            }
         }
+        XCTAssertEqual(forms.count, secrets.count * 9, "hex (both cases), base64 (both alphabets), five decimals")
         for line in lines {
             let numbers = line.message.split { !$0.isNumber }.map(String.init)
             XCTAssertFalse(numbers.contains(code), "a log line carries the one-time code")

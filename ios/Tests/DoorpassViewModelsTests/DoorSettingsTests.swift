@@ -43,14 +43,14 @@ final class DoorSettingsTests: XCTestCase {
         screen.verify(plain)
         XCTAssertEqual(screen.state.result, .refused(reason: UiText("refusal_not_revocable")))
         XCTAssertEqual(kept, [DoorSettings(refuseUnrevocable: true)])
-        XCTAssertEqual(settings.rows.map(\.isOn), [false, true, false])
+        XCTAssertEqual(settings.rows.map(\.isOn), [false, true, false, false])
 
         settings.set(.refuseUnrevocable, on: false)
         screen.verify(plain)
-        guard case let .valid(_, _, _, _, _, key) = screen.state.result else {
+        guard case let .valid(verdict) = screen.state.result else {
             return XCTFail("refused: \(screen.state.result)")
         }
-        XCTAssertEqual(key, UiText("key_assurance_unattested"))
+        XCTAssertEqual(verdict.key, UiText("key_assurance_unattested"))
         // A door that requires a hardware-bound key refuses this pass (its key is not attested).
         settings.set(.requireHardwareKey, on: true)
         screen.verify(plain)

@@ -50,11 +50,15 @@ final class PassScreensTests: XCTestCase {
         // And the door, offline too, accepts that code (its list came from a running issuer).
         let door = try await doorScreen(self, try Shell.issuer(), clock)
         door.verify(try XCTUnwrap(offline.state.cards.first?.qr).text)
-        guard case let .valid(holderName, birthDate, _, _, _, _) = door.state.result else {
+        guard case let .valid(verdict) = door.state.result else {
             return XCTFail("the door said \(door.state.result)")
         }
-        XCTAssertEqual(holderName, "UI Tester 1")
-        XCTAssertEqual(birthDate, "1990-01-01")
+        XCTAssertEqual(verdict.holderName, "UI Tester 1")
+        XCTAssertEqual(verdict.birthDate, "1990-01-01")
+        // By default the door shows only the initials and the birth day and month.
+        XCTAssertFalse(door.state.identityShown)
+        XCTAssertFalse(verdict.initials.isEmpty || verdict.initials.contains("Tester"), verdict.initials)
+        XCTAssertEqual(verdict.birthday, UiText("door_birthday", "1", "1"))
     }
 
     @MainActor

@@ -23,6 +23,8 @@ enum Shell {
     static func issuer() throws -> String { try env("DOORPASS_ISSUER_URL") }
     static func shortIssuer() throws -> String { try env("DOORPASS_SHORT_ISSUER_URL") }
     static func downIssuer() throws -> String { try env("DOORPASS_DOWN_ISSUER_URL") }
+    /// An issuer that takes 3 s over every issuance call (enrolment, renewal).
+    static func slowIssuer() throws -> String { try env("DOORPASS_SLOW_ISSUER_URL") }
     /// An issuer of this suite's own, which a test stops with `stopStoppableIssuer()`.
     static func stoppableIssuer() throws -> String { try env("DOORPASS_STOPPABLE_SW_ISSUER_URL") }
 
@@ -68,11 +70,15 @@ enum Shell {
         URL(fileURLWithPath: try env("DOORPASS_VECTORS"), isDirectory: true)
     }
 
-    /// The app's string table for `language` ("en", "ko"): ios/App/Resources, which
-    /// scripts/swift-tests.sh names in DOORPASS_STRINGS.
+    /// The app's string tables for `language` ("en", "ko"): ios/App/Resources, which
+    /// scripts/swift-tests.sh names in DOORPASS_STRINGS (`Localizable.strings` and the plurals of
+    /// `Localizable.stringsdict`).
     static func strings(_ language: String) throws -> StringTable {
         let folder = URL(fileURLWithPath: try env("DOORPASS_STRINGS"), isDirectory: true)
-        return try StringTable.read(folder.appendingPathComponent("\(language).lproj/Localizable.strings"))
+            .appendingPathComponent("\(language).lproj")
+        return try StringTable.read(folder.appendingPathComponent("Localizable.strings"),
+                                    plurals: folder.appendingPathComponent("Localizable.stringsdict"),
+                                    language: language)
     }
 
     static func english() throws -> StringTable { try strings("en") }
@@ -87,11 +93,14 @@ struct ShellSetupError: Error, CustomStringConvertible {
 /// Times in UTC, so that the tests do not depend on the machine's zone.
 let utc = TimeFormat(timeZone: TimeZone(identifier: "UTC")!)
 
-/// A parsed `Localizable.strings`, as `Strings`. A key it lacks fails the test and comes back as a
-/// pattern with a `%` in it, so that no sentence check can pass on it.
+/// A parsed `Localizable.strings` and `Localizable.stringsdict`, as `Strings`. A key it lacks fails
+/// the test and comes back as a pattern with a `%` in it, so that no sentence check can pass on it.
 struct StringTable: Strings {
     let name: String
     let entries: [String: String]
+    /// Each plural key's forms by CLDR category ("one", "other"), each with one `%ld`.
+    let plurals: [String: [String: String]]
+    let language: String
 
     func pattern(key: String) -> String {
         guard let pattern = entries[key] else {
@@ -101,10 +110,45 @@ struct StringTable: Strings {
         return pattern
     }
 
-    static func read(_ file: URL) throws -> StringTable {
+    /// The form Foundation would pick on a phone: CLDR's rule for English (`one` for 1) and Korean
+    /// (`other` only), the two languages the app ships.
+    func plural(key: String, count: Int) -> String {
+        guard let forms = plurals[key] else {
+            XCTFail("no plural '\(key)' in \(name)")
+            return "%missing:\(key)"
+        }
+        let category = language == "en" && count == 1 ? "one" : "other"
+        guard let form = forms[category] ?? forms["other"] else {
+            XCTFail("plural '\(key)' in \(name) has no '\(category)' form")
+            return "%missing:\(key)"
+        }
+        return form.replacingOccurrences(of: "%ld", with: String(count))
+    }
+
+    static func read(_ file: URL, plurals pluralsFile: URL, language: String) throws -> StringTable {
         let text = try String(contentsOf: file, encoding: .utf8)
         var parser = StringsFileParser(text, file: file.path)
-        return StringTable(name: file.path, entries: try parser.entries())
+        return StringTable(name: file.path, entries: try parser.entries(),
+                           plurals: try readPlurals(pluralsFile), language: language)
+    }
+
+    /// The plural forms of a `.stringsdict`, checked as Xcode would use them: each entry's format is
+    /// one variable `%#@n@`, a plural rule over one `ld` value, with an `other` form.
+    static func readPlurals(_ file: URL) throws -> [String: [String: String]] {
+        let data = try Data(contentsOf: file)
+        guard let root = try PropertyListSerialization.propertyList(from: data, format: nil)
+            as? [String: [String: Any]] else { throw ShellSetupError("\(file.path): not a dictionary of entries") }
+        var plurals: [String: [String: String]] = [:]
+        for (key, entry) in root {
+            guard entry["NSStringLocalizedFormatKey"] as? String == "%#@n@",
+                  let rule = entry["n"] as? [String: String],
+                  rule["NSStringFormatSpecTypeKey"] == "NSStringPluralRuleType",
+                  rule["NSStringFormatValueTypeKey"] == "ld", rule["other"] != nil else {
+                throw ShellSetupError("\(file.path): '\(key)' is not a one-number plural with an 'other' form")
+            }
+            plurals[key] = rule.filter { !$0.key.hasPrefix("NSString") }
+        }
+        return plurals
     }
 }
 
