@@ -7,7 +7,7 @@ use doorpass_wallet::trust_cache::TrustListStatus as CoreTrustStatus;
 use doorpass_wallet::wallet::{
     PassRenewal as CoreRenewal, PassState as CoreState, PassSummary as CoreSummary,
     PendingEnrolment as CorePending, QrView as CoreQr, RenewalOutcome as CoreOutcome,
-    StorageProblem as CoreProblem, WalletState as CoreWalletState,
+    RenewalPlan as CorePlan, StorageProblem as CoreProblem, WalletState as CoreWalletState,
 };
 
 /// What a pass attests.
@@ -294,6 +294,27 @@ impl From<CoreRenewal> for PassRenewal {
         PassRenewal {
             pass_id: r.pass_id,
             outcome: r.outcome.into(),
+        }
+    }
+}
+
+/// When the background scheduler should renew next, and until when it may wait for good
+/// conditions (Android: unmetered network and charging; iOS: external power). Device seconds;
+/// `run_at <= relax_at`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
+pub struct RenewalPlan {
+    /// From then, run on good conditions: `next_renewal_at()`, or now if that has passed.
+    pub run_at: u64,
+    /// From then, run on any network: 12 h after the pass became due, at the latest 36 h before
+    /// it expires, outside the issuer's busy hours; equal to `run_at` for a pass close to expiry.
+    pub relax_at: u64,
+}
+
+impl From<CorePlan> for RenewalPlan {
+    fn from(p: CorePlan) -> Self {
+        RenewalPlan {
+            run_at: p.run_at,
+            relax_at: p.relax_at,
         }
     }
 }

@@ -15,7 +15,7 @@ use crate::boot_clock::{BootClock, ForeignBootClock};
 use crate::error::DoorpassError;
 use crate::holder_signer::{ForeignHolderSigner, HolderSigner};
 use crate::records::{
-    ClockStatus, PassRenewal, PassSummary, PendingEnrolment, QrView, RenewalOutcome,
+    ClockStatus, PassRenewal, PassSummary, PendingEnrolment, QrView, RenewalOutcome, RenewalPlan,
     StorageProblem, TrustListStatus, WalletState,
 };
 use crate::runtime::run;
@@ -201,6 +201,14 @@ impl Wallet {
     /// When the wallet next wants to renew something (device time), or `None`.
     pub fn next_renewal_at(&self) -> Option<u64> {
         self.inner.next_renewal_at()
+    }
+
+    /// The background renewal's plan at `now` (device seconds): queue one run from `run_at` that
+    /// waits for good conditions (unmetered network and charging, or external power) and one from
+    /// `relax_at` on any network; whichever runs first renews, the other finds nothing due. `None`
+    /// when nothing is scheduled (no passes, or all need re-authentication).
+    pub fn renewal_plan(&self, now: u64) -> Option<RenewalPlan> {
+        self.inner.renewal_plan(now).map(Into::into)
     }
 
     /// Fetches the trust list and keeps it if newer (never older, not even after the cached copy was

@@ -18,6 +18,8 @@
 //! - [`tls`]: which certificates the issuer may show (platform roots, a test build's extra
 //!   roots, SPKI pins) and why one was refused ([`tls_verifier`] checks them).
 //! - [`secret_store`]: where secrets live (`keyring_store` for the platform keystores).
+//! - [`renewal_plan`]: how long a background renewal may wait for good conditions (unmetered
+//!   network, charging) before it runs on any network.
 //! - [`clock`], [`retry`]: time correction and backoff.
 //! - [`boot_clock`]: the clock that counts since boot, which nobody sets, for the time codes are
 //!   drawn for.
@@ -34,6 +36,7 @@ pub mod key_attestation;
 pub mod keyring_store;
 #[cfg(feature = "http")]
 pub mod peak_hours;
+pub mod renewal_plan;
 pub mod reqwest_transport;
 pub mod retry;
 pub mod secret_store;

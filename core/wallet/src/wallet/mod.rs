@@ -17,6 +17,7 @@ mod open;
 mod records;
 mod remove;
 mod renew;
+mod schedule;
 mod secrets;
 mod status;
 mod trust;
@@ -31,6 +32,8 @@ pub use error::{CodeEnd, WalletError};
 pub use files::PassFiles;
 pub use lock::{LOCK_RETRY_STEP, LOCK_WAIT};
 pub use records::*;
+
+pub use crate::renewal_plan::RenewalPlan;
 
 use crate::boot_clock::{BootClock, BootReading};
 use crate::clock::{ClockRecord, ClockStatus};

@@ -235,27 +235,9 @@ impl Wallet {
     }
 
     /// When the wallet next wants to renew something (device time), for the shell's background
-    /// scheduler; `None` when nothing is scheduled (no passes, or all need re-authentication).
+    /// scheduler; `None` when nothing is scheduled (no passes, or all need re-authentication). The
+    /// `run_at` of [`Wallet::renewal_plan`], before it is brought up to the present.
     pub fn next_renewal_at(&self) -> Option<u64> {
-        let inner = self.lock();
-        let offset = inner.state.clock.offset_seconds.unwrap_or(0);
-        inner
-            .slots
-            .values()
-            .filter(|s| !s.meta.reauth_required)
-            .map(|s| {
-                let Some(claims) = s.pass.as_ref().map(|p| p.claims()) else {
-                    return s.meta.next_attempt_at;
-                };
-                // In the issuer's time: due, then past the busy hours it falls in.
-                let due = claims
-                    .renew_after
-                    .max(s.meta.next_attempt_at.saturating_add_signed(offset));
-                let due =
-                    peak_hours::hold_renewal_until(&s.meta.peak_hours, due, claims.expires_at)
-                        .unwrap_or(due);
-                due.saturating_add_signed(-offset)
-            })
-            .min()
+        self.plan().map(|plan| plan.run_at)
     }
 }

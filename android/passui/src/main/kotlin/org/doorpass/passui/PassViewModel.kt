@@ -15,6 +15,7 @@ import org.doorpass.core.PassState
 import org.doorpass.core.PassSummary
 import org.doorpass.core.QrView
 import org.doorpass.core.RenewalOutcome
+import org.doorpass.core.RenewalPlan
 import org.doorpass.core.Wallet
 
 /** One pass as the screen draws it. */
@@ -61,7 +62,12 @@ data class QuietRenewal(
     val renewed: Int,
     /** When to try again (device seconds), if anything is scheduled. */
     val nextAttemptAt: ULong?,
-)
+    /** From when that attempt goes on any network rather than waiting for good conditions. */
+    val relaxAt: ULong? = nextAttemptAt,
+) {
+    /** The background works to queue for the next attempt. */
+    fun queue(): RenewalQueue = renewalQueue(nextAttemptAt, relaxAt)
+}
 
 /** The pass screen's logic; the screen calls [refresh] every second and [renewQuietly] now and then. */
 class PassViewModel(
@@ -104,8 +110,8 @@ class PassViewModel(
     /**
      * Refreshes the trust list, then renews what is due whether or not that refresh worked, quietly:
      * a failure changes only the badge and the banners, never the passes shown. Says how many passes
-     * were renewed and when to try again (device seconds, the earliest time the core gave), for the
-     * background scheduler. Any error, the core's or another, is caught; a cancellation is thrown on
+     * were renewed, when to try again and from when on any network (device seconds, the core's plan),
+     * for the background scheduler. Any error, the core's or another, is caught; a cancellation is thrown on
      * after the screen is rebuilt.
      */
     suspend fun renewQuietly(): QuietRenewal {
@@ -126,11 +132,13 @@ class PassViewModel(
             val result = try {
                 val outcomes = wallet.renewIfDue(clock.now()).map { it.outcome }
                 mutable.update { it.copy(offline = listError is DoorpassException.Offline) }
-                QuietRenewal(outcomes.count { it is RenewalOutcome.Renewed }, nextAttempt(outcomes) ?: nextRenewalAt(wallet))
+                val next = nextRun(outcomes, renewalPlan(wallet))
+                QuietRenewal(outcomes.count { it is RenewalOutcome.Renewed }, next?.runAt, next?.relaxAt)
             } catch (e: Throwable) {
                 rethrowIfCancelled(e)
                 mutable.update { it.copy(offline = e is DoorpassException.Offline || listError is DoorpassException.Offline) }
-                QuietRenewal(0, nextRenewalAt(wallet))
+                val next = renewalPlan(wallet)
+                QuietRenewal(0, next?.runAt, next?.relaxAt)
             }
             // Offline is said by the badge; any other failure of the list by the banner.
             mutable.update { it.copy(trustListRefreshFailed = listError != null && listError !is DoorpassException.Offline) }
@@ -140,9 +148,9 @@ class PassViewModel(
         }
     }
 
-    /** The wallet's next renewal time, or `null` when it cannot say. */
-    private fun nextRenewalAt(wallet: Wallet): ULong? = try {
-        wallet.nextRenewalAt()
+    /** The wallet's renewal plan now, or `null` when it cannot say. */
+    private fun renewalPlan(wallet: Wallet): RenewalPlan? = try {
+        wallet.renewalPlan(clock.now())
     } catch (e: Throwable) {
         rethrowIfCancelled(e)
         null
@@ -188,14 +196,3 @@ class PassViewModel(
         return null
     }
 }
-
-/** The earliest moment any of [outcomes] asks to be tried again, if one does. */
-fun nextAttempt(outcomes: List<RenewalOutcome>): ULong? = outcomes.mapNotNull {
-    when (it) {
-        is RenewalOutcome.NotDue -> it.renewAfter
-        is RenewalOutcome.Renewed -> it.renewAfter
-        is RenewalOutcome.Waiting -> it.retryAt
-        is RenewalOutcome.Deferred -> it.retryAt
-        is RenewalOutcome.ReauthenticationRequired -> null
-    }
-}.minOrNull()

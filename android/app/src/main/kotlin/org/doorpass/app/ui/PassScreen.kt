@@ -60,8 +60,8 @@ import org.doorpass.passui.UiText
 fun PassTab(app: DoorpassApplication) {
     WhenOpen(app.walletLoader) { host ->
         val model = viewModel {
-            PassTabModel(host, app.clock) { nextRunAt ->
-                RenewalWorker.schedule(app, nextRunAt, app.clock.now())
+            PassTabModel(host, app.clock) { queue ->
+                RenewalWorker.schedule(app, queue, app.clock.now())
             }
         }
         PassTabContent(model)

@@ -13,15 +13,17 @@ import org.doorpass.passui.DoorSettingsViewModel
 import org.doorpass.passui.EnrolStep
 import org.doorpass.passui.EnrolViewModel
 import org.doorpass.passui.PassViewModel
+import org.doorpass.passui.RenewalQueue
 import org.doorpass.passui.VerifyViewModel
 import org.doorpass.passui.WalletHost
+import org.doorpass.passui.renewalQueue
 
 /** The Pass tab: the passes, and the enrolment / re-authentication flow. */
 class PassTabModel(
     private val host: WalletHost,
-    clock: DeviceClock,
-    /** Hands the time of the next background renewal (device seconds) to WorkManager. */
-    private val scheduleRenewal: (nextRunAt: ULong?) -> Unit,
+    private val clock: DeviceClock,
+    /** Hands the next background renewal's works (device seconds) to WorkManager. */
+    private val scheduleRenewal: (queue: RenewalQueue) -> Unit,
 ) : ViewModel() {
     /** The pass screen's logic. */
     val pass = PassViewModel(host, clock)
@@ -35,7 +37,7 @@ class PassTabModel(
 
     /** Refreshes the trust list and renews what is due, quietly; then plans the background run. */
     fun renewQuietly() {
-        viewModelScope.launch { scheduleRenewal(pass.renewQuietly().nextAttemptAt) }
+        viewModelScope.launch { scheduleRenewal(pass.renewQuietly().queue()) }
     }
 
     /** Sends a code to [subject]. */
@@ -50,7 +52,8 @@ class PassTabModel(
             if (enrol.step.value is EnrolStep.Done) {
                 pass.refresh()
                 // A wallet that cannot say (closed meanwhile): the next quiet renewal plans it.
-                runCatching { host.wallet.nextRenewalAt() }.onSuccess(scheduleRenewal)
+                runCatching { host.wallet.renewalPlan(clock.now()) }
+                    .onSuccess { scheduleRenewal(renewalQueue(it?.runAt, it?.relaxAt)) }
             }
         }
     }
@@ -74,7 +77,7 @@ class PassTabModel(
 /** The Check passes tab. */
 class DoorTabModel(
     door: DoorVerifier,
-    clock: DeviceClock,
+    private val clock: DeviceClock,
     initialSettings: DoorSettings,
     issuerUrl: String?,
     /** Keeps changed settings for the next start. */
