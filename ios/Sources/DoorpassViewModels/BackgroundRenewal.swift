@@ -133,6 +133,16 @@ public struct BackgroundTaskRequest: Equatable, Sendable {
     /// `BGProcessingTaskRequest.requiresNetworkConnectivity`.
     public let requiresNetworkConnectivity: Bool
 
+    /// The request for task `identifier` of `kind`, not before `beginAt`, on those conditions.
+    public init(identifier: String, kind: BackgroundTaskKind, beginAt: UInt64,
+                requiresExternalPower: Bool, requiresNetworkConnectivity: Bool) {
+        self.identifier = identifier
+        self.kind = kind
+        self.beginAt = beginAt
+        self.requiresExternalPower = requiresExternalPower
+        self.requiresNetworkConnectivity = requiresNetworkConnectivity
+    }
+
     /// The request's `earliestBeginDate`: `beginAt` on the device clock that reads `now` at the
     /// moment the system clock reads `date` (the QA panel may shift the device clock); never
     /// before `date`.
