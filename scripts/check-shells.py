@@ -238,6 +238,33 @@ def check_xcodegen(repo: Path) -> None:
     print(f"xcodegen: {spec.relative_to(repo)} checked against the tree and Package.swift products {sorted(products)}")
 
 
+def check_background_tasks(repo: Path) -> None:
+    """The iOS background task identifiers of the view models (BackgroundRenewalTaskID) are all
+    permitted in Info.plist and project.yml, and both background modes the two tasks need are on:
+    BGTaskScheduler refuses to register or submit otherwise, which only a device would show."""
+    source = (repo / "ios/Sources/DoorpassViewModels/BackgroundRenewal.swift").read_text(encoding="utf-8")
+    ids = re.findall(r'static let (?:processing|refresh) = "([A-Za-z0-9.-]+)"', source)
+    if len(ids) != 2:
+        problem(f"BackgroundRenewalTaskID: expected the processing and refresh identifiers, found {ids}")
+    with open(repo / "ios/App/Info.plist", "rb") as f:
+        info = plistlib.load(f)
+    spec = (repo / "ios/App/project.yml").read_text(encoding="utf-8")
+    def yaml_list(key: str) -> list[str]:
+        found = re.search(rf"^\s*{key}:\s*\[([^\]]*)\]", spec, re.M)
+        return [part.strip() for part in found.group(1).split(",")] if found else []
+    for where, permitted, modes in (
+        ("Info.plist", info.get("BGTaskSchedulerPermittedIdentifiers", []), info.get("UIBackgroundModes", [])),
+        ("project.yml", yaml_list("BGTaskSchedulerPermittedIdentifiers"), yaml_list("UIBackgroundModes")),
+    ):
+        for task in ids:
+            if task not in permitted:
+                problem(f"{where}: BGTaskSchedulerPermittedIdentifiers lacks {task}")
+        for mode in ("fetch", "processing"):
+            if mode not in modes:
+                problem(f"{where}: UIBackgroundModes lacks {mode}")
+    print(f"ios background tasks: {ids} permitted, modes fetch and processing")
+
+
 def without_comments(text: str, marker: str = "//") -> str:
     """`text` without its comments, so a commented-out line counts as missing: `//` line comments
     and `/* */` blocks (Kotlin, Gradle, Rust), or `#` line comments (TOML, R8 rules)."""
@@ -347,13 +374,14 @@ def main() -> int:
         if re.search(r"^import androidx?\.", path.read_text(encoding="utf-8"), re.M):
             problem(f"{path.relative_to(repo)}: view models must not import android.* or androidx.*")
     for path in sorted((repo / "ios/Sources/DoorpassViewModels").rglob("*.swift")):
-        if re.search(r"^import (SwiftUI|UIKit|AVFoundation)\b", path.read_text(encoding="utf-8"), re.M):
-            problem(f"{path.relative_to(repo)}: view models must not import SwiftUI, UIKit or AVFoundation")
+        if re.search(r"^import (SwiftUI|UIKit|AVFoundation|BackgroundTasks)\b", path.read_text(encoding="utf-8"), re.M):
+            problem(f"{path.relative_to(repo)}: view models must not import SwiftUI, UIKit, AVFoundation or BackgroundTasks")
 
     check_gradle(repo)
     check_release_network(repo)
     check_platform_tls(repo, kotlin)
     check_xcodegen(repo)
+    check_background_tasks(repo)
     keys = check_strings(repo)
     uses = used_keys(repo)
     for key, where in sorted(uses.items()):

@@ -1,49 +1,59 @@
-// Background renewal on iOS: a BGAppRefreshTask ("org.doorpass.renewal", listed in Info.plist's
-// BGTaskSchedulerPermittedIdentifiers) runs the view models' `runBackgroundRenewal` and asks for the
-// next run at the time it returns, never earlier. iOS decides when it actually runs; a pass in hand
-// keeps working whether it runs or not.
+// Background renewal on iOS, following the core's plan (Wallet.renewalPlan) as the view models map
+// it (BackgroundRenewalRequests): a BGProcessingTask ("org.doorpass.renewal.processing") from the
+// plan's runAt that requires external power and a network, and a BGAppRefreshTask
+// ("org.doorpass.renewal") from its relaxAt, the deadline; near expiry only the latter. Both
+// identifiers are in Info.plist's BGTaskSchedulerPermittedIdentifiers. Either task runs the view
+// models' `runBackgroundRenewal` and submits both requests again from a fresh plan; whichever runs
+// first renews, the other finds nothing due. iOS decides when they actually run; a pass in hand
+// keeps working whether they run or not. This file only maps plain values to BGTaskScheduler.
 
 import BackgroundTasks
 import DoorpassViewModels
 import Foundation
 
-/// Registers, runs and schedules the renewal task.
+/// Registers, runs and schedules the renewal tasks.
 enum BackgroundRenewalTask {
-    /// The task identifier (also in Info.plist).
-    static let identifier = "org.doorpass.renewal"
-
-    /// Registers the task's handler; call once, before the app finishes launching. `opened` opens
+    /// Registers both tasks' handler; call once, before the app finishes launching. `opened` opens
     /// the wallet (off the main actor, or waits for the opening under way) and gives its host and
     /// clock, or `nil` when the storage cannot be opened.
     static func register(opened: @escaping @MainActor () async -> (WalletHost, DeviceClock)?) {
-        let registered = BGTaskScheduler.shared.register(forTaskWithIdentifier: identifier, using: nil) { task in
-            guard let refresh = task as? BGAppRefreshTask else {
-                task.setTaskCompleted(success: false)
-                return
+        for identifier in BackgroundRenewalTaskID.all {
+            let registered = BGTaskScheduler.shared.register(forTaskWithIdentifier: identifier, using: nil) { task in
+                run(task, opened: opened)
             }
-            run(refresh, opened: opened)
+            assert(registered, "\(identifier) is missing from BGTaskSchedulerPermittedIdentifiers")
         }
-        assert(registered, "\(identifier) is missing from BGTaskSchedulerPermittedIdentifiers")
     }
 
-    /// Asks iOS to run the task at `nextRunAt` (device seconds of `clock`) or later; `nil` cancels
-    /// the request (no pass to renew).
-    static func schedule(at nextRunAt: UInt64?, clock: DeviceClock) {
-        guard let nextRunAt else {
-            BGTaskScheduler.shared.cancel(taskRequestWithIdentifier: identifier)
-            return
-        }
+    /// Submits `requests` (device seconds of `clock`), replacing what was pending under the same
+    /// identifiers, and cancels the task `requests` leaves out.
+    static func submit(_ requests: BackgroundRenewalRequests, clock: DeviceClock) {
         let now = clock.now()
-        let request = BGAppRefreshTaskRequest(identifier: identifier)
-        request.earliestBeginDate = Date(timeIntervalSinceNow: TimeInterval(nextRunAt > now ? nextRunAt - now : 0))
-        do {
-            try BGTaskScheduler.shared.submit(request)
-        } catch {
-            // Simulators and devices with Background App Refresh off refuse: the app renews when opened.
+        let date = Date()
+        for identifier in requests.cancelled {
+            BGTaskScheduler.shared.cancel(taskRequestWithIdentifier: identifier)
+        }
+        for wanted in requests.submitted {
+            let request: BGTaskRequest
+            switch wanted.kind {
+            case .processing:
+                let processing = BGProcessingTaskRequest(identifier: wanted.identifier)
+                processing.requiresExternalPower = wanted.requiresExternalPower
+                processing.requiresNetworkConnectivity = wanted.requiresNetworkConnectivity
+                request = processing
+            case .appRefresh:
+                request = BGAppRefreshTaskRequest(identifier: wanted.identifier)
+            }
+            request.earliestBeginDate = wanted.earliestBeginDate(now: now, at: date)
+            do {
+                try BGTaskScheduler.shared.submit(request)
+            } catch {
+                // Simulators and devices with Background App Refresh off refuse: the app renews when opened.
+            }
         }
     }
 
-    private static func run(_ task: BGAppRefreshTask,
+    private static func run(_ task: BGTask,
                             opened: @escaping @MainActor () async -> (WalletHost, DeviceClock)?) {
         let completion = CompletionOnce(task)
         let work = Task {
@@ -53,14 +63,16 @@ enum BackgroundRenewalTask {
             }
             let (host, clock) = wallet
             let run = await runBackgroundRenewal(host: host, clock: clock)
-            schedule(at: run.nextRunAt, clock: clock)
+            if Task.isCancelled { return } // The expiration handler has submitted the retry.
+            submit(run.requests(), clock: clock)
             completion.complete(success: true)
         }
         task.expirationHandler = {
-            // Out of time: the core keeps the pass in hand; try again in a quarter of an hour.
+            // Out of time: the core keeps the pass in hand; try again in a quarter of an hour on any
+            // conditions, and plan both tasks afresh then.
             work.cancel()
             let clock = ShiftedClock()
-            schedule(at: clock.now() + 900, clock: clock)
+            submit(BackgroundRun(renewed: 0, nextRunAt: clock.now() + 900).requests(), clock: clock)
             completion.complete(success: false)
         }
     }

@@ -15,8 +15,8 @@ struct DoorpassApp: App {
     @Environment(\.scenePhase) private var scenePhase
 
     /// Prepares the start (the storage is opened off the main actor once the window shows) and
-    /// registers the background renewal (before launch ends, as BGTaskScheduler requires; a run
-    /// waits for the storage to open).
+    /// registers both background renewal tasks (before launch ends, as BGTaskScheduler requires; a
+    /// run waits for the storage to open).
     init() {
         let launch = AppLaunch.model()
         _launch = StateObject(wrappedValue: launch)
@@ -46,7 +46,9 @@ struct DoorpassApp: App {
         }
         .onChange(of: scenePhase) { phase in
             guard phase == .background, let shell = launch.ready else { return }
-            BackgroundRenewalTask.schedule(at: shell.host.wallet.nextRenewalAt(), clock: shell.clock)
+            // Both renewal tasks from the core's plan as it stands (none without a pass).
+            BackgroundRenewalTask.submit(plannedBackgroundRun(host: shell.host, clock: shell.clock).requests(),
+                                         clock: shell.clock)
         }
     }
 }
