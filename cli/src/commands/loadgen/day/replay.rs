@@ -174,9 +174,10 @@ pub(super) async fn run(scenario: Scenario, plan: &Plan<'_>) -> Result<DayResult
         let issuer_now = scrape(&http, &url).await?;
         let sent_now = counters.snapshot();
         let row: &mut HourRow = &mut replay.result.hours[hour as usize];
-        row.issuer = std::array::from_fn(|k| issuer_now.by_kind[k] - issuer_then.by_kind[k]);
-        row.sent = std::array::from_fn(|k| sent_now[k] - sent_then[k]);
-        row.shed = issuer_now.shed - issuer_then.shed;
+        row.issuer =
+            std::array::from_fn(|k| issuer_now.by_kind[k].saturating_sub(issuer_then.by_kind[k]));
+        row.sent = std::array::from_fn(|k| sent_now[k].saturating_sub(sent_then[k]));
+        row.shed = issuer_now.shed.saturating_sub(issuer_then.shed);
         row.door_fetches = door_fetches;
         (issuer_then, sent_then) = (issuer_now, sent_now);
     }
