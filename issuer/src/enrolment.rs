@@ -26,7 +26,6 @@ use crate::store::{
     self, ChallengeRecord, ChallengeState, Exchange, FailureCap, Opened, PresentedCode,
     RedeemRules, Redemption,
 };
-use crate::unix_now;
 
 /// Wrong codes allowed per challenge; the last one locks it.
 pub const MAX_ATTEMPTS: u32 = 5;
@@ -52,7 +51,7 @@ pub async fn start(
     let holder_key = parse_holder_key(&req.holder_key)?;
     let challenge_id: [u8; CHALLENGE_ID_LEN] = rand::random();
     let code = new_code();
-    let now = unix_now();
+    let now = state.clock.now();
     let record = ChallengeRecord {
         subject: req.subject.clone(),
         holder_key: holder_key.to_bytes(),
@@ -167,7 +166,7 @@ pub async fn complete(
         })
         .await?;
     let challenge = challenge.ok_or_else(unknown)?;
-    let now = unix_now();
+    let now = state.clock.now();
     let presented = code_hash(&state.keys.code_secret, &challenge_id, &req.code);
     let right_code = same(&presented, &challenge.code_hash);
     let ended = match challenge.state {

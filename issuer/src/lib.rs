@@ -7,13 +7,14 @@
 //! (what handlers share), [`proof`] (parsing keys and proofs), [`attestation`] (key attestation
 //! at enrolment), [`issuance`], [`status_lists`]; the
 //! handlers [`enrolment`] and [`renewal`]; [`service`] (routes and middleware), [`admission`],
-//! [`client_address`] (who a request is from, behind proxies), [`rate_limit`], [`metrics`], [`delivery`], [`codes`], [`holders`] (CSV import), [`keys`] (the
+//! [`client_address`] (who a request is from, behind proxies), [`clock`] (the time decisions use), [`rate_limit`], [`metrics`], [`delivery`], [`codes`], [`holders`] (CSV import), [`keys`] (the
 //! issuer folder), [`private_files`] (folder and file modes); with the cargo feature `testing`, also
 //! `testing` (in-process dev issuers for tests).
 
 pub mod admission;
 pub mod attestation;
 pub mod client_address;
+pub mod clock;
 pub mod codes;
 pub mod delivery;
 pub mod enrolment;
@@ -105,6 +106,9 @@ pub struct IssuerConfig {
     /// When wallets renew: off-peak renew-after and the busy hours named to wallets; off by
     /// default.
     pub renew_timing: renew_timing::RenewTiming,
+    /// Where decisions read the time: the system clock, unless in-process code (a replay) gives a
+    /// [`clock::SimulatedClock`]; no flag sets it.
+    pub clock: clock::Clock,
 }
 
 /// Where the issuer serves `/metrics`.
@@ -156,6 +160,7 @@ impl IssuerConfig {
             tls: None,
             attestation: attestation::AttestationConfig::default(),
             renew_timing: renew_timing::RenewTiming::default(),
+            clock: clock::Clock::System,
         }
     }
 
@@ -293,8 +298,13 @@ impl Issuer {
             Some(files) => Some(Arc::new(tls::ReloadingCertificate::load(files)?)),
             None => None,
         };
-        let (store, store_thread) =
-            Store::open(&database, config.durability, config.postgres).await?;
+        let (store, store_thread) = Store::open(
+            &database,
+            config.durability,
+            config.postgres,
+            config.clock.clone(),
+        )
+        .await?;
         if config.dev.is_some() {
             let demo: Vec<HolderRecord> = DEMO_HOLDERS
                 .iter()
@@ -303,7 +313,7 @@ impl Issuer {
                     display_name: name.to_string(),
                     birth_date: birth_date.to_string(),
                     kind: doorpass_format::PassKind::from_short_name(kind).map_or(1, |k| k.code()),
-                    eligible_until: unix_now() + 5 * 365 * 86_400,
+                    eligible_until: config.clock.now() + 5 * 365 * 86_400,
                 })
                 .collect();
             holders::import(&store, demo).await?;
@@ -342,6 +352,7 @@ impl Issuer {
             store,
             lifetimes: config.lifetimes,
             renew_timing: config.renew_timing.clone(),
+            clock: config.clock.clone(),
             code_failure_cap: config.code_failure_cap,
             delivery,
             dev,
@@ -417,6 +428,7 @@ impl Issuer {
             state.keys.signing_key.clone(),
             state.status_allocator.clone(),
             state.status_publisher.clone(),
+            state.clock.clone(),
         )
         .await
         .map_err(std::io::Error::other)?;

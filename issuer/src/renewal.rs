@@ -19,7 +19,6 @@ use crate::metrics::Issuance;
 use crate::proof::{check_proof, parse_proof, stored_holder_key};
 use crate::state::AppState;
 use crate::store::{self, Exchange, Renewal, TokenState};
-use crate::unix_now;
 
 fn refused(code: &'static str, message: &str) -> ApiError {
     ApiError::new(StatusCode::UNAUTHORIZED, code, message)
@@ -56,7 +55,7 @@ pub async fn renew(
         &proof,
         "this token",
     )?;
-    let now = unix_now();
+    let now = state.clock.now();
     match record.state {
         TokenState::Revoked => return Err(revoked()),
         TokenState::Active if now >= record.expires_at => return Err(expired()),

@@ -55,7 +55,23 @@ pub fn router(state: Arc<AppState>) -> Router {
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(from_fn_with_state(state.clone(), deadline))
         .layer(from_fn_with_state(state.clone(), observe))
+        .layer(from_fn_with_state(state.clone(), date_by_clock))
         .with_state(state)
+}
+
+/// With a simulated clock ([`crate::clock`]), dates every answer by it, as wallets set their clock
+/// offset from the `Date` header; with the system clock, the server's own `Date` stays.
+async fn date_by_clock(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let mut response = next.run(req).await;
+    if state.clock.is_simulated() {
+        let at = std::time::UNIX_EPOCH + Duration::from_secs(state.clock.now());
+        if let Ok(value) = axum::http::HeaderValue::from_str(&httpdate::fmt_http_date(at)) {
+            response
+                .headers_mut()
+                .insert(axum::http::header::DATE, value);
+        }
+    }
+    response
 }
 
 /// The router of the separate `/metrics` listener: `/metrics` and nothing else.

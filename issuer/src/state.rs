@@ -44,6 +44,8 @@ pub struct AppState {
     pub lifetimes: Lifetimes,
     /// When wallets renew ([`crate::renew_timing`]).
     pub renew_timing: crate::renew_timing::RenewTiming,
+    /// Where decisions read the time ([`crate::clock`]).
+    pub clock: crate::clock::Clock,
     /// Wrong one-time codes allowed per subject over a sliding window.
     pub code_failure_cap: crate::store::FailureCap,
     /// How codes reach subjects.

@@ -226,6 +226,7 @@ pub struct Publisher {
     signing_key: SigningKey,
     allocator: Arc<StatusAllocator>,
     served: Arc<StatusPublisher>,
+    clock: crate::clock::Clock,
 }
 
 impl Publisher {
@@ -235,14 +236,16 @@ impl Publisher {
         signing_key: SigningKey,
         allocator: Arc<StatusAllocator>,
         served: Arc<StatusPublisher>,
+        clock: crate::clock::Clock,
     ) -> Result<Publisher, StoreError> {
         let publisher = Publisher {
             store,
             signing_key,
             allocator,
             served,
+            clock,
         };
-        publisher.refresh(crate::unix_now()).await?;
+        publisher.refresh(publisher.clock.now()).await?;
         Ok(publisher)
     }
 
@@ -252,7 +255,7 @@ impl Publisher {
         let mut failing = false;
         loop {
             tokio::time::sleep(POLL).await;
-            match self.refresh(crate::unix_now()).await {
+            match self.refresh(self.clock.now()).await {
                 Ok(()) => failing = false,
                 Err(e) if !failing => {
                     failing = true;

@@ -180,10 +180,15 @@ impl DevIssuer {
                 pool_size: 2,
                 ..PgOptions::default()
             };
-            Store::open(&self.database, Default::default(), small)
-                .await
-                .unwrap()
-                .0
+            Store::open(
+                &self.database,
+                Default::default(),
+                small,
+                Default::default(),
+            )
+            .await
+            .unwrap()
+            .0
         };
         self.store.get_or_init(open).await.clone()
     }

@@ -22,9 +22,14 @@ where
     F: FnOnce(Store) -> Fut,
     Fut: Future<Output = Result<T>>,
 {
-    let (store, thread) = Store::open(database, Default::default(), Default::default())
-        .await
-        .with_context(|| format!("opening {}", database.describe()))?;
+    let (store, thread) = Store::open(
+        database,
+        Default::default(),
+        Default::default(),
+        Default::default(),
+    )
+    .await
+    .with_context(|| format!("opening {}", database.describe()))?;
     let result = work(store).await;
     tokio::task::spawn_blocking(move || thread.join()).await?;
     result

@@ -128,19 +128,21 @@ impl StoreThread {
 }
 
 impl Store {
-    /// Opens (creating and migrating) the database. Must run inside a tokio runtime.
+    /// Opens (creating and migrating) the database; its sweeps of expired challenges read
+    /// `clock`. Must run inside a tokio runtime.
     pub async fn open(
         database: &Database,
         durability: Durability,
         pg: PgOptions,
+        clock: crate::clock::Clock,
     ) -> Result<(Store, StoreThread), StoreError> {
         match database {
             Database::Sqlite(path) => {
-                let (store, thread) = sqlite::SqliteStore::open(path, durability)?;
+                let (store, thread) = sqlite::SqliteStore::open(path, durability, clock)?;
                 Ok((Store(Backend::Sqlite(store)), StoreThread(Some(thread))))
             }
             Database::Postgres(url) => {
-                let store = postgres::PgStore::open(url, pg).await?;
+                let store = postgres::PgStore::open(url, pg, clock).await?;
                 Ok((Store(Backend::Postgres(store)), StoreThread(None)))
             }
         }

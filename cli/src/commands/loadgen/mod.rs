@@ -9,7 +9,11 @@
 //! loops), `stats` (what the wallets saw, merged), `probes` (CPU, the issuer's request counter and
 //! memory), `report` (percentiles, JSON and text) and `db_check` (received passes against the
 //! issuer's database).
+//!
+//! `loadgen day` (module `day`) is apart: it starts its own issuer in-process on a simulated clock
+//! and replays one day of a population, hour by hour.
 
+mod day;
 mod db_check;
 mod drive;
 mod enrol;
@@ -33,6 +37,9 @@ use db_check::{check_db, read_record};
 pub enum LoadgenCommand {
     /// Drive simulated wallets through enrolment against a running `--dev` issuer.
     Run(RunArgs),
+    /// Replay one day of a population against an in-process issuer on 127.0.0.1 in simulated time,
+    /// and compare the issuer's requests per hour with the per-door-fetch design's.
+    Day(day::DayArgs),
     /// Write a holders CSV with N load-test subjects, for `issuer holders import`.
     Holders {
         /// How many subjects.
@@ -148,6 +155,7 @@ pub fn run(command: &LoadgenCommand) -> Result<ExitCode> {
                 .build()?;
             runtime.block_on(drive::drive(args))
         }
+        LoadgenCommand::Day(args) => day::run(args),
         LoadgenCommand::Holders { count, prefix, out } => {
             let mut csv = String::from("subject,name,birth_date,kind,eligible_until\n");
             for i in 0..*count {

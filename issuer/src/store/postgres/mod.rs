@@ -98,7 +98,11 @@ impl Drop for AbortOnDrop {
 impl PgStore {
     /// Connects to `url` (`postgres://user@host:port/db`), migrates the schema, and starts the
     /// sweeper. Must run inside a tokio runtime.
-    pub async fn open(url: &str, options: PgOptions) -> Result<PgStore, StoreError> {
+    pub async fn open(
+        url: &str,
+        options: PgOptions,
+        clock: crate::clock::Clock,
+    ) -> Result<PgStore, StoreError> {
         let config: tokio_postgres::Config = url
             .parse()
             .map_err(|e| StoreError::Database(format!("the PostgreSQL URL is not valid: {e}")))?;
@@ -128,7 +132,7 @@ impl PgStore {
             every.tick().await;
             loop {
                 every.tick().await;
-                let now = crate::unix_now();
+                let now = clock.now();
                 if let Err(e) = sweeping
                     .run(true, move |tx| {
                         challenges::sweep(tx, now, MAX_FAILURE_WINDOW_SECS)

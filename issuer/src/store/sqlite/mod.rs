@@ -128,6 +128,7 @@ impl SqliteStore {
     pub fn open(
         path: &Path,
         durability: Durability,
+        clock: crate::clock::Clock,
     ) -> Result<(SqliteStore, WriterThread), StoreError> {
         let conn = open_connection(path, durability)?;
         checkpoint::disable_automatic_checkpoints(&conn)?;
@@ -143,7 +144,7 @@ impl SqliteStore {
             .name("doorpass-db".into())
             .spawn(move || {
                 yield_to_requests();
-                writer(conn, rx, &path);
+                writer(conn, rx, &path, &clock);
                 checkpointer.stop();
             })
             .map_err(|e| StoreError::Database(format!("cannot start the database thread: {e}")))?;
@@ -208,7 +209,12 @@ pub(crate) fn yield_to_requests() {
     }
 }
 
-fn writer(mut conn: Connection, mut rx: mpsc::Receiver<Msg>, path: &Path) {
+fn writer(
+    mut conn: Connection,
+    mut rx: mpsc::Receiver<Msg>,
+    path: &Path,
+    clock: &crate::clock::Clock,
+) {
     let mut last_sweep = Instant::now();
     // After a stop, the channel is closed: new calls are refused, the queued ones still arrive here,
     // and then `blocking_recv` returns `None`.
@@ -229,7 +235,7 @@ fn writer(mut conn: Connection, mut rx: mpsc::Receiver<Msg>, path: &Path) {
         }
         if last_sweep.elapsed() >= SWEEP_EVERY {
             last_sweep = Instant::now();
-            let now = crate::unix_now();
+            let now = clock.now();
             if let Err(e) = challenges::sweep(&mut SqliteTx(&conn), now, MAX_FAILURE_WINDOW_SECS) {
                 eprintln!(
                     "doorpass-issuer: sweeping challenges and old failures in {} failed: {e}",
