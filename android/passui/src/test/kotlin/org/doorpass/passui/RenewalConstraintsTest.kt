@@ -57,23 +57,18 @@ class RenewalConstraintsTest {
         val spread = assertNotNull(run.nextRunAt) - plan.runAt
         assertEquals(plan.relaxAt + spread, run.relaxAt, "the same random delay for both")
         val queue = run.queue()
-        assertEquals(QueuedRenewal(RenewalWork.ON_GOOD_CONDITIONS, run.nextRunAt!!, RenewalConstraints.GOOD_CONDITIONS), queue.onGoodConditions)
+        if (plan.relaxAt > plan.runAt) {
+            assertEquals(QueuedRenewal(RenewalWork.ON_GOOD_CONDITIONS, run.nextRunAt!!, RenewalConstraints.GOOD_CONDITIONS), queue.onGoodConditions)
+        } else {
+            // Renew-after drawn within 36 h of expiry: no time to wait for good conditions.
+            assertNull(queue.onGoodConditions)
+            assertEquals(run.nextRunAt, run.relaxAt)
+        }
         assertEquals(QueuedRenewal(RenewalWork.DEADLINE, run.relaxAt!!, RenewalConstraints.ANY_NETWORK), queue.deadline)
 
         // The pass screen's quiet renewal plans the same works (without the random delay).
         val quiet = PassViewModel(host, clock, utc).renewQuietly()
         assertEquals(renewalQueue(plan.runAt, plan.relaxAt), quiet.queue())
-    }
-
-    /** The deadline the core should give the wallet's one pass (docs/renewal-timing.md): 12 h after
-     * its renew-after, at the latest 36 h before it expires, never before the run; on the device's
-     * clock (the pass's times are the issuer's; the test issuer has no busy hours). */
-    private fun expectedDeadline(host: WalletHost, clock: ShiftedClock, runAt: ULong): ULong {
-        val pass = host.wallet.passes(clock.now()).single()
-        val offset = host.wallet.clockStatus().offsetSeconds ?: 0L
-        val renewAfter = pass.renewAfter.toLong() - offset
-        val expiresAt = pass.expiresAt.toLong() - offset
-        return maxOf(runAt.toLong(), minOf(renewAfter + 12 * 3600, expiresAt - 36 * 3600)).toULong()
     }
 
     @Test

@@ -145,3 +145,14 @@ suspend fun doorScreen(issuerUrl: String, clock: DeviceClock): VerifyViewModel {
     check(screen.refreshTrustList() == null) { "the door could not fetch the trust list" }
     return screen
 }
+
+/** The deadline the core should give the wallet's one pass (docs/renewal-timing.md): 12 h after
+ * its renew-after, at the latest 36 h before it expires, never before the run; on the device's
+ * clock (the pass's times are the issuer's; the test issuer has no busy hours). */
+fun expectedDeadline(host: WalletHost, clock: ShiftedClock, runAt: ULong): ULong {
+    val pass = host.wallet.passes(clock.now()).single()
+    val offset = host.wallet.clockStatus().offsetSeconds ?: 0L
+    val renewAfter = pass.renewAfter.toLong() - offset
+    val expiresAt = pass.expiresAt.toLong() - offset
+    return maxOf(runAt.toLong(), minOf(renewAfter + 12 * 3600, expiresAt - 36 * 3600)).toULong()
+}
